@@ -1,0 +1,391 @@
+/*
+ * ptcp: a portable, pure TCP core.
+ *
+ * IMPLEMENTATION NOTES
+ * One entry point, ptcp_step(conn, input, now, actions).  It reads no
+ * clock, does no I/O, calls no allocator, touches no writable global and is
+ * deterministic: the same connection block, input and time always give the
+ * same new block and the same actions.  The caller owns every byte: the
+ * connection block (sizeof(ptcp_conn) bytes, see PTCP_CONN_SIZE_NOTE), the
+ * send and receive buffers given to ptcp_conn_init(), and the action array.
+ *
+ * Time is microseconds in a ptcp_time_t chosen by the caller (any epoch,
+ * monotonic).  The core tells when it next wants to be woken with a
+ * PTCP_ACT_DEADLINE action and ptcp_conn_next_deadline().
+ *
+ * Emitted segments are plain ptcp_seg structs (see wire.h); their payload
+ * points into the send buffer and stays valid until the next ptcp_step()
+ * on the same connection.  The caller turns them into packets with
+ * ptcp_wire_build_packet().
+ */
+#ifndef PTCP_PTCP_H
+#define PTCP_PTCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ptcp/wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef uint64_t ptcp_time_t; /* microseconds */
+#define PTCP_TIME_NEVER UINT64_MAX
+#define PTCP_MS(x) ((ptcp_time_t)(x) * 1000u)
+#define PTCP_SEC(x) ((ptcp_time_t)(x) * 1000000u)
+
+/* ---- Errors ------------------------------------------------------------ */
+enum {
+	PTCP_OK = 0,
+	PTCP_EINVAL = -1,       /* bad argument */
+	PTCP_ENOBUFS = -2,      /* output storage too small */
+	PTCP_ESHORT = -3,       /* segment or packet truncated */
+	PTCP_EBADOFF = -4,      /* TCP data offset < 5 */
+	PTCP_EOPTLEN = -5,      /* option length 0 or 1, or past the header */
+	PTCP_EOPTSIZE = -6,     /* known option with a wrong length / options too long */
+	PTCP_EOPTDUP = -7,      /* the same known option twice */
+	PTCP_ECSUM = -8,        /* bad TCP checksum */
+	PTCP_EIPVER = -9,       /* IP version not 4 or 6 */
+	PTCP_EIPHDR = -10,      /* bad IP header (IHL, length, checksum) */
+	PTCP_EFRAG = -11,       /* an IP fragment */
+	PTCP_ENOTTCP = -12,     /* not TCP */
+	PTCP_ESTATE = -13,      /* call not valid in this state */
+	PTCP_ENOTCONN = -14,    /* not connected */
+	PTCP_EAGAIN = -15,      /* would block: send buffer full, nothing to read */
+	PTCP_ECLOSING = -16,    /* connection closing (send after shutdown) */
+	PTCP_ECONNRESET = -17,  /* reset by peer */
+	PTCP_ECONNREFUSED = -18,/* RST in answer to our SYN */
+	PTCP_ETIMEDOUT = -19,   /* retransmissions gave up */
+	PTCP_EUNREACH = -20,    /* ICMP unreachable (hard error) */
+	PTCP_EABORTED = -21,    /* aborted by the application */
+	PTCP_ENOSPC = -22,      /* action array full (internal, retried) */
+	PTCP_ERR_MIN = -22
+};
+
+/* A static string for a PTCP_E* code (or "unknown error"). */
+const char *ptcp_strerror(int err);
+
+/* ---- Sequence numbers (RFC 9293 3.4: arithmetic modulo 2^32) ------------ */
+static inline int ptcp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline int ptcp_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline int ptcp_seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline int ptcp_seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+/* lo <= x < hi, modulo 2^32 */
+static inline int ptcp_seq_in(uint32_t x, uint32_t lo, uint32_t hi)
+{
+	return (uint32_t)(x - lo) < (uint32_t)(hi - lo);
+}
+
+/* ---- States (RFC 9293 3.3.2) ------------------------------------------- */
+typedef enum ptcp_state {
+	PTCP_CLOSED = 0,
+	PTCP_LISTEN,
+	PTCP_SYN_SENT,
+	PTCP_SYN_RECEIVED,
+	PTCP_ESTABLISHED,
+	PTCP_FIN_WAIT_1,
+	PTCP_FIN_WAIT_2,
+	PTCP_CLOSE_WAIT,
+	PTCP_CLOSING,
+	PTCP_LAST_ACK,
+	PTCP_TIME_WAIT,
+	PTCP_STATE_COUNT
+} ptcp_state;
+
+const char *ptcp_state_name(ptcp_state s);
+
+/* ---- Configuration ------------------------------------------------------ */
+#define PTCP_CFG_TIMESTAMPS 0x01u /* offer RFC 7323 timestamps */
+#define PTCP_CFG_WSCALE 0x02u     /* offer RFC 7323 window scaling */
+#define PTCP_CFG_SACK 0x04u       /* offer RFC 2018 SACK-permitted */
+#define PTCP_CFG_NODELAY 0x08u    /* disable Nagle (RFC 896) */
+
+typedef struct ptcp_config {
+	uint32_t flags;          /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
+	uint16_t mss;            /* MSS we advertise; default 1460 */
+	uint8_t wscale;          /* our shift; 0xff = smallest that covers the receive buffer (default) */
+	uint8_t syn_retries;     /* SYN retransmissions before giving up; default 6 */
+	uint8_t synack_retries;  /* SYN-ACK retransmissions; default 5 */
+	uint8_t max_retries;     /* data retransmissions before giving up (RFC 1122 R2); default 15 */
+	uint16_t init_cwnd;      /* initial window in segments (RFC 6928); default 10 */
+	ptcp_time_t rto_initial; /* RFC 6298 2.1: default 1 s */
+	ptcp_time_t rto_min;     /* default 200 ms (as Linux; RFC 6298 says 1 s) */
+	ptcp_time_t rto_max;     /* default 120 s */
+	ptcp_time_t msl;         /* TIME-WAIT lasts 2*msl; default 30 s (Linux 60 s TIME-WAIT) */
+	ptcp_time_t fin_wait2_timeout; /* 0 = none; default 60 s */
+	ptcp_time_t user_timeout; /* RFC 5482 / 9293 3.8.3; 0 = use max_retries */
+	uint32_t ts_offset;      /* added to the timestamp clock (per-connection randomisation) */
+} ptcp_config;
+
+/* Fill cfg with the defaults above. */
+void ptcp_config_default(ptcp_config *cfg);
+
+/* ---- Inputs ------------------------------------------------------------- */
+typedef enum ptcp_input_kind {
+	PTCP_IN_SEGMENT = 1, /* a parsed segment from the peer */
+	PTCP_IN_ICMP,        /* an ICMP error about this connection */
+	PTCP_IN_CONNECT,     /* active open */
+	PTCP_IN_LISTEN,      /* passive open */
+	PTCP_IN_SEND,        /* queue data (copied into the send buffer) */
+	PTCP_IN_READ,        /* copy out (or discard) in-order received data */
+	PTCP_IN_SHUTDOWN,    /* half close */
+	PTCP_IN_CLOSE,       /* close: FIN after queued data */
+	PTCP_IN_ABORT,       /* abort: RST, drop everything */
+	PTCP_IN_TIME,        /* time passed: fire due timers */
+	PTCP_IN_KIND_COUNT
+} ptcp_input_kind;
+
+typedef enum ptcp_icmp_kind {
+	PTCP_ICMP_NET_UNREACH = 1,
+	PTCP_ICMP_HOST_UNREACH,
+	PTCP_ICMP_PROTO_UNREACH,
+	PTCP_ICMP_PORT_UNREACH,
+	PTCP_ICMP_ADMIN_PROHIBITED,
+	PTCP_ICMP_FRAG_NEEDED, /* ICMPv4 3/4 or ICMPv6 packet too big; mtu set */
+	PTCP_ICMP_TIME_EXCEEDED,
+	PTCP_ICMP_KIND_COUNT
+} ptcp_icmp_kind;
+
+#define PTCP_SHUT_RD 1
+#define PTCP_SHUT_WR 2
+#define PTCP_SHUT_RDWR 3
+
+#define PTCP_SEND_MORE 0x01 /* more data follows soon (MSG_MORE): hold a partial segment */
+
+typedef struct ptcp_input {
+	ptcp_input_kind kind;
+	union {
+		struct {
+			const ptcp_seg *seg;
+			ptcp_addr src; /* IP source (peer); may be unset */
+			ptcp_addr dst; /* IP destination (us); may be unset */
+			uint8_t ecn;   /* IP ECN bits */
+		} segment;
+		struct {
+			ptcp_icmp_kind type;
+			uint32_t mtu; /* next-hop MTU for PTCP_ICMP_FRAG_NEEDED */
+			uint32_t seq; /* sequence number in the quoted TCP header */
+		} icmp;
+		struct {
+			ptcp_addr local;
+			ptcp_addr remote;
+			uint16_t lport;
+			uint16_t rport;
+			uint32_t iss; /* initial send sequence number (RFC 9293 3.4.1) */
+		} connect;
+		struct {
+			ptcp_addr local; /* family 0 = any */
+			uint16_t lport;
+			uint32_t iss; /* ISS for the connection a SYN creates */
+		} listen;
+		struct {
+			const uint8_t *data;
+			size_t len;
+			uint32_t flags; /* PTCP_SEND_* */
+		} send;
+		struct {
+			uint8_t *buf; /* NULL: discard len bytes */
+			size_t len;
+		} read;
+		struct {
+			int how; /* PTCP_SHUT_* */
+		} shutdown;
+	};
+} ptcp_input;
+
+/* ---- Actions ------------------------------------------------------------ */
+typedef enum ptcp_action_kind {
+	PTCP_ACT_EMIT = 1,  /* send this segment */
+	PTCP_ACT_READABLE,  /* in-order data is waiting; avail = bytes */
+	PTCP_ACT_WRITABLE,  /* send buffer space was freed; space = bytes free */
+	PTCP_ACT_STATE,     /* state changed from -> to */
+	PTCP_ACT_EVENT,     /* something happened, see ptcp_event */
+	PTCP_ACT_DEADLINE,  /* the next deadline changed (PTCP_TIME_NEVER = none) */
+	PTCP_ACT_KIND_COUNT
+} ptcp_action_kind;
+
+typedef enum ptcp_event {
+	PTCP_EV_CONNECTED = 1, /* the handshake completed */
+	PTCP_EV_PEER_CLOSED,   /* FIN received: no more data will arrive */
+	PTCP_EV_RESET,         /* RST received (err: ECONNRESET or ECONNREFUSED) */
+	PTCP_EV_TIMEDOUT,      /* gave up retransmitting (err: ETIMEDOUT) */
+	PTCP_EV_ERROR,         /* hard error (err: code, e.g. EUNREACH) */
+	PTCP_EV_SOFT_ERROR,    /* soft ICMP error noted (err: code) */
+	PTCP_EV_CLOSED,        /* the connection is gone (CLOSED); storage may be reused */
+	PTCP_EV_ALL_ACKED,     /* everything sent has been acknowledged */
+	PTCP_EV_COUNT
+} ptcp_event;
+
+const char *ptcp_event_name(ptcp_event e);
+
+typedef struct ptcp_action {
+	ptcp_action_kind kind;
+	union {
+		struct {
+			ptcp_seg seg;
+			ptcp_addr src; /* our address */
+			ptcp_addr dst; /* the peer's */
+			uint8_t ecn;   /* IP ECN bits to set */
+		} emit;
+		struct {
+			size_t avail;
+		} readable;
+		struct {
+			size_t space;
+		} writable;
+		struct {
+			ptcp_state from;
+			ptcp_state to;
+		} state;
+		struct {
+			ptcp_event ev;
+			int err; /* PTCP_E* or 0 */
+		} event;
+		ptcp_time_t deadline;
+	};
+} ptcp_action;
+
+/* Minimum action array capacity ptcp_step() accepts. */
+#define PTCP_ACTIONS_MIN 8
+
+typedef struct ptcp_actions {
+	ptcp_action *v; /* caller storage */
+	size_t cap;     /* >= PTCP_ACTIONS_MIN */
+	size_t n;       /* set by ptcp_step: actions written */
+} ptcp_actions;
+
+/* ---- Drop reasons ------------------------------------------------------- */
+typedef enum ptcp_drop {
+	PTCP_DROP_NONE = 0,
+	PTCP_DROP_UNACCEPTABLE, /* RFC 9293 3.10.7.4 sequence test failed */
+	PTCP_DROP_BAD_ACK,      /* ACK outside SND.UNA..SND.NXT */
+	PTCP_DROP_NO_ACK,       /* no ACK bit in a synchronized state */
+	PTCP_DROP_RST_INVALID,  /* RST out of window */
+	PTCP_DROP_CLOSED,       /* segment to a CLOSED connection */
+	PTCP_DROP_LISTEN,       /* non-SYN to LISTEN */
+	PTCP_DROP_SYN_SENT,     /* unacceptable in SYN-SENT */
+	PTCP_DROP_OOO_FULL,     /* out-of-order queue full */
+	PTCP_DROP_RCVBUF,       /* beyond receive buffer */
+	PTCP_DROP_PAWS,         /* RFC 7323 5.3 PAWS */
+	PTCP_DROP_ICMP_INVALID, /* ICMP quoting a sequence we never sent */
+	PTCP_DROP_WRONG_PORT,   /* ports do not match this connection */
+	PTCP_DROP_COUNT
+} ptcp_drop;
+
+const char *ptcp_drop_name(ptcp_drop d);
+
+typedef struct ptcp_stats {
+	uint64_t segs_in;
+	uint64_t segs_out;
+	uint64_t bytes_in;       /* payload bytes accepted in order */
+	uint64_t bytes_out;      /* payload bytes sent, retransmissions included */
+	uint64_t retransmits;    /* segments retransmitted */
+	uint64_t rto_fired;
+	uint64_t drops[PTCP_DROP_COUNT];
+} ptcp_stats;
+
+/* A snapshot of the connection's variables (RFC 9293 3.3.1 names). */
+typedef struct ptcp_info {
+	ptcp_state state;
+	uint32_t iss, irs;
+	uint32_t snd_una, snd_nxt, snd_max, snd_wnd; /* snd_wnd scaled */
+	uint32_t rcv_nxt, rcv_wnd;                   /* rcv_wnd as last advertised, scaled */
+	uint32_t cwnd, ssthresh;
+	uint32_t mss;                                /* effective send MSS */
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t ts_on, sack_on;
+	ptcp_time_t srtt, rttvar, rto;
+	size_t send_queued; /* bytes in the send buffer (unacked + unsent) */
+	size_t recv_ready;  /* in-order bytes ready to read */
+} ptcp_info;
+
+/* ---- The connection block (fields are private; use the functions) ------- */
+#define PTCP_OOO_MAX 8
+
+typedef struct ptcp_conn {
+	/* configuration */
+	ptcp_config cfg;
+	/* identity */
+	ptcp_addr laddr, raddr;
+	uint16_t lport, rport;
+	uint8_t state;
+	uint8_t flags0; /* PASSIVE etc. */
+	uint16_t flags;
+	/* send sequence space */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t snd_mss, cwnd, ssthresh;
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t retries, dupacks;
+	/* receive sequence space */
+	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
+	uint32_t fin_seq;               /* sequence number of our FIN (when queued) */
+	uint32_t rfin_seq;              /* peer FIN sequence when seen out of order */
+	/* timestamps (RFC 7323) */
+	uint32_t ts_recent;
+	uint32_t last_ack_sent;
+	/* RTT (RFC 6298) */
+	uint32_t rtt_seq;
+	ptcp_time_t rtt_start;
+	ptcp_time_t srtt, rttvar, rto;
+	/* timers: one deadline each, the minimum is reported */
+	ptcp_time_t t_rexmit, t_timewait, t_finwait2, t_first_rexmit;
+	ptcp_time_t deadline_reported;
+	/* send buffer: ring; sbuf_seq is the sequence number of byte shead */
+	uint8_t *sbuf;
+	uint32_t scap, shead, slen, sbuf_seq;
+	/* receive buffer: ring of in-order unread data then out-of-order space */
+	uint8_t *rbuf;
+	uint32_t rcap, rhead, rlen;
+	uint8_t nooo;
+	ptcp_sack_block ooo[PTCP_OOO_MAX];
+	int16_t soft_err;
+	ptcp_stats stats;
+} ptcp_conn;
+
+/*
+ * Initialise a connection block in CLOSED.  sbuf/scap and rbuf/rcap are the
+ * caller's send and receive buffers (each 1 byte .. 1 GiB).  cfg may be NULL
+ * for the defaults.
+ * Returns 0 or PTCP_EINVAL.
+ */
+int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap,
+		   uint8_t *rbuf, size_t rcap);
+
+/*
+ * The entry point.  Applies one input at time now and writes the resulting
+ * actions into out (out->n is set).  now must not go backwards.
+ * Returns, for the app calls:
+ *   PTCP_IN_SEND: bytes accepted (>= 0; 0 only for len 0) or PTCP_EAGAIN
+ *     (buffer full), PTCP_ENOTCONN (CLOSED/LISTEN), PTCP_ECLOSING (after
+ *     shutdown/close), PTCP_ECONNRESET / PTCP_ETIMEDOUT / PTCP_EUNREACH
+ *     (the connection died with that error);
+ *   PTCP_IN_READ: bytes copied (0 = end of stream after the peer's FIN) or
+ *     PTCP_EAGAIN (nothing yet), PTCP_ENOTCONN, or the error the connection
+ *     died with;
+ *   PTCP_IN_CONNECT / PTCP_IN_LISTEN: 0 or PTCP_ESTATE (not CLOSED), PTCP_EINVAL;
+ *   PTCP_IN_SHUTDOWN / PTCP_IN_CLOSE: 0 or PTCP_ENOTCONN;
+ *   PTCP_IN_ABORT, PTCP_IN_TIME, PTCP_IN_SEGMENT, PTCP_IN_ICMP: 0.
+ * Any input: PTCP_EINVAL for NULL pointers, an unknown kind or an action
+ * array smaller than PTCP_ACTIONS_MIN.
+ */
+int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out);
+
+/* When the core next wants a PTCP_IN_TIME input, or PTCP_TIME_NEVER. */
+ptcp_time_t ptcp_conn_next_deadline(const ptcp_conn *c);
+ptcp_state ptcp_conn_state(const ptcp_conn *c);
+void ptcp_conn_info(const ptcp_conn *c, ptcp_info *info);
+void ptcp_conn_stats(const ptcp_conn *c, ptcp_stats *st);
+/* Bytes that a PTCP_IN_SEND would accept now. */
+size_t ptcp_conn_send_space(const ptcp_conn *c);
+/* In-order bytes a PTCP_IN_READ would return now. */
+size_t ptcp_conn_recv_avail(const ptcp_conn *c);
+/* Non-zero when the peer's FIN has been received and all data before it read. */
+int ptcp_conn_eof(const ptcp_conn *c);
+/* The error the connection died with (PTCP_E*), or 0. */
+int ptcp_conn_error(const ptcp_conn *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
