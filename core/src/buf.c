@@ -1,0 +1,3 @@
+/* buf: being written */
+#include "ptcp/ptcp.h"
+typedef int ptcp_stub_buf;

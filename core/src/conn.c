@@ -1,0 +1,3 @@
+/* conn: being written */
+#include "ptcp/ptcp.h"
+typedef int ptcp_stub_conn;

@@ -1,0 +1,3 @@
+/* input: being written */
+#include "ptcp/ptcp.h"
+typedef int ptcp_stub_input;

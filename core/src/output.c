@@ -1,0 +1,3 @@
+/* output: being written */
+#include "ptcp/ptcp.h"
+typedef int ptcp_stub_output;

@@ -1,0 +1,3 @@
+/* timer: being written */
+#include "ptcp/ptcp.h"
+typedef int ptcp_stub_timer;

@@ -1,0 +1,3 @@
+/* wire: being written */
+#include "ptcp/ptcp.h"
+typedef int ptcp_stub_wire;
