@@ -151,7 +151,7 @@ typedef struct ptcp_ip {
 /* Internet checksum (RFC 1071) helpers. */
 uint32_t ptcp_csum_add(uint32_t sum, const void *data, size_t len);
 uint16_t ptcp_csum_fold(uint32_t sum);
-/* Sum of the TCP pseudo-header for src/dst and a TCP length (RFC 9293 3.1, RFC 8200 8.1). */
+/* Sum of the TCP pseudo-header for src, dst and a TCP length (RFC 9293 3.1, RFC 8200 8.1). */
 uint32_t ptcp_csum_pseudo(const ptcp_addr *src, const ptcp_addr *dst, uint8_t proto, uint32_t len);
 
 /*
