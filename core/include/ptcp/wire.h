@@ -174,7 +174,7 @@ int ptcp_wire_parse_tcp(const uint8_t *buf, size_t len, const ptcp_addr *src,
 int ptcp_wire_parse_opts(const uint8_t *buf, size_t len, ptcp_tcp_opts *opts);
 
 /*
- * Parse an IPv4 or IPv6 packet carrying TCP: fills ip and points *l4/*l4len
+ * Parse an IPv4 or IPv6 packet carrying TCP: fills ip and points l4 and l4len
  * at the transport payload (bounded by the IP total/payload length).
  * IPv6 extension headers hop-by-hop, routing, destination options are
  * skipped; a fragment header gives PTCP_EFRAG.
