@@ -1,3 +1,153 @@
-/* buf: being written */
-#include "ptcp/ptcp.h"
-typedef int ptcp_stub_buf;
+/*
+ * Send and receive rings, and the reassembly list.
+ *
+ * IMPLEMENTATION NOTES
+ * The send ring holds bytes from SND.UNA (or the first unsent byte before
+ * the SYN is acknowledged) to the last byte the app queued: byte shead has
+ * sequence number sbuf_seq.  The receive ring holds rlen in-order bytes the
+ * app has not read, starting at rhead; out-of-order bytes sit in the free
+ * space behind them at their offset from RCV.NXT, and c->ooo lists which
+ * ranges are filled (disjoint, unsorted, at most PTCP_OOO_MAX).
+ */
+#include "internal.h"
+
+uint32_t sbuf_space(const ptcp_conn *c) { return c->scap - c->slen; }
+
+uint32_t sbuf_write(ptcp_conn *c, const uint8_t *data, uint32_t len)
+{
+	uint32_t n = min_u32(len, sbuf_space(c));
+	uint32_t tail = (c->shead + c->slen) % c->scap;
+	uint32_t first = min_u32(n, c->scap - tail);
+	memcpy(c->sbuf + tail, data, first);
+	memcpy(c->sbuf, data + first, n - first);
+	c->slen += n;
+	return n;
+}
+
+void sbuf_ack(ptcp_conn *c, uint32_t ack)
+{
+	uint32_t end = c->sbuf_seq + c->slen;
+	uint32_t n;
+	if (!ptcp_seq_gt(ack, c->sbuf_seq))
+		return;
+	n = ptcp_seq_lt(ack, end) ? ack - c->sbuf_seq : c->slen;
+	c->shead = (c->shead + n) % c->scap;
+	c->slen -= n;
+	c->sbuf_seq += n;
+}
+
+void sbuf_spans(const ptcp_conn *c, uint32_t seq, uint32_t len, ptcp_seg *seg)
+{
+	uint32_t pos = (c->shead + (seq - c->sbuf_seq)) % c->scap;
+	uint32_t first = min_u32(len, c->scap - pos);
+	seg->payload = len ? c->sbuf + pos : NULL;
+	seg->payload_len = first;
+	seg->payload2 = len > first ? c->sbuf : NULL;
+	seg->payload2_len = len - first;
+}
+
+uint32_t rbuf_read(ptcp_conn *c, uint8_t *dst, uint32_t len)
+{
+	uint32_t n = min_u32(len, c->rlen);
+	uint32_t first = min_u32(n, c->rcap - c->rhead);
+	if (dst) {
+		memcpy(dst, c->rbuf + c->rhead, first);
+		memcpy(dst + first, c->rbuf, n - first);
+	}
+	c->rhead = (c->rhead + n) % c->rcap;
+	c->rlen -= n;
+	return n;
+}
+
+/* Copy len bytes of the segment payload from offset off into ring position pos. */
+static void rcopy(ptcp_conn *c, uint32_t pos, const ptcp_seg *seg, uint32_t off, uint32_t len)
+{
+	while (len) {
+		const uint8_t *src;
+		uint32_t avail, n;
+		if (off < seg->payload_len) {
+			src = seg->payload + off;
+			avail = (uint32_t)seg->payload_len - off;
+		} else {
+			src = seg->payload2 + (off - seg->payload_len);
+			avail = (uint32_t)(seg->payload_len + seg->payload2_len) - off;
+		}
+		pos %= c->rcap;
+		n = min_u32(min_u32(len, avail), c->rcap - pos);
+		memcpy(c->rbuf + pos, src, n);
+		pos += n;
+		off += n;
+		len -= n;
+	}
+}
+
+static void ooo_remove(ptcp_conn *c, unsigned i)
+{
+	c->ooo[i] = c->ooo[c->nooo - 1];
+	c->nooo--;
+	if (c->ooo_last == c->nooo)
+		c->ooo_last = (uint8_t)i;
+	else if (c->ooo_last > c->nooo)
+		c->ooo_last = 0;
+}
+
+uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t off, uint32_t len,
+		    int *ooo_dropped)
+{
+	uint32_t start = c->rhead + c->rlen + (seq - c->rcv_nxt);
+	uint32_t added = 0;
+	unsigned i;
+	*ooo_dropped = 0;
+	if (len == 0)
+		return 0;
+	if (seq != c->rcv_nxt) {
+		/* Out of order: merge into the list of filled ranges. */
+		ptcp_sack_block b = {seq, seq + len};
+		int overlaps = 0;
+		for (i = 0; i < c->nooo; i++)
+			if (ptcp_seq_le(c->ooo[i].left, b.right) && ptcp_seq_le(b.left, c->ooo[i].right))
+				overlaps = 1;
+		if (!overlaps && c->nooo == PTCP_OOO_MAX) {
+			*ooo_dropped = 1;
+			return 0;
+		}
+		for (i = 0; i < c->nooo;) {
+			ptcp_sack_block *o = &c->ooo[i];
+			if (ptcp_seq_le(o->left, b.right) && ptcp_seq_le(b.left, o->right)) {
+				if (ptcp_seq_lt(o->left, b.left))
+					b.left = o->left;
+				if (ptcp_seq_gt(o->right, b.right))
+					b.right = o->right;
+				ooo_remove(c, i);
+				continue;
+			}
+			i++;
+		}
+		rcopy(c, start, seg, off, len);
+		c->ooo[c->nooo] = b;
+		c->ooo_last = c->nooo;
+		c->nooo++;
+		return 0;
+	}
+	rcopy(c, start, seg, off, len);
+	c->rcv_nxt += len;
+	c->rlen += len;
+	added = len;
+	/* Pull in ranges that are now contiguous. */
+	for (i = 0; i < c->nooo;) {
+		ptcp_sack_block *o = &c->ooo[i];
+		if (ptcp_seq_le(o->left, c->rcv_nxt)) {
+			if (ptcp_seq_gt(o->right, c->rcv_nxt)) {
+				uint32_t more = o->right - c->rcv_nxt;
+				c->rcv_nxt += more;
+				c->rlen += more;
+				added += more;
+			}
+			ooo_remove(c, i);
+			i = 0;
+			continue;
+		}
+		i++;
+	}
+	return added;
+}

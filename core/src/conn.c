@@ -1,3 +1,423 @@
-/* conn: being written */
-#include "ptcp/ptcp.h"
-typedef int ptcp_stub_conn;
+/*
+ * The connection block, the step entry point and the application calls
+ * (RFC 9293 3.10.1 - 3.10.6).
+ *
+ * IMPLEMENTATION NOTES
+ * ptcp_step() validates its arguments, dispatches the input, then lets
+ * output_flush() send what the new state allows and reports the next
+ * deadline when it changed.  Every state change goes through
+ * conn_set_state() so that each one is reported as an action.
+ */
+#include "internal.h"
+
+void ptcp_config_default(ptcp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->flags = PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK;
+	cfg->mss = 1460;
+	cfg->wscale = 0xff;
+	cfg->syn_retries = 6;
+	cfg->synack_retries = 5;
+	cfg->max_retries = 15;
+	cfg->init_cwnd = 10;
+	cfg->rto_initial = PTCP_SEC(1);
+	cfg->rto_min = PTCP_MS(200);
+	cfg->rto_max = PTCP_SEC(120);
+	cfg->msl = PTCP_SEC(30);
+	cfg->fin_wait2_timeout = PTCP_SEC(60);
+}
+
+int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap,
+		   uint8_t *rbuf, size_t rcap)
+{
+	if (!c || !sbuf || !rbuf || scap == 0 || rcap == 0 || scap > (1u << 30) ||
+	    rcap > (1u << 30))
+		return PTCP_EINVAL;
+	memset(c, 0, sizeof(*c));
+	if (cfg)
+		c->cfg = *cfg;
+	else
+		ptcp_config_default(&c->cfg);
+	if (c->cfg.mss < 64 || c->cfg.init_cwnd == 0 || c->cfg.rto_min == 0 ||
+	    c->cfg.rto_max < c->cfg.rto_min || (c->cfg.wscale != 0xff && c->cfg.wscale > 14))
+		return PTCP_EINVAL;
+	if (c->cfg.wscale == 0xff) {
+		/* RFC 7323 2.3: the smallest shift that lets the window cover the buffer. */
+		uint8_t s = 0;
+		while (s < 14 && (rcap >> s) > 65535)
+			s++;
+		c->cfg.wscale = s;
+	}
+	c->sbuf = sbuf;
+	c->scap = (uint32_t)scap;
+	c->rbuf = rbuf;
+	c->rcap = (uint32_t)rcap;
+	c->state = PTCP_CLOSED;
+	c->rto = c->cfg.rto_initial;
+	return 0;
+}
+
+/* Forget everything about a previous connection, keep config, buffers and stats. */
+static void tcb_reset(ptcp_conn *c)
+{
+	ptcp_conn keep = *c;
+	memset(c, 0, sizeof(*c));
+	c->cfg = keep.cfg;
+	c->sbuf = keep.sbuf;
+	c->scap = keep.scap;
+	c->rbuf = keep.rbuf;
+	c->rcap = keep.rcap;
+	c->stats = keep.stats;
+	c->deadline_reported = keep.deadline_reported;
+	c->rto = c->cfg.rto_initial;
+}
+
+static ptcp_action *push(step_ctx *x, ptcp_action_kind k)
+{
+	ptcp_action *a;
+	if (x->out->n >= x->out->cap)
+		return NULL; /* cannot happen: RESERVE keeps room for these */
+	a = &x->out->v[x->out->n++];
+	memset(a, 0, sizeof(*a));
+	a->kind = k;
+	return a;
+}
+
+void conn_set_state(step_ctx *x, ptcp_state to)
+{
+	ptcp_action *a;
+	if (x->c->state == to)
+		return;
+	a = push(x, PTCP_ACT_STATE);
+	if (a) {
+		a->state.from = (ptcp_state)x->c->state;
+		a->state.to = to;
+	}
+	x->c->state = (uint8_t)to;
+}
+
+void conn_event(step_ctx *x, ptcp_event ev, int err)
+{
+	ptcp_action *a = push(x, PTCP_ACT_EVENT);
+	if (a) {
+		a->event.ev = ev;
+		a->event.err = err;
+	}
+}
+
+ptcp_seg *conn_emit(step_ctx *x)
+{
+	ptcp_action *a;
+	if (x->out->n + RESERVE >= x->out->cap) {
+		x->c->flags |= F_PENDING;
+		return NULL;
+	}
+	a = push(x, PTCP_ACT_EMIT);
+	a->emit.src = x->c->laddr;
+	a->emit.dst = x->c->raddr;
+	a->emit.seg.sport = x->c->lport;
+	a->emit.seg.dport = x->c->rport;
+	x->c->stats.segs_out++;
+	return &a->emit.seg;
+}
+
+void conn_closed(step_ctx *x, int err)
+{
+	ptcp_conn *c = x->c;
+	if (c->state == PTCP_CLOSED)
+		return;
+	c->t_rexmit = c->t_timewait = c->t_finwait2 = 0;
+	c->flags &= ~(uint32_t)(F_ACK_NOW | F_PENDING | F_FORCE1 | F_FASTRETX);
+	if (err)
+		c->err = (int16_t)err;
+	conn_set_state(x, PTCP_CLOSED);
+	conn_event(x, PTCP_EV_CLOSED, err);
+}
+
+void conn_established(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	conn_set_state(x, PTCP_ESTABLISHED);
+	conn_event(x, PTCP_EV_CONNECTED, 0);
+	/* RFC 9293 3.10.4: a CLOSE queued in SYN-RECEIVED takes effect now. */
+	if (c->flags & F_FIN_QUEUED)
+		conn_set_state(x, PTCP_FIN_WAIT_1);
+}
+
+/* RFC 9293 3.10.1 OPEN (active). */
+static int app_connect(step_ctx *x, const ptcp_input *in)
+{
+	ptcp_conn *c = x->c;
+	if (c->state != PTCP_CLOSED)
+		return PTCP_ESTATE;
+	if (in->connect.rport == 0)
+		return PTCP_EINVAL;
+	tcb_reset(c);
+	c->laddr = in->connect.local;
+	c->raddr = in->connect.remote;
+	c->lport = in->connect.lport;
+	c->rport = in->connect.rport;
+	c->iss = in->connect.iss;
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->sbuf_seq = c->iss + 1;
+	c->snd_mss = 536; /* RFC 9293 3.7.1 default until the peer's MSS is known */
+	conn_set_state(x, PTCP_SYN_SENT);
+	return 0;
+}
+
+/* RFC 9293 3.10.1 OPEN (passive). */
+static int app_listen(step_ctx *x, const ptcp_input *in)
+{
+	ptcp_conn *c = x->c;
+	if (c->state != PTCP_CLOSED)
+		return PTCP_ESTATE;
+	tcb_reset(c);
+	c->laddr = in->listen.local;
+	c->lport = in->listen.lport;
+	c->listen_iss = in->listen.iss;
+	c->flags |= F_PASSIVE;
+	conn_set_state(x, PTCP_LISTEN);
+	return 0;
+}
+
+static int dead_error(const ptcp_conn *c) { return c->err ? c->err : PTCP_ENOTCONN; }
+
+/* RFC 9293 3.10.2 SEND. */
+static int app_send(step_ctx *x, const ptcp_input *in)
+{
+	ptcp_conn *c = x->c;
+	uint32_t n;
+	switch (c->state) {
+	case PTCP_CLOSED:
+		return dead_error(c);
+	case PTCP_LISTEN:
+		return PTCP_ENOTCONN;
+	case PTCP_SYN_SENT:
+	case PTCP_SYN_RECEIVED:
+	case PTCP_ESTABLISHED:
+	case PTCP_CLOSE_WAIT:
+		if (c->flags & F_FIN_QUEUED)
+			return PTCP_ECLOSING;
+		break;
+	default:
+		return PTCP_ECLOSING;
+	}
+	if (in->send.len == 0)
+		return 0;
+	if (!in->send.data)
+		return PTCP_EINVAL;
+	n = sbuf_write(c, in->send.data, in->send.len > (1u << 30) ? (1u << 30) : (uint32_t)in->send.len);
+	if (n == 0)
+		return PTCP_EAGAIN;
+	if (in->send.flags & PTCP_SEND_MORE)
+		c->flags |= F_MORE;
+	else
+		c->flags &= ~(uint32_t)F_MORE;
+	return (int)n;
+}
+
+/* RFC 9293 3.10.3 RECEIVE. */
+static int app_read(step_ctx *x, const ptcp_input *in)
+{
+	ptcp_conn *c = x->c;
+	uint32_t before, n;
+	if (c->state == PTCP_LISTEN)
+		return PTCP_ENOTCONN;
+	if (c->rlen == 0 || (c->flags & F_SHUT_RD)) {
+		if ((c->flags & (F_RFIN | F_SHUT_RD)))
+			return 0;
+		if (c->state == PTCP_CLOSED)
+			return c->err ? c->err : 0;
+		return PTCP_EAGAIN;
+	}
+	before = output_rcv_window(c);
+	n = rbuf_read(c, in->read.buf, in->read.len > (1u << 30) ? (1u << 30) : (uint32_t)in->read.len);
+	/* RFC 9293 3.8.6.2.2: announce a window update once it opened enough. */
+	if (c->state >= PTCP_ESTABLISHED && !(c->flags & F_RFIN)) {
+		uint32_t after = output_rcv_window(c);
+		uint32_t step = min_u32(c->rcap / 2, 2 * c->cfg.mss);
+		if (after > before && after - before >= step)
+			c->flags |= F_ACK_NOW;
+	}
+	return (int)n;
+}
+
+/* Queue our FIN behind the data (RFC 9293 3.10.4). */
+static void queue_fin(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	if (c->flags & F_FIN_QUEUED)
+		return;
+	c->flags |= F_FIN_QUEUED;
+	c->fin_seq = c->sbuf_seq + c->slen;
+	switch (c->state) {
+	case PTCP_ESTABLISHED:
+		conn_set_state(x, PTCP_FIN_WAIT_1);
+		break;
+	case PTCP_CLOSE_WAIT:
+		conn_set_state(x, PTCP_LAST_ACK);
+		break;
+	default: /* SYN-RECEIVED: takes effect in conn_established() */
+		break;
+	}
+}
+
+static int app_shutdown(step_ctx *x, const ptcp_input *in)
+{
+	ptcp_conn *c = x->c;
+	if (in->shutdown.how < PTCP_SHUT_RD || in->shutdown.how > PTCP_SHUT_RDWR)
+		return PTCP_EINVAL;
+	if (c->state == PTCP_CLOSED || c->state == PTCP_LISTEN)
+		return PTCP_ENOTCONN;
+	if (in->shutdown.how & PTCP_SHUT_RD)
+		c->flags |= F_SHUT_RD;
+	if (in->shutdown.how & PTCP_SHUT_WR) {
+		if (c->state == PTCP_SYN_SENT) {
+			conn_closed(x, 0);
+			return 0;
+		}
+		queue_fin(x);
+	}
+	return 0;
+}
+
+/* RFC 9293 3.10.4 CLOSE. */
+static int app_close(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	switch (c->state) {
+	case PTCP_CLOSED:
+		return PTCP_ENOTCONN;
+	case PTCP_LISTEN:
+	case PTCP_SYN_SENT:
+		conn_closed(x, 0);
+		return 0;
+	default:
+		break;
+	}
+	c->flags |= F_APP_CLOSED | F_SHUT_RD;
+	/* RFC 1122 4.2.2.13: closing with unread data sends RST, not FIN. */
+	if (c->rlen > 0 && c->state != PTCP_TIME_WAIT) {
+		if (c->state != PTCP_SYN_RECEIVED)
+			output_rst(x, c->snd_max, 1, c->rcv_nxt);
+		conn_closed(x, 0);
+		return 0;
+	}
+	queue_fin(x);
+	if (c->state == PTCP_FIN_WAIT_2 && c->cfg.fin_wait2_timeout)
+		c->t_finwait2 = x->now + c->cfg.fin_wait2_timeout;
+	return 0;
+}
+
+/* RFC 9293 3.10.5 ABORT. */
+static void app_abort(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	switch (c->state) {
+	case PTCP_SYN_RECEIVED:
+	case PTCP_ESTABLISHED:
+	case PTCP_FIN_WAIT_1:
+	case PTCP_FIN_WAIT_2:
+	case PTCP_CLOSE_WAIT:
+		output_rst(x, c->snd_max, 0, 0);
+		break;
+	default:
+		break;
+	}
+	c->slen = 0;
+	c->rlen = 0;
+	conn_closed(x, c->state == PTCP_CLOSED ? 0 : PTCP_EABORTED);
+}
+
+int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)
+{
+	step_ctx x;
+	int ret = 0;
+	ptcp_time_t dl;
+	if (!c || !in || !out || !out->v || out->cap < PTCP_ACTIONS_MIN)
+		return PTCP_EINVAL;
+	out->n = 0;
+	x.c = c;
+	x.out = out;
+	x.now = now;
+	c->flags &= ~(uint32_t)F_PENDING;
+	switch (in->kind) {
+	case PTCP_IN_SEGMENT:
+		if (!in->segment.seg)
+			return PTCP_EINVAL;
+		input_segment(&x, in);
+		break;
+	case PTCP_IN_ICMP:
+		input_icmp(&x, in);
+		break;
+	case PTCP_IN_CONNECT:
+		ret = app_connect(&x, in);
+		break;
+	case PTCP_IN_LISTEN:
+		ret = app_listen(&x, in);
+		break;
+	case PTCP_IN_SEND:
+		ret = app_send(&x, in);
+		break;
+	case PTCP_IN_READ:
+		ret = app_read(&x, in);
+		break;
+	case PTCP_IN_SHUTDOWN:
+		ret = app_shutdown(&x, in);
+		break;
+	case PTCP_IN_CLOSE:
+		ret = app_close(&x);
+		break;
+	case PTCP_IN_ABORT:
+		app_abort(&x);
+		break;
+	case PTCP_IN_TIME:
+		timer_fire(&x);
+		break;
+	default:
+		return PTCP_EINVAL;
+	}
+	output_flush(&x);
+	dl = (c->flags & F_PENDING) ? now : timer_next(c);
+	if (dl != c->deadline_reported) {
+		ptcp_action *a = push(&x, PTCP_ACT_DEADLINE);
+		if (a)
+			a->deadline = dl;
+		c->deadline_reported = dl;
+	}
+	return ret;
+}
+
+ptcp_time_t ptcp_conn_next_deadline(const ptcp_conn *c) { return c->deadline_reported; }
+ptcp_state ptcp_conn_state(const ptcp_conn *c) { return (ptcp_state)c->state; }
+size_t ptcp_conn_send_space(const ptcp_conn *c) { return sbuf_space(c); }
+size_t ptcp_conn_recv_avail(const ptcp_conn *c) { return (c->flags & F_SHUT_RD) ? 0 : c->rlen; }
+int ptcp_conn_eof(const ptcp_conn *c) { return (c->flags & F_RFIN) && c->rlen == 0; }
+int ptcp_conn_error(const ptcp_conn *c) { return c->err; }
+void ptcp_conn_stats(const ptcp_conn *c, ptcp_stats *st) { *st = c->stats; }
+
+void ptcp_conn_info(const ptcp_conn *c, ptcp_info *i)
+{
+	memset(i, 0, sizeof(*i));
+	i->state = (ptcp_state)c->state;
+	i->iss = c->iss;
+	i->irs = c->irs;
+	i->snd_una = c->snd_una;
+	i->snd_nxt = c->snd_nxt;
+	i->snd_max = c->snd_max;
+	i->snd_wnd = c->snd_wnd;
+	i->rcv_nxt = c->rcv_nxt;
+	i->rcv_wnd = c->rcv_adv - c->rcv_nxt;
+	i->cwnd = c->cwnd;
+	i->ssthresh = c->ssthresh;
+	i->mss = c->snd_mss;
+	i->snd_wscale = c->snd_wscale;
+	i->rcv_wscale = c->rcv_wscale;
+	i->ts_on = (c->flags & F_TS) != 0;
+	i->sack_on = (c->flags & F_SACK) != 0;
+	i->srtt = c->srtt;
+	i->rttvar = c->rttvar;
+	i->rto = c->rto;
+	i->send_queued = c->slen;
+	i->recv_ready = c->rlen;
+}

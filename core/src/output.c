@@ -1,3 +1,275 @@
-/* output: being written */
-#include "ptcp/ptcp.h"
-typedef int ptcp_stub_output;
+/*
+ * Output: what the connection sends after each input.
+ *
+ * IMPLEMENTATION NOTES
+ * output_flush() is the only place that sends data, SYN, FIN and ACKs; the
+ * input and timer paths only change variables and set F_ACK_NOW, or move
+ * SND.NXT back for a retransmission.  RSTs are sent directly where the RFC
+ * says so.  The receive window never moves its right edge left
+ * (RFC 9293 3.8.6), and small increases are held back (receiver SWS
+ * avoidance, RFC 9293 3.8.6.2.2).  Sending follows the sender SWS and
+ * Nagle rules (RFC 9293 3.7.4, RFC 1122 4.2.3.4).
+ */
+#include "internal.h"
+
+/* Window we could advertise now, in bytes, before scaling (RFC 9293 3.8.6). */
+uint32_t output_rcv_window(const ptcp_conn *c)
+{
+	uint32_t free = rbuf_free(c);
+	uint32_t edge = c->rcv_nxt + free;
+	uint32_t held = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	/* RFC 9293 3.8.6.2.2: move the right edge only by a useful amount. */
+	uint32_t step = min_u32(c->rcap / 2, c->snd_mss ? c->snd_mss : c->cfg.mss);
+	if (ptcp_seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv < step && held > 0)
+		return held;
+	/* RFC 9293 3.8.6: never shrink the right edge. */
+	return free > held ? free : held;
+}
+
+/* The window field for a segment, recording the right edge it announces. */
+static uint16_t window_field(ptcp_conn *c, int syn)
+{
+	uint32_t w = output_rcv_window(c);
+	uint32_t field;
+	if (syn) {
+		/* RFC 7323 2.2: the window in a SYN is never scaled. */
+		field = min_u32(w, 65535);
+		w = field;
+	} else {
+		uint8_t ws = c->rcv_wscale;
+		field = w >> ws;
+		/* Rounding down must not pull the edge left (RFC 7323 2.4). */
+		if (ptcp_seq_lt(c->rcv_nxt + (field << ws), c->rcv_adv))
+			field = (c->rcv_adv - c->rcv_nxt + (1u << ws) - 1) >> ws;
+		if (field > 65535)
+			field = 65535;
+		w = field << ws;
+	}
+	if (ptcp_seq_gt(c->rcv_nxt + w, c->rcv_adv) || c->rcv_adv == 0)
+		c->rcv_adv = c->rcv_nxt + w;
+	return (uint16_t)field;
+}
+
+static void put_ts(const step_ctx *x, ptcp_seg *s)
+{
+	s->opts.present |= PTCP_OPT_TS;
+	s->opts.ts_val = timer_tsval(x->c, x->now);
+	s->opts.ts_ecr = x->c->ts_recent;
+}
+
+/* RFC 2018 4: the block with the most recent segment first, then the others. */
+static void put_sack(const ptcp_conn *c, ptcp_seg *s)
+{
+	unsigned max = (c->flags & F_TS) ? 3 : 4, n = 0, i;
+	if (!(c->flags & F_SACK) || c->nooo == 0)
+		return;
+	s->opts.sack[n++] = c->ooo[c->ooo_last];
+	for (i = 0; i < c->nooo && n < max; i++)
+		if (i != c->ooo_last)
+			s->opts.sack[n++] = c->ooo[i];
+	s->opts.sack_count = (uint8_t)n;
+	s->opts.present |= PTCP_OPT_SACK;
+}
+
+/* Header fields and options common to every non-RST segment. */
+static void fill_common(step_ctx *x, ptcp_seg *s, int syn)
+{
+	ptcp_conn *c = x->c;
+	s->ack = c->rcv_nxt;
+	s->wnd = window_field(c, syn);
+	if (!syn) {
+		s->flags |= PTCP_ACK;
+		if (c->flags & F_TS)
+			put_ts(x, s);
+		put_sack(c, s);
+		c->last_ack_sent = c->rcv_nxt;
+		c->flags &= ~(uint32_t)F_ACK_NOW;
+	}
+}
+
+/* SYN or SYN-ACK with our options (RFC 9293 3.5; RFC 7323; RFC 2018). */
+static void send_syn(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	int synack = c->state == PTCP_SYN_RECEIVED;
+	ptcp_seg *s = conn_emit(x);
+	if (!s)
+		return;
+	s->seq = c->iss;
+	s->flags = PTCP_SYN;
+	fill_common(x, s, 1);
+	s->opts.present |= PTCP_OPT_MSS;
+	s->opts.mss = c->cfg.mss;
+	if ((c->cfg.flags & PTCP_CFG_SACK) && (!synack || (c->flags & F_PEER_SACK)))
+		s->opts.present |= PTCP_OPT_SACK_PERM;
+	if ((c->cfg.flags & PTCP_CFG_TIMESTAMPS) && (!synack || (c->flags & F_PEER_TS))) {
+		s->opts.present |= PTCP_OPT_TS;
+		s->opts.ts_val = timer_tsval(c, x->now);
+		s->opts.ts_ecr = synack ? c->ts_recent : 0;
+	}
+	if ((c->cfg.flags & PTCP_CFG_WSCALE) && (!synack || (c->flags & F_PEER_WS))) {
+		s->opts.present |= PTCP_OPT_WSCALE;
+		s->opts.wscale = c->cfg.wscale;
+	}
+	if (synack) {
+		s->flags |= PTCP_ACK;
+		c->last_ack_sent = c->rcv_nxt;
+		c->flags &= ~(uint32_t)F_ACK_NOW;
+	}
+	if (c->snd_max != c->iss)
+		c->stats.retransmits++;
+	c->snd_nxt = c->iss + 1;
+	if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+	timer_rexmit_arm(x);
+}
+
+void output_rst(step_ctx *x, uint32_t seq, int with_ack, uint32_t ack)
+{
+	ptcp_seg *s = conn_emit(x);
+	if (!s)
+		return;
+	s->seq = seq;
+	s->flags = PTCP_RST;
+	if (with_ack) {
+		s->flags |= PTCP_ACK;
+		s->ack = ack;
+	}
+}
+
+void output_rst_reply(step_ctx *x, const ptcp_seg *seg)
+{
+	ptcp_seg *s;
+	/* RFC 9293 3.10.7.1: never answer a RST. */
+	if (seg->flags & PTCP_RST)
+		return;
+	s = conn_emit(x);
+	if (!s)
+		return;
+	s->sport = seg->dport;
+	s->dport = seg->sport;
+	if (seg->flags & PTCP_ACK) {
+		s->seq = seg->ack;
+		s->flags = PTCP_RST;
+	} else {
+		s->seq = 0;
+		s->ack = seg->seq + ptcp_seg_seqlen(seg);
+		s->flags = PTCP_RST | PTCP_ACK;
+	}
+}
+
+/* Whether the sender SWS / Nagle rules allow a segment of len < MSS now. */
+static int small_ok(const ptcp_conn *c, uint32_t len, uint32_t unsent, int fin)
+{
+	if (fin || ptcp_seq_lt(c->snd_nxt, c->snd_max))
+		return 1; /* closing pushes everything; retransmissions go as they are */
+	if (c->max_sndwnd && len >= c->max_sndwnd / 2)
+		return 1; /* RFC 1122 4.2.3.4 (c) */
+	if (len < unsent || (c->flags & F_MORE))
+		return 0;
+	/* RFC 9293 3.7.4 Nagle: no unacknowledged data, or NODELAY. */
+	return (c->cfg.flags & PTCP_CFG_NODELAY) || c->snd_nxt == c->snd_una;
+}
+
+static void send_data(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	for (;;) {
+		uint32_t data_end = c->sbuf_seq + c->slen;
+		uint32_t unsent = ptcp_seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+		uint32_t wnd = min_u32(c->snd_wnd, c->cwnd);
+		uint32_t inflight = c->snd_nxt - c->snd_una;
+		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
+		uint32_t len = min_u32(min_u32(unsent, usable), c->snd_mss);
+		int fin, rtx;
+		ptcp_seg *s;
+		if ((c->flags & F_FORCE1) && len == 0 && unsent) {
+			len = 1; /* RFC 9293 3.8.6.1 zero-window probe */
+		}
+		c->flags &= ~(uint32_t)F_FORCE1;
+		fin = (c->flags & F_FIN_QUEUED) && c->snd_nxt + len == c->fin_seq &&
+		      ptcp_seq_le(c->snd_nxt, c->fin_seq);
+		if (len == 0 && !fin) {
+			if (unsent && c->snd_nxt == c->snd_una && !c->t_rexmit)
+				timer_rexmit_arm(x); /* persist timer */
+			return;
+		}
+		if (len && len < c->snd_mss && !small_ok(c, len, unsent, fin))
+			return;
+		s = conn_emit(x);
+		if (!s)
+			return;
+		rtx = ptcp_seq_lt(c->snd_nxt, c->snd_max);
+		s->seq = c->snd_nxt;
+		if (fin)
+			s->flags |= PTCP_FIN;
+		if (len && c->snd_nxt + len == data_end)
+			s->flags |= PTCP_PSH;
+		sbuf_spans(c, c->snd_nxt, len, s);
+		fill_common(x, s, 0);
+		if (rtx) {
+			c->stats.retransmits++;
+			if ((c->flags & F_RTT) && ptcp_seq_le(c->snd_nxt, c->rtt_seq))
+				c->flags &= ~(uint32_t)F_RTT; /* RFC 6298 3: Karn */
+		} else if (!(c->flags & (F_RTT | F_TS)) && len) {
+			c->flags |= F_RTT;
+			c->rtt_seq = c->snd_nxt;
+			c->rtt_start = x->now;
+		}
+		c->stats.bytes_out += len;
+		c->snd_nxt += len + (fin ? 1u : 0u);
+		if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		timer_rexmit_arm(x);
+		if (fin)
+			return;
+	}
+}
+
+static void send_ack(step_ctx *x)
+{
+	ptcp_seg *s = conn_emit(x);
+	if (!s)
+		return;
+	s->seq = x->c->snd_nxt;
+	fill_common(x, s, 0);
+}
+
+void output_flush(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	switch (c->state) {
+	case PTCP_CLOSED:
+	case PTCP_LISTEN:
+		c->flags &= ~(uint32_t)F_ACK_NOW;
+		return;
+	case PTCP_SYN_SENT:
+		if (c->snd_nxt == c->iss)
+			send_syn(x);
+		return;
+	case PTCP_SYN_RECEIVED:
+		if (c->snd_nxt == c->iss)
+			send_syn(x);
+		else if (c->flags & F_ACK_NOW)
+			send_ack(x);
+		return;
+	case PTCP_TIME_WAIT:
+		break;
+	default:
+		if (c->flags & F_FASTRETX) {
+			/* RFC 5681 3.2: resend the first unacknowledged segment now. */
+			uint32_t save_nxt = c->snd_nxt, save_cwnd = c->cwnd;
+			c->flags &= ~(uint32_t)F_FASTRETX;
+			c->snd_nxt = c->snd_una;
+			c->cwnd = c->snd_mss;
+			send_data(x);
+			c->cwnd = save_cwnd;
+			if (ptcp_seq_gt(save_nxt, c->snd_nxt))
+				c->snd_nxt = save_nxt;
+		}
+		send_data(x);
+		break;
+	}
+	if (c->flags & F_ACK_NOW)
+		send_ack(x);
+}

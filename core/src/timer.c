@@ -1,3 +1,154 @@
-/* timer: being written */
-#include "ptcp/ptcp.h"
-typedef int ptcp_stub_timer;
+/*
+ * Timers and the RTT estimator.
+ *
+ * IMPLEMENTATION NOTES
+ * Each timer is one absolute deadline in the block (0 = off): the
+ * retransmission/persist timer, TIME-WAIT and FIN-WAIT-2.  timer_next()
+ * returns the earliest, which ptcp_step() reports; the caller feeds a
+ * PTCP_IN_TIME input at or after it and timer_fire() runs what is due.
+ * There is no periodic tick.
+ */
+#include "internal.h"
+
+/* RFC 7323 5.4: a timestamp clock of 1 ms, offset per connection. */
+uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now)
+{
+	return (uint32_t)(now / 1000u) + c->cfg.ts_offset;
+}
+
+static ptcp_time_t clamp_rto(const ptcp_conn *c, ptcp_time_t rto)
+{
+	if (rto < c->cfg.rto_min)
+		rto = c->cfg.rto_min;
+	if (rto > c->cfg.rto_max)
+		rto = c->cfg.rto_max;
+	return rto;
+}
+
+/* RFC 6298 2.2 and 2.3 (G = 1 ms). */
+void timer_rtt_sample(ptcp_conn *c, ptcp_time_t r)
+{
+	ptcp_time_t var;
+	if (c->srtt == 0) {
+		c->srtt = r ? r : 1;
+		c->rttvar = r / 2;
+	} else {
+		ptcp_time_t d = c->srtt > r ? c->srtt - r : r - c->srtt;
+		c->rttvar = (3 * c->rttvar + d) / 4;
+		c->srtt = (7 * c->srtt + r) / 8;
+		if (c->srtt == 0)
+			c->srtt = 1;
+	}
+	var = 4 * c->rttvar;
+	c->rto = clamp_rto(c, c->srtt + (var > 1000 ? var : 1000));
+}
+
+void timer_rexmit_arm(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	if (!c->t_rexmit)
+		c->t_rexmit = x->now + c->rto;
+	if (!c->t_first_rexmit)
+		c->t_first_rexmit = x->now;
+}
+
+void timer_rexmit_restart(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	/* RFC 6298 5.3, and 5.7: a new ACK ends the backoff. */
+	if (c->srtt)
+		c->rto = clamp_rto(c, c->srtt + (4 * c->rttvar > 1000 ? 4 * c->rttvar : 1000));
+	c->t_rexmit = x->now + c->rto;
+	if (!c->t_first_rexmit)
+		c->t_first_rexmit = x->now;
+}
+
+void timer_rexmit_stop(ptcp_conn *c)
+{
+	c->t_rexmit = 0;
+	c->t_first_rexmit = 0;
+	if (c->srtt)
+		c->rto = clamp_rto(c, c->srtt + (4 * c->rttvar > 1000 ? 4 * c->rttvar : 1000));
+}
+
+void timer_timewait(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	/* RFC 9293 3.10.7.4: TIME-WAIT lasts 2 MSL; other timers stop. */
+	c->t_rexmit = 0;
+	c->t_finwait2 = 0;
+	c->t_timewait = x->now + 2 * c->cfg.msl;
+	conn_set_state(x, PTCP_TIME_WAIT);
+}
+
+ptcp_time_t timer_next(const ptcp_conn *c)
+{
+	ptcp_time_t t = PTCP_TIME_NEVER;
+	if (c->t_rexmit && c->t_rexmit < t)
+		t = c->t_rexmit;
+	if (c->t_timewait && c->t_timewait < t)
+		t = c->t_timewait;
+	if (c->t_finwait2 && c->t_finwait2 < t)
+		t = c->t_finwait2;
+	return t;
+}
+
+static void rexmit_fire(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	uint32_t data_end = c->sbuf_seq + c->slen;
+	unsigned limit;
+	c->t_rexmit = 0;
+	/* RFC 9293 3.8.6.1: the persist timer, when the peer's window is zero. */
+	if (c->state >= PTCP_ESTABLISHED && c->snd_una == c->snd_max &&
+	    ptcp_seq_lt(c->snd_nxt, data_end) && c->snd_wnd == 0) {
+		c->flags |= F_FORCE1;
+		c->rto = clamp_rto(c, c->rto * 2);
+		return;
+	}
+	if (c->snd_una == c->snd_max)
+		return; /* nothing outstanding */
+	limit = c->state == PTCP_SYN_SENT       ? c->cfg.syn_retries
+		: c->state == PTCP_SYN_RECEIVED ? c->cfg.synack_retries
+						: c->cfg.max_retries;
+	/* RFC 9293 3.8.3 (R2) and the user timeout (RFC 5482). */
+	if (c->retries >= limit ||
+	    (c->cfg.user_timeout && x->now - c->t_first_rexmit >= c->cfg.user_timeout)) {
+		c->slen = 0;
+		conn_event(x, PTCP_EV_TIMEDOUT, PTCP_ETIMEDOUT);
+		conn_closed(x, PTCP_ETIMEDOUT);
+		return;
+	}
+	c->retries++;
+	c->stats.rto_fired++;
+	c->rto = clamp_rto(c, c->rto * 2); /* RFC 6298 5.5 */
+	c->flags &= ~(uint32_t)(F_RTT | F_INRECOVERY); /* Karn */
+	c->dupacks = 0;
+	if (c->state == PTCP_SYN_SENT || c->state == PTCP_SYN_RECEIVED) {
+		c->snd_nxt = c->iss; /* the SYN or SYN-ACK again */
+		return;
+	}
+	/* RFC 5681 3.1 eq. 4 and the loss window */
+	c->ssthresh = max_u32((c->snd_max - c->snd_una) / 2, 2 * c->snd_mss);
+	c->cwnd = c->snd_mss;
+	c->snd_nxt = c->snd_una;
+}
+
+void timer_fire(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	if (c->t_timewait && x->now >= c->t_timewait) {
+		c->t_timewait = 0;
+		conn_closed(x, 0);
+		return;
+	}
+	if (c->t_finwait2 && x->now >= c->t_finwait2) {
+		c->t_finwait2 = 0;
+		if (c->state == PTCP_FIN_WAIT_2) {
+			conn_closed(x, 0);
+			return;
+		}
+	}
+	if (c->t_rexmit && x->now >= c->t_rexmit)
+		rexmit_fire(x);
+}

@@ -247,7 +247,7 @@ typedef struct ptcp_action {
 } ptcp_action;
 
 /* Minimum action array capacity ptcp_step() accepts. */
-#define PTCP_ACTIONS_MIN 8
+#define PTCP_ACTIONS_MIN 16
 
 typedef struct ptcp_actions {
 	ptcp_action *v; /* caller storage */
@@ -304,42 +304,40 @@ typedef struct ptcp_info {
 #define PTCP_OOO_MAX 8
 
 typedef struct ptcp_conn {
-	/* configuration */
 	ptcp_config cfg;
 	/* identity */
 	ptcp_addr laddr, raddr;
 	uint16_t lport, rport;
 	uint8_t state;
-	uint8_t flags0; /* PASSIVE etc. */
-	uint16_t flags;
-	/* send sequence space */
-	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
-	uint32_t snd_mss, cwnd, ssthresh;
 	uint8_t snd_wscale, rcv_wscale;
-	uint8_t retries, dupacks;
+	uint8_t retries;
+	uint32_t flags;
+	int16_t err; /* the PTCP_E* the connection died with */
+	uint16_t peer_mss;
+	/* send sequence space (RFC 9293 3.3.1) */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
+	uint32_t snd_mss, cwnd, ssthresh, dupacks, recover;
+	uint32_t fin_seq; /* sequence number of our FIN once queued */
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
-	uint32_t fin_seq;               /* sequence number of our FIN (when queued) */
-	uint32_t rfin_seq;              /* peer FIN sequence when seen out of order */
+	uint32_t rfin_seq;              /* peer FIN seen beyond a hole */
+	uint32_t listen_iss;
 	/* timestamps (RFC 7323) */
-	uint32_t ts_recent;
-	uint32_t last_ack_sent;
+	uint32_t ts_recent, last_ack_sent;
 	/* RTT (RFC 6298) */
 	uint32_t rtt_seq;
-	ptcp_time_t rtt_start;
-	ptcp_time_t srtt, rttvar, rto;
-	/* timers: one deadline each, the minimum is reported */
-	ptcp_time_t t_rexmit, t_timewait, t_finwait2, t_first_rexmit;
-	ptcp_time_t deadline_reported;
-	/* send buffer: ring; sbuf_seq is the sequence number of byte shead */
+	ptcp_time_t rtt_start, srtt, rttvar, rto;
+	/* timers: one deadline each (0 = off); the minimum is reported */
+	ptcp_time_t t_rexmit, t_timewait, t_finwait2, t_first_rexmit, deadline_reported;
+	/* send buffer ring: byte shead has sequence number sbuf_seq */
 	uint8_t *sbuf;
 	uint32_t scap, shead, slen, sbuf_seq;
-	/* receive buffer: ring of in-order unread data then out-of-order space */
+	/* receive buffer ring: rlen in-order unread bytes from rhead, then
+	 * out-of-order data at its offset from RCV.NXT */
 	uint8_t *rbuf;
 	uint32_t rcap, rhead, rlen;
-	uint8_t nooo;
+	uint8_t nooo, ooo_last;
 	ptcp_sack_block ooo[PTCP_OOO_MAX];
-	int16_t soft_err;
 	ptcp_stats stats;
 } ptcp_conn;
 

@@ -1,0 +1,97 @@
+/*
+ * Internal declarations shared by the core's files.
+ *
+ * IMPLEMENTATION NOTES
+ * A step runs with a step_ctx: the connection, the caller's action array and
+ * the time.  conn.c dispatches inputs (app calls), input.c processes a
+ * segment (RFC 9293 3.10.7), output.c decides what to send, timer.c owns the
+ * retransmission, TIME-WAIT and FIN-WAIT-2 deadlines and the RTT estimator,
+ * buf.c the send and receive rings and the reassembly list.
+ */
+#ifndef PTCP_INTERNAL_H
+#define PTCP_INTERNAL_H
+
+#include <string.h>
+
+#include "ptcp/ptcp.h"
+
+/* conn->flags */
+enum {
+	F_PASSIVE = 1u << 0,    /* opened by LISTEN */
+	F_FIN_QUEUED = 1u << 1, /* app shut down writing: FIN follows the data */
+	F_ACK_NOW = 1u << 2,    /* an ACK must go out in this step */
+	F_RFIN = 1u << 3,       /* peer's FIN received in order */
+	F_SHUT_RD = 1u << 4,    /* app shut down reading */
+	F_TS = 1u << 5,         /* timestamps negotiated */
+	F_SACK = 1u << 6,       /* SACK negotiated */
+	F_WS = 1u << 7,         /* window scaling negotiated */
+	F_APP_CLOSED = 1u << 8, /* app called CLOSE */
+	F_PENDING = 1u << 9,    /* output stopped for lack of action space */
+	F_RTT = 1u << 10,       /* timing rtt_seq */
+	F_RFIN_OOO = 1u << 11,  /* peer FIN seen beyond a hole, at rfin_seq */
+	F_MORE = 1u << 12,      /* app said more data follows */
+	F_PEER_TS = 1u << 13,   /* peer's SYN carried timestamps */
+	F_PEER_SACK = 1u << 14, /* peer's SYN carried SACK-permitted */
+	F_PEER_WS = 1u << 15,   /* peer's SYN carried window scale */
+	F_FORCE1 = 1u << 16,    /* persist probe: send one byte past the window */
+	F_FASTRETX = 1u << 17,  /* resend SND.UNA now (fast retransmit) */
+	F_INRECOVERY = 1u << 18 /* in fast recovery */
+};
+
+/* Action slots kept for non-segment actions (state, events, readable, deadline). */
+#define RESERVE 10u
+
+typedef struct step_ctx {
+	ptcp_conn *c;
+	ptcp_actions *out;
+	ptcp_time_t now;
+} step_ctx;
+
+/* conn.c */
+void conn_set_state(step_ctx *x, ptcp_state to);
+void conn_event(step_ctx *x, ptcp_event ev, int err);
+/* Enter CLOSED ("delete the TCB"), remembering err (0 for a clean close). */
+void conn_closed(step_ctx *x, int err);
+/* A new EMIT action with a zeroed segment from our port to the peer's, or NULL when full. */
+ptcp_seg *conn_emit(step_ctx *x);
+void conn_established(step_ctx *x);
+
+/* input.c */
+void input_segment(step_ctx *x, const ptcp_input *in);
+void input_icmp(step_ctx *x, const ptcp_input *in);
+
+/* output.c */
+void output_flush(step_ctx *x);
+/* RST in answer to seg (RFC 9293 3.10.7.1), from our side of seg. */
+void output_rst_reply(step_ctx *x, const ptcp_seg *seg);
+/* RST <SEQ=seq><CTL=RST> (ACK and ack if with_ack). */
+void output_rst(step_ctx *x, uint32_t seq, int with_ack, uint32_t ack);
+uint32_t output_rcv_window(const ptcp_conn *c);
+
+/* timer.c */
+void timer_fire(step_ctx *x);
+void timer_rexmit_arm(step_ctx *x);
+void timer_rexmit_restart(step_ctx *x);
+void timer_rexmit_stop(ptcp_conn *c);
+void timer_rtt_sample(ptcp_conn *c, ptcp_time_t r);
+void timer_timewait(step_ctx *x);
+ptcp_time_t timer_next(const ptcp_conn *c);
+uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now);
+
+/* buf.c */
+uint32_t sbuf_space(const ptcp_conn *c);
+uint32_t sbuf_write(ptcp_conn *c, const uint8_t *data, uint32_t len);
+void sbuf_ack(ptcp_conn *c, uint32_t ack);
+/* Payload spans for len bytes at sequence seq (must be buffered). */
+void sbuf_spans(const ptcp_conn *c, uint32_t seq, uint32_t len, ptcp_seg *seg);
+uint32_t rbuf_read(ptcp_conn *c, uint8_t *dst, uint32_t len);
+/* Place payload at seq (already trimmed to RCV.NXT..buffer end); returns in-order bytes added. */
+uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t off, uint32_t len,
+		    int *ooo_dropped);
+/* Bytes of buffer space beyond RCV.NXT. */
+static inline uint32_t rbuf_free(const ptcp_conn *c) { return c->rcap - c->rlen; }
+
+static inline uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
+static inline uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+
+#endif
