@@ -392,6 +392,15 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 		c->snd_nxt = c->iss;
 		return;
 	}
+	/* Simultaneous open (RFC 9293 3.5, Figure 8): the peer's SYN-ACK repeats its
+	 * SYN; what is new in it is the ACK of ours. */
+	if (c->state == PTCP_SYN_RECEIVED && !(c->flags & F_PASSIVE) && (flags & PTCP_SYN) &&
+	    (flags & PTCP_ACK) && seq == c->irs) {
+		flags &= (uint8_t)~PTCP_SYN;
+		seq++;
+		seqlen--;
+		c->flags |= F_ACK_NOW;
+	}
 	/* RFC 7323 5.3 R1: PAWS (RSTs are exempt, as in common practice). */
 	if ((c->flags & F_TS) && (seg->opts.present & PTCP_OPT_TS) && !(flags & PTCP_RST) &&
 	    ptcp_seq_lt(seg->opts.ts_val, c->ts_recent)) {
@@ -409,7 +418,12 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 					ptcp_seq_in(seq + seqlen - 1, c->rcv_nxt,
 						    c->rcv_nxt + rcv_wnd);
 	if (!ok && rcv_wnd == 0 && seq == c->rcv_nxt) {
-		/* Zero window: still take valid ACKs and RSTs; text and FIN are dropped. */
+		/* Zero window: still take valid ACKs and RSTs; text and FIN are dropped
+		 * and the drop is answered with an ACK. */
+		if (tlen || (flags & PTCP_FIN)) {
+			drop(c, PTCP_DROP_RCVBUF);
+			c->flags |= F_ACK_NOW;
+		}
 		tlen = 0;
 		flags &= (uint8_t) ~(PTCP_FIN | PTCP_SYN);
 		ok = 1;

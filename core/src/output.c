@@ -181,10 +181,11 @@ static void send_data(step_ctx *x)
 		uint32_t inflight = c->snd_nxt - c->snd_una;
 		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
 		uint32_t len = min_u32(min_u32(unsent, usable), c->snd_mss);
-		int fin, rtx;
+		int fin, rtx, probe = 0;
 		ptcp_seg *s;
 		if ((c->flags & F_FORCE1) && len == 0 && unsent) {
 			len = 1; /* RFC 9293 3.8.6.1 zero-window probe */
+			probe = 1;
 		}
 		c->flags &= ~(uint32_t)F_FORCE1;
 		fin = (c->flags & F_FIN_QUEUED) && c->snd_nxt + len == c->fin_seq &&
@@ -194,7 +195,7 @@ static void send_data(step_ctx *x)
 				timer_rexmit_arm(x); /* persist timer */
 			return;
 		}
-		if (len && len < c->snd_mss && !small_ok(c, len, unsent, fin))
+		if (len && len < c->snd_mss && !probe && !small_ok(c, len, unsent, fin))
 			return;
 		s = conn_emit(x);
 		if (!s)

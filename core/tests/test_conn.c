@@ -1,0 +1,1040 @@
+/*
+ * Conversations with one core: every arrow of the RFC 9293 state diagram
+ * (3.3.2, Figure 5), the four acceptability cases (3.10.7.4), RST and FIN
+ * in every state, sequence wraparound, reassembly, windows, timers.
+ * Options are off unless a test turns them on, so segments are plain.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "conv.h"
+
+static uint64_t drops(const conv *t, ptcp_drop d)
+{
+	ptcp_stats st;
+	ptcp_conn_stats(&t->c, &st);
+	return st.drops[d];
+}
+
+static uint64_t stat_rexmits(const conv *t)
+{
+	ptcp_stats st;
+	ptcp_conn_stats(&t->c, &st);
+	return st.retransmits;
+}
+
+#define ISS 1000u
+#define PISS 5000u /* the peer's ISS */
+#define RBUF 16384u
+#define SBUF 16384u
+
+static const ptcp_tcp_opts mss1460 = {.present = PTCP_OPT_MSS, .mss = 1460};
+
+static ptcp_config plain(void)
+{
+	ptcp_config cfg;
+	ptcp_config_default(&cfg);
+	cfg.flags = PTCP_CFG_NODELAY; /* no options, no Nagle: one segment per send */
+	return cfg;
+}
+
+static void client_with(conv *t, ptcp_config cfg, uint32_t iss, uint32_t piss)
+{
+	conv_init(t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(t, iss), 0);
+	expect_seg(t, "S", iss, 0, 0);
+	cr_assert(saw_state(t, PTCP_SYN_SENT));
+	conv_seg_opts(t, "S.", piss, iss + 1, 8192, &mss1460, NULL, 0);
+	expect_seg(t, ".", iss + 1, piss + 1, 0);
+	expect_nothing(t);
+	cr_assert(saw_state(t, PTCP_ESTABLISHED));
+	cr_assert(saw_event(t, PTCP_EV_CONNECTED, NULL));
+}
+
+static void client(conv *t) { client_with(t, plain(), ISS, PISS); }
+
+static void server(conv *t)
+{
+	ptcp_config cfg = plain();
+	conv_init(t, &cfg, SBUF, RBUF);
+	t->lport = RPORT;
+	t->rport = LPORT;
+	cr_assert_eq(conv_listen(t, ISS), 0);
+	cr_assert(saw_state(t, PTCP_LISTEN));
+	expect_nothing(t);
+	conv_seg_opts(t, "S", PISS, 0, 8192, &mss1460, NULL, 0);
+	expect_seg(t, "S.", ISS, PISS + 1, 0);
+	cr_assert(saw_state(t, PTCP_SYN_RECEIVED));
+	conv_seg(t, ".", PISS + 1, ISS + 1, 8192, NULL, 0);
+	expect_nothing(t);
+	cr_assert(saw_state(t, PTCP_ESTABLISHED));
+	cr_assert(saw_event(t, PTCP_EV_CONNECTED, NULL));
+}
+
+/* ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 on a client. */
+static void to_fin_wait_2(conv *t)
+{
+	client(t);
+	conv_close(t);
+	expect_seg(t, "F.", ISS + 1, PISS + 1, 0);
+	cr_assert(saw_state(t, PTCP_FIN_WAIT_1));
+	conv_seg(t, ".", PISS + 1, ISS + 2, 8192, NULL, 0);
+	expect_nothing(t);
+	cr_assert(saw_state(t, PTCP_FIN_WAIT_2));
+}
+
+/* ---- every arrow of Figure 5 ---------------------------------------- */
+
+Test(arrows, closed_to_listen_and_back)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_listen(&t, ISS), 0);
+	cr_assert(saw_state(&t, PTCP_LISTEN));
+	cr_assert_eq(conv_close(&t), 0); /* LISTEN -> CLOSED on CLOSE */
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	expect_nothing(&t);
+	conv_fini(&t);
+}
+
+Test(arrows, active_open_and_syn_ack)
+{
+	conv t;
+	client(&t); /* CLOSED -> SYN-SENT -> ESTABLISHED */
+	conv_fini(&t);
+}
+
+Test(arrows, passive_open)
+{
+	conv t;
+	server(&t); /* LISTEN -> SYN-RECEIVED -> ESTABLISHED */
+	conv_fini(&t);
+}
+
+Test(arrows, simultaneous_open)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	expect_seg(&t, "S", ISS, 0, 0);
+	conv_seg(&t, "S", PISS, 0, 8192, NULL, 0); /* SYN-SENT -> SYN-RECEIVED */
+	expect_seg(&t, "S.", ISS, PISS + 1, 0);
+	cr_assert(saw_state(&t, PTCP_SYN_RECEIVED));
+	conv_seg(&t, "S.", PISS, ISS + 1, 8192, NULL, 0); /* the peer's SYN-ACK */
+	cr_assert(saw_state(&t, PTCP_ESTABLISHED));
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_ESTABLISHED);
+	conv_fini(&t);
+}
+
+Test(arrows, syn_sent_close)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	cr_assert_eq(conv_close(&t), 0); /* SYN-SENT -> CLOSED, no RST */
+	expect_nothing(&t);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	/* A late SYN-ACK now meets CLOSED: <SEQ=SEG.ACK><CTL=RST> (3.10.7.1). */
+	conv_seg(&t, "S.", PISS, ISS + 1, 8192, NULL, 0);
+	expect_seg(&t, "R", ISS + 1, 0, 0);
+	conv_fini(&t);
+}
+
+Test(arrows, syn_received_close_then_fin_wait_1)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	t.lport = RPORT;
+	t.rport = LPORT;
+	conv_listen(&t, ISS);
+	conv_seg(&t, "S", PISS, 0, 8192, NULL, 0);
+	expect_seg(&t, "S.", ISS, PISS + 1, 0);
+	cr_assert_eq(conv_close(&t), 0); /* queued until the handshake completes */
+	expect_nothing(&t);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 8192, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_FIN_WAIT_1));
+	expect_seg(&t, "F.", ISS + 1, PISS + 1, 0);
+	conv_fini(&t);
+}
+
+Test(arrows, syn_received_rst_returns_to_listen)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	t.lport = RPORT;
+	t.rport = LPORT;
+	conv_listen(&t, ISS);
+	conv_seg(&t, "S", PISS, 0, 8192, NULL, 0);
+	expect_seg(&t, "S.", ISS, PISS + 1, 0);
+	conv_seg(&t, "R", PISS + 1, 0, 0, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_LISTEN));
+	expect_nothing(&t);
+	/* and it can accept a new SYN */
+	conv_seg(&t, "S", PISS + 100, 0, 8192, NULL, 0);
+	expect_seg(&t, "S.", ISS, PISS + 101, 0);
+	conv_fini(&t);
+}
+
+Test(arrows, syn_received_bad_ack_gets_rst)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	t.lport = RPORT;
+	t.rport = LPORT;
+	conv_listen(&t, ISS);
+	conv_seg(&t, "S", PISS, 0, 8192, NULL, 0);
+	conv_seg(&t, ".", PISS + 1, ISS + 77, 8192, NULL, 0);
+	expect_seg(&t, "R", ISS + 77, 0, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_SYN_RECEIVED);
+	conv_fini(&t);
+}
+
+Test(arrows, established_close_wait_last_ack_closed)
+{
+	conv t;
+	client(&t);
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 8192, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 2, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSE_WAIT));
+	cr_assert(saw_event(&t, PTCP_EV_PEER_CLOSED, NULL));
+	cr_assert_eq(conv_read(&t, NULL, 10), 0, "read at end of stream gives 0");
+	conv_close(&t);
+	expect_seg(&t, "F.", ISS + 1, PISS + 2, 0);
+	cr_assert(saw_state(&t, PTCP_LAST_ACK));
+	conv_seg(&t, ".", PISS + 2, ISS + 2, 8192, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	cr_assert(saw_event(&t, PTCP_EV_CLOSED, NULL));
+	expect_nothing(&t);
+	conv_fini(&t);
+}
+
+Test(arrows, fin_wait_1_2_time_wait_closed)
+{
+	conv t;
+	to_fin_wait_2(&t);
+	conv_seg(&t, "F.", PISS + 1, ISS + 2, 8192, NULL, 0);
+	expect_seg(&t, ".", ISS + 2, PISS + 2, 0);
+	cr_assert(saw_state(&t, PTCP_TIME_WAIT));
+	cr_assert_eq(last_deadline(&t), t.now + 2 * PTCP_SEC(30));
+	conv_advance(&t, 2 * PTCP_SEC(30) - 1);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_TIME_WAIT);
+	conv_advance(&t, 1);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	expect_nothing(&t);
+	conv_fini(&t);
+}
+
+Test(arrows, simultaneous_close_closing)
+{
+	conv t;
+	client(&t);
+	conv_close(&t);
+	expect_seg(&t, "F.", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 8192, NULL, 0); /* their FIN, not acking ours */
+	expect_seg(&t, ".", ISS + 2, PISS + 2, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSING));
+	conv_seg(&t, ".", PISS + 2, ISS + 2, 8192, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_TIME_WAIT));
+	conv_fini(&t);
+}
+
+Test(arrows, fin_wait_1_fin_ack_to_time_wait)
+{
+	conv t;
+	client(&t);
+	conv_close(&t);
+	expect_seg(&t, "F.", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, "F.", PISS + 1, ISS + 2, 8192, NULL, 0); /* FIN + ACK of our FIN */
+	expect_seg(&t, ".", ISS + 2, PISS + 2, 0);
+	cr_assert(saw_state(&t, PTCP_TIME_WAIT));
+	cr_assert_not(saw_state(&t, PTCP_CLOSING));
+	conv_fini(&t);
+}
+
+Test(arrows, time_wait_retransmitted_fin_restarts_timer)
+{
+	conv t;
+	to_fin_wait_2(&t);
+	conv_seg(&t, "F.", PISS + 1, ISS + 2, 8192, NULL, 0);
+	conv_advance(&t, PTCP_SEC(10));
+	conv_seg(&t, "F.", PISS + 1, ISS + 2, 8192, NULL, 0);
+	expect_seg(&t, ".", ISS + 2, PISS + 2, 0);
+	cr_assert_eq(last_deadline(&t), t.now + 2 * PTCP_SEC(30));
+	conv_fini(&t);
+}
+
+Test(arrows, abort_sends_rst)
+{
+	conv t;
+	client(&t);
+	conv_abort(&t);
+	expect_seg(&t, "R", ISS + 1, 0, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	conv_fini(&t);
+}
+
+/* ---- RST in every state -------------------------------------------------- */
+
+Test(rst, syn_sent_acceptable_is_refused)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	int err = 0;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	conv_seg(&t, "R.", 0, ISS + 1, 0, NULL, 0);
+	cr_assert(saw_event(&t, PTCP_EV_RESET, &err));
+	cr_assert_eq(err, PTCP_ECONNREFUSED);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	cr_assert_eq(conv_send(&t, "x", 1), PTCP_ECONNREFUSED);
+	conv_fini(&t);
+}
+
+Test(rst, syn_sent_without_ack_ignored)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	conv_seg(&t, "R", 0, 0, 0, NULL, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_SYN_SENT);
+	conv_seg(&t, "R.", 0, ISS + 5, 0, NULL, 0); /* unacceptable ACK: dropped, no RST */
+	expect_nothing(&t);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_SYN_SENT);
+	conv_fini(&t);
+}
+
+Test(rst, listen_ignores_rst)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	t.lport = RPORT;
+	t.rport = LPORT;
+	conv_listen(&t, ISS);
+	conv_seg(&t, "R", 1, 0, 0, NULL, 0);
+	expect_nothing(&t);
+	conv_seg(&t, ".", 1, 99, 0, NULL, 0); /* ACK to LISTEN: <SEQ=SEG.ACK><CTL=RST> */
+	expect_seg(&t, "R", 99, 0, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_LISTEN);
+	conv_fini(&t);
+}
+
+static void rst_exact_closes(conv *t, int want_err)
+{
+	int err = 1;
+	ptcp_info i;
+	ptcp_conn_info(&t->c, &i);
+	conv_seg(t, "R", i.rcv_nxt, 0, 0, NULL, 0);
+	cr_assert(saw_state(t, PTCP_CLOSED));
+	cr_assert(saw_event(t, PTCP_EV_CLOSED, &err));
+	cr_assert_eq(err, want_err);
+	expect_nothing(t);
+}
+
+Test(rst, established) { conv t; client(&t); rst_exact_closes(&t, PTCP_ECONNRESET); conv_fini(&t); }
+Test(rst, fin_wait_2) { conv t; to_fin_wait_2(&t); rst_exact_closes(&t, PTCP_ECONNRESET); conv_fini(&t); }
+
+Test(rst, fin_wait_1)
+{
+	conv t;
+	client(&t);
+	conv_close(&t);
+	rst_exact_closes(&t, PTCP_ECONNRESET);
+	conv_fini(&t);
+}
+
+Test(rst, close_wait)
+{
+	conv t;
+	client(&t);
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 8192, NULL, 0);
+	rst_exact_closes(&t, PTCP_ECONNRESET);
+	conv_fini(&t);
+}
+
+Test(rst, closing_last_ack_time_wait_close_quietly)
+{
+	conv t;
+	client(&t); /* CLOSING */
+	conv_close(&t);
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 8192, NULL, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_CLOSING);
+	rst_exact_closes(&t, 0);
+	conv_fini(&t);
+
+	client(&t); /* LAST-ACK */
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 8192, NULL, 0);
+	conv_close(&t);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_LAST_ACK);
+	rst_exact_closes(&t, 0);
+	conv_fini(&t);
+
+	to_fin_wait_2(&t); /* TIME-WAIT */
+	conv_seg(&t, "F.", PISS + 1, ISS + 2, 8192, NULL, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_TIME_WAIT);
+	rst_exact_closes(&t, 0);
+	conv_fini(&t);
+}
+
+Test(rst, in_window_not_exact_gets_challenge_ack)
+{
+	conv t;
+	client(&t);
+	conv_seg(&t, "R", PISS + 100, 0, 0, NULL, 0); /* RFC 5961 3.2 */
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_ESTABLISHED);
+	conv_seg(&t, "R", PISS + 1 + RBUF + 10, 0, 0, NULL, 0); /* out of window: silent */
+	expect_nothing(&t);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_ESTABLISHED);
+	conv_fini(&t);
+}
+
+Test(rst, closed_answers_with_rst)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_seg(&t, ".", 7, 1234, 100, NULL, 0); /* ACK: <SEQ=SEG.ACK><CTL=RST> */
+	expect_seg(&t, "R", 1234, 0, 0);
+	conv_seg(&t, "P", 7, 0, 100, "abc", 3); /* no ACK: <SEQ=0><ACK=SEG.SEQ+SEG.LEN> */
+	expect_seg(&t, "R.", 0, 10, 0);
+	conv_seg(&t, "R", 7, 0, 100, NULL, 0); /* never answer a RST */
+	expect_nothing(&t);
+	conv_fini(&t);
+}
+
+/* ---- SYN and FIN in every state ------------------------------------------ */
+
+Test(syn, established_gets_challenge_ack)
+{
+	conv t;
+	client(&t);
+	conv_seg(&t, "S", PISS + 3, 0, 8192, NULL, 0); /* RFC 5961 4.2 */
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_ESTABLISHED);
+	conv_fini(&t);
+}
+
+Test(syn, retransmitted_syn_in_syn_received_resends_syn_ack)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	t.lport = RPORT;
+	t.rport = LPORT;
+	conv_listen(&t, ISS);
+	conv_seg(&t, "S", PISS, 0, 8192, NULL, 0);
+	expect_seg(&t, "S.", ISS, PISS + 1, 0);
+	conv_seg(&t, "S", PISS, 0, 8192, NULL, 0);
+	expect_seg(&t, "S.", ISS, PISS + 1, 0);
+	conv_fini(&t);
+}
+
+Test(fin, listen_and_syn_sent_ignore_fin)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	conv_seg(&t, "F", PISS, 0, 8192, NULL, 0);
+	expect_nothing(&t);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_SYN_SENT);
+	conv_fini(&t);
+	conv_init(&t, &cfg, SBUF, RBUF);
+	t.lport = RPORT;
+	t.rport = LPORT;
+	conv_listen(&t, ISS);
+	conv_seg(&t, "F", PISS, 0, 8192, NULL, 0);
+	expect_nothing(&t);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_LISTEN);
+	conv_fini(&t);
+}
+
+Test(fin, syn_received_fin_goes_close_wait)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	t.lport = RPORT;
+	t.rport = LPORT;
+	conv_listen(&t, ISS);
+	conv_seg(&t, "S", PISS, 0, 8192, NULL, 0);
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 8192, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_ESTABLISHED));
+	cr_assert(saw_state(&t, PTCP_CLOSE_WAIT));
+	expect_seg(&t, ".", ISS + 1, PISS + 2, 0);
+	conv_fini(&t);
+}
+
+Test(fin, close_wait_closing_last_ack_stay)
+{
+	conv t;
+	client(&t);
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 8192, NULL, 0);
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 8192, NULL, 0); /* again: just ACKed */
+	expect_seg(&t, ".", ISS + 1, PISS + 2, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_CLOSE_WAIT);
+	conv_close(&t);
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 8192, NULL, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_LAST_ACK);
+	conv_fini(&t);
+}
+
+Test(fin, out_of_order_fin_waits_for_the_hole)
+{
+	conv t;
+	char buf[16];
+	client(&t);
+	conv_seg(&t, "F.", PISS + 1 + 5, ISS + 1, 8192, "world", 5);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_ESTABLISHED);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 8192, "hello", 5);
+	expect_seg(&t, ".", ISS + 1, PISS + 12, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSE_WAIT));
+	cr_assert_eq(conv_read(&t, buf, sizeof(buf)), 10);
+	cr_assert(memcmp(buf, "helloworld", 10) == 0);
+	cr_assert_eq(conv_read(&t, buf, sizeof(buf)), 0);
+	conv_fini(&t);
+}
+
+/* ---- acceptability: RFC 9293 3.10.7.4, the four cases ---------------- */
+
+/* Fill the receive buffer so the window is zero. */
+static void zero_window(conv *t)
+{
+	static uint8_t big[RBUF];
+	uint32_t off = 0;
+	while (off < RBUF) {
+		uint32_t n = RBUF - off > 1460 ? 1460 : RBUF - off;
+		conv_seg(t, ".", PISS + 1 + off, ISS + 1, 8192, big, n);
+		off += n;
+	}
+	{
+		const ptcp_seg *s = expect_seg(t, ".", ISS + 1, PISS + 1 + RBUF, 0);
+		cr_assert_eq(s->wnd, 0);
+	}
+}
+
+Test(accept, len0_wnd0)
+{
+	conv t;
+	client(&t);
+	zero_window(&t);
+	conv_seg(&t, ".", PISS + 1 + RBUF, ISS + 1, 8192, NULL, 0); /* SEG.SEQ = RCV.NXT: ok */
+	expect_nothing(&t);
+	conv_seg(&t, ".", PISS + 2 + RBUF, ISS + 1, 8192, NULL, 0); /* otherwise: ACK, drop */
+	expect_seg(&t, ".", ISS + 1, PISS + 1 + RBUF, 0);
+	conv_fini(&t);
+}
+
+Test(accept, len0_wnd_open)
+{
+	conv t;
+	client(&t);
+	conv_seg(&t, ".", PISS + 1 + RBUF - 1, ISS + 1, 8192, NULL, 0); /* last in window */
+	expect_nothing(&t);
+	conv_seg(&t, ".", PISS + 1 + RBUF, ISS + 1, 8192, NULL, 0); /* right edge: out */
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, ".", PISS, ISS + 1, 8192, NULL, 0); /* before RCV.NXT: out */
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	conv_fini(&t);
+}
+
+Test(accept, len_gt0_wnd0)
+{
+	conv t;
+	char b[8];
+	client(&t);
+	zero_window(&t);
+	conv_seg(&t, "P.", PISS + 1 + RBUF, ISS + 1, 8192, "data", 4); /* never acceptable */
+	expect_seg(&t, ".", ISS + 1, PISS + 1 + RBUF, 0);
+	cr_assert_eq(ptcp_conn_recv_avail(&t.c), RBUF);
+	(void)b;
+	conv_fini(&t);
+}
+
+Test(accept, len_gt0_wnd_open)
+{
+	conv t;
+	char b[8];
+	client(&t);
+	/* starts before RCV.NXT, ends inside: acceptable, trimmed */
+	conv_seg(&t, "P.", PISS - 2, ISS + 1, 8192, "xxxabc", 6);
+	expect_seg(&t, ".", ISS + 1, PISS + 4, 0);
+	cr_assert_eq(conv_read(&t, b, sizeof(b)), 3);
+	cr_assert(memcmp(b, "abc", 3) == 0);
+	/* wholly old: ACK, drop */
+	conv_seg(&t, "P.", PISS - 10, ISS + 1, 8192, "old", 3);
+	expect_seg(&t, ".", ISS + 1, PISS + 4, 0);
+	/* starts inside, ends past the window: trimmed to the window */
+	ptcp_info i;
+	ptcp_conn_info(&t.c, &i);
+	conv_seg(&t, ".", i.rcv_nxt + i.rcv_wnd - 2, ISS + 1, 8192, "wxyz", 4);
+	expect_seg(&t, ".", ISS + 1, PISS + 4, 0);
+	/* wholly beyond the window */
+	conv_seg(&t, ".", PISS + 4 + RBUF + 5, ISS + 1, 8192, "far", 3);
+	expect_seg(&t, ".", ISS + 1, PISS + 4, 0);
+	cr_assert_eq(drops(&t, PTCP_DROP_UNACCEPTABLE), 2);
+	conv_fini(&t);
+}
+
+/* ---- data, reassembly, windows ---------------------------------------- */
+
+Test(data, send_and_ack)
+{
+	conv t;
+	client(&t);
+	cr_assert_eq(conv_send(&t, "hello", 5), 5);
+	{
+		const ptcp_seg *s = expect_seg(&t, "P.", ISS + 1, PISS + 1, 5);
+		cr_assert(memcmp(s->payload, "hello", 5) == 0);
+	}
+	cr_assert_neq(last_deadline(&t), PTCP_TIME_NEVER);
+	conv_seg(&t, ".", PISS + 1, ISS + 6, 8192, NULL, 0);
+	expect_nothing(&t);
+	cr_assert(saw_event(&t, PTCP_EV_ALL_ACKED, NULL));
+	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER);
+	conv_fini(&t);
+}
+
+Test(data, segments_are_mss_sized_and_window_limited)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, 65536, RBUF);
+	conv_connect(&t, ISS);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 2500, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	conv_sendn(&t, 5500);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+	expect_seg(&t, ".", ISS + 1001, PISS + 1, 1000);
+	/* 500 more fit the window of 2500, but a small segment while more data
+	 * waits is silly-window sending (RFC 1122 4.2.3.4): held back. */
+	expect_nothing(&t);
+	conv_seg(&t, ".", PISS + 1, ISS + 2001, 3000, NULL, 0);
+	expect_seg(&t, ".", ISS + 2001, PISS + 1, 1000);
+	expect_seg(&t, ".", ISS + 3001, PISS + 1, 1000);
+	expect_seg(&t, ".", ISS + 4001, PISS + 1, 1000);
+	expect_nothing(&t);
+	conv_seg(&t, ".", PISS + 1, ISS + 5001, 3000, NULL, 0);
+	expect_seg(&t, "P.", ISS + 5001, PISS + 1, 500); /* the last piece goes: all data */
+	conv_fini(&t);
+}
+
+Test(data, reassembly_out_of_order)
+{
+	conv t;
+	char b[32];
+	client(&t);
+	conv_seg(&t, ".", PISS + 11, ISS + 1, 8192, "BBBBBBBBBB", 10);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, ".", PISS + 31, ISS + 1, 8192, "DDDDDDDDDD", 10);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(conv_read(&t, b, sizeof(b)), PTCP_EAGAIN);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 8192, "AAAAAAAAAA", 10);
+	expect_seg(&t, ".", ISS + 1, PISS + 21, 0);
+	conv_seg(&t, ".", PISS + 21, ISS + 1, 8192, "CCCCCCCCCC", 10);
+	expect_seg(&t, ".", ISS + 1, PISS + 41, 0);
+	cr_assert_eq(conv_read(&t, b, sizeof(b)), 32);
+	cr_assert(memcmp(b, "AAAAAAAAAABBBBBBBBBBCCCCCCCCCCDD", 32) == 0);
+	cr_assert_eq(conv_read(&t, b, sizeof(b)), 8);
+	conv_fini(&t);
+}
+
+Test(data, overlapping_retransmissions)
+{
+	conv t;
+	char b[32];
+	client(&t);
+	conv_seg(&t, ".", PISS + 5, ISS + 1, 8192, "efgh", 4);
+	conv_seg(&t, ".", PISS + 3, ISS + 1, 8192, "cdef", 4);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 8192, "abcdefghij", 10);
+	expect_seg(&t, ".", ISS + 1, PISS + 11, 0);
+	cr_assert_eq(conv_read(&t, b, sizeof(b)), 10);
+	cr_assert(memcmp(b, "abcdefghij", 10) == 0);
+	conv_fini(&t);
+}
+
+Test(data, right_edge_never_moves_left)
+{
+	conv t;
+	uint32_t edge;
+	char b[4096];
+	client(&t);
+	edge = PISS + 1 + RBUF;
+	for (int i = 0; i < 10; i++) {
+		conv_seg(&t, ".", PISS + 1 + 1000 * i, ISS + 1, 8192, b, 1000);
+		const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1 + 1000 * (i + 1), 0);
+		cr_assert_geq(s->ack + s->wnd, edge, "right edge moved left");
+		edge = s->ack + s->wnd;
+	}
+	/* Reading a little must not announce a tiny increase (SWS avoidance). */
+	conv_read(&t, b, 10);
+	expect_nothing(&t);
+	/* Reading a lot announces the window. */
+	conv_read(&t, b, 4096);
+	{
+		const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 10001, 0);
+		cr_assert_gt(s->ack + s->wnd, edge);
+	}
+	conv_fini(&t);
+}
+
+Test(data, send_buffer_full_gives_eagain)
+{
+	conv t;
+	client(&t);
+	cr_assert_eq(conv_sendn(&t, SBUF + 100), SBUF);
+	cr_assert_eq(conv_sendn(&t, 1), PTCP_EAGAIN);
+	cr_assert_eq(ptcp_conn_send_space(&t.c), 0);
+	conv_fini(&t);
+}
+
+Test(data, close_with_unread_data_resets)
+{
+	conv t;
+	client(&t);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 8192, "unread", 6);
+	conv_close(&t);
+	expect_seg(&t, "R.", ISS + 1, PISS + 7, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	conv_fini(&t);
+}
+
+Test(data, data_after_close_resets)
+{
+	conv t;
+	to_fin_wait_2(&t);
+	conv_seg(&t, "P.", PISS + 1, ISS + 2, 8192, "late", 4);
+	expect_seg(&t, "R.", ISS + 2, PISS + 5, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	conv_fini(&t);
+}
+
+Test(data, half_close_keeps_reading)
+{
+	conv t;
+	char b[8];
+	client(&t);
+	conv_shutdown(&t, PTCP_SHUT_WR);
+	expect_seg(&t, "F.", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, ".", PISS + 1, ISS + 2, 8192, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_FIN_WAIT_2));
+	conv_seg(&t, "P.", PISS + 1, ISS + 2, 8192, "more", 4);
+	expect_seg(&t, ".", ISS + 2, PISS + 5, 0);
+	cr_assert_eq(conv_read(&t, b, 8), 4);
+	cr_assert_eq(conv_send(&t, "x", 1), PTCP_ECLOSING);
+	conv_fini(&t);
+}
+
+Test(data, ack_of_unsent_data_is_acked_and_dropped)
+{
+	conv t;
+	client(&t);
+	conv_seg(&t, "P.", PISS + 1, ISS + 50, 8192, "zz", 2);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(ptcp_conn_recv_avail(&t.c), 0);
+	cr_assert_eq(drops(&t, PTCP_DROP_BAD_ACK), 1);
+	conv_fini(&t);
+}
+
+Test(data, no_ack_bit_is_dropped)
+{
+	conv t;
+	client(&t);
+	conv_seg(&t, "P", PISS + 1, 0, 8192, "zz", 2);
+	expect_nothing(&t);
+	cr_assert_eq(ptcp_conn_recv_avail(&t.c), 0);
+	conv_fini(&t);
+}
+
+/* ---- sequence wraparound ------------------------------------------------ */
+
+static void wrap_transfer(uint32_t iss, uint32_t piss)
+{
+	conv t;
+	uint8_t b[3000], r[3000];
+	client_with(&t, plain(), iss, piss);
+	for (int i = 0; i < 3000; i++)
+		b[i] = (uint8_t)(i * 7);
+	/* We send 3000 bytes across the wrap; they ACK it. */
+	cr_assert_eq(conv_send(&t, b, 3000), 3000);
+	expect_seg(&t, ".", iss + 1, piss + 1, 1460);
+	expect_seg(&t, ".", iss + 1461, piss + 1, 1460);
+	expect_seg(&t, "P.", iss + 2921, piss + 1, 80);
+	conv_seg(&t, ".", piss + 1, iss + 3001, 8192, NULL, 0);
+	cr_assert(saw_event(&t, PTCP_EV_ALL_ACKED, NULL));
+	/* They send 3000 bytes across their wrap, out of order. */
+	conv_seg(&t, ".", piss + 1 + 1500, iss + 3001, 8192, b + 1500, 1500);
+	expect_seg(&t, ".", iss + 3001, piss + 1, 0);
+	conv_seg(&t, ".", piss + 1, iss + 3001, 8192, b, 1500);
+	expect_seg(&t, ".", iss + 3001, piss + 3001, 0);
+	cr_assert_eq(conv_read(&t, r, sizeof(r)), 3000);
+	cr_assert(memcmp(r, b, 3000) == 0);
+	/* Old data from before the wrap is still recognised as old. */
+	conv_seg(&t, ".", piss + 1, iss + 3001, 8192, b, 10);
+	expect_seg(&t, ".", iss + 3001, piss + 3001, 0);
+	cr_assert_eq(ptcp_conn_recv_avail(&t.c), 0);
+	conv_fini(&t);
+}
+
+Test(wrap, at_2_32) { wrap_transfer(0xFFFFFFFFu - 1000, 0xFFFFFFFFu - 700); }
+Test(wrap, at_2_31) { wrap_transfer(0x7FFFFFFFu - 1000, 0x7FFFFFFFu - 700); }
+Test(wrap, iss_at_max) { wrap_transfer(0xFFFFFFFFu, 0xFFFFFFFFu); }
+
+Test(wrap, seq_compare)
+{
+	cr_assert(ptcp_seq_lt(0xFFFFFFF0u, 0x10u));
+	cr_assert(ptcp_seq_gt(0x10u, 0xFFFFFFF0u));
+	cr_assert(ptcp_seq_lt(0x7FFFFFF0u, 0x80000010u));
+	cr_assert(ptcp_seq_in(0, 0xFFFFFFFFu, 5));
+	cr_assert_not(ptcp_seq_in(5, 0xFFFFFFFFu, 5));
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+Test(timer, retransmission_and_backoff)
+{
+	conv t;
+	ptcp_time_t d1, d2, t1;
+	client(&t);
+	conv_send(&t, "abc", 3);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 3);
+	d1 = last_deadline(&t) - t.now;
+	conv_to_deadline(&t);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 3);
+	t1 = t.now;
+	d2 = last_deadline(&t) - t1;
+	cr_assert_eq(d2, 2 * d1, "RTO doubles: %llu then %llu", (unsigned long long)d1,
+		     (unsigned long long)d2);
+	cr_assert_eq(stat_rexmits(&t), 1);
+	conv_seg(&t, ".", PISS + 1, ISS + 4, 8192, NULL, 0);
+	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER);
+	conv_fini(&t);
+}
+
+Test(timer, syn_retries_then_timeout)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	int err = 0, n = 0;
+	cfg.syn_retries = 3;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	expect_seg(&t, "S", ISS, 0, 0);
+	while (ptcp_conn_state(&t.c) == PTCP_SYN_SENT) {
+		conv_to_deadline(&t);
+		if (count_emits(&t)) {
+			expect_seg(&t, "S", ISS, 0, 0);
+			n++;
+		}
+	}
+	cr_assert_eq(n, 3);
+	cr_assert(saw_event(&t, PTCP_EV_TIMEDOUT, &err));
+	cr_assert_eq(err, PTCP_ETIMEDOUT);
+	conv_fini(&t);
+}
+
+Test(timer, data_retries_then_timeout)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.max_retries = 4;
+	client_with(&t, cfg, ISS, PISS);
+	conv_send(&t, "abc", 3);
+	for (int i = 0; i < 4; i++) {
+		conv_to_deadline(&t);
+		expect_seg(&t, "P.", ISS + 1, PISS + 1, 3);
+	}
+	conv_to_deadline(&t);
+	cr_assert(saw_event(&t, PTCP_EV_TIMEDOUT, NULL));
+	cr_assert_eq(conv_send(&t, "x", 1), PTCP_ETIMEDOUT);
+	conv_fini(&t);
+}
+
+Test(timer, zero_window_probe)
+{
+	conv t;
+	client(&t);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 0, NULL, 0); /* window closes */
+	conv_send(&t, "abc", 3);
+	expect_nothing(&t);
+	cr_assert_neq(last_deadline(&t), PTCP_TIME_NEVER, "persist timer armed");
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1); /* one byte probe */
+	conv_seg(&t, ".", PISS + 1, ISS + 2, 100, NULL, 0);
+	expect_seg(&t, "P.", ISS + 2, PISS + 1, 2);
+	conv_fini(&t);
+}
+
+Test(timer, fast_retransmit_on_three_dupacks)
+{
+	conv t;
+	client(&t);
+	conv_sendn(&t, 5 * 1460);
+	for (int i = 0; i < 5; i++)
+		expect_seg(&t, i == 4 ? "P." : ".", ISS + 1 + 1460 * i, PISS + 1, 1460);
+	for (int i = 0; i < 2; i++) {
+		conv_seg(&t, ".", PISS + 1, ISS + 1, 8192, NULL, 0);
+		expect_nothing(&t);
+	}
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 8192, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1460);
+	conv_fini(&t);
+}
+
+/* ---- ICMP ------------------------------------------------------------------ */
+
+Test(icmp, frag_needed_resends_smaller)
+{
+	conv t;
+	client(&t);
+	conv_sendn(&t, 1460);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 1460);
+	conv_icmp(&t, PTCP_ICMP_FRAG_NEEDED, 1000, ISS + 1);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 960);
+	expect_seg(&t, "P.", ISS + 961, PISS + 1, 500);
+	conv_icmp(&t, PTCP_ICMP_FRAG_NEEDED, 800, ISS + 99999); /* not in flight: ignored */
+	expect_nothing(&t);
+	conv_fini(&t);
+}
+
+Test(icmp, port_unreachable_while_connecting_aborts)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	int err = 0;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	conv_icmp(&t, PTCP_ICMP_PORT_UNREACH, 0, ISS);
+	cr_assert(saw_event(&t, PTCP_EV_ERROR, &err));
+	cr_assert_eq(err, PTCP_EUNREACH);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	conv_fini(&t);
+}
+
+/* ---- options -------------------------------------------------------------- */
+
+Test(options, syn_offers_and_negotiates)
+{
+	conv t;
+	ptcp_config cfg;
+	ptcp_config_default(&cfg);
+	conv_init(&t, &cfg, SBUF, 1 << 20);
+	conv_connect(&t, ISS);
+	{
+		const ptcp_seg *s = expect_seg(&t, "S", ISS, 0, 0);
+		cr_assert_eq(s->opts.present & (PTCP_OPT_MSS | PTCP_OPT_WSCALE | PTCP_OPT_SACK_PERM |
+						PTCP_OPT_TS),
+			     PTCP_OPT_MSS | PTCP_OPT_WSCALE | PTCP_OPT_SACK_PERM | PTCP_OPT_TS);
+		cr_assert_eq(s->opts.mss, 1460);
+		cr_assert_eq(s->opts.wscale, 5); /* 1 MiB >> 5 fits in 16 bits */
+		cr_assert_eq(s->wnd, 65535);
+	}
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS | PTCP_OPT_WSCALE | PTCP_OPT_TS,
+			   .mss = 1400, .wscale = 2, .ts_val = 777, .ts_ecr = 1000};
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 1000, &o, NULL, 0);
+	{
+		const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+		cr_assert(s->opts.present & PTCP_OPT_TS);
+		cr_assert_eq(s->opts.ts_ecr, 777);
+		cr_assert_eq(s->wnd, (1u << 20) >> 5);
+	}
+	ptcp_info i;
+	ptcp_conn_info(&t.c, &i);
+	cr_assert_eq(i.mss, 1400 - 12);
+	cr_assert_eq(i.snd_wscale, 2);
+	cr_assert_not(i.sack_on);
+	/* the peer's window is scaled from now on */
+	o.present = PTCP_OPT_TS;
+	o.ts_val = 778;
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 1000, &o, NULL, 0);
+	ptcp_conn_info(&t.c, &i);
+	cr_assert_eq(i.snd_wnd, 4000);
+	/* PAWS: an older timestamp is dropped with an ACK */
+	o.ts_val = 700;
+	conv_seg_opts(&t, "P.", PISS + 1, ISS + 1, 1000, &o, "x", 1);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(drops(&t, PTCP_DROP_PAWS), 1);
+	conv_fini(&t);
+}
+
+Test(options, sack_blocks_for_out_of_order_data)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_SACK;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK_PERM | PTCP_OPT_MSS, .mss = 1460};
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &o, NULL, 0);
+	conv_seg(&t, ".", PISS + 101, ISS + 1, 8192, NULL, 50);
+	{
+		const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+		cr_assert_eq(s->opts.sack_count, 1);
+		cr_assert_eq(s->opts.sack[0].left, PISS + 101);
+		cr_assert_eq(s->opts.sack[0].right, PISS + 151);
+	}
+	conv_seg(&t, ".", PISS + 201, ISS + 1, 8192, NULL, 50);
+	{
+		const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+		cr_assert_eq(s->opts.sack_count, 2);
+		cr_assert_eq(s->opts.sack[0].left, PISS + 201, "most recent block first");
+		cr_assert_eq(s->opts.sack[1].left, PISS + 101);
+	}
+	conv_fini(&t);
+}
+
+/* ---- API ---------------------------------------------------------------- */
+
+Test(api, bad_arguments)
+{
+	conv t;
+	ptcp_input in = {.kind = PTCP_IN_TIME};
+	ptcp_actions small = {.v = t.act, .cap = PTCP_ACTIONS_MIN - 1};
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(ptcp_step(&t.c, &in, 0, &small), PTCP_EINVAL);
+	in.kind = (ptcp_input_kind)999;
+	cr_assert_eq(conv_step(&t, &in), PTCP_EINVAL);
+	cr_assert_eq(conv_send(&t, "x", 1), PTCP_ENOTCONN);
+	cr_assert_eq(conv_close(&t), PTCP_ENOTCONN);
+	conv_connect(&t, ISS);
+	cr_assert_eq(conv_connect(&t, ISS), PTCP_ESTATE);
+	cr_assert_eq(conv_listen(&t, ISS), PTCP_ESTATE);
+	cr_assert_str_eq(ptcp_strerror(PTCP_ECONNRESET), "connection reset by peer");
+	cr_assert_str_eq(ptcp_state_name(PTCP_TIME_WAIT), "TIME-WAIT");
+	conv_fini(&t);
+}
+
+Test(api, determinism)
+{
+	/* The same inputs at the same times give byte-identical blocks and actions. */
+	conv a, b;
+	client(&a);
+	client(&b);
+	conv_sendn(&a, 5000);
+	conv_sendn(&b, 5000);
+	cr_assert_eq(a.out.n, b.out.n);
+	conv_advance(&a, PTCP_SEC(2));
+	conv_advance(&b, PTCP_SEC(2));
+	cr_assert_eq(a.out.n, b.out.n);
+	for (size_t i = 0; i < a.out.n; i++) {
+		cr_assert_eq(a.act[i].kind, b.act[i].kind);
+		if (a.act[i].kind == PTCP_ACT_EMIT) {
+			cr_assert_eq(a.act[i].emit.seg.seq, b.act[i].emit.seg.seq);
+			cr_assert_eq(ptcp_seg_len(&a.act[i].emit.seg), ptcp_seg_len(&b.act[i].emit.seg));
+		}
+	}
+	cr_assert_eq(memcmp(&a.c.stats, &b.c.stats, sizeof(a.c.stats)), 0);
+	conv_fini(&a);
+	conv_fini(&b);
+}
