@@ -11,7 +11,10 @@
  */
 #include "internal.h"
 
-uint32_t sbuf_space(const ptcp_conn *c) { return c->scap - c->slen; }
+uint32_t sbuf_space(const ptcp_conn *c)
+{
+	return c->scap - c->slen;
+}
 
 uint32_t sbuf_write(ptcp_conn *c, const uint8_t *data, uint32_t len)
 {
@@ -92,7 +95,7 @@ static void ooo_remove(ptcp_conn *c, unsigned i)
 }
 
 uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t off, uint32_t len,
-		    int *ooo_dropped)
+                    int *ooo_dropped)
 {
 	uint32_t start = c->rhead + c->rlen + (seq - c->rcv_nxt);
 	uint32_t added = 0;
@@ -105,7 +108,8 @@ uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t of
 		ptcp_sack_block b = {seq, seq + len};
 		int overlaps = 0;
 		for (i = 0; i < c->nooo; i++)
-			if (ptcp_seq_le(c->ooo[i].left, b.right) && ptcp_seq_le(b.left, c->ooo[i].right))
+			if (ptcp_seq_le(c->ooo[i].left, b.right) &&
+			    ptcp_seq_le(b.left, c->ooo[i].right))
 				overlaps = 1;
 		if (!overlaps && c->nooo == PTCP_OOO_MAX) {
 			*ooo_dropped = 1;

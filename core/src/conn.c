@@ -27,8 +27,8 @@ void ptcp_config_default(ptcp_config *cfg)
 	cfg->fin_wait2_timeout = PTCP_SEC(60);
 }
 
-int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap,
-		   uint8_t *rbuf, size_t rcap)
+int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap, uint8_t *rbuf,
+                   size_t rcap)
 {
 	if (!c || !sbuf || !rbuf || scap == 0 || rcap == 0 || scap > (1u << 30) ||
 	    rcap > (1u << 30))
@@ -180,7 +180,10 @@ static int app_listen(step_ctx *x, const ptcp_input *in)
 	return 0;
 }
 
-static int dead_error(const ptcp_conn *c) { return c->err ? c->err : PTCP_ENOTCONN; }
+static int dead_error(const ptcp_conn *c)
+{
+	return c->err ? c->err : PTCP_ENOTCONN;
+}
 
 /* RFC 9293 3.10.2 SEND. */
 static int app_send(step_ctx *x, const ptcp_input *in)
@@ -206,7 +209,8 @@ static int app_send(step_ctx *x, const ptcp_input *in)
 		return 0;
 	if (!in->send.data)
 		return PTCP_EINVAL;
-	n = sbuf_write(c, in->send.data, in->send.len > (1u << 30) ? (1u << 30) : (uint32_t)in->send.len);
+	n = sbuf_write(c, in->send.data,
+	               in->send.len > (1u << 30) ? (1u << 30) : (uint32_t)in->send.len);
 	if (n == 0)
 		return PTCP_EAGAIN;
 	if (in->send.flags & PTCP_SEND_MORE)
@@ -231,7 +235,8 @@ static int app_read(step_ctx *x, const ptcp_input *in)
 		return PTCP_EAGAIN;
 	}
 	before = output_rcv_window(c);
-	n = rbuf_read(c, in->read.buf, in->read.len > (1u << 30) ? (1u << 30) : (uint32_t)in->read.len);
+	n = rbuf_read(c, in->read.buf,
+	              in->read.len > (1u << 30) ? (1u << 30) : (uint32_t)in->read.len);
 	/* RFC 9293 3.8.6.2.2: announce a window update once it opened enough. */
 	if (c->state >= PTCP_ESTABLISHED && !(c->flags & F_RFIN)) {
 		uint32_t after = output_rcv_window(c);
@@ -388,13 +393,34 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 	return ret;
 }
 
-ptcp_time_t ptcp_conn_next_deadline(const ptcp_conn *c) { return c->deadline_reported; }
-ptcp_state ptcp_conn_state(const ptcp_conn *c) { return (ptcp_state)c->state; }
-size_t ptcp_conn_send_space(const ptcp_conn *c) { return sbuf_space(c); }
-size_t ptcp_conn_recv_avail(const ptcp_conn *c) { return (c->flags & F_SHUT_RD) ? 0 : c->rlen; }
-int ptcp_conn_eof(const ptcp_conn *c) { return (c->flags & F_RFIN) && c->rlen == 0; }
-int ptcp_conn_error(const ptcp_conn *c) { return c->err; }
-void ptcp_conn_stats(const ptcp_conn *c, ptcp_stats *st) { *st = c->stats; }
+ptcp_time_t ptcp_conn_next_deadline(const ptcp_conn *c)
+{
+	return c->deadline_reported;
+}
+ptcp_state ptcp_conn_state(const ptcp_conn *c)
+{
+	return (ptcp_state)c->state;
+}
+size_t ptcp_conn_send_space(const ptcp_conn *c)
+{
+	return sbuf_space(c);
+}
+size_t ptcp_conn_recv_avail(const ptcp_conn *c)
+{
+	return (c->flags & F_SHUT_RD) ? 0 : c->rlen;
+}
+int ptcp_conn_eof(const ptcp_conn *c)
+{
+	return (c->flags & F_RFIN) && c->rlen == 0;
+}
+int ptcp_conn_error(const ptcp_conn *c)
+{
+	return c->err;
+}
+void ptcp_conn_stats(const ptcp_conn *c, ptcp_stats *st)
+{
+	*st = c->stats;
+}
 
 void ptcp_conn_info(const ptcp_conn *c, ptcp_info *i)
 {

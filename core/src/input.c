@@ -11,7 +11,10 @@
  */
 #include "internal.h"
 
-static void drop(ptcp_conn *c, ptcp_drop why) { c->stats.drops[why]++; }
+static void drop(ptcp_conn *c, ptcp_drop why)
+{
+	c->stats.drops[why]++;
+}
 
 static void set_reply_addrs(step_ctx *x, const ptcp_input *in, size_t n_before)
 {
@@ -298,7 +301,8 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 			} else {
 				/* RFC 6582 3.2 step 5: a partial ACK resends the next hole */
 				c->flags |= F_FASTRETX;
-				c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->snd_mss : c->snd_mss;
+				c->cwnd =
+				    c->cwnd > acked ? c->cwnd - acked + c->snd_mss : c->snd_mss;
 			}
 		} else if (c->cwnd < c->ssthresh) {
 			c->cwnd += min_u32(acked, c->snd_mss); /* RFC 5681 3.1 slow start */
@@ -323,7 +327,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 			}
 		}
 	} else if (ack == c->snd_una && tlen == 0 && !fin && wnd == c->snd_wnd &&
-		   c->snd_max != c->snd_una) {
+	           c->snd_max != c->snd_una) {
 		/* RFC 5681 2: a duplicate ACK */
 		c->dupacks++;
 		if (c->dupacks == 3 && !(c->flags & F_INRECOVERY)) {
@@ -339,8 +343,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		}
 	}
 	/* Window update: RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2 rule. */
-	if (ptcp_seq_lt(c->snd_wl1, seq) ||
-	    (c->snd_wl1 == seq && ptcp_seq_le(c->snd_wl2, ack))) {
+	if (ptcp_seq_lt(c->snd_wl1, seq) || (c->snd_wl1 == seq && ptcp_seq_le(c->snd_wl2, ack))) {
 		c->snd_wnd = wnd;
 		c->snd_wl1 = seq;
 		c->snd_wl2 = ack;
@@ -387,8 +390,8 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 	int ok;
 
 	/* A retransmitted SYN in SYN-RECEIVED: send the SYN-ACK again. */
-	if (c->state == PTCP_SYN_RECEIVED && (flags & PTCP_SYN) && !(flags & (PTCP_ACK | PTCP_RST)) &&
-	    seq == c->irs) {
+	if (c->state == PTCP_SYN_RECEIVED && (flags & PTCP_SYN) &&
+	    !(flags & (PTCP_ACK | PTCP_RST)) && seq == c->irs) {
 		c->snd_nxt = c->iss;
 		return;
 	}
@@ -411,12 +414,12 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 	/* first: the four acceptability cases */
 	if (seqlen == 0)
 		ok = rcv_wnd == 0 ? seq == c->rcv_nxt
-				  : ptcp_seq_in(seq, c->rcv_nxt, c->rcv_nxt + rcv_wnd);
+		                  : ptcp_seq_in(seq, c->rcv_nxt, c->rcv_nxt + rcv_wnd);
 	else
-		ok = rcv_wnd == 0 ? 0
-				  : ptcp_seq_in(seq, c->rcv_nxt, c->rcv_nxt + rcv_wnd) ||
-					ptcp_seq_in(seq + seqlen - 1, c->rcv_nxt,
-						    c->rcv_nxt + rcv_wnd);
+		ok = rcv_wnd == 0
+		         ? 0
+		         : ptcp_seq_in(seq, c->rcv_nxt, c->rcv_nxt + rcv_wnd) ||
+		               ptcp_seq_in(seq + seqlen - 1, c->rcv_nxt, c->rcv_nxt + rcv_wnd);
 	if (!ok && rcv_wnd == 0 && seq == c->rcv_nxt) {
 		/* Zero window: still take valid ACKs and RSTs; text and FIN are dropped
 		 * and the drop is answered with an ACK. */
@@ -574,7 +577,7 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 		if (fseq == c->rcv_nxt || (c->flags & F_RFIN)) {
 			process_fin(x);
 		} else if (c->state == PTCP_ESTABLISHED || c->state == PTCP_FIN_WAIT_1 ||
-			   c->state == PTCP_FIN_WAIT_2) {
+		           c->state == PTCP_FIN_WAIT_2) {
 			c->flags |= F_RFIN_OOO | F_ACK_NOW;
 			c->rfin_seq = fseq;
 		}
@@ -639,7 +642,8 @@ void input_icmp(step_ctx *x, const ptcp_input *in)
 	case PTCP_ICMP_PORT_UNREACH:
 	case PTCP_ICMP_ADMIN_PROHIBITED:
 		/* RFC 1122 4.2.3.9 hard errors; RFC 5461: abort only while connecting. */
-		if (c->state == PTCP_SYN_SENT || (c->state == PTCP_SYN_RECEIVED && !(c->flags & F_PASSIVE))) {
+		if (c->state == PTCP_SYN_SENT ||
+		    (c->state == PTCP_SYN_RECEIVED && !(c->flags & F_PASSIVE))) {
 			conn_event(x, PTCP_EV_ERROR, PTCP_EUNREACH);
 			conn_closed(x, PTCP_EUNREACH);
 			return;

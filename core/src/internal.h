@@ -87,11 +87,20 @@ void sbuf_spans(const ptcp_conn *c, uint32_t seq, uint32_t len, ptcp_seg *seg);
 uint32_t rbuf_read(ptcp_conn *c, uint8_t *dst, uint32_t len);
 /* Place payload at seq (already trimmed to RCV.NXT..buffer end); returns in-order bytes added. */
 uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t off, uint32_t len,
-		    int *ooo_dropped);
+                    int *ooo_dropped);
 /* Bytes of buffer space beyond RCV.NXT. */
-static inline uint32_t rbuf_free(const ptcp_conn *c) { return c->rcap - c->rlen; }
+static inline uint32_t rbuf_free(const ptcp_conn *c)
+{
+	return c->rcap - c->rlen;
+}
 
-static inline uint32_t min_u32(uint32_t a, uint32_t b) { return a < b ? a : b; }
-static inline uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+static inline uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
 
 #endif

@@ -4,61 +4,93 @@
 const char *ptcp_strerror(int err)
 {
 	switch (err) {
-	case PTCP_OK: return "success";
-	case PTCP_EINVAL: return "invalid argument";
-	case PTCP_ENOBUFS: return "output buffer too small";
-	case PTCP_ESHORT: return "truncated segment or packet";
-	case PTCP_EBADOFF: return "TCP data offset below 5";
-	case PTCP_EOPTLEN: return "TCP option length 0, 1 or past the header";
-	case PTCP_EOPTSIZE: return "TCP option with a wrong length, or options too long";
-	case PTCP_EOPTDUP: return "duplicate TCP option";
-	case PTCP_ECSUM: return "bad TCP checksum";
-	case PTCP_EIPVER: return "IP version is not 4 or 6";
-	case PTCP_EIPHDR: return "bad IP header";
-	case PTCP_EFRAG: return "IP fragment";
-	case PTCP_ENOTTCP: return "not a TCP packet";
-	case PTCP_ESTATE: return "not valid in this state";
-	case PTCP_ENOTCONN: return "not connected";
-	case PTCP_EAGAIN: return "would block";
-	case PTCP_ECLOSING: return "connection is closing";
-	case PTCP_ECONNRESET: return "connection reset by peer";
-	case PTCP_ECONNREFUSED: return "connection refused";
-	case PTCP_ETIMEDOUT: return "connection timed out";
-	case PTCP_EUNREACH: return "destination unreachable";
-	case PTCP_EABORTED: return "connection aborted";
-	case PTCP_ENOSPC: return "action array full";
-	default: return "unknown error";
+	case PTCP_OK:
+		return "success";
+	case PTCP_EINVAL:
+		return "invalid argument";
+	case PTCP_ENOBUFS:
+		return "output buffer too small";
+	case PTCP_ESHORT:
+		return "truncated segment or packet";
+	case PTCP_EBADOFF:
+		return "TCP data offset below 5";
+	case PTCP_EOPTLEN:
+		return "TCP option length 0, 1 or past the header";
+	case PTCP_EOPTSIZE:
+		return "TCP option with a wrong length, or options too long";
+	case PTCP_EOPTDUP:
+		return "duplicate TCP option";
+	case PTCP_ECSUM:
+		return "bad TCP checksum";
+	case PTCP_EIPVER:
+		return "IP version is not 4 or 6";
+	case PTCP_EIPHDR:
+		return "bad IP header";
+	case PTCP_EFRAG:
+		return "IP fragment";
+	case PTCP_ENOTTCP:
+		return "not a TCP packet";
+	case PTCP_ESTATE:
+		return "not valid in this state";
+	case PTCP_ENOTCONN:
+		return "not connected";
+	case PTCP_EAGAIN:
+		return "would block";
+	case PTCP_ECLOSING:
+		return "connection is closing";
+	case PTCP_ECONNRESET:
+		return "connection reset by peer";
+	case PTCP_ECONNREFUSED:
+		return "connection refused";
+	case PTCP_ETIMEDOUT:
+		return "connection timed out";
+	case PTCP_EUNREACH:
+		return "destination unreachable";
+	case PTCP_EABORTED:
+		return "connection aborted";
+	case PTCP_ENOSPC:
+		return "action array full";
+	default:
+		return "unknown error";
 	}
 }
 
 const char *ptcp_state_name(ptcp_state s)
 {
 	static const char *const names[PTCP_STATE_COUNT] = {
-	    "CLOSED",    "LISTEN",     "SYN-SENT",   "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
-	    "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",    "LAST-ACK",     "TIME-WAIT"};
+	    "CLOSED",     "LISTEN",     "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+	    "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",  "LAST-ACK",     "TIME-WAIT"};
 	return (unsigned)s < PTCP_STATE_COUNT ? names[s] : "?";
 }
 
 const char *ptcp_event_name(ptcp_event e)
 {
 	switch (e) {
-	case PTCP_EV_CONNECTED: return "connected";
-	case PTCP_EV_PEER_CLOSED: return "peer-closed";
-	case PTCP_EV_RESET: return "reset";
-	case PTCP_EV_TIMEDOUT: return "timed-out";
-	case PTCP_EV_ERROR: return "error";
-	case PTCP_EV_SOFT_ERROR: return "soft-error";
-	case PTCP_EV_CLOSED: return "closed";
-	case PTCP_EV_ALL_ACKED: return "all-acked";
-	default: return "?";
+	case PTCP_EV_CONNECTED:
+		return "connected";
+	case PTCP_EV_PEER_CLOSED:
+		return "peer-closed";
+	case PTCP_EV_RESET:
+		return "reset";
+	case PTCP_EV_TIMEDOUT:
+		return "timed-out";
+	case PTCP_EV_ERROR:
+		return "error";
+	case PTCP_EV_SOFT_ERROR:
+		return "soft-error";
+	case PTCP_EV_CLOSED:
+		return "closed";
+	case PTCP_EV_ALL_ACKED:
+		return "all-acked";
+	default:
+		return "?";
 	}
 }
 
 const char *ptcp_drop_name(ptcp_drop d)
 {
 	static const char *const names[PTCP_DROP_COUNT] = {
-	    "none",     "unacceptable", "bad-ack",      "no-ack",   "rst-invalid",
-	    "closed",   "listen",       "syn-sent",     "ooo-full", "rcvbuf",
-	    "paws",     "icmp-invalid", "wrong-port"};
+	    "none",     "unacceptable", "bad-ack", "no-ack", "rst-invalid",  "closed",    "listen",
+	    "syn-sent", "ooo-full",     "rcvbuf",  "paws",   "icmp-invalid", "wrong-port"};
 	return (unsigned)d < PTCP_DROP_COUNT ? names[d] : "?";
 }

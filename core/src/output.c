@@ -232,7 +232,10 @@ static void send_ack(step_ctx *x)
 	ptcp_seg *s = conn_emit(x);
 	if (!s)
 		return;
-	s->seq = x->c->snd_nxt;
+	/* <SEQ=SND.NXT> (RFC 9293 3.10.7.4) - but after a retransmission timeout
+	 * moved SND.NXT back, the highest sequence sent: the peer has seen it, so
+	 * the ACK stays acceptable and two rewound ends cannot ping-pong ACKs. */
+	s->seq = x->c->snd_max;
 	fill_common(x, s, 0);
 }
 

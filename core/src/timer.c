@@ -109,8 +109,8 @@ static void rexmit_fire(step_ctx *x)
 	if (c->snd_una == c->snd_max)
 		return; /* nothing outstanding */
 	limit = c->state == PTCP_SYN_SENT       ? c->cfg.syn_retries
-		: c->state == PTCP_SYN_RECEIVED ? c->cfg.synack_retries
-						: c->cfg.max_retries;
+	        : c->state == PTCP_SYN_RECEIVED ? c->cfg.synack_retries
+	                                        : c->cfg.max_retries;
 	/* RFC 9293 3.8.3 (R2) and the user timeout (RFC 5482). */
 	if (c->retries >= limit ||
 	    (c->cfg.user_timeout && x->now - c->t_first_rexmit >= c->cfg.user_timeout)) {
@@ -121,7 +121,7 @@ static void rexmit_fire(step_ctx *x)
 	}
 	c->retries++;
 	c->stats.rto_fired++;
-	c->rto = clamp_rto(c, c->rto * 2); /* RFC 6298 5.5 */
+	c->rto = clamp_rto(c, c->rto * 2);             /* RFC 6298 5.5 */
 	c->flags &= ~(uint32_t)(F_RTT | F_INRECOVERY); /* Karn */
 	c->dupacks = 0;
 	if (c->state == PTCP_SYN_SENT || c->state == PTCP_SYN_RECEIVED) {

@@ -127,22 +127,39 @@ uint8_t conv_flags(const char *s)
 	uint8_t f = 0;
 	for (; *s; s++) {
 		switch (*s) {
-		case 'S': f |= PTCP_SYN; break;
-		case 'F': f |= PTCP_FIN; break;
-		case 'R': f |= PTCP_RST; break;
-		case 'P': f |= PTCP_PSH; break;
-		case '.': f |= PTCP_ACK; break;
-		case 'U': f |= PTCP_URG; break;
-		case 'E': f |= PTCP_ECE; break;
-		case 'W': f |= PTCP_CWR; break;
-		default: cr_assert_fail("bad flag character '%c'", *s);
+		case 'S':
+			f |= PTCP_SYN;
+			break;
+		case 'F':
+			f |= PTCP_FIN;
+			break;
+		case 'R':
+			f |= PTCP_RST;
+			break;
+		case 'P':
+			f |= PTCP_PSH;
+			break;
+		case '.':
+			f |= PTCP_ACK;
+			break;
+		case 'U':
+			f |= PTCP_URG;
+			break;
+		case 'E':
+			f |= PTCP_ECE;
+			break;
+		case 'W':
+			f |= PTCP_CWR;
+			break;
+		default:
+			cr_assert_fail("bad flag character '%c'", *s);
 		}
 	}
 	return f;
 }
 
 int conv_seg_opts(conv *t, const char *flags, uint32_t seq, uint32_t ack, uint16_t wnd,
-		  const ptcp_tcp_opts *opts, const void *data, size_t len)
+                  const ptcp_tcp_opts *opts, const void *data, size_t len)
 {
 	ptcp_seg s;
 	ptcp_input in = {.kind = PTCP_IN_SEGMENT};
@@ -163,8 +180,8 @@ int conv_seg_opts(conv *t, const char *flags, uint32_t seq, uint32_t ack, uint16
 	return conv_step(t, &in);
 }
 
-int conv_seg(conv *t, const char *flags, uint32_t seq, uint32_t ack, uint16_t wnd,
-	     const void *data, size_t len)
+int conv_seg(conv *t, const char *flags, uint32_t seq, uint32_t ack, uint16_t wnd, const void *data,
+             size_t len)
 {
 	static const uint8_t zeros[65536];
 	return conv_seg_opts(t, flags, seq, ack, wnd, &t->peer_opts, data ? data : zeros, len);
@@ -172,14 +189,22 @@ int conv_seg(conv *t, const char *flags, uint32_t seq, uint32_t ack, uint16_t wn
 
 static void flagstr(uint8_t f, char *b)
 {
-	if (f & PTCP_SYN) *b++ = 'S';
-	if (f & PTCP_FIN) *b++ = 'F';
-	if (f & PTCP_RST) *b++ = 'R';
-	if (f & PTCP_PSH) *b++ = 'P';
-	if (f & PTCP_URG) *b++ = 'U';
-	if (f & PTCP_ECE) *b++ = 'E';
-	if (f & PTCP_CWR) *b++ = 'W';
-	if (f & PTCP_ACK) *b++ = '.';
+	if (f & PTCP_SYN)
+		*b++ = 'S';
+	if (f & PTCP_FIN)
+		*b++ = 'F';
+	if (f & PTCP_RST)
+		*b++ = 'R';
+	if (f & PTCP_PSH)
+		*b++ = 'P';
+	if (f & PTCP_URG)
+		*b++ = 'U';
+	if (f & PTCP_ECE)
+		*b++ = 'E';
+	if (f & PTCP_CWR)
+		*b++ = 'W';
+	if (f & PTCP_ACK)
+		*b++ = '.';
 	*b = 0;
 }
 
@@ -188,19 +213,20 @@ const ptcp_seg *expect_seg(conv *t, const char *flags, uint32_t seq, uint32_t ac
 	char want[16], got[16];
 	while (t->cursor < t->out.n && t->act[t->cursor].kind != PTCP_ACT_EMIT)
 		t->cursor++;
-	cr_assert_lt(t->cursor, t->out.n, "expected a segment %s %u:%u(%zu) ack %u, got none", flags,
-		     seq, (unsigned)(seq + len), len, ack);
+	cr_assert_lt(t->cursor, t->out.n, "expected a segment %s %u:%u(%zu) ack %u, got none",
+	             flags, seq, (unsigned)(seq + len), len, ack);
 	{
 		const ptcp_seg *s = &t->act[t->cursor++].emit.seg;
 		flagstr(conv_flags(flags), want);
 		flagstr(s->flags, got);
-		cr_assert_eq(s->flags, conv_flags(flags), "flags: expected %s got %s (seq %u ack %u len %zu)",
-			     want, got, s->seq, s->ack, ptcp_seg_len(s));
+		cr_assert_eq(s->flags, conv_flags(flags),
+		             "flags: expected %s got %s (seq %u ack %u len %zu)", want, got, s->seq,
+		             s->ack, ptcp_seg_len(s));
 		cr_assert_eq(s->seq, seq, "%s seq: expected %u got %u", got, seq, s->seq);
 		if (s->flags & PTCP_ACK)
 			cr_assert_eq(s->ack, ack, "%s ack: expected %u got %u", got, ack, s->ack);
 		cr_assert_eq(ptcp_seg_len(s), len, "%s len: expected %zu got %zu", got, len,
-			     ptcp_seg_len(s));
+		             ptcp_seg_len(s));
 		cr_assert_eq(s->sport, t->lport);
 		return s;
 	}
@@ -214,7 +240,8 @@ void expect_nothing(conv *t)
 			char got[16];
 			flagstr(s->flags, got);
 			cr_assert_fail("expected no segment, got %s %u:%u(%zu) ack %u", got, s->seq,
-				       (unsigned)(s->seq + ptcp_seg_len(s)), ptcp_seg_len(s), s->ack);
+			               (unsigned)(s->seq + ptcp_seg_len(s)), ptcp_seg_len(s),
+			               s->ack);
 		}
 }
 
@@ -237,7 +264,10 @@ int saw_event(const conv *t, ptcp_event ev, int *err)
 	return 0;
 }
 
-ptcp_time_t last_deadline(const conv *t) { return ptcp_conn_next_deadline(&t->c); }
+ptcp_time_t last_deadline(const conv *t)
+{
+	return ptcp_conn_next_deadline(&t->c);
+}
 
 size_t count_emits(const conv *t)
 {

@@ -11,8 +11,8 @@
 #include "ptcp/ptcp.h"
 
 #define CONV_ACTS 256
-#define LPORT 40000
-#define RPORT 80
+#define LPORT     40000
+#define RPORT     80
 
 typedef struct conv {
 	ptcp_conn c;
@@ -20,9 +20,9 @@ typedef struct conv {
 	ptcp_action act[CONV_ACTS];
 	ptcp_actions out;
 	ptcp_time_t now;
-	size_t cursor; /* next action looked at by expect_* */
-	int ret;       /* return value of the last step */
-	uint16_t lport, rport; /* our port, the peer's */
+	size_t cursor;           /* next action looked at by expect_* */
+	int ret;                 /* return value of the last step */
+	uint16_t lport, rport;   /* our port, the peer's */
 	ptcp_tcp_opts peer_opts; /* options put on every injected segment (after the SYN) */
 } conv;
 
@@ -38,13 +38,13 @@ int conv_close(conv *t);
 int conv_shutdown(conv *t, int how);
 int conv_abort(conv *t);
 int conv_advance(conv *t, ptcp_time_t dt); /* a TIME input dt later */
-int conv_to_deadline(conv *t);           /* a TIME input at the reported deadline */
+int conv_to_deadline(conv *t);             /* a TIME input at the reported deadline */
 int conv_icmp(conv *t, ptcp_icmp_kind type, uint32_t mtu, uint32_t seq);
 /* Inject a segment from the peer: flags "S", "S.", ".", "P.", "F.", "R", "R." ... */
-int conv_seg(conv *t, const char *flags, uint32_t seq, uint32_t ack, uint16_t wnd,
-	     const void *data, size_t len);
+int conv_seg(conv *t, const char *flags, uint32_t seq, uint32_t ack, uint16_t wnd, const void *data,
+             size_t len);
 int conv_seg_opts(conv *t, const char *flags, uint32_t seq, uint32_t ack, uint16_t wnd,
-		  const ptcp_tcp_opts *opts, const void *data, size_t len);
+                  const ptcp_tcp_opts *opts, const void *data, size_t len);
 uint8_t conv_flags(const char *s);
 
 /* The next EMIT action must match; returns it. Fails the test otherwise. */

@@ -23,7 +23,7 @@ static uint64_t stat_rexmits(const conv *t)
 	return st.retransmits;
 }
 
-#define ISS 1000u
+#define ISS  1000u
 #define PISS 5000u /* the peer's ISS */
 #define RBUF 16384u
 #define SBUF 16384u
@@ -51,7 +51,10 @@ static void client_with(conv *t, ptcp_config cfg, uint32_t iss, uint32_t piss)
 	cr_assert(saw_event(t, PTCP_EV_CONNECTED, NULL));
 }
 
-static void client(conv *t) { client_with(t, plain(), ISS, PISS); }
+static void client(conv *t)
+{
+	client_with(t, plain(), ISS, PISS);
+}
 
 static void server(conv *t)
 {
@@ -338,8 +341,20 @@ static void rst_exact_closes(conv *t, int want_err)
 	expect_nothing(t);
 }
 
-Test(rst, established) { conv t; client(&t); rst_exact_closes(&t, PTCP_ECONNRESET); conv_fini(&t); }
-Test(rst, fin_wait_2) { conv t; to_fin_wait_2(&t); rst_exact_closes(&t, PTCP_ECONNRESET); conv_fini(&t); }
+Test(rst, established)
+{
+	conv t;
+	client(&t);
+	rst_exact_closes(&t, PTCP_ECONNRESET);
+	conv_fini(&t);
+}
+Test(rst, fin_wait_2)
+{
+	conv t;
+	to_fin_wait_2(&t);
+	rst_exact_closes(&t, PTCP_ECONNRESET);
+	conv_fini(&t);
+}
 
 Test(rst, fin_wait_1)
 {
@@ -786,9 +801,18 @@ static void wrap_transfer(uint32_t iss, uint32_t piss)
 	conv_fini(&t);
 }
 
-Test(wrap, at_2_32) { wrap_transfer(0xFFFFFFFFu - 1000, 0xFFFFFFFFu - 700); }
-Test(wrap, at_2_31) { wrap_transfer(0x7FFFFFFFu - 1000, 0x7FFFFFFFu - 700); }
-Test(wrap, iss_at_max) { wrap_transfer(0xFFFFFFFFu, 0xFFFFFFFFu); }
+Test(wrap, at_2_32)
+{
+	wrap_transfer(0xFFFFFFFFu - 1000, 0xFFFFFFFFu - 700);
+}
+Test(wrap, at_2_31)
+{
+	wrap_transfer(0x7FFFFFFFu - 1000, 0x7FFFFFFFu - 700);
+}
+Test(wrap, iss_at_max)
+{
+	wrap_transfer(0xFFFFFFFFu, 0xFFFFFFFFu);
+}
 
 Test(wrap, seq_compare)
 {
@@ -814,7 +838,7 @@ Test(timer, retransmission_and_backoff)
 	t1 = t.now;
 	d2 = last_deadline(&t) - t1;
 	cr_assert_eq(d2, 2 * d1, "RTO doubles: %llu then %llu", (unsigned long long)d1,
-		     (unsigned long long)d2);
+	             (unsigned long long)d2);
 	cr_assert_eq(stat_rexmits(&t), 1);
 	conv_seg(&t, ".", PISS + 1, ISS + 4, 8192, NULL, 0);
 	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER);
@@ -932,15 +956,18 @@ Test(options, syn_offers_and_negotiates)
 	conv_connect(&t, ISS);
 	{
 		const ptcp_seg *s = expect_seg(&t, "S", ISS, 0, 0);
-		cr_assert_eq(s->opts.present & (PTCP_OPT_MSS | PTCP_OPT_WSCALE | PTCP_OPT_SACK_PERM |
-						PTCP_OPT_TS),
-			     PTCP_OPT_MSS | PTCP_OPT_WSCALE | PTCP_OPT_SACK_PERM | PTCP_OPT_TS);
+		cr_assert_eq(s->opts.present & (PTCP_OPT_MSS | PTCP_OPT_WSCALE |
+		                                PTCP_OPT_SACK_PERM | PTCP_OPT_TS),
+		             PTCP_OPT_MSS | PTCP_OPT_WSCALE | PTCP_OPT_SACK_PERM | PTCP_OPT_TS);
 		cr_assert_eq(s->opts.mss, 1460);
 		cr_assert_eq(s->opts.wscale, 5); /* 1 MiB >> 5 fits in 16 bits */
 		cr_assert_eq(s->wnd, 65535);
 	}
 	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS | PTCP_OPT_WSCALE | PTCP_OPT_TS,
-			   .mss = 1400, .wscale = 2, .ts_val = 777, .ts_ecr = 1000};
+	                   .mss = 1400,
+	                   .wscale = 2,
+	                   .ts_val = 777,
+	                   .ts_ecr = 1000};
 	conv_seg_opts(&t, "S.", PISS, ISS + 1, 1000, &o, NULL, 0);
 	{
 		const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
@@ -1031,7 +1058,8 @@ Test(api, determinism)
 		cr_assert_eq(a.act[i].kind, b.act[i].kind);
 		if (a.act[i].kind == PTCP_ACT_EMIT) {
 			cr_assert_eq(a.act[i].emit.seg.seq, b.act[i].emit.seg.seq);
-			cr_assert_eq(ptcp_seg_len(&a.act[i].emit.seg), ptcp_seg_len(&b.act[i].emit.seg));
+			cr_assert_eq(ptcp_seg_len(&a.act[i].emit.seg),
+			             ptcp_seg_len(&b.act[i].emit.seg));
 		}
 	}
 	cr_assert_eq(memcmp(&a.c.stats, &b.c.stats, sizeof(a.c.stats)), 0);

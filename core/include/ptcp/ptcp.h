@@ -32,34 +32,34 @@ extern "C" {
 
 typedef uint64_t ptcp_time_t; /* microseconds */
 #define PTCP_TIME_NEVER UINT64_MAX
-#define PTCP_MS(x) ((ptcp_time_t)(x) * 1000u)
-#define PTCP_SEC(x) ((ptcp_time_t)(x) * 1000000u)
+#define PTCP_MS(x)      ((ptcp_time_t)(x)*1000u)
+#define PTCP_SEC(x)     ((ptcp_time_t)(x)*1000000u)
 
 /* ---- Errors ------------------------------------------------------------ */
 enum {
 	PTCP_OK = 0,
-	PTCP_EINVAL = -1,       /* bad argument */
-	PTCP_ENOBUFS = -2,      /* output storage too small */
-	PTCP_ESHORT = -3,       /* segment or packet truncated */
-	PTCP_EBADOFF = -4,      /* TCP data offset < 5 */
-	PTCP_EOPTLEN = -5,      /* option length 0 or 1, or past the header */
-	PTCP_EOPTSIZE = -6,     /* known option with a wrong length / options too long */
-	PTCP_EOPTDUP = -7,      /* the same known option twice */
-	PTCP_ECSUM = -8,        /* bad TCP checksum */
-	PTCP_EIPVER = -9,       /* IP version not 4 or 6 */
-	PTCP_EIPHDR = -10,      /* bad IP header (IHL, length, checksum) */
-	PTCP_EFRAG = -11,       /* an IP fragment */
-	PTCP_ENOTTCP = -12,     /* not TCP */
-	PTCP_ESTATE = -13,      /* call not valid in this state */
-	PTCP_ENOTCONN = -14,    /* not connected */
-	PTCP_EAGAIN = -15,      /* would block: send buffer full, nothing to read */
-	PTCP_ECLOSING = -16,    /* connection closing (send after shutdown) */
-	PTCP_ECONNRESET = -17,  /* reset by peer */
-	PTCP_ECONNREFUSED = -18,/* RST in answer to our SYN */
-	PTCP_ETIMEDOUT = -19,   /* retransmissions gave up */
-	PTCP_EUNREACH = -20,    /* ICMP unreachable (hard error) */
-	PTCP_EABORTED = -21,    /* aborted by the application */
-	PTCP_ENOSPC = -22,      /* action array full (internal, retried) */
+	PTCP_EINVAL = -1,        /* bad argument */
+	PTCP_ENOBUFS = -2,       /* output storage too small */
+	PTCP_ESHORT = -3,        /* segment or packet truncated */
+	PTCP_EBADOFF = -4,       /* TCP data offset < 5 */
+	PTCP_EOPTLEN = -5,       /* option length 0 or 1, or past the header */
+	PTCP_EOPTSIZE = -6,      /* known option with a wrong length / options too long */
+	PTCP_EOPTDUP = -7,       /* the same known option twice */
+	PTCP_ECSUM = -8,         /* bad TCP checksum */
+	PTCP_EIPVER = -9,        /* IP version not 4 or 6 */
+	PTCP_EIPHDR = -10,       /* bad IP header (IHL, length, checksum) */
+	PTCP_EFRAG = -11,        /* an IP fragment */
+	PTCP_ENOTTCP = -12,      /* not TCP */
+	PTCP_ESTATE = -13,       /* call not valid in this state */
+	PTCP_ENOTCONN = -14,     /* not connected */
+	PTCP_EAGAIN = -15,       /* would block: send buffer full, nothing to read */
+	PTCP_ECLOSING = -16,     /* connection closing (send after shutdown) */
+	PTCP_ECONNRESET = -17,   /* reset by peer */
+	PTCP_ECONNREFUSED = -18, /* RST in answer to our SYN */
+	PTCP_ETIMEDOUT = -19,    /* retransmissions gave up */
+	PTCP_EUNREACH = -20,     /* ICMP unreachable (hard error) */
+	PTCP_EABORTED = -21,     /* aborted by the application */
+	PTCP_ENOSPC = -22,       /* action array full (internal, retried) */
 	PTCP_ERR_MIN = -22
 };
 
@@ -67,10 +67,22 @@ enum {
 const char *ptcp_strerror(int err);
 
 /* ---- Sequence numbers (RFC 9293 3.4: arithmetic modulo 2^32) ------------ */
-static inline int ptcp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
-static inline int ptcp_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
-static inline int ptcp_seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
-static inline int ptcp_seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+static inline int ptcp_seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+static inline int ptcp_seq_le(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+static inline int ptcp_seq_gt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+static inline int ptcp_seq_ge(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
 /* lo <= x < hi, modulo 2^32 */
 static inline int ptcp_seq_in(uint32_t x, uint32_t lo, uint32_t hi)
 {
@@ -97,25 +109,25 @@ const char *ptcp_state_name(ptcp_state s);
 
 /* ---- Configuration ------------------------------------------------------ */
 #define PTCP_CFG_TIMESTAMPS 0x01u /* offer RFC 7323 timestamps */
-#define PTCP_CFG_WSCALE 0x02u     /* offer RFC 7323 window scaling */
-#define PTCP_CFG_SACK 0x04u       /* offer RFC 2018 SACK-permitted */
-#define PTCP_CFG_NODELAY 0x08u    /* disable Nagle (RFC 896) */
+#define PTCP_CFG_WSCALE     0x02u /* offer RFC 7323 window scaling */
+#define PTCP_CFG_SACK       0x04u /* offer RFC 2018 SACK-permitted */
+#define PTCP_CFG_NODELAY    0x08u /* disable Nagle (RFC 896) */
 
 typedef struct ptcp_config {
-	uint32_t flags;          /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
-	uint16_t mss;            /* MSS we advertise; default 1460 */
-	uint8_t wscale;          /* our shift; 0xff = smallest that covers the receive buffer (default) */
-	uint8_t syn_retries;     /* SYN retransmissions before giving up; default 6 */
-	uint8_t synack_retries;  /* SYN-ACK retransmissions; default 5 */
-	uint8_t max_retries;     /* data retransmissions before giving up (RFC 1122 R2); default 15 */
-	uint16_t init_cwnd;      /* initial window in segments (RFC 6928); default 10 */
+	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
+	uint16_t mss;   /* MSS we advertise; default 1460 */
+	uint8_t wscale; /* our shift; 0xff = smallest that covers the receive buffer (default) */
+	uint8_t syn_retries;    /* SYN retransmissions before giving up; default 6 */
+	uint8_t synack_retries; /* SYN-ACK retransmissions; default 5 */
+	uint8_t max_retries; /* data retransmissions before giving up (RFC 1122 R2); default 15 */
+	uint16_t init_cwnd;  /* initial window in segments (RFC 6928); default 10 */
 	ptcp_time_t rto_initial; /* RFC 6298 2.1: default 1 s */
 	ptcp_time_t rto_min;     /* default 200 ms (as Linux; RFC 6298 says 1 s) */
 	ptcp_time_t rto_max;     /* default 120 s */
 	ptcp_time_t msl;         /* TIME-WAIT lasts 2*msl; default 30 s (Linux 60 s TIME-WAIT) */
 	ptcp_time_t fin_wait2_timeout; /* 0 = none; default 60 s */
-	ptcp_time_t user_timeout; /* RFC 5482 / 9293 3.8.3; 0 = use max_retries */
-	uint32_t ts_offset;      /* added to the timestamp clock (per-connection randomisation) */
+	ptcp_time_t user_timeout;      /* RFC 5482 / 9293 3.8.3; 0 = use max_retries */
+	uint32_t ts_offset; /* added to the timestamp clock (per-connection randomisation) */
 } ptcp_config;
 
 /* Fill cfg with the defaults above. */
@@ -147,8 +159,8 @@ typedef enum ptcp_icmp_kind {
 	PTCP_ICMP_KIND_COUNT
 } ptcp_icmp_kind;
 
-#define PTCP_SHUT_RD 1
-#define PTCP_SHUT_WR 2
+#define PTCP_SHUT_RD   1
+#define PTCP_SHUT_WR   2
 #define PTCP_SHUT_RDWR 3
 
 #define PTCP_SEND_MORE 0x01 /* more data follows soon (MSG_MORE): hold a partial segment */
@@ -196,12 +208,12 @@ typedef struct ptcp_input {
 
 /* ---- Actions ------------------------------------------------------------ */
 typedef enum ptcp_action_kind {
-	PTCP_ACT_EMIT = 1,  /* send this segment */
-	PTCP_ACT_READABLE,  /* in-order data is waiting; avail = bytes */
-	PTCP_ACT_WRITABLE,  /* send buffer space was freed; space = bytes free */
-	PTCP_ACT_STATE,     /* state changed from -> to */
-	PTCP_ACT_EVENT,     /* something happened, see ptcp_event */
-	PTCP_ACT_DEADLINE,  /* the next deadline changed (PTCP_TIME_NEVER = none) */
+	PTCP_ACT_EMIT = 1, /* send this segment */
+	PTCP_ACT_READABLE, /* in-order data is waiting; avail = bytes */
+	PTCP_ACT_WRITABLE, /* send buffer space was freed; space = bytes free */
+	PTCP_ACT_STATE,    /* state changed from -> to */
+	PTCP_ACT_EVENT,    /* something happened, see ptcp_event */
+	PTCP_ACT_DEADLINE, /* the next deadline changed (PTCP_TIME_NEVER = none) */
 	PTCP_ACT_KIND_COUNT
 } ptcp_action_kind;
 
@@ -278,9 +290,9 @@ const char *ptcp_drop_name(ptcp_drop d);
 typedef struct ptcp_stats {
 	uint64_t segs_in;
 	uint64_t segs_out;
-	uint64_t bytes_in;       /* payload bytes accepted in order */
-	uint64_t bytes_out;      /* payload bytes sent, retransmissions included */
-	uint64_t retransmits;    /* segments retransmitted */
+	uint64_t bytes_in;    /* payload bytes accepted in order */
+	uint64_t bytes_out;   /* payload bytes sent, retransmissions included */
+	uint64_t retransmits; /* segments retransmitted */
 	uint64_t rto_fired;
 	uint64_t drops[PTCP_DROP_COUNT];
 } ptcp_stats;
@@ -292,7 +304,7 @@ typedef struct ptcp_info {
 	uint32_t snd_una, snd_nxt, snd_max, snd_wnd; /* snd_wnd scaled */
 	uint32_t rcv_nxt, rcv_wnd;                   /* rcv_wnd as last advertised, scaled */
 	uint32_t cwnd, ssthresh;
-	uint32_t mss;                                /* effective send MSS */
+	uint32_t mss; /* effective send MSS */
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t ts_on, sack_on;
 	ptcp_time_t srtt, rttvar, rto;
@@ -347,8 +359,8 @@ typedef struct ptcp_conn {
  * for the defaults.
  * Returns 0 or PTCP_EINVAL.
  */
-int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap,
-		   uint8_t *rbuf, size_t rcap);
+int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap, uint8_t *rbuf,
+                   size_t rcap);
 
 /*
  * The entry point.  Applies one input at time now and writes the resulting
