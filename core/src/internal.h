@@ -15,6 +15,33 @@
 
 #include "ptcp/ptcp.h"
 
+/* Internal functions live in the ptcp namespace too (no clash with an embedder's symbols). */
+#define conn_set_state       ptcp__conn_set_state
+#define conn_event           ptcp__conn_event
+#define conn_closed          ptcp__conn_closed
+#define conn_emit            ptcp__conn_emit
+#define conn_established     ptcp__conn_established
+#define input_segment        ptcp__input_segment
+#define input_icmp           ptcp__input_icmp
+#define output_flush         ptcp__output_flush
+#define output_rst_reply     ptcp__output_rst_reply
+#define output_rst           ptcp__output_rst
+#define output_rcv_window    ptcp__output_rcv_window
+#define timer_fire           ptcp__timer_fire
+#define timer_rexmit_arm     ptcp__timer_rexmit_arm
+#define timer_rexmit_restart ptcp__timer_rexmit_restart
+#define timer_rexmit_stop    ptcp__timer_rexmit_stop
+#define timer_rtt_sample     ptcp__timer_rtt_sample
+#define timer_timewait       ptcp__timer_timewait
+#define timer_next           ptcp__timer_next
+#define timer_tsval          ptcp__timer_tsval
+#define sbuf_space           ptcp__sbuf_space
+#define sbuf_write           ptcp__sbuf_write
+#define sbuf_ack             ptcp__sbuf_ack
+#define sbuf_spans           ptcp__sbuf_spans
+#define rbuf_read            ptcp__rbuf_read
+#define rbuf_place           ptcp__rbuf_place
+
 /* conn->flags */
 enum {
 	F_PASSIVE = 1u << 0,    /* opened by LISTEN */

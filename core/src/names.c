@@ -55,12 +55,36 @@ const char *ptcp_strerror(int err)
 	}
 }
 
+/* Switches rather than pointer tables: a table of pointers needs relocations
+ * and lands in writable data in position-independent builds. */
 const char *ptcp_state_name(ptcp_state s)
 {
-	static const char *const names[PTCP_STATE_COUNT] = {
-	    "CLOSED",     "LISTEN",     "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
-	    "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",  "LAST-ACK",     "TIME-WAIT"};
-	return (unsigned)s < PTCP_STATE_COUNT ? names[s] : "?";
+	switch (s) {
+	case PTCP_CLOSED:
+		return "CLOSED";
+	case PTCP_LISTEN:
+		return "LISTEN";
+	case PTCP_SYN_SENT:
+		return "SYN-SENT";
+	case PTCP_SYN_RECEIVED:
+		return "SYN-RECEIVED";
+	case PTCP_ESTABLISHED:
+		return "ESTABLISHED";
+	case PTCP_FIN_WAIT_1:
+		return "FIN-WAIT-1";
+	case PTCP_FIN_WAIT_2:
+		return "FIN-WAIT-2";
+	case PTCP_CLOSE_WAIT:
+		return "CLOSE-WAIT";
+	case PTCP_CLOSING:
+		return "CLOSING";
+	case PTCP_LAST_ACK:
+		return "LAST-ACK";
+	case PTCP_TIME_WAIT:
+		return "TIME-WAIT";
+	default:
+		return "?";
+	}
 }
 
 const char *ptcp_event_name(ptcp_event e)
@@ -89,8 +113,34 @@ const char *ptcp_event_name(ptcp_event e)
 
 const char *ptcp_drop_name(ptcp_drop d)
 {
-	static const char *const names[PTCP_DROP_COUNT] = {
-	    "none",     "unacceptable", "bad-ack", "no-ack", "rst-invalid",  "closed",    "listen",
-	    "syn-sent", "ooo-full",     "rcvbuf",  "paws",   "icmp-invalid", "wrong-port"};
-	return (unsigned)d < PTCP_DROP_COUNT ? names[d] : "?";
+	switch (d) {
+	case PTCP_DROP_NONE:
+		return "none";
+	case PTCP_DROP_UNACCEPTABLE:
+		return "unacceptable";
+	case PTCP_DROP_BAD_ACK:
+		return "bad-ack";
+	case PTCP_DROP_NO_ACK:
+		return "no-ack";
+	case PTCP_DROP_RST_INVALID:
+		return "rst-invalid";
+	case PTCP_DROP_CLOSED:
+		return "closed";
+	case PTCP_DROP_LISTEN:
+		return "listen";
+	case PTCP_DROP_SYN_SENT:
+		return "syn-sent";
+	case PTCP_DROP_OOO_FULL:
+		return "ooo-full";
+	case PTCP_DROP_RCVBUF:
+		return "rcvbuf";
+	case PTCP_DROP_PAWS:
+		return "paws";
+	case PTCP_DROP_ICMP_INVALID:
+		return "icmp-invalid";
+	case PTCP_DROP_WRONG_PORT:
+		return "wrong-port";
+	default:
+		return "?";
+	}
 }
