@@ -5,6 +5,7 @@
  * Options are off unless a test turns them on, so segments are plain.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "conv.h"
@@ -1065,4 +1066,14 @@ Test(api, determinism)
 	cr_assert_eq(memcmp(&a.c.stats, &b.c.stats, sizeof(a.c.stats)), 0);
 	conv_fini(&a);
 	conv_fini(&b);
+}
+
+Test(api, sizes)
+{
+	/* Printed for embedders; the bound catches accidental growth. */
+	cr_log_info("sizeof(ptcp_conn) = %zu, sizeof(ptcp_action) = %zu", sizeof(ptcp_conn),
+		    sizeof(ptcp_action));
+	printf("sizeof(ptcp_conn) = %zu bytes, sizeof(ptcp_action) = %zu bytes\n", sizeof(ptcp_conn),
+	       sizeof(ptcp_action));
+	cr_assert_leq(sizeof(ptcp_conn), 640);
 }
