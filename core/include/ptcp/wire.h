@@ -65,7 +65,11 @@ typedef struct ptcp_sack_block {
 /*
  * One item of the option layout, in wire order.  kind is the option kind;
  * for unknown kinds, off/len locate the whole option (kind and length bytes
- * included) in ptcp_tcp_opts.unknown.
+ * included) in ptcp_tcp_opts.unknown (len >= 2).  Known options (EOL, NOP,
+ * MSS, WSCALE, SACK_PERM, SACK, TS, TFO) have off = len = 0 and take their
+ * values from the ptcp_tcp_opts fields.  kind 254 with len 0 is TFO in the
+ * old experimental encoding (kind 254, experiment ID 0xF989, RFC 6994); any
+ * other kind-254 option is an unknown item.
  */
 typedef struct ptcp_opt_item {
 	uint8_t kind;
@@ -81,13 +85,21 @@ typedef struct ptcp_tcp_opts {
 	ptcp_sack_block sack[PTCP_SACK_MAX];
 	uint32_t ts_val;
 	uint32_t ts_ecr;
-	uint8_t tfo_len; /* cookie length, 0 = cookie request */
+	uint8_t tfo_len; /* cookie length: 0 = cookie request, else 4..16 and even (RFC 7413 4.1.1) */
 	uint8_t tfo_cookie[PTCP_TFO_COOKIE_MAX];
 	/*
 	 * Layout.  When nitems == 0, ptcp_wire_build_tcp() lays the options out
 	 * itself in the order Linux uses (MSS, SACK-permitted+TS or NOP,NOP+TS,
 	 * NOP+wscale, NOP,NOP+SACK, TFO) padded with NOPs to a multiple of 4.
 	 * When nitems > 0 the build follows items exactly (the parser fills it).
+	 * A known item needs its present bit; a known kind twice, an item after
+	 * EOL, pad_len without an EOL item, or an unknown item whose bytes do
+	 * not parse back as itself is PTCP_EINVAL.  Item layouts are padded to
+	 * a multiple of 4 with NOPs, or with zeros after an EOL.  In both modes
+	 * PTCP_OPT_SACK needs sack_count 1..4 and PTCP_OPT_TFO a valid tfo_len,
+	 * else PTCP_EOPTSIZE; the PTCP_OPT_EOL bit is ignored by the build.
+	 * The same kind twice (TFO as 34 and as 254 counts as twice) is
+	 * PTCP_EOPTDUP when parsed.
 	 */
 	uint8_t nitems;
 	ptcp_opt_item items[PTCP_OPT_ITEMS_MAX];
@@ -148,16 +160,29 @@ typedef struct ptcp_ip {
 	uint8_t proto;     /* 6 for TCP */
 } ptcp_ip;
 
-/* Internet checksum (RFC 1071) helpers. */
+/*
+ * Internet checksum (RFC 1071) helpers.  A sum is the one's complement sum
+ * of the data as big-endian 16-bit words, kept in a uint32_t.
+ * ptcp_csum_add() adds len bytes to sum and returns the sum folded to
+ * 16 bits (<= 0xffff), so a few sums may also be added with +.  An odd last
+ * byte is padded with a zero byte; so when chaining calls, every piece but
+ * the last must have an even length (the sum does not remember an odd
+ * offset).  ptcp_csum_fold() folds any sum and returns its complement: the
+ * value for the checksum field (big-endian); over data that includes a
+ * correct checksum field it returns 0.
+ */
 uint32_t ptcp_csum_add(uint32_t sum, const void *data, size_t len);
 uint16_t ptcp_csum_fold(uint32_t sum);
-/* Sum of the TCP pseudo-header for src, dst and a TCP length (RFC 9293 3.1, RFC 8200 8.1). */
+/* Sum of the TCP pseudo-header for src, dst and a TCP length (RFC 9293 3.1, RFC 8200 8.1).
+ * The IPv6 form is used when src->family is 6, else IPv4.  0 for NULL. */
 uint32_t ptcp_csum_pseudo(const ptcp_addr *src, const ptcp_addr *dst, uint8_t proto, uint32_t len);
 
 /*
  * Parse a TCP header + options + payload.
  * If src and dst are non-NULL and verify_csum is non-zero the checksum is
- * verified against the pseudo-header.  On success seg->payload points into buf.
+ * verified against the pseudo-header (both families must be 4 or both 6,
+ * else PTCP_EINVAL).  On success seg->payload points into buf.
+ * Checks run in this order: length and data offset, checksum, options.
  * Returns 0, or PTCP_ESHORT (shorter than 20 bytes or than the data offset),
  * PTCP_EBADOFF (data offset < 5), PTCP_EOPTLEN (option length 0/1 or past the
  * header), PTCP_EOPTSIZE (known option with the wrong length, or too many SACK
@@ -169,7 +194,8 @@ int ptcp_wire_parse_tcp(const uint8_t *buf, size_t len, const ptcp_addr *src,
 
 /*
  * Parse options alone (the bytes after the fixed TCP header).
- * Returns 0 or PTCP_EOPTLEN, PTCP_EOPTSIZE, PTCP_EOPTDUP, PTCP_EINVAL.
+ * Returns 0 or PTCP_EOPTLEN, PTCP_EOPTSIZE, PTCP_EOPTDUP, PTCP_EINVAL (also
+ * for len > 40).
  */
 int ptcp_wire_parse_opts(const uint8_t *buf, size_t len, ptcp_tcp_opts *opts);
 
@@ -181,6 +207,9 @@ int ptcp_wire_parse_opts(const uint8_t *buf, size_t len, ptcp_tcp_opts *opts);
  * Returns 0, or PTCP_ESHORT, PTCP_EIPVER (not 4 or 6), PTCP_EIPHDR (bad IHL,
  * total length, or IPv4 header checksum), PTCP_EFRAG (a fragment),
  * PTCP_ENOTTCP (another protocol), PTCP_EINVAL.
+ * On PTCP_ENOTTCP and on PTCP_EFRAG for IPv4, ip (ip->proto) and l4/l4len
+ * are still filled, e.g. for ICMP handling.  Trailing bytes after the IP
+ * total/payload length (link padding) are ignored.
  */
 int ptcp_wire_parse_ip(const uint8_t *pkt, size_t len, ptcp_ip *ip, const uint8_t **l4,
 		       size_t *l4len);
@@ -188,7 +217,8 @@ int ptcp_wire_parse_ip(const uint8_t *pkt, size_t len, ptcp_ip *ip, const uint8_
 /* parse_ip then parse_tcp with checksum verification. Returns as those. */
 int ptcp_wire_parse_packet(const uint8_t *pkt, size_t len, ptcp_ip *ip, ptcp_seg *seg);
 
-/* Bytes the options of seg take on the wire, padded to 4. Returns >= 0, or PTCP_EOPTSIZE if > 40. */
+/* Bytes the options of seg take on the wire, padded to 4. Returns >= 0, or PTCP_EOPTSIZE if > 40
+ * (or a bad SACK count / TFO length), PTCP_EINVAL for an inconsistent item layout (see above). */
 int ptcp_wire_opts_len(const ptcp_tcp_opts *opts);
 
 /*
@@ -196,14 +226,19 @@ int ptcp_wire_opts_len(const ptcp_tcp_opts *opts);
  * checksum computed over the pseudo-header of src/dst (when both non-NULL;
  * else the checksum is 0).
  * Returns the number of bytes written, or PTCP_ENOBUFS (cap too small),
- * PTCP_EOPTSIZE (options over 40 bytes), PTCP_EINVAL.
+ * PTCP_EOPTSIZE (options over 40 bytes), PTCP_EINVAL (also for a segment
+ * over 65535 bytes or src/dst of different or unset families).  The
+ * payload spans are copied with memmove, so the first span may already sit
+ * at its place in out.
  */
 int ptcp_wire_build_tcp(uint8_t *out, size_t cap, const ptcp_seg *seg, const ptcp_addr *src,
 			const ptcp_addr *dst);
 
 /*
  * Build a whole IP packet: IPv4 (20-byte header, checksum) or IPv6 (40
- * bytes) per ip->src.family, then the TCP segment.
+ * bytes) per ip->src.family, then the TCP segment.  ip->proto is ignored
+ * (6 is written); ttl is written as given; IPv4 ignores flowlabel, IPv6
+ * ignores id and df and writes the low 20 bits of flowlabel.
  * Returns the packet length, or PTCP_ENOBUFS, PTCP_EOPTSIZE, PTCP_EINVAL.
  */
 int ptcp_wire_build_packet(uint8_t *out, size_t cap, const ptcp_ip *ip, const ptcp_seg *seg);
