@@ -214,7 +214,8 @@ static int is_tfo_exp(const uint8_t *p, size_t olen)
 
 static void add_item(ptcp_tcp_opts *o, uint8_t kind, uint8_t off, uint8_t len)
 {
-	/* At most one item per option byte, and len <= PTCP_OPT_ITEMS_MAX. */
+	/* Options are at most 40 bytes and every item takes at least one, so
+	 * items[PTCP_OPT_ITEMS_MAX] cannot overflow. */
 	o->items[o->nitems].kind = kind;
 	o->items[o->nitems].off = off;
 	o->items[o->nitems].len = len;
