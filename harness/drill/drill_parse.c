@@ -13,6 +13,7 @@
  * all memory lives in the script's arena, so nothing leaks on the way out.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,9 +183,9 @@ static bool parse_seconds(struct parser *p, const char *what, int64_t *usecs)
 		return fail_at(p, t->line, t->col, "negative time is not allowed");
 	int64_t whole = 0;
 	while (s < end && *s != '.') {
-		if (whole > 1000000000000)
-			return fail_at(p, t->line, t->col, "time out of range");
 		whole = whole * 10 + (*s++ - '0');
+		if (whole >= 1000000000000) /* 10^12 s keeps the microseconds far from overflow */
+			return fail_at(p, t->line, t->col, "time out of range");
 	}
 	int64_t frac = 0;
 	int digits = 0;
@@ -1073,6 +1074,7 @@ int ptcp_drill_parse_file(const char *path, struct ptcp_drill_script **out,
 	if (err == NULL)
 		err = &dummy;
 	*out = NULL;
+	errno = 0;
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -1102,10 +1104,12 @@ int ptcp_drill_parse_file(const char *path, struct ptcp_drill_script **out,
 		free(buf);
 		return r;
 	}
+	int e = errno;
 	free(buf);
 	memset(err, 0, sizeof(*err));
 	snprintf(err->file, sizeof(err->file), "%s", path);
-	snprintf(err->message, sizeof(err->message), "cannot read the file");
+	snprintf(err->message, sizeof(err->message), "cannot read the file: %s",
+	         e ? strerror(e) : "read error");
 	return -1;
 }
 

@@ -592,6 +592,8 @@ Test(drill_error, more)
 	parse_err("0 close(99999999999999999999) = 0\n", 1, 9, "integer out of range");
 	parse_err("0 < [ect01] . 1:1(0)\n", 1, 3, "[ect01] can only be used with outbound");
 	parse_err("0 f(((((((((1))))))))) = 0\n", 1, 5, "expected an expression");
+	parse_err("0 `a`\n+1000000000000 `b`\n", 2, 2, "time out of range");
+	parse_err("0 `a`\n+0 < S 0:0(0) win 1 <mss 70000>\n", 2, 26, "mss 70000 out of range");
 }
 
 Test(drill_error, file_missing)
@@ -734,6 +736,20 @@ static const char *const seeds[] = {
     "+0 > ipv6 fd::1 > fd::2: mpls (label 3, tc 0, [S], ttl 9): R 1:1(0)\n"
     "+0 %{ assert x == 1 }%\n"
     "+0 write(3, \"a\\\"b\"..., 3) = 3\n",
+
+    "--define=CC=\"reno\"\n"
+    "--ip_version=ipv6\n"
+    "--local_ip=fd::1\n"
+    "--quoted=\"a b\"\n"
+    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+    "0.1~0.15 > gre flags [key present, checksum present], sum 0, off 0, key 7, seq 1: "
+    ". 1:1(0)\n"
+    "+0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLIN|EPOLLET, fd=4}) = 0\n"
+    "+0 setsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0\n"
+    "+0 > (noecn, flowlabel 0x3) 1000 > 2000 . 1:1(0) ack 1 urg 3 <md5 00aa,TS val 1 ecr 2,eol>\n"
+    "+0 < icmp echo_request id 3 [udp (8)]\n"
+    "+0 `printf '%s\\n' \"x\"`\n"
+    "+0 getsockopt(3, SOL_TCP, TCP_INFO, {tcpi_state=8}, [1]) = 0 (Look)\n",
 };
 
 static uint64_t rng_next(uint64_t *s)
@@ -767,10 +783,10 @@ static size_t mutate(uint64_t *rng, const char *src, size_t len, char *dst, size
 {
 	size_t n = len < cap ? len : cap;
 	memcpy(dst, src, n);
-	int edits = 1 + (int)(rng_next(rng) % 4);
+	int edits = 1 + (int)(rng_next(rng) % 3);
 	for (int k = 0; k < edits; k++) {
 		size_t at = n ? rng_next(rng) % (n + 1) : 0;
-		switch (rng_next(rng) % 6) {
+		switch (rng_next(rng) % 12) {
 		case 0: /* random byte */
 			if (at < n)
 				dst[at] = (char)(rng_next(rng) & 0xff);
@@ -810,6 +826,29 @@ static size_t mutate(uint64_t *rng, const char *src, size_t len, char *dst, size
 		case 4: /* truncate */
 			n = at;
 			break;
+		case 5:
+		case 6:
+		case 7: { /* replace a digit run by another number */
+			while (at < n && !(dst[at] >= '0' && dst[at] <= '9'))
+				at++;
+			if (at < n)
+				dst[at] = (char)('0' + rng_next(rng) % 10);
+			break;
+		}
+		case 8:
+		case 9: { /* insert a dictionary token after a space */
+			while (at < n && dst[at] != ' ')
+				at++;
+			const char *w = dict[rng_next(rng) % (sizeof(dict) / sizeof(dict[0]))];
+			size_t wl = strlen(w);
+			if (at < n && n + wl + 1 <= cap) {
+				memmove(dst + at + wl + 1, dst + at, n - at);
+				memcpy(dst + at + 1, w, wl);
+				dst[at] = ' ';
+				n += wl + 1;
+			}
+			break;
+		}
 		default: /* printable byte */
 			if (at < n)
 				dst[at] = (char)(0x20 + rng_next(rng) % 95);
@@ -821,7 +860,7 @@ static size_t mutate(uint64_t *rng, const char *src, size_t len, char *dst, size
 
 Test(drill_fuzz, mutations_never_crash, .timeout = 600)
 {
-	enum { ITERATIONS = 30000, CAP = 4096 };
+	enum { ITERATIONS = 50000, CAP = 4096 };
 	uint64_t rng = UINT64_C(0x5eed0fd7111);
 	static char buf[CAP];
 	int parsed = 0, failed = 0;
