@@ -253,7 +253,7 @@ static bool parse_ip_info(struct parser *p, struct ptcp_drill_ip_info *ip)
 	char close = is_punct(p, '(') ? ')' : ']';
 	next(p);
 	for (;;) {
-		uint32_t v;
+		uint32_t v = 0;
 		if (accept_word(p, "noecn")) {
 			ip->ecn = PTCP_DRILL_ECN_NOECN;
 		} else if (accept_word(p, "ect0")) {
@@ -440,7 +440,7 @@ static bool parse_layers(struct parser *p, struct ptcp_drill_packet *pk)
 
 static bool parse_ports(struct parser *p, struct ptcp_drill_packet *pk)
 {
-	uint32_t a, b;
+	uint32_t a = 0, b = 0;
 	if (p->tok.kind != PTCP_DRILL_TK_INT)
 		return true;
 	if (!parse_uint(p, "source port", 0xffff, &a) ||
