@@ -25,6 +25,19 @@ void ptcp_config_default(ptcp_config *cfg)
 	cfg->rto_max = PTCP_SEC(120);
 	cfg->msl = PTCP_SEC(30);
 	cfg->fin_wait2_timeout = PTCP_SEC(60);
+	cfg->delack = PTCP_MS(40);
+	cfg->quickack = 16;
+	cfg->keepalive_intvl = PTCP_SEC(75);
+	cfg->keepalive_cnt = 9;
+}
+
+void ptcp_config_linux(ptcp_config *cfg)
+{
+	ptcp_config_default(cfg);
+	cfg->wscale = 8;
+	cfg->syn_retries = 5;
+	cfg->synack_retries = 5;
+	cfg->msl = PTCP_SEC(30);
 }
 
 int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap, uint8_t *rbuf,
@@ -126,7 +139,7 @@ void conn_closed(step_ctx *x, int err)
 	ptcp_conn *c = x->c;
 	if (c->state == PTCP_CLOSED)
 		return;
-	c->t_rexmit = c->t_timewait = c->t_finwait2 = 0;
+	c->t_rexmit = c->t_timewait = c->t_finwait2 = c->t_delack = c->t_keepalive = 0;
 	c->flags &= ~(uint32_t)(F_ACK_NOW | F_PENDING | F_FORCE1 | F_FASTRETX);
 	if (err)
 		c->err = (int16_t)err;
@@ -139,6 +152,9 @@ void conn_established(step_ctx *x)
 	ptcp_conn *c = x->c;
 	conn_set_state(x, PTCP_ESTABLISHED);
 	conn_event(x, PTCP_EV_CONNECTED, 0);
+	c->quickacks = c->cfg.quickack;
+	c->rcv_mss = 536; /* RFC 9293 3.7.1 default until larger segments arrive */
+	c->last_rcv = x->now;
 	/* RFC 9293 3.10.4: a CLOSE queued in SYN-RECEIVED takes effect now. */
 	if (c->flags & F_FIN_QUEUED)
 		conn_set_state(x, PTCP_FIN_WAIT_1);
@@ -383,6 +399,7 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 		return PTCP_EINVAL;
 	}
 	output_flush(&x);
+	timer_keepalive_arm(&x);
 	dl = (c->flags & F_PENDING) ? now : timer_next(c);
 	if (dl != c->deadline_reported) {
 		ptcp_action *a = push(&x, PTCP_ACT_DEADLINE);

@@ -228,6 +228,28 @@ static void in_syn_sent(step_ctx *x, const ptcp_input *in)
 	conn_set_state(x, PTCP_SYN_RECEIVED);
 }
 
+/*
+ * When to acknowledge data (RFC 9293 3.8.6.3, RFC 5681 4.2, RFC 1122 4.2.3.2):
+ * at once for out-of-order data, data that fills a hole, the second full
+ * segment not yet acknowledged, and during the quick-ACK phase after the
+ * handshake; otherwise within the delayed-ACK timeout.
+ */
+static void ack_policy(step_ctx *x, uint32_t tlen, uint32_t added, int plain_in_order)
+{
+	ptcp_conn *c = x->c;
+	if (tlen > c->rcv_mss)
+		c->rcv_mss = (uint16_t)min_u32(tlen, 65535);
+	c->rcv_unacked += added;
+	if (!plain_in_order || added != tlen || c->cfg.delack == 0 || c->quickacks > 0 ||
+	    c->rcv_unacked > c->rcv_mss) {
+		c->flags |= F_ACK_NOW;
+		if (c->quickacks && plain_in_order)
+			c->quickacks--;
+	} else if (!c->t_delack) {
+		c->t_delack = x->now + c->cfg.delack;
+	}
+}
+
 /* RFC 9293 3.10.7.4 eighth: the peer's FIN, in order. */
 static void process_fin(step_ctx *x)
 {
@@ -464,6 +486,10 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 	    ptcp_seq_le(seg->seq, c->last_ack_sent) && ptcp_seq_ge(seg->opts.ts_val, c->ts_recent))
 		c->ts_recent = seg->opts.ts_val;
 
+	/* The peer is alive: RFC 1122 4.2.3.6 keep-alive starts over. */
+	c->last_rcv = x->now;
+	c->ka_probes = 0;
+
 	/* second: RST (RFC 9293 3.10.7.4 with RFC 5961 3.2) */
 	if (flags & PTCP_RST) {
 		if (seq != c->rcv_nxt) {
@@ -546,10 +572,13 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 				tlen = free - gap;
 				flags &= (uint8_t)~PTCP_FIN;
 			}
-			added = rbuf_place(c, seq, seg, off, tlen, &ooo_dropped);
-			if (ooo_dropped)
-				drop(c, PTCP_DROP_OOO_FULL);
-			c->flags |= F_ACK_NOW; /* every data segment is acknowledged at once */
+			{
+				int had_holes = c->nooo > 0, in_order = seq == c->rcv_nxt;
+				added = rbuf_place(c, seq, seg, off, tlen, &ooo_dropped);
+				if (ooo_dropped)
+					drop(c, PTCP_DROP_OOO_FULL);
+				ack_policy(x, tlen, added, in_order && !had_holes);
+			}
 			if (added) {
 				c->stats.bytes_in += added;
 				if (!(c->flags & F_SHUT_RD)) {

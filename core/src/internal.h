@@ -33,6 +33,8 @@
 #define timer_rexmit_stop    ptcp__timer_rexmit_stop
 #define timer_rtt_sample     ptcp__timer_rtt_sample
 #define timer_timewait       ptcp__timer_timewait
+#define timer_keepalive_arm  ptcp__timer_keepalive_arm
+#define output_keepalive     ptcp__output_keepalive
 #define timer_next           ptcp__timer_next
 #define timer_tsval          ptcp__timer_tsval
 #define sbuf_space           ptcp__sbuf_space
@@ -94,6 +96,7 @@ void output_rst_reply(step_ctx *x, const ptcp_seg *seg);
 /* RST <SEQ=seq><CTL=RST> (ACK and ack if with_ack). */
 void output_rst(step_ctx *x, uint32_t seq, int with_ack, uint32_t ack);
 uint32_t output_rcv_window(const ptcp_conn *c);
+void output_keepalive(step_ctx *x);
 
 /* timer.c */
 void timer_fire(step_ctx *x);
@@ -102,6 +105,7 @@ void timer_rexmit_restart(step_ctx *x);
 void timer_rexmit_stop(ptcp_conn *c);
 void timer_rtt_sample(ptcp_conn *c, ptcp_time_t r);
 void timer_timewait(step_ctx *x);
+void timer_keepalive_arm(step_ctx *x);
 ptcp_time_t timer_next(const ptcp_conn *c);
 uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now);
 

@@ -84,6 +84,8 @@ static void fill_common(step_ctx *x, ptcp_seg *s, int syn)
 		put_sack(c, s);
 		c->last_ack_sent = c->rcv_nxt;
 		c->flags &= ~(uint32_t)F_ACK_NOW;
+		c->t_delack = 0; /* this segment carries the ACK */
+		c->rcv_unacked = 0;
 	}
 }
 
@@ -236,6 +238,16 @@ static void send_ack(step_ctx *x)
 	 * moved SND.NXT back, the highest sequence sent: the peer has seen it, so
 	 * the ACK stays acceptable and two rewound ends cannot ping-pong ACKs. */
 	s->seq = x->c->snd_max;
+	fill_common(x, s, 0);
+}
+
+/* RFC 1122 4.2.3.6: a probe the peer must answer: one below SND.UNA, no data. */
+void output_keepalive(step_ctx *x)
+{
+	ptcp_seg *s = conn_emit(x);
+	if (!s)
+		return;
+	s->seq = x->c->snd_una - 1;
 	fill_common(x, s, 0);
 }
 

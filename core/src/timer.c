@@ -90,8 +90,14 @@ ptcp_time_t timer_next(const ptcp_conn *c)
 		t = c->t_timewait;
 	if (c->t_finwait2 && c->t_finwait2 < t)
 		t = c->t_finwait2;
+	if (c->t_delack && c->t_delack < t)
+		t = c->t_delack;
+	if (c->t_keepalive && c->t_keepalive < t)
+		t = c->t_keepalive;
 	return t;
 }
+
+static void keepalive_fire(step_ctx *x);
 
 static void rexmit_fire(step_ctx *x)
 {
@@ -149,6 +155,48 @@ void timer_fire(step_ctx *x)
 			return;
 		}
 	}
+	if (c->t_delack && x->now >= c->t_delack) {
+		c->t_delack = 0;
+		c->flags |= F_ACK_NOW;
+	}
+	if (c->t_keepalive && x->now >= c->t_keepalive)
+		keepalive_fire(x);
 	if (c->t_rexmit && x->now >= c->t_rexmit)
 		rexmit_fire(x);
+}
+
+/*
+ * RFC 9293 3.8.4 / RFC 1122 4.2.3.6 keep-alive: after keepalive_idle without
+ * a segment from the peer, send <SEQ=SND.UNA-1><ACK=RCV.NXT> every
+ * keepalive_intvl; after keepalive_cnt unanswered probes, give up.
+ */
+static void keepalive_fire(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	c->t_keepalive = 0;
+	if (c->state != PTCP_ESTABLISHED && c->state != PTCP_CLOSE_WAIT)
+		return;
+	if (x->now - c->last_rcv < c->cfg.keepalive_idle && !c->ka_probes)
+		return; /* re-armed by timer_keepalive_arm */
+	if (c->ka_probes >= c->cfg.keepalive_cnt) {
+		conn_event(x, PTCP_EV_TIMEDOUT, PTCP_ETIMEDOUT);
+		conn_closed(x, PTCP_ETIMEDOUT);
+		return;
+	}
+	c->ka_probes++;
+	output_keepalive(x);
+	c->t_keepalive = x->now + c->cfg.keepalive_intvl;
+}
+
+void timer_keepalive_arm(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	if (!c->cfg.keepalive_idle || c->ka_probes ||
+	    (c->state != PTCP_ESTABLISHED && c->state != PTCP_CLOSE_WAIT) ||
+	    c->snd_una != c->snd_max) {
+		if (!c->ka_probes)
+			c->t_keepalive = 0;
+		return;
+	}
+	c->t_keepalive = c->last_rcv + c->cfg.keepalive_idle;
 }

@@ -1072,8 +1072,92 @@ Test(api, sizes)
 {
 	/* Printed for embedders; the bound catches accidental growth. */
 	cr_log_info("sizeof(ptcp_conn) = %zu, sizeof(ptcp_action) = %zu", sizeof(ptcp_conn),
-		    sizeof(ptcp_action));
-	printf("sizeof(ptcp_conn) = %zu bytes, sizeof(ptcp_action) = %zu bytes\n", sizeof(ptcp_conn),
-	       sizeof(ptcp_action));
+	            sizeof(ptcp_action));
+	printf("sizeof(ptcp_conn) = %zu bytes, sizeof(ptcp_action) = %zu bytes\n",
+	       sizeof(ptcp_conn), sizeof(ptcp_action));
 	cr_assert_leq(sizeof(ptcp_conn), 640);
+}
+
+/* ---- delayed ACKs (RFC 9293 3.8.6.3, RFC 5681 4.2) ---------------------- */
+
+Test(delack, quickacks_then_delayed_then_every_second_segment)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.delack = PTCP_MS(40);
+	cfg.quickack = 2;
+	client_with(&t, cfg, ISS, PISS);
+	uint32_t s = PISS + 1;
+	for (int i = 0; i < 2; i++, s += 1000) { /* quick-ACK phase: at once */
+		conv_seg(&t, ".", s, ISS + 1, 8192, NULL, 1000);
+		expect_seg(&t, ".", ISS + 1, s + 1000, 0);
+	}
+	conv_seg(&t, ".", s, ISS + 1, 8192, NULL, 1000); /* now delayed */
+	s += 1000;
+	expect_nothing(&t);
+	cr_assert_eq(last_deadline(&t), t.now + PTCP_MS(40));
+	conv_advance(&t, PTCP_MS(40));
+	expect_seg(&t, ".", ISS + 1, s, 0);
+	conv_seg(&t, ".", s, ISS + 1, 8192, NULL, 1000); /* first full segment: delayed */
+	expect_nothing(&t);
+	conv_seg(&t, ".", s + 1000, ISS + 1, 8192, NULL, 1000); /* second: at once */
+	expect_seg(&t, ".", ISS + 1, s + 2000, 0);
+	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER, "the delayed-ACK timer is off again");
+	conv_seg(&t, ".", s + 3000, ISS + 1, 8192, NULL, 1000); /* out of order: at once */
+	expect_seg(&t, ".", ISS + 1, s + 2000, 0);
+	conv_seg(&t, ".", s + 2000, ISS + 1, 8192, NULL, 1000); /* fills the hole: at once */
+	expect_seg(&t, ".", ISS + 1, s + 4000, 0);
+	conv_fini(&t);
+}
+
+Test(delack, data_sent_carries_the_pending_ack)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.quickack = 0;
+	client_with(&t, cfg, ISS, PISS);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 8192, "ping", 4);
+	expect_nothing(&t);
+	conv_send(&t, "pong", 4);
+	expect_seg(&t, "P.", ISS + 1, PISS + 5, 4);
+	conv_fini(&t);
+}
+
+/* ---- keep-alive (RFC 9293 3.8.4, RFC 1122 4.2.3.6) ----------------------- */
+
+Test(keepalive, probes_then_gives_up)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	int err = 0;
+	cfg.keepalive_idle = PTCP_SEC(10);
+	cfg.keepalive_intvl = PTCP_SEC(1);
+	cfg.keepalive_cnt = 3;
+	client_with(&t, cfg, ISS, PISS);
+	ptcp_time_t t0 = t.now;
+	cr_assert_eq(last_deadline(&t), t0 + PTCP_SEC(10));
+	for (int i = 0; i < 3; i++) {
+		conv_to_deadline(&t);
+		expect_seg(&t, ".", ISS, PISS + 1, 0); /* <SEQ=SND.UNA-1> */
+		cr_assert_eq(t.now, t0 + PTCP_SEC(10) + PTCP_SEC(i));
+	}
+	conv_to_deadline(&t);
+	cr_assert(saw_event(&t, PTCP_EV_TIMEDOUT, &err));
+	cr_assert_eq(err, PTCP_ETIMEDOUT);
+	conv_fini(&t);
+}
+
+Test(keepalive, an_answer_restarts_idle)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.keepalive_idle = PTCP_SEC(10);
+	cfg.keepalive_intvl = PTCP_SEC(1);
+	cfg.keepalive_cnt = 3;
+	client_with(&t, cfg, ISS, PISS);
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", ISS, PISS + 1, 0);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 8192, NULL, 0); /* the answer */
+	cr_assert_eq(last_deadline(&t), t.now + PTCP_SEC(10));
+	conv_fini(&t);
 }

@@ -128,10 +128,25 @@ typedef struct ptcp_config {
 	ptcp_time_t fin_wait2_timeout; /* 0 = none; default 60 s */
 	ptcp_time_t user_timeout;      /* RFC 5482 / 9293 3.8.3; 0 = use max_retries */
 	uint32_t ts_offset; /* added to the timestamp clock (per-connection randomisation) */
+	ptcp_time_t delack; /* delayed-ACK timeout (RFC 9293 3.8.6.3, < 500 ms); default 40 ms;
+	                       0 = acknowledge every segment at once */
+	uint16_t quickack;  /* data segments acknowledged at once after the handshake; default 16 */
+	uint16_t reserved0;
+	ptcp_time_t keepalive_idle;  /* RFC 9293 3.8.4 / RFC 1122 4.2.3.6: 0 = off (default) */
+	ptcp_time_t keepalive_intvl; /* between probes; default 75 s */
+	uint8_t keepalive_cnt;       /* unanswered probes before giving up; default 9 */
 } ptcp_config;
 
 /* Fill cfg with the defaults above. */
 void ptcp_config_default(ptcp_config *cfg);
+
+/*
+ * The behaviour of Linux with the sysctls of packetdrill's defaults.sh:
+ * window scale 8 (rmem max 15 MiB), timestamps, SACK, initial window 10,
+ * RTO 200 ms .. 120 s (initial 1 s), SYN and SYN-ACK retries 5, delayed
+ * ACK 40 ms with 16 quick ACKs, TIME-WAIT 60 s.  Used by ptcp-drill.
+ */
+void ptcp_config_linux(ptcp_config *cfg);
 
 /* ---- Inputs ------------------------------------------------------------- */
 typedef enum ptcp_input_kind {
@@ -341,6 +356,11 @@ typedef struct ptcp_conn {
 	ptcp_time_t rtt_start, srtt, rttvar, rto;
 	/* timers: one deadline each (0 = off); the minimum is reported */
 	ptcp_time_t t_rexmit, t_timewait, t_finwait2, t_first_rexmit, deadline_reported;
+	ptcp_time_t t_delack, t_keepalive, last_rcv;
+	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
+	uint16_t rcv_mss;     /* largest segment seen from the peer (for the 2-segment rule) */
+	uint16_t quickacks;   /* immediate ACKs left */
+	uint8_t ka_probes;
 	/* send buffer ring: byte shead has sequence number sbuf_seq */
 	uint8_t *sbuf;
 	uint32_t scap, shead, slen, sbuf_seq;
