@@ -16,7 +16,8 @@
  *  - Times are integer microseconds. "1.5" is 1500000.
  *  - Lines and columns are 1-based; a column counts bytes (a tab is one column).
  *  - Strings in the AST are NUL-terminated and owned by the script; they are the text as
- *    written: escape sequences in "strings" and `commands` are not decoded.
+ *    written: escape sequences in "strings" and `commands` are not decoded. A "string" ends on
+ *    its own line; `commands` and %{ code }% may span lines. Adjacent "a" "b" concatenate.
  *  - Named constants (SOL_SOCKET, EINPROGRESS, TFO_COOKIE, ...) are kept as words; resolving them
  *    is the runner's job.
  *  - The parser is reentrant: no mutable globals; everything a script owns is freed by
