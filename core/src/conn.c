@@ -13,7 +13,8 @@
 void ptcp_config_default(ptcp_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->flags = PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK;
+	cfg->flags = PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK | PTCP_CFG_SS_IDLE |
+	             PTCP_CFG_LIMITED_TX;
 	cfg->mss = 1460;
 	cfg->wscale = 0xff;
 	cfg->syn_retries = 6;
@@ -35,6 +36,7 @@ void ptcp_config_linux(ptcp_config *cfg)
 {
 	ptcp_config_default(cfg);
 	cfg->wscale = 8;
+	cfg->flags &= ~(uint32_t)PTCP_CFG_SS_IDLE; /* tcp_slow_start_after_idle=0 */
 	cfg->syn_retries = 5;
 	cfg->synack_retries = 5;
 	cfg->msl = PTCP_SEC(30);
@@ -54,6 +56,8 @@ int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t s
 	if (c->cfg.mss < 64 || c->cfg.init_cwnd == 0 || c->cfg.rto_min == 0 ||
 	    c->cfg.rto_max < c->cfg.rto_min || (c->cfg.wscale != 0xff && c->cfg.wscale > 14))
 		return PTCP_EINVAL;
+	if (!c->cfg.cc)
+		c->cfg.cc = &ptcp_cc_cubic;
 	if (c->cfg.wscale == 0xff) {
 		/* RFC 7323 2.3: the smallest shift that lets the window cover the buffer. */
 		uint8_t s = 0;

@@ -67,6 +67,7 @@ static void negotiate(ptcp_conn *c)
 	/* RFC 5681 3.1 with RFC 6928 initial window. */
 	c->cwnd = c->cfg.init_cwnd * c->snd_mss;
 	c->ssthresh = 0x7fffffff;
+	c->cfg.cc->init(c);
 }
 
 /* Back to LISTEN after a RST or SYN in SYN-RECEIVED (RFC 9293 3.10.7.4). */
@@ -326,10 +327,8 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 				c->cwnd =
 				    c->cwnd > acked ? c->cwnd - acked + c->snd_mss : c->snd_mss;
 			}
-		} else if (c->cwnd < c->ssthresh) {
-			c->cwnd += min_u32(acked, c->snd_mss); /* RFC 5681 3.1 slow start */
 		} else {
-			c->cwnd += max_u32(1, c->snd_mss * c->snd_mss / c->cwnd); /* eq. 3 */
+			c->cfg.cc->on_ack(c, acked, x->now);
 		}
 		c->dupacks = 0;
 		/* RFC 6298 5.2 / 5.3 */
@@ -354,8 +353,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		c->dupacks++;
 		if (c->dupacks == 3 && !(c->flags & F_INRECOVERY)) {
 			/* RFC 5681 3.2 steps 2-3; RFC 6582 recover */
-			uint32_t flight = c->snd_max - c->snd_una;
-			c->ssthresh = max_u32(flight / 2, 2 * c->snd_mss);
+			c->ssthresh = c->cfg.cc->ssthresh(c, x->now);
 			c->cwnd = c->ssthresh + 3 * c->snd_mss;
 			c->recover = c->snd_max;
 			c->flags |= F_INRECOVERY | F_FASTRETX;

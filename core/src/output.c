@@ -179,7 +179,22 @@ static void send_data(step_ctx *x)
 	for (;;) {
 		uint32_t data_end = c->sbuf_seq + c->slen;
 		uint32_t unsent = ptcp_seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
-		uint32_t wnd = min_u32(c->snd_wnd, c->cwnd);
+		uint32_t cwnd = c->cwnd;
+		uint32_t wnd;
+		/* RFC 3042 limited transmit: one new segment on each of the first two
+		 * duplicate ACKs, cwnd unchanged. */
+		if ((c->cfg.flags & PTCP_CFG_LIMITED_TX) && c->dupacks && c->dupacks < 3 &&
+		    !(c->flags & F_INRECOVERY) && !ptcp_seq_lt(c->snd_nxt, c->snd_max))
+			cwnd += c->dupacks * c->snd_mss;
+		/* RFC 5681 4.1: after an idle period longer than the RTO, restart from
+		 * the initial window. */
+		if ((c->cfg.flags & PTCP_CFG_SS_IDLE) && c->snd_una == c->snd_max && c->last_snd &&
+		    x->now - c->last_snd > c->rto) {
+			uint32_t iw = c->cfg.init_cwnd * c->snd_mss;
+			if (c->cwnd > iw)
+				c->cwnd = cwnd = iw;
+		}
+		wnd = min_u32(c->snd_wnd, cwnd);
 		uint32_t inflight = c->snd_nxt - c->snd_una;
 		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
 		uint32_t len = min_u32(min_u32(unsent, usable), c->snd_mss);
@@ -220,6 +235,8 @@ static void send_data(step_ctx *x)
 			c->rtt_start = x->now;
 		}
 		c->stats.bytes_out += len;
+		if (!rtx && len)
+			c->last_snd = x->now;
 		c->snd_nxt += len + (fin ? 1u : 0u);
 		if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;

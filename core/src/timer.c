@@ -134,8 +134,11 @@ static void rexmit_fire(step_ctx *x)
 		c->snd_nxt = c->iss; /* the SYN or SYN-ACK again */
 		return;
 	}
-	/* RFC 5681 3.1 eq. 4 and the loss window */
-	c->ssthresh = max_u32((c->snd_max - c->snd_una) / 2, 2 * c->snd_mss);
+	/* RFC 5681 3.1 eq. 4 and the loss window; ssthresh is held on a second
+	 * timeout of the same data (RFC 5681 3.1). */
+	if (c->retries == 1)
+		c->ssthresh = c->cfg.cc->ssthresh(c, x->now);
+	c->cfg.cc->on_rto(c, x->now);
 	c->cwnd = c->snd_mss;
 	c->snd_nxt = c->snd_una;
 }

@@ -107,11 +107,37 @@ typedef enum ptcp_state {
 
 const char *ptcp_state_name(ptcp_state s);
 
+/* ---- Congestion control --------------------------------------------------- */
+struct ptcp_conn;
+
+/*
+ * A congestion controller: a table of functions over the connection block
+ * (they read and set cwnd and ssthresh; private state goes in cc_state).
+ * The core calls on_ack when new data is acknowledged outside recovery,
+ * ssthresh on a congestion event (loss found by duplicate ACKs or SACK, or
+ * an ECN echo), on_rto on a retransmission timeout (after which the core
+ * sets cwnd to one segment).  ptcp_cc_reno (RFC 5681) and ptcp_cc_cubic
+ * (RFC 9438, the default) are provided; tables are const.
+ */
+typedef struct ptcp_cc_ops {
+	const char *name;
+	void (*init)(struct ptcp_conn *c);
+	void (*on_ack)(struct ptcp_conn *c, uint32_t acked, ptcp_time_t now);
+	uint32_t (*ssthresh)(struct ptcp_conn *c, ptcp_time_t now);
+	void (*on_rto)(struct ptcp_conn *c, ptcp_time_t now);
+} ptcp_cc_ops;
+
+extern const ptcp_cc_ops ptcp_cc_reno;
+extern const ptcp_cc_ops ptcp_cc_cubic;
+
 /* ---- Configuration ------------------------------------------------------ */
 #define PTCP_CFG_TIMESTAMPS 0x01u /* offer RFC 7323 timestamps */
 #define PTCP_CFG_WSCALE     0x02u /* offer RFC 7323 window scaling */
 #define PTCP_CFG_SACK       0x04u /* offer RFC 2018 SACK-permitted */
 #define PTCP_CFG_NODELAY    0x08u /* disable Nagle (RFC 896) */
+#define PTCP_CFG_SS_IDLE    0x10u /* slow start after idle (RFC 5681 4.1) */
+#define PTCP_CFG_ECN        0x20u /* negotiate ECN (RFC 3168) */
+#define PTCP_CFG_LIMITED_TX 0x40u /* limited transmit (RFC 3042) */
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -135,6 +161,7 @@ typedef struct ptcp_config {
 	ptcp_time_t keepalive_idle;  /* RFC 9293 3.8.4 / RFC 1122 4.2.3.6: 0 = off (default) */
 	ptcp_time_t keepalive_intvl; /* between probes; default 75 s */
 	uint8_t keepalive_cnt;       /* unanswered probes before giving up; default 9 */
+	const ptcp_cc_ops *cc;       /* congestion control; NULL = ptcp_cc_cubic */
 } ptcp_config;
 
 /* Fill cfg with the defaults above. */
@@ -361,6 +388,9 @@ typedef struct ptcp_conn {
 	uint16_t rcv_mss;     /* largest segment seen from the peer (for the 2-segment rule) */
 	uint16_t quickacks;   /* immediate ACKs left */
 	uint8_t ka_probes;
+	ptcp_time_t last_snd; /* when new data last went out (slow start after idle) */
+	ptcp_time_t cc_time;  /* congestion control state (see ptcp_cc_ops) */
+	uint32_t cc_state[6];
 	/* send buffer ring: byte shead has sequence number sbuf_seq */
 	uint8_t *sbuf;
 	uint32_t scap, shead, slen, sbuf_seq;

@@ -1,0 +1,120 @@
+/*
+ * Congestion controllers against their RFC formulas: Reno (RFC 5681) and
+ * CUBIC (RFC 9438).  The controllers are a public interface over the
+ * block's cwnd / ssthresh, so the tests drive them directly.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "ptcp/ptcp.h"
+
+#define MSS 1000u
+
+static void setup(ptcp_conn *c, const ptcp_cc_ops *cc, uint32_t cwnd_segs)
+{
+	memset(c, 0, sizeof(*c));
+	c->snd_mss = MSS;
+	c->cwnd = cwnd_segs * MSS;
+	c->ssthresh = 0x7fffffff;
+	c->srtt = PTCP_MS(100);
+	cc->init(c);
+}
+
+/* One RTT: a whole window acknowledged, one MSS per ACK. */
+static void rtt_of_acks(ptcp_conn *c, const ptcp_cc_ops *cc, ptcp_time_t *now)
+{
+	uint32_t w = c->cwnd;
+	for (uint32_t i = 0; i < w / MSS; i++)
+		cc->on_ack(c, MSS, *now);
+	if (w % MSS)
+		cc->on_ack(c, w % MSS, *now);
+	*now += PTCP_MS(100);
+}
+
+Test(reno, slow_start_doubles_then_linear)
+{
+	ptcp_conn c;
+	ptcp_time_t now = PTCP_SEC(1);
+	setup(&c, &ptcp_cc_reno, 10);
+	rtt_of_acks(&c, &ptcp_cc_reno, &now);
+	cr_assert_eq(c.cwnd, 20 * MSS, "slow start doubles per RTT");
+	c.ssthresh = 20 * MSS;
+	rtt_of_acks(&c, &ptcp_cc_reno, &now);
+	cr_assert_eq(c.cwnd, 21 * MSS, "congestion avoidance: +1 MSS per RTT");
+	rtt_of_acks(&c, &ptcp_cc_reno, &now);
+	cr_assert_eq(c.cwnd, 22 * MSS);
+}
+
+Test(reno, ssthresh_is_half_the_flight)
+{
+	ptcp_conn c;
+	setup(&c, &ptcp_cc_reno, 40);
+	c.snd_una = 1000;
+	c.snd_max = 1000 + 30 * MSS;
+	cr_assert_eq(ptcp_cc_reno.ssthresh(&c, 0), 15 * MSS); /* RFC 5681 eq. 4 */
+	c.snd_max = 1000 + 2 * MSS;
+	cr_assert_eq(ptcp_cc_reno.ssthresh(&c, 0), 2 * MSS, "never below 2 MSS");
+}
+
+Test(cubic, beta_and_recovery_to_wmax_at_k)
+{
+	ptcp_conn c;
+	ptcp_time_t now = PTCP_SEC(1), t0;
+	setup(&c, &ptcp_cc_cubic, 100);
+	c.ssthresh = ptcp_cc_cubic.ssthresh(&c, now);
+	cr_assert_eq(c.ssthresh, 70 * MSS, "RFC 9438 4.6: beta_cubic = 0.7");
+	c.cwnd = c.ssthresh;
+	t0 = now;
+	/* K = cbrt((W_max - cwnd_epoch) / C) = cbrt(30 / 0.4) = 4.217 s */
+	while (c.cwnd < 100 * MSS && now - t0 < PTCP_SEC(20))
+		rtt_of_acks(&c, &ptcp_cc_cubic, &now);
+	double secs = (double)(now - t0) / 1e6;
+	cr_log_info("cwnd back at W_max after %.2f s (K = 4.22 s)", secs);
+	/* The target uses t + RTT, and the window is updated once per RTT here. */
+	cr_assert(secs > 3.6 && secs < 4.8, "W_max reached after %.2f s, expected about K", secs);
+	/* Concave then convex: growth accelerates beyond W_max. */
+	uint32_t w1 = c.cwnd;
+	rtt_of_acks(&c, &ptcp_cc_cubic, &now);
+	uint32_t d1 = c.cwnd - w1;
+	for (int i = 0; i < 20; i++)
+		rtt_of_acks(&c, &ptcp_cc_cubic, &now);
+	uint32_t w2 = c.cwnd;
+	rtt_of_acks(&c, &ptcp_cc_cubic, &now);
+	cr_assert_gt(c.cwnd - w2, d1, "convex region grows faster");
+}
+
+Test(cubic, fast_convergence)
+{
+	/* Large windows, so the cubic curve (not the Reno-friendly one) rules. */
+	ptcp_conn c;
+	setup(&c, &ptcp_cc_cubic, 1000);
+	ptcp_cc_cubic.ssthresh(&c, 0); /* W_last_max = 1000 */
+	c.cwnd = 800 * MSS;            /* a second loss below the last maximum */
+	c.ssthresh = ptcp_cc_cubic.ssthresh(&c, 0);
+	cr_assert_eq(c.ssthresh, 560 * MSS);
+	c.cwnd = c.ssthresh;
+	ptcp_time_t now = PTCP_SEC(5), t0 = now;
+	/* W_max = 800 (1 + 0.7) / 2 = 680 segments, K = cbrt(120 / 0.4) = 6.69 s
+	 * (without fast convergence: W_max 800, K = 8.43 s) */
+	while (c.cwnd < 680 * MSS && now - t0 < PTCP_SEC(20))
+		rtt_of_acks(&c, &ptcp_cc_cubic, &now);
+	double secs = (double)(now - t0) / 1e6;
+	cr_log_info("W_max 680 reached after %.2f s (K = 6.69 s)", secs);
+	cr_assert(secs > 6.0 && secs < 7.3, "W_max (680) reached after %.2f s, expected ~6.7",
+	          secs);
+}
+
+Test(cubic, reno_friendly_region_at_small_windows)
+{
+	/* With a tiny W_max, the Reno-friendly estimate dominates: growth of at
+	 * least alpha = 0.53 MSS per RTT. */
+	ptcp_conn c;
+	ptcp_time_t now = PTCP_SEC(1);
+	setup(&c, &ptcp_cc_cubic, 4);
+	c.ssthresh = ptcp_cc_cubic.ssthresh(&c, now);
+	c.cwnd = c.ssthresh;
+	uint32_t w0 = c.cwnd;
+	for (int i = 0; i < 10; i++)
+		rtt_of_acks(&c, &ptcp_cc_cubic, &now);
+	cr_assert_geq(c.cwnd - w0, 5 * MSS, "grew %u bytes in 10 RTTs", c.cwnd - w0);
+}
