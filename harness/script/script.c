@@ -484,7 +484,8 @@ static int cmp_seg(const ptcp_script_seg *a, const ptcp_script_seg *b, size_t i,
 	F(flags)
 	F(reserved)
 	F(ecn)
-	F(wild) F(has_ports) F(opt_len) F(win) F(urp) F(sport) F(dport) F(seq) F(ack) F(len)
+	F(wild)
+	F(has_ports) F(opt_len) F(win) F(urp) F(sport) F(dport) F(seq) F(ack) F(len)
 #undef F
 	    if (memcmp(a->opt, b->opt, a->opt_len) !=
 	        0) return say(w, "event %zu: option bytes differ", i);

@@ -53,6 +53,9 @@ uint64_t ptcp_script__cfg_get(const ptcp_script_config *c, unsigned id);
 /* Store v, clamped into the field's domain. */
 void ptcp_script__cfg_set(ptcp_script_config *c, unsigned id, uint64_t v);
 
+/* ECN names in the text, by code point. */
+extern const char *const ptcp_script__ecn_name[4];
+
 /* Error names (index -err) */
 #define PTCP_SCRIPT_NERR (-(PTCP_ERR_MIN) + 1)
 
