@@ -244,7 +244,7 @@ static int app_send(step_ctx *x, const ptcp_input *in)
 static int app_read(step_ctx *x, const ptcp_input *in)
 {
 	ptcp_conn *c = x->c;
-	uint32_t before, n;
+	uint32_t n;
 	if (c->state == PTCP_LISTEN)
 		return PTCP_ENOTCONN;
 	if (c->rlen == 0 || (c->flags & F_SHUT_RD)) {
@@ -254,14 +254,15 @@ static int app_read(step_ctx *x, const ptcp_input *in)
 			return c->err ? c->err : 0;
 		return PTCP_EAGAIN;
 	}
-	before = output_rcv_window(c);
 	n = rbuf_read(c, in->read.buf,
 	              in->read.len > (1u << 30) ? (1u << 30) : (uint32_t)in->read.len);
-	/* RFC 9293 3.8.6.2.2: announce a window update once it opened enough. */
+	/* RFC 9293 3.8.6.2.2: announce the window once it opened usefully: when
+	 * what the peer may send had fallen to half the buffer or less and it at
+	 * least doubles (and by a full segment); no update storm on every read. */
 	if (c->state >= PTCP_ESTABLISHED && !(c->flags & F_RFIN)) {
-		uint32_t after = output_rcv_window(c);
-		uint32_t step = min_u32(c->rcap / 2, 2 * c->cfg.mss);
-		if (after > before && after - before >= step)
+		uint32_t cur = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+		uint32_t now_w = output_rcv_window(c);
+		if (2 * (uint64_t)cur <= c->rcap && now_w >= 2 * cur && now_w - cur >= c->rcv_mss)
 			c->flags |= F_ACK_NOW;
 	}
 	return (int)n;

@@ -70,6 +70,16 @@ static void negotiate(ptcp_conn *c)
 	c->cfg.cc->init(c);
 }
 
+/* RFC 2883: report a duplicate segment in the first SACK block of the next ACK. */
+static void note_dsack(ptcp_conn *c, uint32_t left, uint32_t right)
+{
+	if (!(c->flags & F_SACK))
+		return;
+	c->dsack.left = left;
+	c->dsack.right = right;
+	c->flags |= F_DSACK;
+}
+
 /* Back to LISTEN after a RST or SYN in SYN-RECEIVED (RFC 9293 3.10.7.4). */
 static void back_to_listen(step_ctx *x)
 {
@@ -134,7 +144,7 @@ static void in_listen(step_ctx *x, const ptcp_input *in)
 	c->rport = seg->sport;
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
-	c->rcv_adv = 0;
+	c->rcv_adv = c->rcv_nxt; /* nothing announced yet; never a sentinel value */
 	c->iss = c->listen_iss;
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->sbuf_seq = c->iss + 1;
@@ -191,7 +201,7 @@ static void in_syn_sent(step_ctx *x, const ptcp_input *in)
 	/* fourth: SYN */
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
-	c->rcv_adv = 0;
+	c->rcv_adv = c->rcv_nxt; /* nothing announced yet; never a sentinel value */
 	syn_options(c, seg, in);
 	negotiate(c);
 	c->snd_wnd = seg->wnd;
@@ -306,6 +316,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		c->flags |= F_ACK_NOW;
 		return 0;
 	}
+	sack_on_ack(c, seg);
 	if (ptcp_seq_gt(ack, c->snd_una)) {
 		uint32_t acked = ack - c->snd_una;
 		uint32_t space0 = (uint32_t)ptcp_conn_send_space(c);
@@ -314,14 +325,15 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		if (ptcp_seq_lt(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
 		sbuf_ack(c, ack);
+		sack_trim(c);
 		c->retries = 0;
 		c->t_first_rexmit = 0;
 		if (c->flags & F_INRECOVERY) {
 			if (ptcp_seq_ge(ack, c->recover)) {
-				/* RFC 5681 3.2 step 6: deflate on the ACK of new data */
+				/* RFC 5681 3.2 step 6 / RFC 6675 5: recovery ends */
 				c->cwnd = c->ssthresh;
 				c->flags &= ~(uint32_t)F_INRECOVERY;
-			} else {
+			} else if (!(c->flags & F_SACK)) {
 				/* RFC 6582 3.2 step 5: a partial ACK resends the next hole */
 				c->flags |= F_FASTRETX;
 				c->cwnd =
@@ -351,15 +363,23 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 	           c->snd_max != c->snd_una) {
 		/* RFC 5681 2: a duplicate ACK */
 		c->dupacks++;
-		if (c->dupacks == 3 && !(c->flags & F_INRECOVERY)) {
-			/* RFC 5681 3.2 steps 2-3; RFC 6582 recover */
+		if (!(c->flags & F_INRECOVERY) &&
+		    (c->dupacks == 3 || ((c->flags & F_SACK) && sack_is_lost(c, c->snd_una)))) {
+			/* RFC 5681 3.2 steps 2-3, RFC 6582 (recover), RFC 6675 5 step 4 */
 			c->ssthresh = c->cfg.cc->ssthresh(c, x->now);
-			c->cwnd = c->ssthresh + 3 * c->snd_mss;
 			c->recover = c->snd_max;
-			c->flags |= F_INRECOVERY | F_FASTRETX;
+			c->flags |= F_INRECOVERY;
 			c->flags &= ~(uint32_t)F_RTT;
-		} else if (c->dupacks > 3 && (c->flags & F_INRECOVERY)) {
-			c->cwnd += c->snd_mss; /* step 4: inflate */
+			c->stats.fast_recoveries++;
+			if (c->flags & F_SACK) {
+				c->cwnd = c->ssthresh; /* pipe governs (RFC 6675 5) */
+				c->high_rxt = c->snd_una;
+			} else {
+				c->cwnd = c->ssthresh + 3 * c->snd_mss;
+				c->flags |= F_FASTRETX;
+			}
+		} else if (c->dupacks > 3 && (c->flags & F_INRECOVERY) && !(c->flags & F_SACK)) {
+			c->cwnd += c->snd_mss; /* RFC 5681 3.2 step 4: inflate */
 		}
 	}
 	/* Window update: RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2 rule. */
@@ -453,6 +473,8 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 	}
 	if (!ok) {
 		drop(c, PTCP_DROP_UNACCEPTABLE);
+		if (tlen && ptcp_seq_le(seq + tlen, c->rcv_nxt))
+			note_dsack(c, seq, seq + tlen); /* wholly old data */
 		if (!(flags & PTCP_RST)) {
 			c->flags |= F_ACK_NOW;
 			if (c->state == PTCP_TIME_WAIT && (flags & PTCP_FIN))
@@ -470,6 +492,8 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 		}
 		if (dup > tlen)
 			dup = tlen;
+		if (dup)
+			note_dsack(c, seq, seq + dup);
 		off += dup;
 		tlen -= dup;
 		seq += dup;

@@ -34,6 +34,14 @@
 #define timer_rtt_sample     ptcp__timer_rtt_sample
 #define timer_timewait       ptcp__timer_timewait
 #define timer_keepalive_arm  ptcp__timer_keepalive_arm
+#define sack_on_ack          ptcp__sack_on_ack
+#define sack_trim            ptcp__sack_trim
+#define sack_is_lost         ptcp__sack_is_lost
+#define sack_pipe            ptcp__sack_pipe
+#define sack_next_seg        ptcp__sack_next_seg
+#define sack_find            ptcp__sack_find
+#define sack_next_above      ptcp__sack_next_above
+#define sack_bytes_below     ptcp__sack_bytes_below
 #define output_keepalive     ptcp__output_keepalive
 #define timer_next           ptcp__timer_next
 #define timer_tsval          ptcp__timer_tsval
@@ -46,25 +54,26 @@
 
 /* conn->flags */
 enum {
-	F_PASSIVE = 1u << 0,    /* opened by LISTEN */
-	F_FIN_QUEUED = 1u << 1, /* app shut down writing: FIN follows the data */
-	F_ACK_NOW = 1u << 2,    /* an ACK must go out in this step */
-	F_RFIN = 1u << 3,       /* peer's FIN received in order */
-	F_SHUT_RD = 1u << 4,    /* app shut down reading */
-	F_TS = 1u << 5,         /* timestamps negotiated */
-	F_SACK = 1u << 6,       /* SACK negotiated */
-	F_WS = 1u << 7,         /* window scaling negotiated */
-	F_APP_CLOSED = 1u << 8, /* app called CLOSE */
-	F_PENDING = 1u << 9,    /* output stopped for lack of action space */
-	F_RTT = 1u << 10,       /* timing rtt_seq */
-	F_RFIN_OOO = 1u << 11,  /* peer FIN seen beyond a hole, at rfin_seq */
-	F_MORE = 1u << 12,      /* app said more data follows */
-	F_PEER_TS = 1u << 13,   /* peer's SYN carried timestamps */
-	F_PEER_SACK = 1u << 14, /* peer's SYN carried SACK-permitted */
-	F_PEER_WS = 1u << 15,   /* peer's SYN carried window scale */
-	F_FORCE1 = 1u << 16,    /* persist probe: send one byte past the window */
-	F_FASTRETX = 1u << 17,  /* resend SND.UNA now (fast retransmit) */
-	F_INRECOVERY = 1u << 18 /* in fast recovery */
+	F_PASSIVE = 1u << 0,     /* opened by LISTEN */
+	F_FIN_QUEUED = 1u << 1,  /* app shut down writing: FIN follows the data */
+	F_ACK_NOW = 1u << 2,     /* an ACK must go out in this step */
+	F_RFIN = 1u << 3,        /* peer's FIN received in order */
+	F_SHUT_RD = 1u << 4,     /* app shut down reading */
+	F_TS = 1u << 5,          /* timestamps negotiated */
+	F_SACK = 1u << 6,        /* SACK negotiated */
+	F_WS = 1u << 7,          /* window scaling negotiated */
+	F_APP_CLOSED = 1u << 8,  /* app called CLOSE */
+	F_PENDING = 1u << 9,     /* output stopped for lack of action space */
+	F_RTT = 1u << 10,        /* timing rtt_seq */
+	F_RFIN_OOO = 1u << 11,   /* peer FIN seen beyond a hole, at rfin_seq */
+	F_MORE = 1u << 12,       /* app said more data follows */
+	F_PEER_TS = 1u << 13,    /* peer's SYN carried timestamps */
+	F_PEER_SACK = 1u << 14,  /* peer's SYN carried SACK-permitted */
+	F_PEER_WS = 1u << 15,    /* peer's SYN carried window scale */
+	F_FORCE1 = 1u << 16,     /* persist probe: send one byte past the window */
+	F_FASTRETX = 1u << 17,   /* resend SND.UNA now (fast retransmit) */
+	F_INRECOVERY = 1u << 18, /* in fast recovery */
+	F_DSACK = 1u << 19       /* c->dsack is to be reported */
 };
 
 /* Action slots kept for non-segment actions (state, events, readable, deadline). */
@@ -108,6 +117,16 @@ void timer_timewait(step_ctx *x);
 void timer_keepalive_arm(step_ctx *x);
 ptcp_time_t timer_next(const ptcp_conn *c);
 uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now);
+
+/* sack.c */
+void sack_on_ack(ptcp_conn *c, const ptcp_seg *seg);
+void sack_trim(ptcp_conn *c);
+int sack_is_lost(const ptcp_conn *c, uint32_t seq);
+uint32_t sack_pipe(const ptcp_conn *c);
+int sack_next_seg(const ptcp_conn *c, int rule3, uint32_t *seq, uint32_t *len);
+const ptcp_sack_block *sack_find(const ptcp_conn *c, uint32_t seq);
+const ptcp_sack_block *sack_next_above(const ptcp_conn *c, uint32_t seq);
+uint32_t sack_bytes_below(const ptcp_conn *c, uint32_t seq);
 
 /* buf.c */
 uint32_t sbuf_space(const ptcp_conn *c);

@@ -45,7 +45,7 @@ static uint16_t window_field(ptcp_conn *c, int syn)
 			field = 65535;
 		w = field << ws;
 	}
-	if (ptcp_seq_gt(c->rcv_nxt + w, c->rcv_adv) || c->rcv_adv == 0)
+	if (ptcp_seq_gt(c->rcv_nxt + w, c->rcv_adv))
 		c->rcv_adv = c->rcv_nxt + w;
 	return (uint16_t)field;
 }
@@ -58,13 +58,20 @@ static void put_ts(const step_ctx *x, ptcp_seg *s)
 }
 
 /* RFC 2018 4: the block with the most recent segment first, then the others. */
-static void put_sack(const ptcp_conn *c, ptcp_seg *s)
+static void put_sack(ptcp_conn *c, ptcp_seg *s)
 {
 	unsigned max = (c->flags & F_TS) ? 3 : 4, n = 0, i;
-	if (!(c->flags & F_SACK) || c->nooo == 0)
+	if (!(c->flags & F_SACK) || (c->nooo == 0 && !(c->flags & F_DSACK)))
 		return;
-	s->opts.sack[n++] = c->ooo[c->ooo_last];
-	for (i = 0; i < c->nooo && n < max; i++)
+	if (c->flags & F_DSACK) {
+		/* RFC 2883 4: the duplicate first, then the usual blocks */
+		s->opts.sack[n++] = c->dsack;
+		c->flags &= ~(uint32_t)F_DSACK;
+		c->stats.dsacks_out++;
+	}
+	if (c->nooo)
+		s->opts.sack[n++] = c->ooo[c->ooo_last];
+	for (i = 0; c->nooo && i < c->nooo && n < max; i++)
 		if (i != c->ooo_last)
 			s->opts.sack[n++] = c->ooo[i];
 	s->opts.sack_count = (uint8_t)n;
@@ -173,10 +180,17 @@ static int small_ok(const ptcp_conn *c, uint32_t len, uint32_t unsent, int fin)
 	return (c->cfg.flags & PTCP_CFG_NODELAY) || c->snd_nxt == c->snd_una;
 }
 
-static void send_data(step_ctx *x)
+/*
+ * Send new data (and, after a timeout moved SND.NXT back, resend) as the
+ * windows allow; at most max_segs segments.  In SACK recovery the caller
+ * has checked the pipe against cwnd, so only the peer's window applies.
+ * Returns the number of segments sent.
+ */
+static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 {
 	ptcp_conn *c = x->c;
-	for (;;) {
+	unsigned sent = 0;
+	for (; sent < max_segs;) {
 		uint32_t data_end = c->sbuf_seq + c->slen;
 		uint32_t unsent = ptcp_seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
 		uint32_t cwnd = c->cwnd;
@@ -194,8 +208,9 @@ static void send_data(step_ctx *x)
 			if (c->cwnd > iw)
 				c->cwnd = cwnd = iw;
 		}
-		wnd = min_u32(c->snd_wnd, cwnd);
-		uint32_t inflight = c->snd_nxt - c->snd_una;
+		wnd = sack_recovery ? c->snd_wnd : min_u32(c->snd_wnd, cwnd);
+		uint32_t inflight =
+		    c->snd_nxt - c->snd_una - (c->nsb ? sack_bytes_below(c, c->snd_nxt) : 0);
 		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
 		uint32_t len = min_u32(min_u32(unsent, usable), c->snd_mss);
 		int fin, rtx, probe = 0;
@@ -205,18 +220,31 @@ static void send_data(step_ctx *x)
 			probe = 1;
 		}
 		c->flags &= ~(uint32_t)F_FORCE1;
+		if (ptcp_seq_lt(c->snd_nxt, c->snd_max) && c->nsb) {
+			/* Going back after a timeout: skip what the peer SACKed. */
+			const ptcp_sack_block *b = sack_find(c, c->snd_nxt);
+			if (b) {
+				c->snd_nxt =
+				    ptcp_seq_lt(b->right, c->snd_max) ? b->right : c->snd_max;
+				continue;
+			}
+			b = sack_next_above(c, c->snd_nxt);
+			if (b && len > b->left - c->snd_nxt)
+				len = b->left - c->snd_nxt;
+		}
 		fin = (c->flags & F_FIN_QUEUED) && c->snd_nxt + len == c->fin_seq &&
 		      ptcp_seq_le(c->snd_nxt, c->fin_seq);
 		if (len == 0 && !fin) {
 			if (unsent && c->snd_nxt == c->snd_una && !c->t_rexmit)
 				timer_rexmit_arm(x); /* persist timer */
-			return;
+			return sent;
 		}
 		if (len && len < c->snd_mss && !probe && !small_ok(c, len, unsent, fin))
-			return;
+			return sent;
 		s = conn_emit(x);
 		if (!s)
-			return;
+			return sent;
+		sent++;
 		rtx = ptcp_seq_lt(c->snd_nxt, c->snd_max);
 		s->seq = c->snd_nxt;
 		if (fin)
@@ -242,7 +270,55 @@ static void send_data(step_ctx *x)
 			c->snd_max = c->snd_nxt;
 		timer_rexmit_arm(x);
 		if (fin)
+			return sent;
+	}
+	return sent;
+}
+
+/* Resend [seq, seq + len) during SACK recovery (RFC 6675 5 step C). */
+static int resend_range(step_ctx *x, uint32_t seq, uint32_t len)
+{
+	ptcp_conn *c = x->c;
+	uint32_t data_end = c->sbuf_seq + c->slen;
+	ptcp_seg *s;
+	if (ptcp_seq_gt(seq + len, data_end))
+		len = ptcp_seq_gt(data_end, seq) ? data_end - seq : 0;
+	if (!len)
+		return 0;
+	s = conn_emit(x);
+	if (!s)
+		return 0;
+	s->seq = seq;
+	if (seq + len == data_end)
+		s->flags |= PTCP_PSH;
+	sbuf_spans(c, seq, len, s);
+	fill_common(x, s, 0);
+	c->stats.retransmits++;
+	c->stats.bytes_out += len;
+	c->flags &= ~(uint32_t)F_RTT; /* RFC 6298 3: Karn */
+	c->high_rxt = seq + len;
+	timer_rexmit_arm(x);
+	return 1;
+}
+
+/* RFC 6675 5 step C: send while cwnd - pipe >= 1 SMSS, by NextSeg's rules. */
+static void sack_recovery(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	for (int guard = 0; guard < 1024; guard++) {
+		uint32_t pipe = sack_pipe(c), seq, len;
+		if (pipe + c->snd_mss > c->cwnd)
 			return;
+		if (sack_next_seg(c, 0, &seq, &len)) { /* rule 1: a lost hole */
+			if (!resend_range(x, seq, len))
+				return;
+			continue;
+		}
+		if (send_data(x, 1, 1)) /* rule 2: new data */
+			continue;
+		if (sack_next_seg(c, 1, &seq, &len) && resend_range(x, seq, len)) /* rule 3 */
+			continue;
+		return;
 	}
 }
 
@@ -295,12 +371,15 @@ void output_flush(step_ctx *x)
 			c->flags &= ~(uint32_t)F_FASTRETX;
 			c->snd_nxt = c->snd_una;
 			c->cwnd = c->snd_mss;
-			send_data(x);
+			send_data(x, 1, 0);
 			c->cwnd = save_cwnd;
 			if (ptcp_seq_gt(save_nxt, c->snd_nxt))
 				c->snd_nxt = save_nxt;
 		}
-		send_data(x);
+		if ((c->flags & (F_INRECOVERY | F_SACK)) == (F_INRECOVERY | F_SACK))
+			sack_recovery(x);
+		else
+			send_data(x, ~0u, 0);
 		break;
 	}
 	if (c->flags & F_ACK_NOW)

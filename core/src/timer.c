@@ -140,6 +140,7 @@ static void rexmit_fire(step_ctx *x)
 		c->ssthresh = c->cfg.cc->ssthresh(c, x->now);
 	c->cfg.cc->on_rto(c, x->now);
 	c->cwnd = c->snd_mss;
+	c->high_rxt = c->snd_una; /* the scoreboard is kept: go-back-N skips SACKed data */
 	c->snd_nxt = c->snd_una;
 }
 

@@ -695,7 +695,9 @@ Test(data, right_edge_never_moves_left)
 	/* Reading a little must not announce a tiny increase (SWS avoidance). */
 	conv_read(&t, b, 10);
 	expect_nothing(&t);
-	/* Reading a lot announces the window. */
+	/* Reading half the buffer doubles the window: announced. */
+	conv_read(&t, b, 4096);
+	expect_nothing(&t);
 	conv_read(&t, b, 4096);
 	{
 		const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 10001, 0);
@@ -1159,5 +1161,144 @@ Test(keepalive, an_answer_restarts_idle)
 	expect_seg(&t, ".", ISS, PISS + 1, 0);
 	conv_seg(&t, ".", PISS + 1, ISS + 1, 8192, NULL, 0); /* the answer */
 	cr_assert_eq(last_deadline(&t), t.now + PTCP_SEC(10));
+	conv_fini(&t);
+}
+
+/* ---- SACK recovery (RFC 6675), DSACK (RFC 2883), limited transmit ------- */
+
+static void sack_client(conv *t, uint32_t flags)
+{
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_SACK | flags;
+	conv_init(t, &cfg, 65536, RBUF);
+	conv_connect(t, ISS);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK_PERM | PTCP_OPT_MSS, .mss = 1000};
+	conv_seg_opts(t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(t, ".", ISS + 1, PISS + 1, 0);
+}
+
+/* A duplicate ACK carrying SACK blocks [l, r) */
+static void sack_ack(conv *t, uint32_t ack, uint32_t l1, uint32_t r1, uint32_t l2, uint32_t r2)
+{
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = l2 ? 2 : 1};
+	o.sack[0].left = l1;
+	o.sack[0].right = r1;
+	o.sack[1].left = l2;
+	o.sack[1].right = r2;
+	conv_seg_opts(t, ".", PISS + 1, ack, 60000, &o, NULL, 0);
+}
+
+Test(sack, recovery_resends_only_the_holes)
+{
+	conv t;
+	sack_client(&t, 0);
+	conv_sendn(&t, 10 * 1000);
+	for (int i = 0; i < 10; i++)
+		expect_seg(&t, i == 9 ? "P." : ".", ISS + 1 + 1000 * i, PISS + 1, 1000);
+	/* segments 1 and 5 (0-based) are lost; the others arrive and are SACKed */
+	uint32_t b = ISS + 1;
+	sack_ack(&t, b + 1000, b + 2000, b + 3000, 0, 0); /* seg 0 acked, 2 SACKed */
+	expect_nothing(&t);
+	sack_ack(&t, b + 1000, b + 2000, b + 4000, 0, 0);
+	expect_nothing(&t);
+	sack_ack(&t, b + 1000, b + 2000, b + 5000, 0, 0);
+	/* three ranges' worth SACKed above the hole: it is lost, resend it only */
+	expect_seg(&t, ".", b + 1000, PISS + 1, 1000);
+	expect_nothing(&t);
+	sack_ack(&t, b + 1000, b + 6000, b + 10000, b + 2000, b + 5000);
+	/* now segment 5 is lost too (4 segments SACKed above it) */
+	expect_seg(&t, ".", b + 5000, PISS + 1, 1000);
+	expect_nothing(&t);
+	ptcp_stats st;
+	ptcp_conn_stats(&t.c, &st);
+	cr_assert_eq(st.fast_recoveries, 1);
+	cr_assert_eq(st.retransmits, 2, "only the two holes were resent");
+	conv_seg(&t, ".", PISS + 1, b + 10000, 60000, NULL, 0);
+	cr_assert(saw_event(&t, PTCP_EV_ALL_ACKED, NULL));
+	conv_fini(&t);
+}
+
+Test(sack, timeout_go_back_skips_sacked_data)
+{
+	conv t;
+	sack_client(&t, 0);
+	conv_sendn(&t, 5 * 1000);
+	for (int i = 0; i < 5; i++)
+		expect_seg(&t, i == 4 ? "P." : ".", ISS + 1 + 1000 * i, PISS + 1, 1000);
+	uint32_t b = ISS + 1;
+	sack_ack(&t, b, b + 2000, b + 4000, 0, 0); /* 2 and 3 arrived */
+	conv_to_deadline(&t);                      /* RTO */
+	expect_seg(&t, ".", b, PISS + 1, 1000);
+	expect_nothing(&t);
+	conv_seg(&t, ".", PISS + 1, b + 1000, 60000, NULL, 0);
+	expect_seg(&t, ".", b + 1000, PISS + 1, 1000);
+	expect_seg(&t, "P.", b + 4000, PISS + 1, 1000); /* 2 and 3 skipped */
+	expect_nothing(&t);
+	conv_fini(&t);
+}
+
+Test(sack, duplicate_data_is_reported_with_dsack)
+{
+	conv t;
+	sack_client(&t, 0);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "abcd", 4);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "abcd", 4); /* again */
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 5, 0);
+	cr_assert(s->opts.present & PTCP_OPT_SACK);
+	cr_assert_eq(s->opts.sack_count, 1);
+	cr_assert_eq(s->opts.sack[0].left, PISS + 1, "RFC 2883: the duplicate range first");
+	cr_assert_eq(s->opts.sack[0].right, PISS + 5);
+	conv_fini(&t);
+}
+
+Test(sack, limited_transmit_sends_on_first_two_dupacks)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_LIMITED_TX;
+	cfg.init_cwnd = 4;
+	conv_init(&t, &cfg, 65536, RBUF);
+	conv_connect(&t, ISS);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	conv_sendn(&t, 10 * 1000);
+	for (int i = 0; i < 4; i++)
+		expect_seg(&t, ".", ISS + 1 + 1000 * i, PISS + 1, 1000);
+	expect_nothing(&t);                                   /* cwnd = 4 segments */
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 60000, NULL, 0); /* dupack 1 */
+	expect_seg(&t, ".", ISS + 4001, PISS + 1, 1000);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 60000, NULL, 0); /* dupack 2 */
+	expect_seg(&t, ".", ISS + 5001, PISS + 1, 1000);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 60000, NULL, 0); /* dupack 3: fast retransmit */
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+	conv_fini(&t);
+}
+
+/* Regression: RCV.NXT just below 2^32 once gave a window larger than the buffer. */
+Test(wrap, first_window_near_wrap_fits_the_buffer)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, 3000);
+	conv_connect(&t, ISS);
+	conv_seg_opts(&t, "S.", 0xFFFFF000u, ISS + 1, 8192, &mss1460, NULL, 0);
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, 0xFFFFF001u, 0);
+	cr_assert_eq(s->wnd, 3000);
+	conv_fini(&t);
+}
+
+/* Regression: SACK blocks of an old ACK, below SND.UNA, once stopped all sending. */
+Test(sack, stale_blocks_in_an_old_ack_are_ignored)
+{
+	conv t;
+	sack_client(&t, 0);
+	uint32_t b = ISS + 1;
+	conv_sendn(&t, 3000);
+	for (int i = 0; i < 3; i++)
+		expect_seg(&t, i == 2 ? "P." : ".", b + 1000 * i, PISS + 1, 1000);
+	conv_seg(&t, ".", PISS + 1, b + 2000, 60000, NULL, 0); /* two acked */
+	sack_ack(&t, b, b + 1000, b + 2000, 0, 0);             /* a late, older ACK */
+	conv_to_deadline(&t);
+	expect_seg(&t, "P.", b + 2000, PISS + 1, 1000);
 	conv_fini(&t);
 }

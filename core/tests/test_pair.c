@@ -127,6 +127,11 @@ static void handle(net *t, int who, const ptcp_actions *out)
 			else if (a->kind == PTCP_ACT_STATE)
 				fprintf(stderr, "%.6f %d state %s\n", (double)t->now / 1e6, who,
 				        ptcp_state_name(a->state.to));
+			else if (a->kind == PTCP_ACT_DEADLINE)
+				fprintf(stderr, "%.6f %d deadline %.6f\n", (double)t->now / 1e6,
+				        who,
+				        a->deadline == PTCP_TIME_NEVER ? -1.0
+				                                       : (double)a->deadline / 1e6);
 			else if (a->kind == PTCP_ACT_EVENT)
 				fprintf(stderr, "%.6f %d event %s %d\n", (double)t->now / 1e6, who,
 				        ptcp_event_name(a->event.ev), a->event.err);
@@ -162,6 +167,10 @@ static void deliver(net *t, pkt *p)
 	int r = ptcp_wire_parse_packet(p->b, p->len, &ip, &seg);
 	cr_assert_eq(r, 0, "emitted packet does not parse: %s", ptcp_strerror(r));
 	ptcp_input in = {.kind = PTCP_IN_SEGMENT};
+	if (getenv("PAIR_TRACE"))
+		fprintf(stderr, "%.6f ->%d fl=%02x seq=%u ack=%u wnd=%u len=%zu\n",
+		        (double)t->now / 1e6, p->to, seg.flags, seg.seq, seg.ack, seg.wnd,
+		        ptcp_seg_len(&seg));
 	in.segment.seg = &seg;
 	in.segment.src = ip.src;
 	in.segment.dst = ip.dst;

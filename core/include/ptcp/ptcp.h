@@ -336,6 +336,9 @@ typedef struct ptcp_stats {
 	uint64_t bytes_out;   /* payload bytes sent, retransmissions included */
 	uint64_t retransmits; /* segments retransmitted */
 	uint64_t rto_fired;
+	uint64_t fast_recoveries; /* entries into fast recovery (dup ACKs or SACK) */
+	uint64_t dsacks_in;       /* duplicate-SACK blocks received */
+	uint64_t dsacks_out;      /* duplicate-SACK blocks sent */
 	uint64_t drops[PTCP_DROP_COUNT];
 } ptcp_stats;
 
@@ -356,6 +359,7 @@ typedef struct ptcp_info {
 
 /* ---- The connection block (fields are private; use the functions) ------- */
 #define PTCP_OOO_MAX 8
+#define PTCP_SB_MAX  6
 
 typedef struct ptcp_conn {
 	ptcp_config cfg;
@@ -400,6 +404,10 @@ typedef struct ptcp_conn {
 	uint32_t rcap, rhead, rlen;
 	uint8_t nooo, ooo_last;
 	ptcp_sack_block ooo[PTCP_OOO_MAX];
+	uint8_t nsb; /* SACK scoreboard (RFC 6675), sorted */
+	ptcp_sack_block sb[PTCP_SB_MAX];
+	uint32_t high_rxt;     /* RFC 6675 HighRxt */
+	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
 	ptcp_stats stats;
 } ptcp_conn;
 

@@ -1,0 +1,196 @@
+/*
+ * The SACK scoreboard and SACK-based loss recovery (RFC 2018, RFC 6675),
+ * and duplicate-SACK reports (RFC 2883).
+ *
+ * IMPLEMENTATION NOTES
+ * c->sb holds the SACKed ranges above SND.UNA, sorted and disjoint, at most
+ * PTCP_SB_MAX (when full, the highest range is forgotten: the low ones
+ * matter for loss detection).  The holes between SND.UNA and the ranges are
+ * what may need resending.  A hole is lost (RFC 6675 IsLost) when at least
+ * DupThresh ranges, or more than (DupThresh - 1) * SMSS bytes, are SACKed
+ * above it.  HighRxt is c->high_rxt.
+ */
+#include "internal.h"
+
+#define DUPTHRESH 3u
+
+static int block_valid(const ptcp_conn *c, ptcp_sack_block b, uint32_t ack)
+{
+	/* RFC 2018 4 / RFC 6675 4: only octets above the cumulative ACK (of this
+	 * segment, and of the newest we had: an old ACK's blocks may be stale)
+	 * and already sent. */
+	uint32_t floor = ptcp_seq_gt(ack, c->snd_una) ? ack : c->snd_una;
+	return ptcp_seq_lt(b.left, b.right) && ptcp_seq_ge(b.left, floor) &&
+	       ptcp_seq_le(b.right, c->snd_max);
+}
+
+static void insert(ptcp_conn *c, ptcp_sack_block b)
+{
+	unsigned i = 0, j;
+	/* skip ranges wholly below b */
+	while (i < c->nsb && ptcp_seq_lt(c->sb[i].right, b.left))
+		i++;
+	/* merge every range that touches b */
+	j = i;
+	while (j < c->nsb && ptcp_seq_le(c->sb[j].left, b.right)) {
+		if (ptcp_seq_lt(c->sb[j].left, b.left))
+			b.left = c->sb[j].left;
+		if (ptcp_seq_gt(c->sb[j].right, b.right))
+			b.right = c->sb[j].right;
+		j++;
+	}
+	if (j > i) {
+		/* replace sb[i..j) by b */
+		c->sb[i] = b;
+		memmove(&c->sb[i + 1], &c->sb[j], (c->nsb - j) * sizeof(c->sb[0]));
+		c->nsb = (uint8_t)(c->nsb - (j - i - 1));
+		return;
+	}
+	if (c->nsb == PTCP_SB_MAX) {
+		if (i == PTCP_SB_MAX)
+			return; /* higher than everything kept: forget it */
+		c->nsb--;       /* forget the highest */
+	}
+	memmove(&c->sb[i + 1], &c->sb[i], (c->nsb - i) * sizeof(c->sb[0]));
+	c->sb[i] = b;
+	c->nsb++;
+}
+
+void sack_on_ack(ptcp_conn *c, const ptcp_seg *seg)
+{
+	const ptcp_tcp_opts *o = &seg->opts;
+	unsigned n = o->sack_count > PTCP_SACK_MAX ? PTCP_SACK_MAX : o->sack_count;
+	if (!(c->flags & F_SACK) || !(o->present & PTCP_OPT_SACK))
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		ptcp_sack_block b = o->sack[i];
+		/* RFC 2883 4: a first block below the cumulative ACK, or inside the
+		 * second block, reports a duplicate: not a new SACK. */
+		if (i == 0 && (ptcp_seq_le(b.right, seg->ack) ||
+		               (n > 1 && ptcp_seq_ge(b.left, o->sack[1].left) &&
+		                ptcp_seq_le(b.right, o->sack[1].right)))) {
+			c->stats.dsacks_in++;
+			continue;
+		}
+		if (block_valid(c, b, seg->ack))
+			insert(c, b);
+	}
+}
+
+void sack_trim(ptcp_conn *c)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < c->nsb; i++) {
+		ptcp_sack_block b = c->sb[i];
+		if (ptcp_seq_le(b.right, c->snd_una))
+			continue;
+		if (ptcp_seq_lt(b.left, c->snd_una))
+			b.left = c->snd_una;
+		c->sb[k++] = b;
+	}
+	c->nsb = (uint8_t)k;
+	if (ptcp_seq_lt(c->high_rxt, c->snd_una))
+		c->high_rxt = c->snd_una;
+}
+
+/* Is the hole starting below range index i lost? (ranges i.. are above it) */
+static int hole_lost(const ptcp_conn *c, unsigned i)
+{
+	uint32_t bytes = 0;
+	if (c->nsb - i >= DUPTHRESH)
+		return 1;
+	for (unsigned k = i; k < c->nsb; k++)
+		bytes += c->sb[k].right - c->sb[k].left;
+	return bytes > (DUPTHRESH - 1) * c->snd_mss;
+}
+
+int sack_is_lost(const ptcp_conn *c, uint32_t seq)
+{
+	unsigned i = 0;
+	while (i < c->nsb && ptcp_seq_le(c->sb[i].left, seq))
+		i++;
+	return i < c->nsb && hole_lost(c, i);
+}
+
+/* Octets of [l, r) at or below HighRxt: retransmitted in this recovery. */
+static uint32_t rexmitted(const ptcp_conn *c, uint32_t l, uint32_t r)
+{
+	if (!ptcp_seq_gt(c->high_rxt, l))
+		return 0;
+	return (ptcp_seq_lt(c->high_rxt, r) ? c->high_rxt : r) - l;
+}
+
+/* RFC 6675 4 SetPipe. */
+uint32_t sack_pipe(const ptcp_conn *c)
+{
+	uint32_t pipe = 0, cur = c->snd_una;
+	for (unsigned i = 0; i < c->nsb; i++) {
+		if (ptcp_seq_lt(cur, c->sb[i].left)) {
+			uint32_t l = cur, r = c->sb[i].left;
+			pipe += (hole_lost(c, i) ? 0 : r - l) + rexmitted(c, l, r);
+		}
+		cur = c->sb[i].right;
+	}
+	if (ptcp_seq_lt(cur, c->snd_max))
+		pipe += (c->snd_max - cur) + rexmitted(c, cur, c->snd_max);
+	return pipe;
+}
+
+/*
+ * RFC 6675 4 NextSeg, rules 1 and 3 (rule 2, new data, is the caller's):
+ * the first lost octet above HighRxt, else (when no new data can go) the
+ * first unSACKed octet above HighRxt below a SACKed range.  Returns 1 and
+ * the range to resend, or 0.
+ */
+int sack_next_seg(const ptcp_conn *c, int rule3, uint32_t *seq, uint32_t *len)
+{
+	uint32_t cur = c->snd_una;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1 && !rule3)
+			break;
+		cur = c->snd_una;
+		for (unsigned i = 0; i < c->nsb; i++) {
+			uint32_t l = cur, r = c->sb[i].left;
+			cur = c->sb[i].right;
+			if (!ptcp_seq_lt(l, r))
+				continue;
+			if (ptcp_seq_lt(l, c->high_rxt))
+				l = c->high_rxt;
+			if (!ptcp_seq_lt(l, r))
+				continue;
+			if (pass == 0 && !hole_lost(c, i))
+				continue;
+			*seq = l;
+			*len = min_u32(r - l, c->snd_mss);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The SACKed range containing seq, if any (for go-back-N after a timeout). */
+const ptcp_sack_block *sack_find(const ptcp_conn *c, uint32_t seq)
+{
+	for (unsigned i = 0; i < c->nsb; i++)
+		if (ptcp_seq_in(seq, c->sb[i].left, c->sb[i].right))
+			return &c->sb[i];
+	return NULL;
+}
+
+/* The first SACKed range starting above seq, if any. */
+const ptcp_sack_block *sack_next_above(const ptcp_conn *c, uint32_t seq)
+{
+	for (unsigned i = 0; i < c->nsb; i++)
+		if (ptcp_seq_gt(c->sb[i].left, seq))
+			return &c->sb[i];
+	return NULL;
+}
+
+/* SACKed octets below seq: not in flight any more. */
+uint32_t sack_bytes_below(const ptcp_conn *c, uint32_t seq)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < c->nsb && ptcp_seq_lt(c->sb[i].left, seq); i++)
+		n += (ptcp_seq_lt(c->sb[i].right, seq) ? c->sb[i].right : seq) - c->sb[i].left;
+	return n;
+}
