@@ -485,7 +485,9 @@ static int cmp_seg(const ptcp_script_seg *a, const ptcp_script_seg *b, size_t i,
 	F(reserved)
 	F(ecn)
 	F(wild)
-	F(has_ports) F(opt_len) F(win) F(urp) F(sport) F(dport) F(seq) F(ack) F(len)
+	F(has_ports)
+	F(opt_len)
+	F(win) F(urp) F(sport) F(dport) F(seq) F(ack) F(len)
 #undef F
 	    if (memcmp(a->opt, b->opt, a->opt_len) !=
 	        0) return say(w, "event %zu: option bytes differ", i);
@@ -717,9 +719,16 @@ int ptcp_script_seg_match(const ptcp_script_seg *pat, const ptcp_script_seg *got
 		return 0;
 	if (!(pat->wild & PTCP_SCRIPT_WILD_WIN) && pat->win != got->win)
 		return 0;
-	if (!(pat->wild & PTCP_SCRIPT_WILD_OPTS) &&
-	    (pat->opt_len != got->opt_len || memcmp(pat->opt, got->opt, pat->opt_len) != 0))
-		return 0;
+	if (!(pat->wild & PTCP_SCRIPT_WILD_OPTS)) {
+		/* as on the wire: zero-padded to a multiple of 4 */
+		uint8_t a[PTCP_TCP_OPT_MAX + 3] = {0}, b[PTCP_TCP_OPT_MAX + 3] = {0};
+		size_t al = ((size_t)pat->opt_len + 3) & ~(size_t)3;
+		size_t bl = ((size_t)got->opt_len + 3) & ~(size_t)3;
+		memcpy(a, pat->opt, pat->opt_len);
+		memcpy(b, got->opt, got->opt_len);
+		if (al != bl || memcmp(a, b, al) != 0)
+			return 0;
+	}
 	if (!(pat->wild & PTCP_SCRIPT_WILD_LEN)) {
 		if (pat->len != got->len)
 			return 0;
@@ -873,4 +882,71 @@ int ptcp_script_seg_to_packet(const ptcp_script *s, const ptcp_script_seg *g, pt
 	sum = csum_add(sum, t, thl + g->len);
 	put16(t + 16, csum_fold(sum));
 	return (int)tot;
+}
+
+/* ---- Events -> inputs ----------------------------------------------------- */
+int ptcp_script_event_to_input(const ptcp_script *s, const ptcp_script_event *e, uint32_t send_off,
+                               uint8_t *buf, size_t cap, ptcp_input *in)
+{
+	memset(in, 0, sizeof *in);
+	switch (e->kind) {
+	case PTCP_SCRIPT_CONNECT:
+		in->kind = PTCP_IN_CONNECT;
+		in->connect.local = s->local_addr;
+		in->connect.remote = s->peer_addr;
+		in->connect.lport = s->local_port;
+		in->connect.rport = s->peer_port;
+		in->connect.iss = s->isn_local;
+		return 0;
+	case PTCP_SCRIPT_LISTEN:
+		in->kind = PTCP_IN_LISTEN;
+		if (!e->listen.any)
+			in->listen.local = s->local_addr;
+		in->listen.lport = s->local_port;
+		in->listen.iss = s->isn_local;
+		return 0;
+	case PTCP_SCRIPT_SEND:
+		in->kind = PTCP_IN_SEND;
+		in->send.len = e->send.len;
+		in->send.flags = e->send.more ? PTCP_SEND_MORE : 0;
+		if (e->send.data) {
+			in->send.data = e->send.data;
+		} else {
+			if (e->send.len > cap || (!buf && e->send.len))
+				return PTCP_ENOBUFS;
+			ptcp_script_pattern_fill(buf, send_off, e->send.len);
+			in->send.data = buf;
+		}
+		return 0;
+	case PTCP_SCRIPT_READ:
+		in->kind = PTCP_IN_READ;
+		in->read.len = e->read.len;
+		if (!e->read.discard) {
+			if (e->read.len > cap || !buf)
+				return PTCP_ENOBUFS;
+			in->read.buf = buf;
+		}
+		return 0;
+	case PTCP_SCRIPT_SHUTDOWN:
+		in->kind = PTCP_IN_SHUTDOWN;
+		in->shutdown.how = e->shutdown.how;
+		return 0;
+	case PTCP_SCRIPT_CLOSE:
+		in->kind = PTCP_IN_CLOSE;
+		return 0;
+	case PTCP_SCRIPT_ABORT:
+		in->kind = PTCP_IN_ABORT;
+		return 0;
+	case PTCP_SCRIPT_TIME:
+		in->kind = PTCP_IN_TIME;
+		return 0;
+	case PTCP_SCRIPT_ICMP:
+		in->kind = PTCP_IN_ICMP;
+		in->icmp.type = (ptcp_icmp_kind)e->icmp.type;
+		in->icmp.mtu = e->icmp.mtu;
+		in->icmp.seq = s->isn_local + e->icmp.seq;
+		return 0;
+	default:
+		return PTCP_EINVAL;
+	}
 }

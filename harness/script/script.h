@@ -228,6 +228,12 @@ typedef struct ptcp_script {
 	size_t n, cap;
 } ptcp_script;
 
+/* Direction of a segment. */
+typedef enum ptcp_script_dir {
+	PTCP_SCRIPT_IN = 0, /* peer -> core (injected) */
+	PTCP_SCRIPT_OUT = 1 /* core -> peer (emitted) */
+} ptcp_script_dir;
+
 /* ---- Scenario management ------------------------------------------------ */
 void ptcp_script_config_default(ptcp_script_config *cfg);
 /* An empty client scenario with the default header (10.0.0.1:40000 -> 10.0.0.2:80). */
@@ -292,6 +298,8 @@ char *ptcp_script_format_text_alloc(const ptcp_script *s, size_t *len);
  * length it needs, writes at most cap bytes including the NUL.
  */
 int ptcp_script_format_event(const ptcp_script_event *e, char *buf, size_t cap);
+/* One segment line ("< ..." or "> ..." per dir), snprintf semantics. */
+int ptcp_script_format_seg(const ptcp_script_seg *g, ptcp_script_dir dir, char *buf, size_t cap);
 /* A time delta as in the text ("+0", "+10ms", "+250us", "+2s"). */
 int ptcp_script_format_delta(uint64_t us, char *buf, size_t cap);
 /* Option bytes as text, e.g. "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7" (no brackets). */
@@ -304,10 +312,6 @@ int ptcp_script_decode_binary(const uint8_t *buf, size_t len, ptcp_script *out);
 int ptcp_script_encode_binary(const ptcp_script *s, uint8_t **out, size_t *len);
 
 /* ---- Segments <-> the core ---------------------------------------------- */
-typedef enum ptcp_script_dir {
-	PTCP_SCRIPT_IN = 0, /* peer -> core (injected) */
-	PTCP_SCRIPT_OUT = 1 /* core -> peer (emitted) */
-} ptcp_script_dir;
 
 /*
  * Build the IP packet of a segment event: IPv4 (20-byte header, DF, TTL 64)
@@ -346,8 +350,33 @@ int ptcp_script_seg_from_ptcp(const ptcp_script *s, const ptcp_seg *seg, ptcp_sc
                               int keep_payload, ptcp_script_seg *out);
 
 /*
+ * Record a core action as an expect event appended to s (delta: us since the
+ * previous event; now: the time of the step, for DEADLINE, which is stored
+ * relative to it).  EMIT goes through ptcp_script_seg_from_ptcp() (dir OUT,
+ * ECN kept).  Returns 0, PTCP_EINVAL (unknown action), an error of
+ * ptcp_script_seg_from_ptcp(), or PTCP_SCRIPT_ENOMEM.  Uses wire.c.
+ */
+int ptcp_script_push_action(ptcp_script *s, const ptcp_action *a, ptcp_time_t now, uint64_t delta,
+                            int keep_payload);
+
+/*
+ * The ptcp_input of an application, ICMP or time event (CONNECT, LISTEN,
+ * SEND, READ, SHUTDOWN, CLOSE, ABORT, TIME, ICMP), with the scenario's
+ * addresses and absolute numbers (ISS = local ISN; ICMP seq = local ISN +
+ * relative).  SEND without explicit bytes writes the pattern bytes at
+ * stream offset send_off into buf; READ without discard reads into buf.
+ * in points into e (explicit bytes) or buf.  Segments: use
+ * ptcp_script_seg_to_ptcp(); raw packets: ptcp_wire_parse_packet().
+ * Returns 0, PTCP_EINVAL (not such an event) or PTCP_ENOBUFS (buf/cap too small).
+ */
+int ptcp_script_event_to_input(const ptcp_script *s, const ptcp_script_event *e, uint32_t send_off,
+                               uint8_t *buf, size_t cap, ptcp_input *in);
+
+/*
  * Does an actual segment match an expected one?  Wildcard fields are
- * skipped; the payload content is compared only when pat->payload is set.
+ * skipped; options are compared as on the wire (zero-padded to a multiple
+ * of 4); the payload content is compared only when pat->payload is set
+ * (against got->payload, or the pattern when that is NULL).
  * Returns 1 on a match.
  */
 int ptcp_script_seg_match(const ptcp_script_seg *pat, const ptcp_script_seg *got);

@@ -362,6 +362,13 @@ static void fmt_event(struct sb *b, const ptcp_script_event *e)
 	}
 }
 
+int ptcp_script_format_seg(const ptcp_script_seg *g, ptcp_script_dir dir, char *buf, size_t cap)
+{
+	struct sb b = {0};
+	fmt_seg(&b, g, dir == PTCP_SCRIPT_OUT);
+	return sb_out(&b, buf, cap);
+}
+
 int ptcp_script_format_event(const ptcp_script_event *e, char *buf, size_t cap)
 {
 	struct sb b = {0};

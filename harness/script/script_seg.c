@@ -93,3 +93,75 @@ int ptcp_script_seg_from_ptcp(const ptcp_script *s, const ptcp_seg *seg, ptcp_sc
 	}
 	return 0;
 }
+
+int ptcp_script_push_action(ptcp_script *s, const ptcp_action *a, ptcp_time_t now, uint64_t delta,
+                            int keep_payload)
+{
+	static const ptcp_script_kind kind_of[PTCP_ACT_KIND_COUNT] = {
+	    [PTCP_ACT_EMIT] = PTCP_SCRIPT_EXPECT_SEG,
+	    [PTCP_ACT_READABLE] = PTCP_SCRIPT_EXPECT_READABLE,
+	    [PTCP_ACT_WRITABLE] = PTCP_SCRIPT_EXPECT_WRITABLE,
+	    [PTCP_ACT_STATE] = PTCP_SCRIPT_EXPECT_STATE,
+	    [PTCP_ACT_EVENT] = PTCP_SCRIPT_EXPECT_EVENT,
+	    [PTCP_ACT_DEADLINE] = PTCP_SCRIPT_EXPECT_DEADLINE,
+	};
+	if (a->kind < PTCP_ACT_EMIT || a->kind >= PTCP_ACT_KIND_COUNT)
+		return PTCP_EINVAL;
+	if (a->kind == PTCP_ACT_STATE && ((unsigned)a->state.to >= PTCP_STATE_COUNT ||
+	                                  (unsigned)a->state.from >= PTCP_STATE_COUNT))
+		return PTCP_EINVAL;
+	if (a->kind == PTCP_ACT_EVENT && (a->event.ev < 1 || a->event.ev >= PTCP_EV_COUNT ||
+	                                  a->event.err > 0 || a->event.err < PTCP_ERR_MIN))
+		return PTCP_EINVAL;
+	ptcp_script_seg g;
+	if (a->kind == PTCP_ACT_EMIT) {
+		int r =
+		    ptcp_script_seg_from_ptcp(s, &a->emit.seg, PTCP_SCRIPT_OUT, keep_payload, &g);
+		if (r) {
+			free(g.payload);
+			return r;
+		}
+		g.ecn = a->emit.ecn & 3;
+	}
+	ptcp_script_event *e = ptcp_script_push(s, kind_of[a->kind]);
+	if (!e) {
+		if (a->kind == PTCP_ACT_EMIT)
+			free(g.payload);
+		return PTCP_SCRIPT_ENOMEM;
+	}
+	e->delta = delta > PTCP_SCRIPT_TIME_MAX ? PTCP_SCRIPT_TIME_MAX : delta;
+	switch (a->kind) {
+	case PTCP_ACT_EMIT:
+		e->seg = g;
+		break;
+	case PTCP_ACT_READABLE:
+		e->readable =
+		    a->readable.avail > UINT32_MAX ? UINT32_MAX : (uint32_t)a->readable.avail;
+		break;
+	case PTCP_ACT_WRITABLE:
+		e->writable =
+		    a->writable.space > UINT32_MAX ? UINT32_MAX : (uint32_t)a->writable.space;
+		break;
+	case PTCP_ACT_STATE:
+		e->state.from = (uint8_t)a->state.from;
+		e->state.to = (uint8_t)a->state.to;
+		break;
+	case PTCP_ACT_EVENT:
+		e->event.ev = (uint8_t)a->event.ev;
+		e->event.err = (int8_t)a->event.err;
+		break;
+	case PTCP_ACT_DEADLINE:
+		if (a->deadline == PTCP_TIME_NEVER)
+			e->deadline = PTCP_SCRIPT_DEADLINE_NEVER;
+		else if (a->deadline <= now)
+			e->deadline = 0;
+		else
+			e->deadline = a->deadline - now > PTCP_SCRIPT_TIME_MAX
+			                  ? PTCP_SCRIPT_TIME_MAX
+			                  : a->deadline - now;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}

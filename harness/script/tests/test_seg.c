@@ -95,3 +95,69 @@ Test(script_seg, example_segments)
 		free(text);
 	}
 }
+
+Test(script_seg, push_action)
+{
+	ptcp_script s, rec;
+	const char *t = "isn local=1000 peer=5000\n> S. 0:0(0) ack 1 win 100 <mss 1460,sackOK,nop,"
+	                "nop,sack 1:5> ecn=ect0 payload=\n";
+	cr_assert_eq(ptcp_script_parse_text("t", t, strlen(t), &s, NULL), 0);
+	cr_assert_eq(ptcp_script_copy(&rec, &s), 0);
+	ptcp_script_free(&rec);
+	ptcp_script_init(&rec);
+	rec.isn_local = 1000;
+	rec.isn_peer = 5000;
+	uint8_t pkt[200];
+	ptcp_ip ip;
+	ptcp_action a;
+	memset(&a, 0, sizeof a);
+	a.kind = PTCP_ACT_EMIT;
+	cr_assert_eq(ptcp_script_seg_to_ptcp(&s, &s.ev[0].seg, PTCP_SCRIPT_OUT, pkt, sizeof pkt,
+	                                     &ip, &a.emit.seg),
+	             0);
+	cr_assert_eq(a.emit.seg.seq, 1000);
+	cr_assert_eq(a.emit.seg.ack, 5001);
+	a.emit.ecn = 2;
+	cr_assert_eq(ptcp_script_push_action(&rec, &a, 0, 7, 1), 0);
+	memset(&a, 0, sizeof a);
+	a.kind = PTCP_ACT_STATE;
+	a.state.from = PTCP_LISTEN;
+	a.state.to = PTCP_SYN_RECEIVED;
+	cr_assert_eq(ptcp_script_push_action(&rec, &a, 0, 0, 0), 0);
+	a.kind = PTCP_ACT_DEADLINE;
+	a.deadline = PTCP_SEC(3);
+	cr_assert_eq(ptcp_script_push_action(&rec, &a, PTCP_SEC(1), 0, 0), 0);
+	a.deadline = PTCP_TIME_NEVER;
+	cr_assert_eq(ptcp_script_push_action(&rec, &a, PTCP_SEC(1), 0, 0), 0);
+	a.kind = PTCP_ACT_EVENT;
+	a.event.ev = PTCP_EV_RESET;
+	a.event.err = PTCP_ECONNREFUSED;
+	cr_assert_eq(ptcp_script_push_action(&rec, &a, 0, 0, 0), 0);
+	a.kind = PTCP_ACT_READABLE;
+	a.readable.avail = 12;
+	cr_assert_eq(ptcp_script_push_action(&rec, &a, 0, 0, 0), 0);
+	a.kind = (ptcp_action_kind)99;
+	cr_assert_eq(ptcp_script_push_action(&rec, &a, 0, 0, 0), PTCP_EINVAL);
+	cr_assert_eq(rec.n, 6);
+	char line[256];
+	ptcp_script_format_event(&rec.ev[0], line, sizeof line);
+	cr_assert_str_eq(
+	    line, "> S. 0:0(0) ack 1 win 100 <mss 1460,sackOK,nop,nop,sack 1:5,eol,eol> ecn=ect0 "
+	          "payload=");
+	cr_assert_eq(rec.ev[0].delta, 7);
+	cr_assert(ptcp_script_seg_match(&s.ev[0].seg, &rec.ev[0].seg));
+	ptcp_script_format_event(&rec.ev[1], line, sizeof line);
+	cr_assert_str_eq(line, "= state LISTEN -> SYN-RECEIVED");
+	ptcp_script_format_event(&rec.ev[2], line, sizeof line);
+	cr_assert_str_eq(line, "= deadline 2s");
+	ptcp_script_format_event(&rec.ev[3], line, sizeof line);
+	cr_assert_str_eq(line, "= deadline never");
+	ptcp_script_format_event(&rec.ev[4], line, sizeof line);
+	cr_assert_str_eq(line, "= event reset ECONNREFUSED");
+	ptcp_script_format_event(&rec.ev[5], line, sizeof line);
+	cr_assert_str_eq(line, "= readable 12");
+	char why[128];
+	cr_assert_eq(ptcp_script_validate(&rec, why, sizeof why), 0, "%s", why);
+	ptcp_script_free(&rec);
+	ptcp_script_free(&s);
+}
