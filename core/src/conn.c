@@ -200,6 +200,59 @@ static int app_listen(step_ctx *x, const ptcp_input *in)
 	return 0;
 }
 
+int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, ptcp_actions *out)
+{
+	step_ctx x;
+	if (!c || !h || !out || !out->v || out->cap < PTCP_ACTIONS_MIN || h->rport == 0)
+		return PTCP_EINVAL;
+	if (c->state != PTCP_CLOSED)
+		return PTCP_ESTATE;
+	out->n = 0;
+	x.c = c;
+	x.out = out;
+	x.now = now;
+	tcb_reset(c);
+	c->laddr = h->laddr;
+	c->raddr = h->raddr;
+	c->lport = h->lport;
+	c->rport = h->rport;
+	c->flags |= F_PASSIVE;
+	c->iss = h->iss;
+	c->irs = h->irs;
+	/* RFC 9293 3.10.7.4: the ACK of our SYN is what completed the handshake */
+	c->snd_una = c->snd_nxt = c->snd_max = h->iss + 1;
+	c->sbuf_seq = h->iss + 1;
+	c->rcv_nxt = c->rcv_adv = h->irs + 1;
+	c->peer_mss = h->peer_mss ? h->peer_mss : (uint16_t)(h->raddr.family == 6 ? 1220 : 536);
+	if (h->peer_wscale != 0xff) {
+		c->flags |= F_PEER_WS;
+		c->snd_wscale = h->peer_wscale > 14 ? 14 : h->peer_wscale;
+	}
+	if (h->sack_ok)
+		c->flags |= F_PEER_SACK;
+	if (h->ts_ok) {
+		c->flags |= F_PEER_TS;
+		c->ts_recent = h->ts_recent;
+	}
+	input_negotiate(c);
+	c->snd_wnd = c->max_sndwnd = h->snd_wnd;
+	c->snd_wl1 = h->irs; /* the completing ACK sets the scaled window */
+	c->snd_wl2 = h->iss;
+	/* The SYN-RECEIVED part was spent in the listener: report that arrow. */
+	c->state = PTCP_SYN_RECEIVED;
+	conn_established(&x);
+	{
+		ptcp_time_t dl = timer_next(c);
+		if (dl != c->deadline_reported) {
+			ptcp_action *a = push(&x, PTCP_ACT_DEADLINE);
+			if (a)
+				a->deadline = dl;
+			c->deadline_reported = dl;
+		}
+	}
+	return 0;
+}
+
 static int dead_error(const ptcp_conn *c)
 {
 	return c->err ? c->err : PTCP_ENOTCONN;

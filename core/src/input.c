@@ -46,7 +46,7 @@ static void syn_options(ptcp_conn *c, const ptcp_seg *seg, const ptcp_input *in)
 }
 
 /* Settle the options both SYNs agreed on and the initial windows. */
-static void negotiate(ptcp_conn *c)
+void input_negotiate(ptcp_conn *c)
 {
 	uint32_t mss;
 	if ((c->cfg.flags & PTCP_CFG_WSCALE) && (c->flags & F_PEER_WS)) {
@@ -149,7 +149,7 @@ static void in_listen(step_ctx *x, const ptcp_input *in)
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->sbuf_seq = c->iss + 1;
 	syn_options(c, seg, in);
-	negotiate(c);
+	input_negotiate(c);
 	c->snd_wnd = seg->wnd; /* RFC 7323 2.2: not scaled in a SYN */
 	c->max_sndwnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
@@ -203,7 +203,7 @@ static void in_syn_sent(step_ctx *x, const ptcp_input *in)
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_adv = c->rcv_nxt; /* nothing announced yet; never a sentinel value */
 	syn_options(c, seg, in);
-	negotiate(c);
+	input_negotiate(c);
 	c->snd_wnd = seg->wnd;
 	c->max_sndwnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;

@@ -23,6 +23,7 @@
 #define conn_established     ptcp__conn_established
 #define input_segment        ptcp__input_segment
 #define input_icmp           ptcp__input_icmp
+#define input_negotiate      ptcp__input_negotiate
 #define output_flush         ptcp__output_flush
 #define output_rst_reply     ptcp__output_rst_reply
 #define output_rst           ptcp__output_rst
@@ -97,6 +98,7 @@ void conn_established(step_ctx *x);
 /* input.c */
 void input_segment(step_ctx *x, const ptcp_input *in);
 void input_icmp(step_ctx *x, const ptcp_input *in);
+void input_negotiate(ptcp_conn *c);
 
 /* output.c */
 void output_flush(step_ctx *x);

@@ -1302,3 +1302,40 @@ Test(sack, stale_blocks_in_an_old_ack_are_ignored)
 	expect_seg(&t, "P.", b + 2000, PISS + 1, 1000);
 	conv_fini(&t);
 }
+
+/* A handshake completed by a listener (SYN queue or cookie) becomes a connection. */
+Test(api, establish_from_a_handshake)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_WSCALE | PTCP_CFG_TIMESTAMPS;
+	cfg.wscale = 2;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	t.lport = RPORT;
+	t.rport = LPORT;
+	ptcp_handshake h = {.lport = RPORT,
+	                    .rport = LPORT,
+	                    .iss = ISS,
+	                    .irs = PISS,
+	                    .peer_mss = 1200,
+	                    .peer_wscale = 3,
+	                    .ts_ok = 1,
+	                    .ts_recent = 55,
+	                    .snd_wnd = 5000};
+	ptcp_addr_v4(&h.laddr, 10, 0, 0, 1);
+	ptcp_addr_v4(&h.raddr, 10, 0, 0, 2);
+	t.out.n = 0;
+	cr_assert_eq(ptcp_conn_establish(&t.c, &h, t.now, &t.out), 0);
+	cr_assert(saw_state(&t, PTCP_ESTABLISHED));
+	cr_assert(saw_event(&t, PTCP_EV_CONNECTED, NULL));
+	cr_assert_eq(ptcp_conn_establish(&t.c, &h, t.now, &t.out), PTCP_ESTATE);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 56, .ts_ecr = 1};
+	conv_seg_opts(&t, "P.", PISS + 1, ISS + 1, 100, &o, "hi", 2); /* the completing ACK */
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 3, 0);
+	cr_assert_eq(s->opts.ts_ecr, 56);
+	ptcp_info i;
+	ptcp_conn_info(&t.c, &i);
+	cr_assert_eq(i.snd_wnd, 800, "the peer's window scale (3) applies");
+	cr_assert_eq(i.mss, 1200 - 12);
+	conv_fini(&t);
+}

@@ -439,6 +439,34 @@ int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t s
  */
 int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out);
 
+/*
+ * A handshake completed outside a connection block: by a listener's SYN
+ * queue, or rebuilt from a SYN cookie.  Sequence numbers are the ISNs; the
+ * peer's options as its SYN carried them.
+ */
+typedef struct ptcp_handshake {
+	ptcp_addr laddr, raddr;
+	uint16_t lport, rport;
+	uint32_t iss;        /* our ISN (the SYN-ACK's sequence number) */
+	uint32_t irs;        /* the peer's ISN */
+	uint16_t peer_mss;   /* 0: the option was absent */
+	uint8_t peer_wscale; /* 0xff: the option was absent */
+	uint8_t sack_ok;     /* the peer offered SACK-permitted */
+	uint8_t ts_ok;       /* the peer's SYN carried timestamps */
+	uint32_t ts_recent;  /* the peer's latest TSval */
+	uint32_t snd_wnd;    /* the window of the peer's SYN (unscaled) */
+} ptcp_handshake;
+
+/*
+ * Make c (initialised with ptcp_conn_init, CLOSED) the ESTABLISHED
+ * connection of handshake h, with the options both sides agreed on (ours
+ * from c's configuration).  Reports the state change and PTCP_EV_CONNECTED
+ * in out.  The caller then feeds the segment that completed the handshake
+ * (the ACK, possibly with data) as a PTCP_IN_SEGMENT.
+ * Returns 0, or PTCP_ESTATE (c is not CLOSED), PTCP_EINVAL.
+ */
+int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, ptcp_actions *out);
+
 /* When the core next wants a PTCP_IN_TIME input, or PTCP_TIME_NEVER. */
 ptcp_time_t ptcp_conn_next_deadline(const ptcp_conn *c);
 ptcp_state ptcp_conn_state(const ptcp_conn *c);
