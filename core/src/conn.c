@@ -222,7 +222,9 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 	/* RFC 9293 3.10.7.4: the ACK of our SYN is what completed the handshake */
 	c->snd_una = c->snd_nxt = c->snd_max = h->iss + 1;
 	c->sbuf_seq = h->iss + 1;
-	c->rcv_nxt = c->rcv_adv = h->irs + 1;
+	c->rcv_nxt = h->irs + 1;
+	/* the SYN-ACK announced min(buffer, 65535), unscaled (RFC 7323 2.2) */
+	c->rcv_adv = c->rcv_nxt + min_u32(c->rcap, 65535);
 	c->peer_mss = h->peer_mss ? h->peer_mss : (uint16_t)(h->raddr.family == 6 ? 1220 : 536);
 	if (h->peer_wscale != 0xff) {
 		c->flags |= F_PEER_WS;
