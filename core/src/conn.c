@@ -225,6 +225,7 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 	c->rcv_nxt = h->irs + 1;
 	/* the SYN-ACK announced min(buffer, 65535), unscaled (RFC 7323 2.2) */
 	c->rcv_adv = c->rcv_nxt + min_u32(c->rcap, 65535);
+	c->last_ack_sent = c->rcv_nxt; /* what the SYN-ACK acknowledged (RFC 7323 4.3) */
 	c->peer_mss = h->peer_mss ? h->peer_mss : (uint16_t)(h->raddr.family == 6 ? 1220 : 536);
 	if (h->peer_wscale != 0xff) {
 		c->flags |= F_PEER_WS;
