@@ -4,6 +4,7 @@
  *   ptcp-script to-text IN.bin          binary -> text on stdout
  *   ptcp-script fmt IN.txt              text -> canonical text on stdout
  *   ptcp-script check IN.txt...         parse; errors as file:line:col: msg
+ *   ptcp-script roundtrip IN.txt...     check text -> binary -> text identity
  * "-" reads standard input.  Exit status: 0 ok, 1 script error, 2 usage or I/O.
  */
 #include <stdio.h>
@@ -72,12 +73,60 @@ static int load_text(const char *path, ptcp_script *s)
 	return 0;
 }
 
+/* text -> scenario -> binary -> scenario -> text: 0 when the identity holds */
+static int roundtrip(const char *path, const ptcp_script *s)
+{
+	char why[256];
+	uint8_t *b;
+	size_t n, n1, n2;
+	ptcp_script d;
+	if (ptcp_script_encode_binary(s, &b, &n))
+		return 2;
+	int r = ptcp_script_decode_binary(b, n, &d);
+	free(b);
+	if (r)
+		return 2;
+	int bad = ptcp_script_compare(s, &d, why, sizeof why);
+	char *t1 = ptcp_script_format_text_alloc(s, &n1);
+	char *t2 = ptcp_script_format_text_alloc(&d, &n2);
+	ptcp_script_free(&d);
+	if (!t1 || !t2) {
+		free(t1);
+		free(t2);
+		return 2;
+	}
+	if (!bad && (n1 != n2 || memcmp(t1, t2, n1) != 0)) {
+		bad = 1;
+		snprintf(why, sizeof why, "the text differs");
+	}
+	if (!bad) {
+		ptcp_script p;
+		ptcp_script_error err;
+		if (ptcp_script_parse_text(path, t1, n1, &p, &err)) {
+			bad = 1;
+			ptcp_script_error_format(&err, why, sizeof why);
+		} else {
+			bad = ptcp_script_compare(s, &p, why, sizeof why);
+			ptcp_script_free(&p);
+		}
+	}
+	free(t1);
+	free(t2);
+	if (bad) {
+		fprintf(stderr, "%s: round trip failed: %s\n", path, why);
+		return 1;
+	}
+	printf("%s: ok (%zu bytes binary)\n", path, n);
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: ptcp-script to-bin IN.txt OUT.bin\n"
 	                "       ptcp-script to-text IN.bin\n"
 	                "       ptcp-script fmt IN.txt\n"
-	                "       ptcp-script check IN.txt...\n");
+	                "       ptcp-script check IN.txt...\n"
+	                "       ptcp-script roundtrip IN.txt...\n");
 	return 2;
 }
 
@@ -96,6 +145,19 @@ int main(int argc, char **argv)
 				ptcp_script_free(&s);
 			if (r > rc)
 				rc = r;
+		}
+		return rc;
+	}
+	if (strcmp(cmd, "roundtrip") == 0) {
+		int rc = 0;
+		for (int i = 2; i < argc; i++) {
+			if ((r = load_text(argv[i], &s))) {
+				rc = r > rc ? r : rc;
+				continue;
+			}
+			r = roundtrip(argv[i], &s);
+			ptcp_script_free(&s);
+			rc = r > rc ? r : rc;
 		}
 		return rc;
 	}
