@@ -39,6 +39,10 @@ static void syn_options(ptcp_conn *c, const ptcp_seg *seg, const ptcp_input *in)
 	}
 	if (o->present & PTCP_OPT_SACK_PERM)
 		c->flags |= F_PEER_SACK;
+	/* RFC 3168 6.1.1: ECN-setup SYN has ECE and CWR; ECN-setup SYN-ACK ECE only. */
+	if ((seg->flags & PTCP_ACK) ? (seg->flags & (PTCP_ECE | PTCP_CWR)) == PTCP_ECE
+	                            : (seg->flags & (PTCP_ECE | PTCP_CWR)) == (PTCP_ECE | PTCP_CWR))
+		c->flags |= F_PEER_ECN;
 	if (o->present & PTCP_OPT_TS) {
 		c->flags |= F_PEER_TS;
 		c->ts_recent = o->ts_val;
@@ -59,6 +63,8 @@ void input_negotiate(ptcp_conn *c)
 		c->flags |= F_TS;
 	if ((c->cfg.flags & PTCP_CFG_SACK) && (c->flags & F_PEER_SACK))
 		c->flags |= F_SACK;
+	if ((c->cfg.flags & PTCP_CFG_ECN) && (c->flags & F_PEER_ECN))
+		c->flags |= F_ECN;
 	/* RFC 9293 3.7.1 / RFC 6691: the MSS less the options every segment carries. */
 	mss = min_u32(c->peer_mss, c->cfg.mss);
 	if (c->flags & F_TS)
@@ -317,6 +323,15 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		return 0;
 	}
 	sack_on_ack(c, seg);
+	/* RFC 3168 6.1.2: an ECN echo halves the window, once per window of data. */
+	if ((c->flags & F_ECN) && (seg->flags & PTCP_ECE) && !(seg->flags & PTCP_SYN) &&
+	    ptcp_seq_gt(ack, c->ecn_recover) && !(c->flags & F_INRECOVERY)) {
+		c->ssthresh = c->cfg.cc->ssthresh(c, x->now);
+		c->cwnd = max_u32(c->ssthresh, c->snd_mss);
+		c->ecn_recover = c->snd_max;
+		c->flags |= F_CWR;
+		c->stats.ecn_reductions++;
+	}
 	if (ptcp_seq_gt(ack, c->snd_una)) {
 		uint32_t acked = ack - c->snd_una;
 		uint32_t space0 = (uint32_t)ptcp_conn_send_space(c);
@@ -507,6 +522,16 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 	if ((c->flags & F_TS) && (seg->opts.present & PTCP_OPT_TS) &&
 	    ptcp_seq_le(seg->seq, c->last_ack_sent) && ptcp_seq_ge(seg->opts.ts_val, c->ts_recent))
 		c->ts_recent = seg->opts.ts_val;
+
+	/* RFC 3168 6.1.3: a CE mark is echoed with ECE until a CWR arrives. */
+	if (c->flags & F_ECN) {
+		if (flags & PTCP_CWR)
+			c->flags &= ~(uint32_t)F_ECE;
+		if ((in->segment.ecn & 3) == 3) {
+			c->flags |= F_ECE | F_ACK_NOW;
+			c->stats.ce_received++;
+		}
+	}
 
 	/* The peer is alive: RFC 1122 4.2.3.6 keep-alive starts over. */
 	c->last_rcv = x->now;

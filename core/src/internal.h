@@ -74,7 +74,11 @@ enum {
 	F_FORCE1 = 1u << 16,     /* persist probe: send one byte past the window */
 	F_FASTRETX = 1u << 17,   /* resend SND.UNA now (fast retransmit) */
 	F_INRECOVERY = 1u << 18, /* in fast recovery */
-	F_DSACK = 1u << 19       /* c->dsack is to be reported */
+	F_DSACK = 1u << 19,      /* c->dsack is to be reported */
+	F_PEER_ECN = 1u << 20,   /* the peer's SYN asked for ECN (RFC 3168 6.1.1) */
+	F_ECN = 1u << 21,        /* ECN negotiated */
+	F_ECE = 1u << 22,        /* echo ECE on our ACKs until the peer's CWR */
+	F_CWR = 1u << 23         /* set CWR on the next new data segment */
 };
 
 /* Action slots kept for non-segment actions (state, events, readable, deadline). */

@@ -86,6 +86,8 @@ static void fill_common(step_ctx *x, ptcp_seg *s, int syn)
 	s->wnd = window_field(c, syn);
 	if (!syn) {
 		s->flags |= PTCP_ACK;
+		if (c->flags & F_ECE)
+			s->flags |= PTCP_ECE; /* RFC 3168 6.1.3: until the peer's CWR */
 		if (c->flags & F_TS)
 			put_ts(x, s);
 		put_sack(c, s);
@@ -119,6 +121,13 @@ static void send_syn(step_ctx *x)
 	if ((c->cfg.flags & PTCP_CFG_WSCALE) && (!synack || (c->flags & F_PEER_WS))) {
 		s->opts.present |= PTCP_OPT_WSCALE;
 		s->opts.wscale = c->cfg.wscale;
+	}
+	/* RFC 3168 6.1.1: an ECN-setup SYN carries ECE and CWR, the SYN-ACK ECE. */
+	if (c->cfg.flags & PTCP_CFG_ECN) {
+		if (!synack)
+			s->flags |= PTCP_ECE | PTCP_CWR;
+		else if (c->flags & F_PEER_ECN)
+			s->flags |= PTCP_ECE;
 	}
 	if (synack) {
 		s->flags |= PTCP_ACK;
@@ -265,6 +274,15 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		c->stats.bytes_out += len;
 		if (!rtx && len)
 			c->last_snd = x->now;
+		if ((c->flags & F_ECN) && !rtx && len) {
+			/* RFC 3168 6.1.2 / 6.1.5: new data is ECT(0), retransmissions are
+			 * not; CWR on the first new data after a reduction. */
+			x->out->v[x->out->n - 1].emit.ecn = 2;
+			if (c->flags & F_CWR) {
+				s->flags |= PTCP_CWR;
+				c->flags &= ~(uint32_t)F_CWR;
+			}
+		}
 		c->snd_nxt += len + (fin ? 1u : 0u);
 		if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;

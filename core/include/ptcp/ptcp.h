@@ -339,6 +339,8 @@ typedef struct ptcp_stats {
 	uint64_t fast_recoveries; /* entries into fast recovery (dup ACKs or SACK) */
 	uint64_t dsacks_in;       /* duplicate-SACK blocks received */
 	uint64_t dsacks_out;      /* duplicate-SACK blocks sent */
+	uint64_t ecn_reductions;  /* window reductions for an ECN echo */
+	uint64_t ce_received;     /* segments that arrived marked CE */
 	uint64_t drops[PTCP_DROP_COUNT];
 } ptcp_stats;
 
@@ -407,6 +409,7 @@ typedef struct ptcp_conn {
 	uint8_t nsb; /* SACK scoreboard (RFC 6675), sorted */
 	ptcp_sack_block sb[PTCP_SB_MAX];
 	uint32_t high_rxt;     /* RFC 6675 HighRxt */
+	uint32_t ecn_recover;  /* RFC 3168 6.1.2: one reduction per window */
 	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
 	ptcp_stats stats;
 } ptcp_conn;
