@@ -177,7 +177,9 @@ ptcp_check_code ptcp_check_state(ptcp_check_conn *k, const ptcp_info *after,
 		if (a->state.from != cur)
 			FAIL(PTCP_CHECK_STATE_REPORT, "state action %s -> %s but the state was %s",
 			     sname(a->state.from), sname(a->state.to), sname(cur));
-		if (!ptcp_check_arrow_ok(a->state.from, a->state.to))
+		if (!ptcp_check_arrow_ok(a->state.from, a->state.to) &&
+		    !((k->flags & PTCP_CHECK_F_ESTABLISH) && a->state.from == PTCP_CLOSED &&
+		      a->state.to == PTCP_ESTABLISHED))
 			FAIL(PTCP_CHECK_STATE_ARROW, "%s -> %s is not an RFC 9293 arrow",
 			     sname(a->state.from), sname(a->state.to));
 		if (a->state.from == PTCP_CLOSED || a->state.from == PTCP_LISTEN ||
@@ -364,7 +366,15 @@ ptcp_check_code ptcp_check_emit(ptcp_check_conn *k, const ptcp_action *emit, con
 		if (nb == 0 || nb > max)
 			return fail(v, PTCP_CHECK_OPTIONS, "%u SACK blocks (at most %u here)", nb,
 			            max);
-		for (unsigned i = 0; i < nb; i++) {
+		/* RFC 2883: the first block may be a D-SACK, reporting a duplicate:
+		 * at or below SEG.ACK, or inside the second block. */
+		int dsack = 0;
+		if (ptcp_seq_lt(o->sack[0].left, o->sack[0].right) &&
+		    (ptcp_seq_le(o->sack[0].right, s->ack) ||
+		     (nb >= 2 && ptcp_seq_le(o->sack[1].left, o->sack[0].left) &&
+		      ptcp_seq_le(o->sack[0].right, o->sack[1].right))))
+			dsack = 1;
+		for (unsigned i = dsack ? 1u : 0u; i < nb; i++) {
 			uint32_t l = o->sack[i].left - s->ack, rr = o->sack[i].right - s->ack;
 			/* above SEG.ACK, non-empty, at most the right edge announced */
 			if (l == 0 || l >= rr || rr > wnd || l > 0x7fffffffu)
@@ -372,7 +382,7 @@ ptcp_check_code ptcp_check_emit(ptcp_check_conn *k, const ptcp_action *emit, con
 				            "SACK block %u [%u, %u) not inside (ACK %u, edge %u]",
 				            i, o->sack[i].left, o->sack[i].right, s->ack,
 				            s->ack + wnd);
-			for (unsigned j = 0; j < i; j++) {
+			for (unsigned j = dsack ? 1u : 0u; j < i; j++) {
 				uint32_t l2 = o->sack[j].left - s->ack,
 				         r2 = o->sack[j].right - s->ack;
 				if (l < r2 && l2 < rr)

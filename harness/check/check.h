@@ -24,7 +24,9 @@
  *                       checksum and the same fields, MSS / window scale /
  *                       SACK-permitted only on a SYN, window scale <= 14,
  *                       SACK blocks non-empty, disjoint and inside the
- *                       receive window, the right edge announced in
+ *                       receive window (a first block may be an RFC 2883
+ *                       D-SACK: at or below SEG.ACK, or inside the second
+ *                       block), the right edge announced in
  *                       segments never moves left;
  *   ptcp_check_step()   both of the above for a real connection.
  * Per pair: ptcp_check_pair() checks a segment against the checker of the
@@ -88,7 +90,14 @@ const char *ptcp_check_code_name(ptcp_check_code code);
 int ptcp_check_arrow_ok(ptcp_state from, ptcp_state to);
 
 /* ---- Per connection ----------------------------------------------------- */
+/* ptcp_check_conn.flags */
+/* CLOSED -> ESTABLISHED is allowed: the connection may be created by
+ * ptcp_conn_establish() (handshake completed by a listener or a SYN cookie
+ * outside the block).  Not an RFC 9293 arrow, so off by default. */
+#define PTCP_CHECK_F_ESTABLISH 0x01u
+
 typedef struct ptcp_check_conn {
+	uint32_t flags;      /* PTCP_CHECK_F_*, set by the caller after init */
 	ptcp_info prev;      /* the connection after the last checked step */
 	uint32_t edge;       /* highest RCV.NXT + RCV.WND seen while synchronized */
 	uint32_t seg_edge;   /* highest SEG.ACK + SEG.WND announced in an emitted segment */

@@ -141,6 +141,19 @@ Test(state, good_chain)
 	cr_assert_eq(ptcp_check_state(&k, &i, a, 2, &v), PTCP_CHECK_OK, "%s", v.msg);
 }
 
+Test(state, establish_flag)
+{
+	ptcp_check_conn k;
+	ptcp_check_violation v;
+	ptcp_info i = est_info();
+	ptcp_action a = state_act(PTCP_CLOSED, PTCP_ESTABLISHED);
+	ptcp_check_init(&k);
+	cr_assert_eq(ptcp_check_state(&k, &i, &a, 1, &v), PTCP_CHECK_STATE_ARROW);
+	ptcp_check_init(&k);
+	k.flags = PTCP_CHECK_F_ESTABLISH;
+	cr_assert_eq(ptcp_check_state(&k, &i, &a, 1, &v), PTCP_CHECK_OK, "%s", v.msg);
+}
+
 Test(state, silent_change_and_broken_chain)
 {
 	ptcp_check_conn k;
@@ -292,6 +305,32 @@ Test(emit, sack_blocks)
 	/* fine */
 	a.emit.seg.opts.sack[1] = (ptcp_sack_block){5901, 6001};
 	cr_assert_eq(ptcp_check_emit(&k, &a, NULL, 0, &v), PTCP_CHECK_OK, "%s", v.msg);
+}
+
+Test(emit, dsack_first_block)
+{
+	ptcp_check_conn k;
+	ptcp_check_violation v;
+	ptcp_info i = est_info();
+	ptcp_action a = emit_act(PTCP_ACK, 1001, 5001, 1000);
+	start(&k, &i);
+	a.emit.seg.opts.present = PTCP_OPT_SACK;
+	/* RFC 2883: a duplicate below the cumulative ACK, first */
+	a.emit.seg.opts.sack_count = 2;
+	a.emit.seg.opts.sack[0] = (ptcp_sack_block){4001, 4501};
+	a.emit.seg.opts.sack[1] = (ptcp_sack_block){5301, 5401};
+	cr_assert_eq(ptcp_check_emit(&k, &a, NULL, 0, &v), PTCP_CHECK_OK, "%s", v.msg);
+	/* a duplicate inside the second block, first */
+	a.emit.seg.opts.sack[0] = (ptcp_sack_block){5321, 5341};
+	cr_assert_eq(ptcp_check_emit(&k, &a, NULL, 0, &v), PTCP_CHECK_OK, "%s", v.msg);
+	/* below the ACK but not first: not a D-SACK */
+	a.emit.seg.opts.sack[0] = (ptcp_sack_block){5301, 5401};
+	a.emit.seg.opts.sack[1] = (ptcp_sack_block){4001, 4501};
+	cr_assert_eq(ptcp_check_emit(&k, &a, NULL, 0, &v), PTCP_CHECK_SACK);
+	/* a first block overlapping the second without being inside it */
+	a.emit.seg.opts.sack[0] = (ptcp_sack_block){5281, 5341};
+	a.emit.seg.opts.sack[1] = (ptcp_sack_block){5301, 5401};
+	cr_assert_eq(ptcp_check_emit(&k, &a, NULL, 0, &v), PTCP_CHECK_SACK);
 }
 
 Test(emit, does_not_build)
