@@ -383,7 +383,9 @@ static int dec_ops(struct rd *r, ptcp_script *s)
 
 int ptcp_script_decode_binary(const uint8_t *buf, size_t len, ptcp_script *out)
 {
-	struct rd r = {buf, buf + (buf ? len : 0)};
+	/* NULL + 0 is undefined in C: an empty input reads from a static byte. */
+	static const uint8_t none[1];
+	struct rd r = {buf ? buf : none, buf ? buf + len : none};
 	ptcp_script_init(out);
 	out->role = (u8(&r) & 1) ? PTCP_SCRIPT_SERVER : PTCP_SCRIPT_CLIENT;
 	out->cfg.flags = (u8(&r) ^ PTCP_SCRIPT_CFG_FLAGS_DEFAULT) & PTCP_SCRIPT_CFG_FLAGS_ALL;
