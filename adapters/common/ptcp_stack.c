@@ -570,6 +570,10 @@ static void icmp_error(ptcp_stack *s, ptcp_icmp_kind kind, uint32_t mtu, const u
 	if (!k)
 		return;
 	s->stats.icmp_err++;
+	if (kind == PTCP_ICMP_FRAG_NEEDED) {
+		s->stats.icmp_frag++;
+		s->stats.icmp_frag_mtu = mtu;
+	}
 	memset(&in, 0, sizeof in);
 	in.kind = PTCP_IN_ICMP;
 	in.icmp.type = kind;

@@ -90,6 +90,8 @@ struct ptcp_sock {
 typedef struct ptcp_stack_stats {
 	uint64_t rx_ip, rx_bad, rx_not_ours, rx_tcp, rx_no_conn, rx_icmp, rx_other;
 	uint64_t icmp_echo, icmp_err, syn_no_slot, tx_ip, tx_err;
+	uint64_t icmp_frag;     /* ICMP frag-needed / packet too big for a connection */
+	uint32_t icmp_frag_mtu; /* the MTU the last one announced */
 } ptcp_stack_stats;
 
 typedef struct ptcp_stack {

@@ -351,6 +351,7 @@ int main(int argc, char **argv)
 		}
 	} else {
 		ptcp_stack_listen(app.stack, NULL, (uint16_t)lport, on_event, NULL);
+		fprintf(stderr, "ptcp-bulk: listening on port %ld\n", lport);
 	}
 	cpu0 = ptcp_app_cpu();
 	t0 = ptcp_now();

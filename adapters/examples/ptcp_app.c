@@ -227,7 +227,7 @@ void ptcp_app_stop(ptcp_app *a)
 		    stderr,
 		    "%s: link %s: rx %llu tx %llu tx_drops %llu; ip in %llu (bad %llu, not ours "
 		    "%llu, tcp %llu, no conn %llu, icmp %llu: echo %llu, errors %llu); ip out %llu "
-		    "(errors %llu); SYNs without a slot %llu\n",
+		    "(errors %llu); SYNs without a slot %llu; frag-needed %llu (last mtu %u)\n",
 		    a->prog, a->link->kind, (unsigned long long)a->link->rx_pkts,
 		    (unsigned long long)a->link->tx_pkts, (unsigned long long)a->link->tx_drops,
 		    (unsigned long long)s->rx_ip, (unsigned long long)s->rx_bad,
@@ -235,7 +235,8 @@ void ptcp_app_stop(ptcp_app *a)
 		    (unsigned long long)s->rx_no_conn, (unsigned long long)s->rx_icmp,
 		    (unsigned long long)s->icmp_echo, (unsigned long long)s->icmp_err,
 		    (unsigned long long)s->tx_ip, (unsigned long long)s->tx_err,
-		    (unsigned long long)s->syn_no_slot);
+		    (unsigned long long)s->syn_no_slot, (unsigned long long)s->icmp_frag,
+		    s->icmp_frag_mtu);
 		if (a->afp) {
 			const ptcp_afp_stats *f = &a->l->afp.stats;
 			fprintf(
