@@ -341,6 +341,8 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 			c->snd_nxt = c->snd_una;
 		sbuf_ack(c, ack);
 		sack_trim(c);
+		if (c->tlp_end_seq && ptcp_seq_ge(ack, c->tlp_end_seq))
+			c->tlp_end_seq = 0; /* RFC 8985 7.4: the probe episode is over */
 		c->retries = 0;
 		c->t_first_rexmit = 0;
 		if (c->flags & F_INRECOVERY) {

@@ -35,6 +35,7 @@
 #define timer_rtt_sample     ptcp__timer_rtt_sample
 #define timer_timewait       ptcp__timer_timewait
 #define timer_keepalive_arm  ptcp__timer_keepalive_arm
+#define timer_pto_restart    ptcp__timer_pto_restart
 #define sack_on_ack          ptcp__sack_on_ack
 #define sack_trim            ptcp__sack_trim
 #define sack_is_lost         ptcp__sack_is_lost
@@ -78,7 +79,9 @@ enum {
 	F_PEER_ECN = 1u << 20,   /* the peer's SYN asked for ECN (RFC 3168 6.1.1) */
 	F_ECN = 1u << 21,        /* ECN negotiated */
 	F_ECE = 1u << 22,        /* echo ECE on our ACKs until the peer's CWR */
-	F_CWR = 1u << 23         /* set CWR on the next new data segment */
+	F_CWR = 1u << 23,        /* set CWR on the next new data segment */
+	F_TLP_ARMED = 1u << 24,  /* t_rexmit is a probe timeout (PTO), not the RTO */
+	F_TLP_PROBE = 1u << 25   /* send a tail loss probe in this step */
 };
 
 /* Action slots kept for non-segment actions (state, events, readable, deadline). */
@@ -121,6 +124,7 @@ void timer_rexmit_stop(ptcp_conn *c);
 void timer_rtt_sample(ptcp_conn *c, ptcp_time_t r);
 void timer_timewait(step_ctx *x);
 void timer_keepalive_arm(step_ctx *x);
+void timer_pto_restart(step_ctx *x);
 ptcp_time_t timer_next(const ptcp_conn *c);
 uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now);
 

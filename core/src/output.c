@@ -287,6 +287,8 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 		timer_rexmit_arm(x);
+		if (!rtx && len)
+			timer_pto_restart(x);
 		if (fin)
 			return sent;
 	}
@@ -317,6 +319,30 @@ static int resend_range(step_ctx *x, uint32_t seq, uint32_t len)
 	c->high_rxt = seq + len;
 	timer_rexmit_arm(x);
 	return 1;
+}
+
+/*
+ * RFC 8985 7.3: the tail loss probe: one new segment if the peer's window
+ * allows, else the last segment sent again.  TLPRxtOut ends when an ACK
+ * covers tlp_end_seq.
+ */
+static void tail_loss_probe(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	uint32_t save_cwnd = c->cwnd;
+	c->flags &= ~(uint32_t)F_TLP_PROBE;
+	c->cwnd = 0xffffffffu; /* the probe is not limited by cwnd */
+	if (!send_data(x, 1, 0)) {
+		uint32_t save = c->snd_nxt;
+		uint32_t last =
+		    c->snd_max - c->snd_una > c->snd_mss ? c->snd_max - c->snd_mss : c->snd_una;
+		c->snd_nxt = last;
+		send_data(x, 1, 0);
+		if (ptcp_seq_gt(save, c->snd_nxt))
+			c->snd_nxt = save;
+	}
+	c->cwnd = save_cwnd;
+	c->tlp_end_seq = c->snd_max;
 }
 
 /* RFC 6675 5 step C: send while cwnd - pipe >= 1 SMSS, by NextSeg's rules. */
@@ -394,6 +420,8 @@ void output_flush(step_ctx *x)
 			if (ptcp_seq_gt(save_nxt, c->snd_nxt))
 				c->snd_nxt = save_nxt;
 		}
+		if (c->flags & F_TLP_PROBE)
+			tail_loss_probe(x);
 		if ((c->flags & (F_INRECOVERY | F_SACK)) == (F_INRECOVERY | F_SACK))
 			sack_recovery(x);
 		else

@@ -43,11 +43,50 @@ void timer_rtt_sample(ptcp_conn *c, ptcp_time_t r)
 	c->rto = clamp_rto(c, c->srtt + (var > 1000 ? var : 1000));
 }
 
+/* RFC 8985 7.2: may a tail loss probe be scheduled instead of the RTO? */
+static int tlp_eligible(const ptcp_conn *c)
+{
+	return (c->cfg.flags & PTCP_CFG_TLP) && (c->flags & F_SACK) && c->srtt &&
+	       !(c->flags & F_INRECOVERY) && !c->tlp_end_seq && !c->retries &&
+	       c->snd_una != c->snd_max &&
+	       (c->state == PTCP_ESTABLISHED || c->state == PTCP_CLOSE_WAIT ||
+	        c->state == PTCP_FIN_WAIT_1 || c->state == PTCP_CLOSING ||
+	        c->state == PTCP_LAST_ACK);
+}
+
+/* The retransmission timer from now: the probe timeout when a TLP may be sent
+ * and it comes before the RTO (RFC 8985 7.2), else the RTO (RFC 6298 5.1). */
+static void rexmit_schedule(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	c->flags &= ~(uint32_t)F_TLP_ARMED;
+	c->t_rexmit = x->now + c->rto;
+	if (tlp_eligible(c)) {
+		/* PTO = 2 SRTT, plus the worst delayed ACK when one segment is out */
+		ptcp_time_t pto = 2 * c->srtt;
+		if (c->snd_max - c->snd_una <= c->snd_mss)
+			pto += PTCP_MS(200);
+		if (pto < PTCP_MS(10))
+			pto = PTCP_MS(10);
+		if (pto < c->rto) {
+			c->t_rexmit = x->now + pto;
+			c->flags |= F_TLP_ARMED;
+		}
+	}
+}
+
+/* RFC 8985 7.2: after sending new data, the probe timeout starts again. */
+void timer_pto_restart(step_ctx *x)
+{
+	if (tlp_eligible(x->c))
+		rexmit_schedule(x);
+}
+
 void timer_rexmit_arm(step_ctx *x)
 {
 	ptcp_conn *c = x->c;
 	if (!c->t_rexmit)
-		c->t_rexmit = x->now + c->rto;
+		rexmit_schedule(x);
 	if (!c->t_first_rexmit)
 		c->t_first_rexmit = x->now;
 }
@@ -58,7 +97,7 @@ void timer_rexmit_restart(step_ctx *x)
 	/* RFC 6298 5.3, and 5.7: a new ACK ends the backoff. */
 	if (c->srtt)
 		c->rto = clamp_rto(c, c->srtt + (4 * c->rttvar > 1000 ? 4 * c->rttvar : 1000));
-	c->t_rexmit = x->now + c->rto;
+	rexmit_schedule(x);
 	if (!c->t_first_rexmit)
 		c->t_first_rexmit = x->now;
 }
@@ -66,6 +105,7 @@ void timer_rexmit_restart(step_ctx *x)
 void timer_rexmit_stop(ptcp_conn *c)
 {
 	c->t_rexmit = 0;
+	c->flags &= ~(uint32_t)F_TLP_ARMED;
 	c->t_first_rexmit = 0;
 	if (c->srtt)
 		c->rto = clamp_rto(c, c->srtt + (4 * c->rttvar > 1000 ? 4 * c->rttvar : 1000));
@@ -114,6 +154,14 @@ static void rexmit_fire(step_ctx *x)
 	}
 	if (c->snd_una == c->snd_max)
 		return; /* nothing outstanding */
+	if (c->flags & F_TLP_ARMED) {
+		/* RFC 8985 7.3: the probe; the RTO follows if it is not answered */
+		c->flags &= ~(uint32_t)F_TLP_ARMED;
+		c->flags |= F_TLP_PROBE;
+		c->stats.tlp_probes++;
+		c->t_rexmit = x->now + c->rto;
+		return;
+	}
 	limit = c->state == PTCP_SYN_SENT       ? c->cfg.syn_retries
 	        : c->state == PTCP_SYN_RECEIVED ? c->cfg.synack_retries
 	                                        : c->cfg.max_retries;

@@ -1439,3 +1439,52 @@ Test(ecn, echo_halves_the_window_and_sets_cwr)
 	cr_assert_eq(cwr_seen, 1, "CWR on the first new data after the reduction, once");
 	conv_fini(&t);
 }
+
+/* ---- tail loss probe (RFC 8985 7) ------------------------------------------ */
+
+Test(tlp, probe_resends_the_tail_after_two_rtts)
+{
+	conv t;
+	sack_client(&t, PTCP_CFG_TLP);
+	uint32_t b = ISS + 1;
+	conv_sendn(&t, 1000);
+	expect_seg(&t, "P.", b, PISS + 1, 1000);
+	t.now += PTCP_MS(50); /* RTT sample: 50 ms */
+	conv_seg(&t, ".", PISS + 1, b + 1000, 60000, NULL, 0);
+	conv_sendn(&t, 3000);
+	for (int i = 0; i < 3; i++)
+		expect_seg(&t, i == 2 ? "P." : ".", b + 1000 + 1000 * (uint32_t)i, PISS + 1, 1000);
+	/* no ACK: the probe comes after PTO = 2 SRTT (at least 10 ms), before the RTO */
+	ptcp_info i;
+	ptcp_conn_info(&t.c, &i);
+	ptcp_time_t pto = 2 * i.srtt < PTCP_MS(10) ? PTCP_MS(10) : 2 * i.srtt;
+	cr_assert_lt(pto, i.rto);
+	cr_assert_eq(last_deadline(&t), t.now + pto, "deadline +%lld, pto %llu srtt %llu rto %llu",
+	             (long long)(last_deadline(&t) - t.now), (unsigned long long)pto,
+	             (unsigned long long)i.srtt, (unsigned long long)i.rto);
+	conv_to_deadline(&t);
+	expect_seg(&t, "P.", b + 3000, PISS + 1, 1000); /* the last segment again */
+	expect_nothing(&t);
+	ptcp_stats st;
+	ptcp_conn_stats(&t.c, &st);
+	cr_assert_eq(st.tlp_probes, 1);
+	cr_assert_eq(st.rto_fired, 0);
+	/* the RTO is armed behind it; one probe per episode */
+	ptcp_conn_info(&t.c, &i);
+	cr_assert_eq(last_deadline(&t), t.now + i.rto);
+	conv_fini(&t);
+}
+
+Test(tlp, off_without_sack)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_TLP; /* asked for, but the peer has no SACK */
+	client_with(&t, cfg, ISS, PISS);
+	conv_sendn(&t, 1000);
+	t.now += PTCP_MS(50);
+	conv_seg(&t, ".", PISS + 1, ISS + 1001, 8192, NULL, 0);
+	conv_sendn(&t, 1000);
+	cr_assert_geq(last_deadline(&t), t.now + PTCP_MS(200), "no probe timer without SACK");
+	conv_fini(&t);
+}

@@ -138,6 +138,7 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
 #define PTCP_CFG_SS_IDLE    0x10u /* slow start after idle (RFC 5681 4.1) */
 #define PTCP_CFG_ECN        0x20u /* negotiate ECN (RFC 3168) */
 #define PTCP_CFG_LIMITED_TX 0x40u /* limited transmit (RFC 3042) */
+#define PTCP_CFG_TLP        0x80u /* tail loss probes (RFC 8985 7), with SACK */
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -341,6 +342,7 @@ typedef struct ptcp_stats {
 	uint64_t dsacks_out;      /* duplicate-SACK blocks sent */
 	uint64_t ecn_reductions;  /* window reductions for an ECN echo */
 	uint64_t ce_received;     /* segments that arrived marked CE */
+	uint64_t tlp_probes;      /* tail loss probes sent */
 	uint64_t drops[PTCP_DROP_COUNT];
 } ptcp_stats;
 
@@ -410,6 +412,7 @@ typedef struct ptcp_conn {
 	ptcp_sack_block sb[PTCP_SB_MAX];
 	uint32_t high_rxt;     /* RFC 6675 HighRxt */
 	uint32_t ecn_recover;  /* RFC 3168 6.1.2: one reduction per window */
+	uint32_t tlp_end_seq;  /* RFC 8985 7: a probe is out up to here (0 = none) */
 	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
 	ptcp_stats stats;
 } ptcp_conn;
