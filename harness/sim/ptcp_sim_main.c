@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	ptcp_sim_config cfg;
 	ptcp_sim_result res;
 	uint64_t seeds = 0, u;
-	const char *trace_path = NULL;
+	const char *trace_path = NULL, *log_path = NULL;
 	int quiet = 0;
 	double d;
 	ptcp_sim_config_default(&cfg);
@@ -232,6 +232,8 @@ int main(int argc, char **argv)
 			cfg.max_time = (ptcp_time_t)(d * 1e6 + 0.5);
 		} else if (strcmp(name, "--trace") == 0) {
 			trace_path = val;
+		} else if (strcmp(name, "--log") == 0) {
+			log_path = val;
 		} else {
 			fprintf(stderr, "ptcp-sim: unknown option '%s'\n", name);
 			usage(stderr);
@@ -241,16 +243,29 @@ int main(int argc, char **argv)
 
 	if (seeds == 0) {
 		int rc;
+		if (trace_path && !ptcp_sim_have_script() && !log_path) {
+			log_path = trace_path; /* no event scripts: the text log instead */
+			trace_path = NULL;
+		}
 		if (trace_path) {
-			cfg.trace = fopen(trace_path, "w");
-			if (!cfg.trace) {
+			cfg.script = fopen(trace_path, "w");
+			if (!cfg.script) {
 				fprintf(stderr, "ptcp-sim: %s: %s\n", trace_path, strerror(errno));
+				return 2;
+			}
+		}
+		if (log_path) {
+			cfg.trace = fopen(log_path, "w");
+			if (!cfg.trace) {
+				fprintf(stderr, "ptcp-sim: %s: %s\n", log_path, strerror(errno));
 				return 2;
 			}
 		}
 		rc = ptcp_sim_run(&cfg, &res);
 		if (cfg.trace)
 			fclose(cfg.trace);
+		if (cfg.script)
+			fclose(cfg.script);
 		if (rc < 0) {
 			fprintf(stderr, "ptcp-sim: %s\n", res.why);
 			return 2;
@@ -264,8 +279,9 @@ int main(int argc, char **argv)
 	} else {
 		uint64_t first = cfg.seed, failed = 0, segs = 0, first_bad = 0;
 		double wall = 0;
-		if (trace_path) {
-			fprintf(stderr, "ptcp-sim: --trace needs a single seed (no --seeds)\n");
+		if (trace_path || log_path) {
+			fprintf(stderr,
+			        "ptcp-sim: --trace and --log need a single seed (no --seeds)\n");
 			return 2;
 		}
 		for (uint64_t n = 0; n < seeds; n++) {

@@ -21,6 +21,9 @@
 #include <time.h>
 
 #include "sim_int.h"
+#ifdef PTCP_SIM_HAVE_SCRIPT
+#include "sim_script.h"
+#endif
 
 /* ---- PRNG --------------------------------------------------------------- */
 uint64_t ptcp_sim_splitmix64(uint64_t *state)
@@ -112,6 +115,15 @@ const char *ptcp_sim_drop_name(ptcp_sim_drop d)
 	default:
 		return "?";
 	}
+}
+
+int ptcp_sim_have_script(void)
+{
+#ifdef PTCP_SIM_HAVE_SCRIPT
+	return 1;
+#else
+	return 0;
+#endif
 }
 
 void ptcp_sim_config_default(ptcp_sim_config *cfg)
@@ -448,6 +460,7 @@ static void link_send(sim *s, sim_core *k, uint32_t ref, const ptcp_seg *seg)
 	pkt *p = s->pkts[ref];
 	int faults = !(s->cfg.heal && s->now >= s->cfg.heal);
 	uint64_t depart_ns = s->now * 1000u;
+	uint32_t dup = NOPOS;
 	int copies = 1;
 
 	if (l->cfg.mtu && p->len > l->cfg.mtu) {
@@ -495,24 +508,23 @@ static void link_send(sim *s, sim_core *k, uint32_t ref, const ptcp_seg *seg)
 		return;
 	}
 	if (faults && l->dup_t && ptcp_sim_rng_next(&l->rng) < l->dup_t) {
+		/* the copy is taken before either copy can be corrupted */
+		dup = pkt_new(s);
+		if (dup == NOPOS) {
+			sim_fail(s, k, "out of memory (packets)");
+			pkt_free(s, ref);
+			return;
+		}
+		p = s->pkts[ref]; /* pkt_new may have moved the table, not the packets */
+		memcpy(s->pkts[dup], p, sizeof(pkt) + p->len);
 		copies = 2;
 		s->res->dups++;
+		trace(s, k, "link%d duplicate", k->side);
 	}
 	for (int c = 0; c < copies; c++) {
-		uint32_t r = ref;
+		uint32_t r = c ? dup : ref;
 		ptcp_time_t at = (depart_ns + 999u) / 1000u + l->cfg.delay;
 		pkt *q;
-		if (c > 0) {
-			r = pkt_new(s);
-			if (r == NOPOS) {
-				sim_fail(s, k, "out of memory (packets)");
-				return;
-			}
-			q = s->pkts[r];
-			memcpy(q, p, sizeof(pkt) + p->len);
-			q->flags = 0;
-			trace(s, k, "link%d duplicate", k->side);
-		}
 		q = s->pkts[r];
 		if (faults && l->cfg.jitter)
 			at += ptcp_sim_rng_below(&l->rng, l->cfg.jitter + 1);
@@ -604,6 +616,10 @@ int sim_step(sim *s, sim_core *k, ptcp_input *in)
 	if (s->cfg.trace && in->kind != PTCP_IN_SEGMENT && in->kind != PTCP_IN_TIME)
 		trace(s, k, "%s -> %d%s%s", in_name(in->kind), r, r < 0 ? " " : "",
 		      r < 0 ? ptcp_strerror(r) : "");
+#ifdef PTCP_SIM_HAVE_SCRIPT
+	if (s->script && k->id == 0)
+		sim_script_step(s, in, r, &out);
+#endif
 	if (r == PTCP_EINVAL)
 		sim_fail(s, k, "ptcp_step rejected a %s input: %s", in_name(in->kind),
 		         ptcp_strerror(r));
@@ -927,6 +943,21 @@ int ptcp_sim_run(const ptcp_sim_config *cfg, ptcp_sim_result *res)
 		teardown(s);
 		return -1;
 	}
+	if (cfg->script) {
+#ifdef PTCP_SIM_HAVE_SCRIPT
+		s->script = sim_script_new(s);
+		if (!s->script) {
+			snprintf(res->why, sizeof(res->why), "out of memory");
+			teardown(s);
+			return -1;
+		}
+#else
+		snprintf(res->why, sizeof(res->why),
+		         "event scripts are not built in (harness/script missing)");
+		teardown(s);
+		return -1;
+#endif
+	}
 	res->ok = 1;
 	for (unsigned i = 0; i < s->nconns && !s->failed; i++)
 		app_start(s, &s->conns[i]);
@@ -988,6 +1019,13 @@ int ptcp_sim_run(const ptcp_sim_config *cfg, ptcp_sim_result *res)
 				         why);
 		}
 	}
+#ifdef PTCP_SIM_HAVE_SCRIPT
+	if (s->script) {
+		char why[200];
+		if (sim_script_finish(s, cfg->script, why, sizeof(why)) < 0)
+			sim_fail(s, NULL, "event script: %s", why);
+	}
+#endif
 	teardown(s);
 	res->wall = wall_now() - t0;
 	return res->ok ? 0 : 1;

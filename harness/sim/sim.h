@@ -162,6 +162,8 @@ typedef struct ptcp_sim_result {
 } ptcp_sim_result;
 
 void ptcp_sim_config_default(ptcp_sim_config *cfg);
+/* 1 when built with harness/script: ptcp_sim_config.script can be used. */
+int ptcp_sim_have_script(void);
 const char *ptcp_sim_app_name(ptcp_sim_app a);
 const char *ptcp_sim_drop_name(ptcp_sim_drop d);
 
