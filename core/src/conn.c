@@ -30,6 +30,7 @@ void ptcp_config_default(ptcp_config *cfg)
 	cfg->quickack = 16;
 	cfg->keepalive_intvl = PTCP_SEC(75);
 	cfg->keepalive_cnt = 9;
+	cfg->challenge_ack_limit = 1000;
 }
 
 void ptcp_config_linux(ptcp_config *cfg)

@@ -76,6 +76,26 @@ void input_negotiate(ptcp_conn *c)
 	c->cfg.cc->init(c);
 }
 
+/* RFC 5961 7: a challenge ACK, within the configured rate. */
+static void challenge_ack(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	uint32_t limit = c->cfg.challenge_ack_limit;
+	if (limit) {
+		if (x->now - c->chack_start >= PTCP_SEC(1)) {
+			c->chack_start = x->now;
+			c->chack_count = 0;
+		}
+		if (c->chack_count >= limit) {
+			c->stats.challenge_acks_limited++;
+			return;
+		}
+		c->chack_count++;
+	}
+	c->stats.challenge_acks++;
+	c->flags |= F_ACK_NOW;
+}
+
 /* RFC 2883: report a duplicate segment in the first SACK block of the next ACK. */
 static void note_dsack(ptcp_conn *c, uint32_t left, uint32_t right)
 {
@@ -319,7 +339,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 	/* RFC 5961 5.2: an ACK older than SND.UNA - MAX.SND.WND is dropped with an ACK. */
 	if (ptcp_seq_lt(ack, c->snd_una - max_u32(c->max_sndwnd, c->snd_mss))) {
 		drop(c, PTCP_DROP_BAD_ACK);
-		c->flags |= F_ACK_NOW;
+		challenge_ack(x);
 		return 0;
 	}
 	sack_on_ack(c, seg);
@@ -452,6 +472,18 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 		c->snd_nxt = c->iss;
 		return;
 	}
+	/* RFC 6191: a SYN of a newer incarnation (a later timestamp, or without
+	 * timestamps a sequence number past RCV.NXT) may end TIME-WAIT. */
+	if (c->state == PTCP_TIME_WAIT && (flags & PTCP_SYN) && !(flags & (PTCP_ACK | PTCP_RST))) {
+		int newer = (c->flags & F_TS) && (seg->opts.present & PTCP_OPT_TS)
+		                ? ptcp_seq_gt(seg->opts.ts_val, c->ts_recent)
+		                : ptcp_seq_gt(seq, c->rcv_nxt);
+		if (newer) {
+			conn_event(x, PTCP_EV_TW_REUSE, 0);
+			conn_closed(x, 0);
+			return;
+		}
+	}
 	/* Simultaneous open (RFC 9293 3.5, Figure 8): the peer's SYN-ACK repeats its
 	 * SYN; what is new in it is the ACK of ours. */
 	if (c->state == PTCP_SYN_RECEIVED && !(c->flags & F_PASSIVE) && (flags & PTCP_SYN) &&
@@ -543,7 +575,7 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 	if (flags & PTCP_RST) {
 		if (seq != c->rcv_nxt) {
 			drop(c, PTCP_DROP_RST_INVALID);
-			c->flags |= F_ACK_NOW; /* challenge ACK */
+			challenge_ack(x); /* RFC 5961 3.2 */
 			return;
 		}
 		switch (c->state) {
@@ -571,7 +603,7 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 			return;
 		}
 		drop(c, PTCP_DROP_UNACCEPTABLE);
-		c->flags |= F_ACK_NOW; /* challenge ACK */
+		challenge_ack(x); /* RFC 5961 4.2 */
 		return;
 	}
 	/* fifth: ACK */

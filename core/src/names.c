@@ -104,6 +104,8 @@ const char *ptcp_event_name(ptcp_event e)
 		return "soft-error";
 	case PTCP_EV_CLOSED:
 		return "closed";
+	case PTCP_EV_TW_REUSE:
+		return "time-wait-reuse";
 	case PTCP_EV_ALL_ACKED:
 		return "all-acked";
 	default:

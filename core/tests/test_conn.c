@@ -1488,3 +1488,43 @@ Test(tlp, off_without_sack)
 	cr_assert_geq(last_deadline(&t), t.now + PTCP_MS(200), "no probe timer without SACK");
 	conv_fini(&t);
 }
+
+/* ---- RFC 5961 7 rate limit; RFC 6191 TIME-WAIT reuse ----------------------- */
+
+Test(rst, challenge_acks_are_rate_limited)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.challenge_ack_limit = 5;
+	client_with(&t, cfg, ISS, PISS);
+	size_t acks = 0;
+	for (int i = 0; i < 20; i++) {
+		conv_seg(&t, "R", PISS + 100 + (uint32_t)i, 0, 0, NULL, 0);
+		acks += count_emits(&t);
+	}
+	cr_assert_eq(acks, 5, "5 challenge ACKs in the first second, got %zu", acks);
+	t.now += PTCP_SEC(1);
+	conv_seg(&t, "R", PISS + 100, 0, 0, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0); /* a new second */
+	ptcp_stats st;
+	ptcp_conn_stats(&t.c, &st);
+	cr_assert_eq(st.challenge_acks, 6);
+	cr_assert_eq(st.challenge_acks_limited, 15);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_ESTABLISHED);
+	conv_fini(&t);
+}
+
+Test(fin, time_wait_reuse_by_a_newer_syn)
+{
+	conv t;
+	to_fin_wait_2(&t);
+	conv_seg(&t, "F.", PISS + 1, ISS + 2, 8192, NULL, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_TIME_WAIT);
+	conv_seg(&t, "S", PISS + 1, 0, 8192, NULL, 0); /* not newer: an old duplicate */
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_TIME_WAIT);
+	conv_seg(&t, "S", PISS + 100000, 0, 8192, NULL, 0); /* a new incarnation */
+	cr_assert(saw_event(&t, PTCP_EV_TW_REUSE, NULL));
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	expect_nothing(&t);
+	conv_fini(&t);
+}

@@ -159,10 +159,12 @@ typedef struct ptcp_config {
 	                       0 = acknowledge every segment at once */
 	uint16_t quickack;  /* data segments acknowledged at once after the handshake; default 16 */
 	uint16_t reserved0;
-	ptcp_time_t keepalive_idle;  /* RFC 9293 3.8.4 / RFC 1122 4.2.3.6: 0 = off (default) */
-	ptcp_time_t keepalive_intvl; /* between probes; default 75 s */
-	uint8_t keepalive_cnt;       /* unanswered probes before giving up; default 9 */
-	const ptcp_cc_ops *cc;       /* congestion control; NULL = ptcp_cc_cubic */
+	ptcp_time_t keepalive_idle;   /* RFC 9293 3.8.4 / RFC 1122 4.2.3.6: 0 = off (default) */
+	ptcp_time_t keepalive_intvl;  /* between probes; default 75 s */
+	uint8_t keepalive_cnt;        /* unanswered probes before giving up; default 9 */
+	const ptcp_cc_ops *cc;        /* congestion control; NULL = ptcp_cc_cubic */
+	uint32_t challenge_ack_limit; /* RFC 5961 7: challenge ACKs per second; 0 = no limit;
+	                                 default 1000 */
 } ptcp_config;
 
 /* Fill cfg with the defaults above. */
@@ -269,6 +271,8 @@ typedef enum ptcp_event {
 	PTCP_EV_SOFT_ERROR,    /* soft ICMP error noted (err: code) */
 	PTCP_EV_CLOSED,        /* the connection is gone (CLOSED); storage may be reused */
 	PTCP_EV_ALL_ACKED,     /* everything sent has been acknowledged */
+	PTCP_EV_TW_REUSE,      /* a SYN of a newer incarnation ended TIME-WAIT (RFC 6191):
+	                          the block is CLOSED; give that SYN to the listener */
 	PTCP_EV_COUNT
 } ptcp_event;
 
@@ -337,12 +341,14 @@ typedef struct ptcp_stats {
 	uint64_t bytes_out;   /* payload bytes sent, retransmissions included */
 	uint64_t retransmits; /* segments retransmitted */
 	uint64_t rto_fired;
-	uint64_t fast_recoveries; /* entries into fast recovery (dup ACKs or SACK) */
-	uint64_t dsacks_in;       /* duplicate-SACK blocks received */
-	uint64_t dsacks_out;      /* duplicate-SACK blocks sent */
-	uint64_t ecn_reductions;  /* window reductions for an ECN echo */
-	uint64_t ce_received;     /* segments that arrived marked CE */
-	uint64_t tlp_probes;      /* tail loss probes sent */
+	uint64_t fast_recoveries;        /* entries into fast recovery (dup ACKs or SACK) */
+	uint64_t dsacks_in;              /* duplicate-SACK blocks received */
+	uint64_t dsacks_out;             /* duplicate-SACK blocks sent */
+	uint64_t ecn_reductions;         /* window reductions for an ECN echo */
+	uint64_t ce_received;            /* segments that arrived marked CE */
+	uint64_t tlp_probes;             /* tail loss probes sent */
+	uint64_t challenge_acks;         /* RFC 5961 challenge ACKs sent */
+	uint64_t challenge_acks_limited; /* ... and suppressed by the rate limit */
 	uint64_t drops[PTCP_DROP_COUNT];
 } ptcp_stats;
 
@@ -410,9 +416,11 @@ typedef struct ptcp_conn {
 	ptcp_sack_block ooo[PTCP_OOO_MAX];
 	uint8_t nsb; /* SACK scoreboard (RFC 6675), sorted */
 	ptcp_sack_block sb[PTCP_SB_MAX];
-	uint32_t high_rxt;     /* RFC 6675 HighRxt */
-	uint32_t ecn_recover;  /* RFC 3168 6.1.2: one reduction per window */
-	uint32_t tlp_end_seq;  /* RFC 8985 7: a probe is out up to here (0 = none) */
+	uint32_t high_rxt;    /* RFC 6675 HighRxt */
+	uint32_t ecn_recover; /* RFC 3168 6.1.2: one reduction per window */
+	uint32_t tlp_end_seq; /* RFC 8985 7: a probe is out up to here (0 = none) */
+	uint32_t chack_count; /* challenge ACKs in the current second */
+	ptcp_time_t chack_start;
 	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
 	ptcp_stats stats;
 } ptcp_conn;
