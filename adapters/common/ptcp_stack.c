@@ -176,10 +176,51 @@ size_t ptcp_stack_active(const ptcp_stack *s)
 	return n;
 }
 
+/* ---- pcap ---------------------------------------------------------------- */
+int ptcp_stack_pcap(ptcp_stack *s, const char *path, unsigned snaplen)
+{
+	/* pcap file header: magic, v2.4, zone 0, sigfigs 0, snaplen, LINKTYPE_RAW (101) */
+	uint32_t h[6] = {0xa1b2c3d4u, 0x00040002u, 0, 0, snaplen ? snaplen : 65535u, 101};
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -errno;
+	if (fwrite(h, sizeof h, 1, f) != 1) {
+		fclose(f);
+		return -EIO;
+	}
+	s->pcap = f;
+	s->pcap_snaplen = snaplen ? snaplen : 65535u;
+	return 0;
+}
+
+void ptcp_stack_pcap_close(ptcp_stack *s)
+{
+	if (s->pcap)
+		fclose((FILE *)s->pcap);
+	s->pcap = NULL;
+}
+
+static void pcap_record(ptcp_stack *s, const uint8_t *pkt, size_t len)
+{
+	struct timespec ts;
+	uint32_t r[4];
+	size_t keep = len < s->pcap_snaplen ? len : s->pcap_snaplen;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r[0] = (uint32_t)ts.tv_sec;
+	r[1] = (uint32_t)(ts.tv_nsec / 1000);
+	r[2] = (uint32_t)keep;
+	r[3] = (uint32_t)len;
+	fwrite(r, sizeof r, 1, (FILE *)s->pcap);
+	fwrite(pkt, keep, 1, (FILE *)s->pcap);
+}
+
 /* ---- output -------------------------------------------------------------- */
 int ptcp_stack_output(ptcp_stack *s, const uint8_t *pkt, size_t len)
 {
-	int r = s->link->send(s->link, pkt, len);
+	int r;
+	if (s->pcap)
+		pcap_record(s, pkt, len);
+	r = s->link->send(s->link, pkt, len);
 	if (r < 0)
 		s->stats.tx_err++;
 	else
@@ -671,7 +712,10 @@ void ptcp_stack_input(ptcp_stack *s, const uint8_t *pkt, size_t len, unsigned fl
 	ptcp_ip ip;
 	const uint8_t *l4;
 	size_t l4len;
-	int err = ptcp_wire_parse_ip(pkt, len, &ip, &l4, &l4len);
+	int err;
+	if (s->pcap)
+		pcap_record(s, pkt, len);
+	err = ptcp_wire_parse_ip(pkt, len, &ip, &l4, &l4len);
 	s->stats.rx_ip++;
 	if (err && err != PTCP_ENOTTCP) {
 		s->stats.rx_bad++;

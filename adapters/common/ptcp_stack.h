@@ -111,6 +111,8 @@ typedef struct ptcp_stack {
 	ptcp_time_t now;
 	uint16_t ip_id;
 	int verbose;
+	void *pcap;            /* FILE * recording every IP packet in and out, or NULL */
+	unsigned pcap_snaplen; /* bytes kept per packet */
 	ptcp_stack_stats stats;
 	ptcp_conn scratch;
 	uint8_t scratch_buf[2][16];
@@ -158,6 +160,11 @@ int ptcp_stack_output(ptcp_stack *s, const uint8_t *pkt, size_t len);
  * -errno.
  */
 int ptcp_stack_poll(ptcp_stack *s, ptcp_time_t max_wait, int extra_fd);
+
+/* Record every IP packet in and out to a pcap file (LINKTYPE_RAW), keeping
+ * snaplen bytes of each (0 = whole packets).  Returns 0 or -errno. */
+int ptcp_stack_pcap(ptcp_stack *s, const char *path, unsigned snaplen);
+void ptcp_stack_pcap_close(ptcp_stack *s);
 
 /* Connections in use. */
 size_t ptcp_stack_active(const ptcp_stack *s);

@@ -26,6 +26,7 @@ void ptcp_app_init(ptcp_app *a, const char *prog)
 	a->sndbuf = 4u << 20;
 	a->rcvbuf = 4u << 20;
 	a->conns = 8;
+	a->snaplen = 128;
 }
 
 size_t ptcp_app_size(const char *s)
@@ -107,7 +108,8 @@ int ptcp_app_option(ptcp_app *a, int argc, char **argv, int *i)
 	}
 	if (strcmp(o, "--tun") && strcmp(o, "--afpacket") && strcmp(o, "--addr") &&
 	    strcmp(o, "--gw") && strcmp(o, "--mtu") && strcmp(o, "--sndbuf") &&
-	    strcmp(o, "--rcvbuf") && strcmp(o, "--conns"))
+	    strcmp(o, "--rcvbuf") && strcmp(o, "--conns") && strcmp(o, "--pcap") &&
+	    strcmp(o, "--snaplen"))
 		return 0;
 	if (!v) {
 		fprintf(stderr, "%s: %s needs a value\n", a->prog, o);
@@ -131,6 +133,10 @@ int ptcp_app_option(ptcp_app *a, int argc, char **argv, int *i)
 		a->rcvbuf = ptcp_app_size(v);
 	else if (!strcmp(o, "--conns"))
 		a->conns = (unsigned)strtoul(v, NULL, 10);
+	else if (!strcmp(o, "--pcap"))
+		a->pcap = v;
+	else if (!strcmp(o, "--snaplen"))
+		a->snaplen = (unsigned)strtoul(v, NULL, 10);
 	if (!a->sndbuf || !a->rcvbuf || a->sndbuf > (1u << 30) || a->rcvbuf > (1u << 30)) {
 		fprintf(stderr, "%s: bad buffer size %s\n", a->prog, v);
 		return -1;
@@ -205,6 +211,10 @@ int ptcp_app_start(ptcp_app *a)
 		return -1;
 	}
 	a->stack->verbose = a->verbose;
+	if (a->pcap && (r = ptcp_stack_pcap(a->stack, a->pcap, a->snaplen)) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", a->prog, a->pcap, strerror(-r));
+		return -1;
+	}
 	for (int f = 0; f < 2; f++)
 		if (a->addr[f].family)
 			ptcp_stack_set_addr(a->stack, &a->addr[f]);
@@ -249,6 +259,8 @@ void ptcp_app_stop(ptcp_app *a)
 			    (unsigned long long)f->ring_full, (unsigned long long)f->unresolved);
 		}
 	}
+	if (a->stack)
+		ptcp_stack_pcap_close(a->stack);
 	if (a->link && a->link->close)
 		a->link->close(a->link);
 	if (a->mem)

@@ -21,6 +21,8 @@ typedef struct ptcp_app {
 	size_t sndbuf, rcvbuf;
 	unsigned conns;
 	int verbose, nodelay, stats;
+	const char *pcap;
+	unsigned snaplen;
 	union {
 		ptcp_tun tun;
 		ptcp_afp afp;

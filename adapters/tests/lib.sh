@@ -419,4 +419,5 @@ xfer_echo() { # NAME PADDR SIZE_BYTES
 	timeout "$T_XFER" ip netns exec "$KNS" "$PY" "$HERE/peer.py" echo "$addr" 7 "$size" ||
 		die "$name: echo through ptcp-echo failed"
 	wait_pid "$ptcp" 30 || die "$name: ptcp-echo failed ($?)"
+	grep "connection ended" "$TMP/$name.log" >&2 || true
 }
