@@ -182,6 +182,13 @@ static int app_connect(step_ctx *x, const ptcp_input *in)
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->sbuf_seq = c->iss + 1;
 	c->snd_mss = 536; /* RFC 9293 3.7.1 default until the peer's MSS is known */
+	if (in->connect.len) {
+		/* data to send: with Fast Open some of it rides in the SYN */
+		if (!in->connect.data)
+			return PTCP_EINVAL;
+		sbuf_write(c, in->connect.data,
+		           in->connect.len > c->scap ? c->scap : (uint32_t)in->connect.len);
+	}
 	conn_set_state(x, PTCP_SYN_SENT);
 	return 0;
 }
@@ -212,6 +219,7 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 	x.c = c;
 	x.out = out;
 	x.now = now;
+	x.in = NULL;
 	tcb_reset(c);
 	c->laddr = h->laddr;
 	c->raddr = h->raddr;
@@ -423,6 +431,7 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 	x.c = c;
 	x.out = out;
 	x.now = now;
+	x.in = in;
 	c->flags &= ~(uint32_t)F_PENDING;
 	switch (in->kind) {
 	case PTCP_IN_SEGMENT:

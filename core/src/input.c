@@ -236,7 +236,25 @@ static void in_syn_sent(step_ctx *x, const ptcp_input *in)
 	c->snd_wl2 = seg->ack;
 	if (has_ack) {
 		take_rtt_sample(x, seg, seg->ack);
+		if (ptcp_seq_gt(c->snd_max, c->iss + 1)) {
+			/* RFC 7413 4.2: data in our SYN, acknowledged or not */
+			if (seg->ack == c->snd_max)
+				c->stats.tfo_data_acked++;
+			else
+				c->stats.tfo_data_refused++;
+		}
+		if ((seg->opts.present & PTCP_OPT_TFO) && seg->opts.tfo_len &&
+		    x->out->n < x->out->cap) {
+			/* RFC 7413 4.1.2: a cookie for the caller's cache */
+			ptcp_action *a = &x->out->v[x->out->n++];
+			memset(a, 0, sizeof(*a));
+			a->kind = PTCP_ACT_TFO_COOKIE;
+			a->tfo.len = seg->opts.tfo_len;
+			memcpy(a->tfo.cookie, seg->opts.tfo_cookie, seg->opts.tfo_len);
+		}
 		c->snd_una = seg->ack;
+		sbuf_ack(c, seg->ack);
+		c->snd_nxt = c->snd_una; /* anything of the SYN's data not acked goes again */
 		c->retries = 0;
 		c->t_first_rexmit = 0;
 		timer_rexmit_stop(c);

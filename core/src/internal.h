@@ -91,6 +91,7 @@ typedef struct step_ctx {
 	ptcp_conn *c;
 	ptcp_actions *out;
 	ptcp_time_t now;
+	const ptcp_input *in; /* the input of this step */
 } step_ctx;
 
 /* conn.c */

@@ -129,6 +129,24 @@ static void send_syn(step_ctx *x)
 		else if (c->flags & F_PEER_ECN)
 			s->flags |= PTCP_ECE;
 	}
+	/* RFC 7413 4.1: Fast Open on the first SYN only: a cookie request, or the
+	 * cookie with data.  Retransmitted SYNs are plain (4.1.3 fallback). */
+	if (!synack && c->snd_max == c->iss && x->in && x->in->kind == PTCP_IN_CONNECT &&
+	    x->in->connect.tfo) {
+		uint32_t n = 0;
+		s->opts.present |= PTCP_OPT_TFO;
+		s->opts.tfo_len = x->in->connect.tfo_len > PTCP_TFO_COOKIE_MAX
+		                      ? PTCP_TFO_COOKIE_MAX
+		                      : x->in->connect.tfo_len;
+		memcpy(s->opts.tfo_cookie, x->in->connect.tfo_cookie, s->opts.tfo_len);
+		if (s->opts.tfo_len)
+			n = min_u32(c->slen, x->in->connect.tfo_mss ? x->in->connect.tfo_mss : 536);
+		sbuf_spans(c, c->iss + 1, n, s);
+		c->snd_nxt = c->snd_max = c->iss + 1 + n;
+		c->stats.bytes_out += n;
+		timer_rexmit_arm(x);
+		return;
+	}
 	if (synack) {
 		s->flags |= PTCP_ACK;
 		c->last_ack_sent = c->rcv_nxt;

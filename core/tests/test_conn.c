@@ -1528,3 +1528,93 @@ Test(fin, time_wait_reuse_by_a_newer_syn)
 	expect_nothing(&t);
 	conv_fini(&t);
 }
+
+/* ---- TCP Fast Open, client side (RFC 7413) ---------------------------------- */
+
+static int conv_connect_tfo(conv *t, const char *cookie, uint8_t clen, const char *data, size_t len)
+{
+	ptcp_input in = {.kind = PTCP_IN_CONNECT};
+	ptcp_addr_v4(&in.connect.local, 10, 0, 0, 1);
+	ptcp_addr_v4(&in.connect.remote, 10, 0, 0, 2);
+	in.connect.lport = t->lport;
+	in.connect.rport = t->rport;
+	in.connect.iss = ISS;
+	in.connect.tfo = 1;
+	in.connect.tfo_len = clen;
+	memcpy(in.connect.tfo_cookie, cookie, clen);
+	in.connect.tfo_mss = 1000;
+	in.connect.data = (const uint8_t *)data;
+	in.connect.len = len;
+	return conv_step(t, &in);
+}
+
+Test(tfo, cookie_request_and_grant)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect_tfo(&t, "", 0, NULL, 0), 0);
+	const ptcp_seg *s = expect_seg(&t, "S", ISS, 0, 0);
+	cr_assert(s->opts.present & PTCP_OPT_TFO);
+	cr_assert_eq(s->opts.tfo_len, 0, "an empty option asks for a cookie");
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS | PTCP_OPT_TFO, .mss = 1460, .tfo_len = 8};
+	memcpy(o.tfo_cookie, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &o, NULL, 0);
+	int found = 0;
+	for (size_t i = 0; i < t.out.n; i++)
+		if (t.act[i].kind == PTCP_ACT_TFO_COOKIE) {
+			cr_assert_eq(t.act[i].tfo.len, 8);
+			cr_assert(memcmp(t.act[i].tfo.cookie, o.tfo_cookie, 8) == 0);
+			found = 1;
+		}
+	cr_assert(found, "the granted cookie is handed to the caller");
+	conv_fini(&t);
+}
+
+Test(tfo, data_in_syn_accepted)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect_tfo(&t, "\xaa\xbb\xcc\xdd", 4, "hello", 5);
+	const ptcp_seg *s = expect_seg(&t, "S", ISS, 0, 5);
+	cr_assert_eq(s->opts.tfo_len, 4);
+	cr_assert(memcmp(s->payload, "hello", 5) == 0);
+	conv_seg_opts(&t, "S.", PISS, ISS + 6, 8192, &mss1460, NULL, 0); /* acks the data */
+	expect_seg(&t, ".", ISS + 6, PISS + 1, 0);
+	expect_nothing(&t);
+	ptcp_stats st;
+	ptcp_conn_stats(&t.c, &st);
+	cr_assert_eq(st.tfo_data_acked, 1);
+	conv_fini(&t);
+}
+
+Test(tfo, data_refused_is_sent_again)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect_tfo(&t, "\xaa\xbb\xcc\xdd", 4, "hello", 5);
+	expect_seg(&t, "S", ISS, 0, 5);
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &mss1460, NULL, 0); /* SYN only */
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 5); /* the data again, after the handshake */
+	ptcp_stats st;
+	ptcp_conn_stats(&t.c, &st);
+	cr_assert_eq(st.tfo_data_refused, 1);
+	conv_fini(&t);
+}
+
+Test(tfo, syn_retransmission_is_plain)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect_tfo(&t, "\xaa\xbb\xcc\xdd", 4, "hello", 5);
+	expect_seg(&t, "S", ISS, 0, 5);
+	conv_to_deadline(&t);
+	const ptcp_seg *s = expect_seg(&t, "S", ISS, 0, 0); /* RFC 7413 4.1.3 */
+	cr_assert_not(s->opts.present & PTCP_OPT_TFO);
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &mss1460, NULL, 0);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 5);
+	conv_fini(&t);
+}

@@ -230,6 +230,16 @@ typedef struct ptcp_input {
 			uint16_t lport;
 			uint16_t rport;
 			uint32_t iss; /* initial send sequence number (RFC 9293 3.4.1) */
+			/* TCP Fast Open (RFC 7413), client side: tfo = 1 puts a TFO
+			 * option in the SYN: a cookie request when tfo_len is 0, else
+			 * the cookie (from the caller's cache) and up to tfo_mss bytes
+			 * of data (data/len; the rest is sent after the handshake). */
+			uint8_t tfo;
+			uint8_t tfo_len;
+			uint8_t tfo_cookie[PTCP_TFO_COOKIE_MAX];
+			uint16_t tfo_mss; /* cached MSS for the SYN's data; 0 = 536 */
+			const uint8_t *data;
+			size_t len;
 		} connect;
 		struct {
 			ptcp_addr local; /* family 0 = any */
@@ -253,12 +263,13 @@ typedef struct ptcp_input {
 
 /* ---- Actions ------------------------------------------------------------ */
 typedef enum ptcp_action_kind {
-	PTCP_ACT_EMIT = 1, /* send this segment */
-	PTCP_ACT_READABLE, /* in-order data is waiting; avail = bytes */
-	PTCP_ACT_WRITABLE, /* send buffer space was freed; space = bytes free */
-	PTCP_ACT_STATE,    /* state changed from -> to */
-	PTCP_ACT_EVENT,    /* something happened, see ptcp_event */
-	PTCP_ACT_DEADLINE, /* the next deadline changed (PTCP_TIME_NEVER = none) */
+	PTCP_ACT_EMIT = 1,   /* send this segment */
+	PTCP_ACT_READABLE,   /* in-order data is waiting; avail = bytes */
+	PTCP_ACT_WRITABLE,   /* send buffer space was freed; space = bytes free */
+	PTCP_ACT_STATE,      /* state changed from -> to */
+	PTCP_ACT_EVENT,      /* something happened, see ptcp_event */
+	PTCP_ACT_DEADLINE,   /* the next deadline changed (PTCP_TIME_NEVER = none) */
+	PTCP_ACT_TFO_COOKIE, /* the server granted a Fast Open cookie: keep it for next time */
 	PTCP_ACT_KIND_COUNT
 } ptcp_action_kind;
 
@@ -302,6 +313,10 @@ typedef struct ptcp_action {
 			int err; /* PTCP_E* or 0 */
 		} event;
 		ptcp_time_t deadline;
+		struct {
+			uint8_t len;
+			uint8_t cookie[PTCP_TFO_COOKIE_MAX];
+		} tfo;
 	};
 } ptcp_action;
 
@@ -349,6 +364,8 @@ typedef struct ptcp_stats {
 	uint64_t tlp_probes;             /* tail loss probes sent */
 	uint64_t challenge_acks;         /* RFC 5961 challenge ACKs sent */
 	uint64_t challenge_acks_limited; /* ... and suppressed by the rate limit */
+	uint64_t tfo_data_acked;         /* Fast Open: data in our SYN was accepted */
+	uint64_t tfo_data_refused;       /* ... or not (sent again after the handshake) */
 	uint64_t drops[PTCP_DROP_COUNT];
 } ptcp_stats;
 
