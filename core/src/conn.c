@@ -400,6 +400,26 @@ static int app_close(step_ctx *x)
 	return 0;
 }
 
+/* Options that may change while the connection lives (setsockopt). */
+static int app_setopt(step_ctx *x, const ptcp_input *in)
+{
+	ptcp_conn *c = x->c;
+	const ptcp_config *n = in->setopt.cfg;
+	const uint32_t live = PTCP_CFG_NODELAY | PTCP_CFG_CORK;
+	if (!n)
+		return PTCP_EINVAL;
+	c->cfg.flags = (c->cfg.flags & ~live) | (n->flags & live);
+	c->cfg.keepalive_idle = n->keepalive_idle;
+	c->cfg.keepalive_intvl = n->keepalive_intvl;
+	c->cfg.keepalive_cnt = n->keepalive_cnt;
+	c->cfg.user_timeout = n->user_timeout;
+	c->cfg.delack = n->delack;
+	c->cfg.challenge_ack_limit = n->challenge_ack_limit;
+	if (c->cfg.keepalive_idle == 0)
+		c->t_keepalive = 0;
+	return 0; /* output_flush() then sends what NODELAY or uncorking released */
+}
+
 /* RFC 9293 3.10.5 ABORT. */
 static void app_abort(step_ctx *x)
 {
@@ -465,6 +485,9 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 		break;
 	case PTCP_IN_TIME:
 		timer_fire(&x);
+		break;
+	case PTCP_IN_SETOPT:
+		ret = app_setopt(&x, in);
 		break;
 	default:
 		return PTCP_EINVAL;

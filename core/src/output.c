@@ -201,8 +201,8 @@ static int small_ok(const ptcp_conn *c, uint32_t len, uint32_t unsent, int fin)
 		return 1; /* closing pushes everything; retransmissions go as they are */
 	if (c->max_sndwnd && len >= c->max_sndwnd / 2)
 		return 1; /* RFC 1122 4.2.3.4 (c) */
-	if (len < unsent || (c->flags & F_MORE))
-		return 0;
+	if (len < unsent || (c->flags & F_MORE) || (c->cfg.flags & PTCP_CFG_CORK))
+		return 0; /* more data follows (MSG_MORE) or corked: wait for a full segment */
 	/* RFC 9293 3.7.4 Nagle: no unacknowledged data, or NODELAY. */
 	return (c->cfg.flags & PTCP_CFG_NODELAY) || c->snd_nxt == c->snd_una;
 }

@@ -1618,3 +1618,59 @@ Test(tfo, syn_retransmission_is_plain)
 	expect_seg(&t, "P.", ISS + 1, PISS + 1, 5);
 	conv_fini(&t);
 }
+
+/* ---- Nagle, cork, live options ------------------------------------------------- */
+
+Test(nagle, small_segments_wait_for_the_ack_until_nodelay)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags &= ~(uint32_t)PTCP_CFG_NODELAY;
+	client_with(&t, cfg, ISS, PISS);
+	conv_send(&t, "a", 1);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 1); /* nothing outstanding: goes */
+	conv_send(&t, "b", 1);
+	expect_nothing(&t); /* RFC 9293 3.7.4: held while data is unacknowledged */
+	conv_send(&t, "c", 1);
+	expect_nothing(&t);
+	cfg.flags |= PTCP_CFG_NODELAY;
+	ptcp_input in = {.kind = PTCP_IN_SETOPT};
+	in.setopt.cfg = &cfg;
+	cr_assert_eq(conv_step(&t, &in), 0);
+	expect_seg(&t, "P.", ISS + 2, PISS + 1, 2); /* released, coalesced */
+	conv_fini(&t);
+}
+
+Test(nagle, the_ack_releases_held_data)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags &= ~(uint32_t)PTCP_CFG_NODELAY;
+	client_with(&t, cfg, ISS, PISS);
+	conv_send(&t, "a", 1);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 1);
+	conv_send(&t, "bc", 2);
+	expect_nothing(&t);
+	conv_seg(&t, ".", PISS + 1, ISS + 2, 8192, NULL, 0);
+	expect_seg(&t, "P.", ISS + 2, PISS + 1, 2);
+	conv_fini(&t);
+}
+
+Test(nagle, cork_holds_until_a_full_segment_or_uncork)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_CORK;
+	client_with(&t, cfg, ISS, PISS);
+	conv_send(&t, "head", 4);
+	expect_nothing(&t); /* corked, even with nothing outstanding */
+	conv_sendn(&t, 1460);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1460); /* a full segment goes */
+	expect_nothing(&t);
+	cfg.flags &= ~(uint32_t)PTCP_CFG_CORK;
+	ptcp_input in = {.kind = PTCP_IN_SETOPT};
+	in.setopt.cfg = &cfg;
+	conv_step(&t, &in);
+	expect_seg(&t, "P.", ISS + 1461, PISS + 1, 4);
+	conv_fini(&t);
+}

@@ -131,14 +131,15 @@ extern const ptcp_cc_ops ptcp_cc_reno;
 extern const ptcp_cc_ops ptcp_cc_cubic;
 
 /* ---- Configuration ------------------------------------------------------ */
-#define PTCP_CFG_TIMESTAMPS 0x01u /* offer RFC 7323 timestamps */
-#define PTCP_CFG_WSCALE     0x02u /* offer RFC 7323 window scaling */
-#define PTCP_CFG_SACK       0x04u /* offer RFC 2018 SACK-permitted */
-#define PTCP_CFG_NODELAY    0x08u /* disable Nagle (RFC 896) */
-#define PTCP_CFG_SS_IDLE    0x10u /* slow start after idle (RFC 5681 4.1) */
-#define PTCP_CFG_ECN        0x20u /* negotiate ECN (RFC 3168) */
-#define PTCP_CFG_LIMITED_TX 0x40u /* limited transmit (RFC 3042) */
-#define PTCP_CFG_TLP        0x80u /* tail loss probes (RFC 8985 7), with SACK */
+#define PTCP_CFG_TIMESTAMPS 0x01u  /* offer RFC 7323 timestamps */
+#define PTCP_CFG_WSCALE     0x02u  /* offer RFC 7323 window scaling */
+#define PTCP_CFG_SACK       0x04u  /* offer RFC 2018 SACK-permitted */
+#define PTCP_CFG_NODELAY    0x08u  /* disable Nagle (RFC 896) */
+#define PTCP_CFG_SS_IDLE    0x10u  /* slow start after idle (RFC 5681 4.1) */
+#define PTCP_CFG_ECN        0x20u  /* negotiate ECN (RFC 3168) */
+#define PTCP_CFG_LIMITED_TX 0x40u  /* limited transmit (RFC 3042) */
+#define PTCP_CFG_TLP        0x80u  /* tail loss probes (RFC 8985 7), with SACK */
+#define PTCP_CFG_CORK       0x100u /* hold partial segments while set (TCP_CORK) */
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -190,6 +191,7 @@ typedef enum ptcp_input_kind {
 	PTCP_IN_CLOSE,       /* close: FIN after queued data */
 	PTCP_IN_ABORT,       /* abort: RST, drop everything */
 	PTCP_IN_TIME,        /* time passed: fire due timers */
+	PTCP_IN_SETOPT,      /* change the options that may change on a live connection */
 	PTCP_IN_KIND_COUNT
 } ptcp_input_kind;
 
@@ -258,6 +260,12 @@ typedef struct ptcp_input {
 		struct {
 			int how; /* PTCP_SHUT_* */
 		} shutdown;
+		/* PTCP_IN_SETOPT: from cfg, only these are taken: the flags NODELAY
+		 * and CORK, keepalive_idle/intvl/cnt, user_timeout, delack,
+		 * challenge_ack_limit (the rest is fixed once the connection opened) */
+		struct {
+			const struct ptcp_config *cfg;
+		} setopt;
 	};
 } ptcp_input;
 
@@ -464,7 +472,8 @@ int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t s
  *     died with;
  *   PTCP_IN_CONNECT / PTCP_IN_LISTEN: 0 or PTCP_ESTATE (not CLOSED), PTCP_EINVAL;
  *   PTCP_IN_SHUTDOWN / PTCP_IN_CLOSE: 0 or PTCP_ENOTCONN;
- *   PTCP_IN_ABORT, PTCP_IN_TIME, PTCP_IN_SEGMENT, PTCP_IN_ICMP: 0.
+ *   PTCP_IN_ABORT, PTCP_IN_TIME, PTCP_IN_SEGMENT, PTCP_IN_ICMP: 0;
+ *   PTCP_IN_SETOPT: 0 or PTCP_EINVAL (NULL cfg).
  * Any input: PTCP_EINVAL for NULL pointers, an unknown kind or an action
  * array smaller than PTCP_ACTIONS_MIN.
  */
