@@ -1,7 +1,7 @@
 # Sourced by the scripts: installs the Debian packages the project needs.
 # ensure_deps PURPOSE  (test | fuzz)
 PTCP_PKGS_TEST="meson ninja-build gcc clang libclang-rt-14-dev llvm libcriterion-dev pkg-config
-  libpcap-dev python3 tshark tcpdump iproute2 binutils"
+  libpcap-dev python3 tshark tcpdump iproute2 binutils netcat-openbsd curl iputils-ping ethtool"
 PTCP_PKGS_FUZZ="$PTCP_PKGS_TEST afl++ zip"
 
 ensure_deps() {
