@@ -13,14 +13,16 @@
  * stream checker, every byte read is checked against it, and the end of a
  * stream checks that nothing was lost.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "sim_int.h"
 
-#define RR_REQ_MAX   16384u
-#define RR_RESP_MAX  65536u
-#define RANDOM_CALLS 200u
-#define RANDOM_GAP   PTCP_MS(20)
+#define RR_REQ_MAX        16384u
+#define RR_RESP_MAX       65536u
+#define RANDOM_CALLS      200u
+#define RANDOM_GAP        PTCP_MS(20)
+#define RANDOM_FINAL_WAIT PTCP_SEC(120)
 
 static int can_send(const sim_core *k)
 {
@@ -115,8 +117,15 @@ static int check_eof(sim *s, sim_core *k)
 	if (k->eof || k->closed || k->shut_rd || !ptcp_conn_eof(&k->c))
 		return 0;
 	k->eof = 1;
-	if (ptcp_check_stream_eof(&k->conn->st[!k->side], &v) != PTCP_CHECK_OK)
+	if (ptcp_check_stream_eof(&k->conn->st[!k->side], &v) != PTCP_CHECK_OK) {
+		int err = ptcp_conn_error(&k->c);
+		if (err) /* say so: a reset that silently ends the stream */
+			snprintf(
+			    v.msg + strlen(v.msg), sizeof(v.msg) - strlen(v.msg),
+			    "; the core reports a clean end of stream although it died with %s",
+			    ptcp_strerror(err));
 		sim_fail_check(s, k, &v);
+	}
 	return 1;
 }
 
@@ -343,14 +352,23 @@ void app_wake(sim *s, sim_core *k)
 		connect_client(s, k);
 		if (s->cfg.app != PTCP_SIM_RANDOM)
 			return;
-	} else if (s->cfg.app == PTCP_SIM_RANDOM && !k->final) {
+	} else if (s->cfg.app == PTCP_SIM_RANDOM && k->final) {
+		if (!k->closed)
+			app_close(s, k); /* the final wait ran out */
+		return;
+	} else if (s->cfg.app == PTCP_SIM_RANDOM) {
 		ptcp_state st = ptcp_conn_state(&k->c);
 		/* a listening server waits for its client (but not forever) */
 		if (st != PTCP_LISTEN && !k->closed)
 			random_call(s, k);
 		k->calls++;
 		if (k->closed || k->calls >= RANDOM_CALLS || k->wrote >= s->cfg.bytes) {
+			/* final phase: wait for the end of the peer's stream, but not
+			 * forever (a peer may vanish without a RST, e.g. ABORT in
+			 * LAST-ACK, leaving us in FIN-WAIT-2 or CLOSE-WAIT) */
 			k->final = 1;
+			if (!k->closed)
+				sim_app_at(s, k, s->now + RANDOM_FINAL_WAIT);
 			return;
 		}
 	} else {

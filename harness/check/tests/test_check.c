@@ -520,8 +520,10 @@ static void collect(const ptcp_actions *out, ptcp_seg *q, int *nq, uint8_t (*sto
 		cr_assert_lt(*nq, 256);
 		/* keep a copy with the payload in our storage */
 		q[*nq] = *g;
-		memcpy(store[*nq], g->payload, g->payload_len);
-		memcpy(store[*nq] + g->payload_len, g->payload2, g->payload2_len);
+		if (g->payload_len)
+			memcpy(store[*nq], g->payload, g->payload_len);
+		if (g->payload2_len)
+			memcpy(store[*nq] + g->payload_len, g->payload2, g->payload2_len);
 		q[*nq].payload = store[*nq];
 		q[*nq].payload_len = ptcp_seg_len(g);
 		q[*nq].payload2 = NULL;
@@ -603,7 +605,8 @@ Test(healthy, two_cores_no_violation)
 			int n = nq[d];
 			memcpy(cur, q[d], sizeof(ptcp_seg) * (size_t)n);
 			for (int j = 0; j < n; j++) {
-				memcpy(curst[j], q[d][j].payload, q[d][j].payload_len);
+				if (q[d][j].payload_len)
+					memcpy(curst[j], q[d][j].payload, q[d][j].payload_len);
 				cur[j].payload = curst[j];
 			}
 			nq[d] = 0;
