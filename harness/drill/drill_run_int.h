@@ -1,0 +1,259 @@
+/*
+ * drill_run_int.h - shared between the parts of the packetdrill runner (not public):
+ *   drill_run.c       the event loop, the virtual clock, timing checks, results
+ *   drill_stack.c     the simulated kernel: sockets, ptcp_conn blocks, demux, timers
+ *   drill_match.c     '<' segments built from the script, '>' segments checked against it
+ *   drill_syscalls.c  system calls, socket options, symbols, blocking calls
+ *
+ * Times: script time is microseconds since the script's time 0 (int64_t); the core runs on
+ * ptcp_time_t = DRILL_BASE_US + script time, so that it never sees time 0.
+ */
+#ifndef PTCP_DRILL_RUN_INT_H
+#define PTCP_DRILL_RUN_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drill_run.h"
+#include "ptcp/ptcp.h"
+
+#define DRILL_BASE_US    1000000
+#define DRILL_ACTS       1024
+#define DRILL_SEC(x)     ((int64_t)(x)*1000000)
+#define DRILL_SNDBUF_CAP (4u << 20) /* core send ring; the socket layer enforces SO_SNDBUF */
+
+/* Linux defaults (packetdrill's defaults.sh). */
+#define DRILL_DEF_SNDBUF 262144 /* tcp_wmem[1] */
+#define DRILL_DEF_RCVBUF 540000 /* tcp_rmem[1] */
+
+struct runner;
+
+/* ---- Emitted segments ----------------------------------------------------------------- */
+
+struct pkt {
+	ptcp_seg seg; /* options in wire layout (codec round trip); payload NULL */
+	ptcp_addr src, dst;
+	uint8_t ecn;
+	int64_t t; /* script time of emission */
+	struct pkt *next;
+};
+
+/* ---- The connection under test, as packetdrill's "socket under test" --------------------- */
+
+enum flow_state {
+	FLOW_NEW,          /* socket() */
+	FLOW_LISTENING,    /* listen() */
+	FLOW_CONNECTING,   /* connect() seen, SYN not yet matched */
+	FLOW_SYN_SENT,     /* '> S' matched */
+	FLOW_SYN_ACKED,    /* '< S.' injected */
+	FLOW_PASSIVE_SYN,  /* '< S' created a child */
+	FLOW_SYNACK_SENT,  /* '> S.' matched */
+	FLOW_SYNACK_ACKED, /* '<' ACK after the SYN-ACK */
+};
+
+struct tsmap {
+	uint32_t script, live;
+};
+
+struct flow {
+	enum flow_state state;
+	uint16_t lport, rport; /* live ports (the script's are ignored unless given) */
+	uint32_t live_isn;     /* our ISS (we choose it) */
+	uint32_t script_isn;   /* the seq of the script's '> S' / '> S.' (0 until seen) */
+	uint32_t remote_isn;   /* script and live remote ISN are the same */
+	struct tsmap *ts;      /* script TS val -> live TS val, from '>' lines */
+	size_t n_ts, cap_ts;
+	bool found_first_ts;
+	uint32_t first_script_ts, first_live_ts;
+	struct flow *next; /* all flows, for freeing */
+};
+
+/* ---- Sockets --------------------------------------------------------------------------- */
+
+enum sock_kind { SK_NEW, SK_LISTEN, SK_CONN };
+enum sock_conn_state { SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED };
+
+struct sock {
+	int fd; /* script fd, -1 when the fd is closed (or not accepted yet) */
+	enum sock_kind kind;
+	ptcp_config cfg; /* applied at connect/listen; children copy the listener's */
+	ptcp_conn *conn; /* SK_CONN and SK_LISTEN (the spare LISTEN block) */
+	uint8_t *sbuf, *rbuf;
+	size_t scap, rcap;
+	int sndbuf, rcvbuf; /* as getsockopt reports them (Linux doubles the request) */
+	bool rcvbuf_set;
+	bool nonblock, reuseaddr, reuseport, keepalive, bound;
+	bool linger_on;
+	int linger_secs;
+	int user_mss;                     /* TCP_MAXSEG, 0 = not set */
+	int keepidle, keepintvl, keepcnt; /* seconds, count */
+	unsigned user_timeout_ms;
+	int backlog;
+	struct sock *parent; /* listener of an unaccepted child */
+	bool accepted;
+	uint64_t established_order; /* accept queue order */
+	enum sock_conn_state ss;    /* connect() bookkeeping (Linux sock->state) */
+	int err;                    /* pending error (errno), reported once (Linux sk_err) */
+	bool err_seen;              /* the connection died with an error already reported */
+	bool shut_wr;               /* shutdown(SHUT_WR) or close() */
+	bool shut_rd;               /* shutdown(SHUT_RD) */
+	bool peer_fin;              /* the peer's FIN arrived (Linux RCV_SHUTDOWN) */
+	uint16_t lport, rport;
+	uint32_t iss; /* the ISS we gave the block */
+	struct flow *flow;
+	struct sock *next;
+};
+
+/* ---- System calls ---------------------------------------------------------------------- */
+
+enum attempt { ATT_DONE, ATT_BLOCK, ATT_STOP };
+
+struct pollent {
+	int fd;
+	int events;
+	int revents_expected;
+	int revents;
+};
+
+struct call {
+	const struct ptcp_drill_event *ev;
+	const struct ptcp_drill_syscall *sc;
+	enum attempt (*attempt)(struct runner *r, struct call *c);
+	struct sock *sk;
+	int64_t count;    /* bytes to write / read */
+	int64_t progress; /* bytes written so far (blocking write) */
+	int flags;        /* MSG_* */
+	int script_fd;    /* expected result fd (socket, accept) */
+	struct pollent *pfd;
+	size_t n_pfd;
+	int64_t poll_deadline; /* script time, -1 = forever */
+	bool blocking_form;    /* "...END" */
+	int64_t start;         /* script time the call started */
+	int64_t end;           /* "...END" end time (script time) */
+	int ret, err;          /* result, errno (0 if none) */
+};
+
+/* ---- The runner ------------------------------------------------------------------------ */
+
+struct runner {
+	const struct ptcp_drill_script *script;
+	struct ptcp_drill_run_config cfg;
+	struct ptcp_drill_result *res;
+	bool stopped; /* a failure or unsupported feature was reported */
+
+	/* packetdrill options */
+	int64_t tolerance_usecs;
+	double tolerance_percent;
+	bool strict_segments;
+	uint32_t ts_tick_usecs;
+	bool ts_ecr_scaled;
+	bool ipv6;
+	ptcp_addr local, remote;
+	uint16_t bind_port, connect_port;
+
+	/* the environment (sysctls): what new sockets start from */
+	ptcp_config base_cfg;
+	int def_sndbuf, def_rcvbuf;
+
+	/* clock and events */
+	int64_t now;             /* script time */
+	int64_t last_event_time; /* scheduled time of the previous event */
+	int64_t ev_time;         /* scheduled time of the current event */
+	const struct ptcp_drill_event *ev, *last_ev;
+
+	/* the kernel */
+	struct sock *socks;
+	struct flow *flows, *sut;
+	struct pkt *outq, *outq_tail;
+	ptcp_action acts[DRILL_ACTS];
+	ptcp_actions out;
+	ptcp_conn *scratch; /* CLOSED block answering segments to no socket */
+	uint8_t scratch_buf[2][16];
+	uint16_t next_rport, next_lport;
+	uint32_t next_iss;
+	uint64_t establish_seq;
+	uint8_t *zeros; /* payload source (packetdrill writes zeros) */
+	size_t zeros_len;
+	uint8_t wirebuf[70000];
+	size_t steps; /* livelock guard */
+
+	/* blocking calls */
+	struct call *pending; /* the "...END" call in progress */
+	bool in_attempt;
+
+	/* deferred unsupported feature (python: the packets are still checked) */
+	int deferred_line;
+	char deferred_feature[96];
+	char deferred_msg[256];
+};
+
+/* drill_run.c */
+int drill_fail(struct runner *r, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int drill_unsupported(struct runner *r, int line, const char *feature, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void drill_trace(struct runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Check that actual (script time) is within the expected time (range) of an event whose
+ * previous event happened at last; 0 or -1 after a failure at line. */
+int drill_check_time(struct runner *r, int line, const char *what, int64_t lo, int64_t hi, bool any,
+                     int64_t actual, int64_t last);
+const char *drill_usecs(int64_t us, char *buf, size_t size); /* "1.234567" */
+
+/* drill_env.c: a shell command (init, or an event); 0 or -1 (stopped) */
+int env_command(struct runner *r, int line, const char *text);
+
+/* drill_stack.c */
+int stack_init(struct runner *r);
+void stack_free(struct runner *r);
+struct sock *sock_new(struct runner *r);
+void sock_release(struct runner *r, struct sock *sk); /* unlink and free (conn must be done) */
+struct sock *sock_by_fd(struct runner *r, int fd);
+int lowest_free_fd(struct runner *r);
+/* Step sk's block with in at r->now; handles the actions. Returns ptcp_step's value. */
+int stack_step(struct runner *r, struct sock *sk, const ptcp_input *in);
+/* Give a segment from the peer to whatever owns its 4-tuple (or answer with a RST). */
+int stack_inject(struct runner *r, const ptcp_seg *seg, uint8_t ecn);
+/* The earliest core deadline (script time), INT64_MAX if none. */
+int64_t stack_next_deadline(const struct runner *r);
+/* Fire the timers due at or before t (advancing r->now to each), completing a pending
+ * blocking call when it can; then r->now = max(r->now, t). 0 or -1 (stopped). */
+int stack_advance(struct runner *r, int64_t t);
+/* One timer step at the next deadline if it is <= limit; 1 if stepped, 0 if none, -1. */
+int stack_advance_one(struct runner *r, int64_t limit);
+/* Allocate buffers and a block for sk from its config (connect/listen/child). */
+int sock_make_conn(struct runner *r, struct sock *sk);
+/* The config a socket gives its block (options applied). */
+void sock_config(const struct runner *r, const struct sock *sk, ptcp_config *cfg);
+/* Re-apply options to a live block (TCP_NODELAY etc. after connect). */
+void sock_refresh_conn(struct runner *r, struct sock *sk);
+/* Linux's tcp_poll() mask for sk. */
+int sock_poll_mask(const struct runner *r, const struct sock *sk);
+size_t sock_send_space(const struct sock *sk);
+struct flow *flow_new(struct runner *r, enum flow_state st);
+void flow_ts_set(struct flow *f, uint32_t script, uint32_t live);
+bool flow_ts_get(const struct flow *f, uint32_t script, uint32_t *live);
+
+/* drill_match.c */
+/* Build and inject the '<' packet of the current event. */
+int match_inbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t t);
+/* Wait for, and check, the '>' packet of the current event. */
+int match_outbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t lo, int64_t hi,
+                   bool any);
+/* "P. 1:1001(1000) ack 1 win 256 <nop,nop,TS val 5 ecr 7>" in script space. */
+void format_pkt(const struct runner *r, const struct flow *f, const struct pkt *p, char *buf,
+                size_t size);
+/* Segments left in the queue that belong to the connection under test. */
+struct pkt *outq_first_sut(struct runner *r);
+void outq_remove(struct runner *r, struct pkt *p);
+
+/* drill_syscalls.c */
+int run_syscall(struct runner *r, const struct ptcp_drill_event *ev, int64_t t, int64_t end);
+/* Try to complete the pending "...END" call; 0 or -1 (stopped). */
+int pending_poll(struct runner *r);
+void call_free(struct call *c);
+/* errno value for a PTCP_E* code */
+int drill_errno(int ptcp_err);
+
+#endif /* PTCP_DRILL_RUN_INT_H */
