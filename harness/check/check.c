@@ -285,12 +285,51 @@ ptcp_check_code ptcp_check_emit(ptcp_check_conn *k, const ptcp_action *emit, con
                                 size_t len, ptcp_check_violation *v)
 {
 	const ptcp_seg *s;
-	const ptcp_tcp_opts *o;
 	uint8_t buf[65535 + 64];
-	char why[96], ss[96];
+	char ss[96];
 	ptcp_ip ip;
 	ptcp_seg ps;
-	int r, syn;
+	int r;
+
+	if (emit->kind != PTCP_ACT_EMIT)
+		return PTCP_CHECK_OK;
+	s = &emit->emit.seg;
+	/* Builds, parses back with a correct checksum, the same segment. */
+	if (!pkt) {
+		memset(&ip, 0, sizeof(ip));
+		ip.src = emit->emit.src;
+		ip.dst = emit->emit.dst;
+		ip.ttl = 64;
+		ip.df = 1;
+		ip.tos = emit->emit.ecn & 3u;
+		r = ptcp_wire_build_packet(buf, sizeof(buf), &ip, s);
+		if (r < 0) {
+			k->segs++;
+			seg_str(s, ss, sizeof(ss));
+			return fail(v, PTCP_CHECK_BUILD, "%s does not build: %s", ss,
+			            ptcp_strerror(r));
+		}
+		pkt = buf;
+		len = (size_t)r;
+	}
+	r = ptcp_wire_parse_packet(pkt, len, &ip, &ps);
+	if (r < 0) {
+		k->segs++;
+		seg_str(s, ss, sizeof(ss));
+		return fail(v, PTCP_CHECK_PARSE, "%s does not parse back: %s", ss,
+		            ptcp_strerror(r));
+	}
+	return ptcp_check_emit_parsed(k, emit, &ip, &ps, v);
+}
+
+ptcp_check_code ptcp_check_emit_parsed(ptcp_check_conn *k, const ptcp_action *emit,
+                                       const ptcp_ip *pip, const ptcp_seg *pseg,
+                                       ptcp_check_violation *v)
+{
+	const ptcp_seg *s;
+	const ptcp_tcp_opts *o;
+	char why[96], ss[96];
+	int syn;
 	uint8_t ws;
 	size_t plen;
 
@@ -303,45 +342,24 @@ ptcp_check_code ptcp_check_emit(ptcp_check_conn *k, const ptcp_action *emit, con
 	ws = k->prev.rcv_wscale;
 	plen = ptcp_seg_len(s);
 
-	/* Builds, parses back with a correct checksum, the same segment. */
-	if (!pkt) {
-		memset(&ip, 0, sizeof(ip));
-		ip.src = emit->emit.src;
-		ip.dst = emit->emit.dst;
-		ip.ttl = 64;
-		ip.df = 1;
-		ip.tos = emit->emit.ecn & 3u;
-		r = ptcp_wire_build_packet(buf, sizeof(buf), &ip, s);
-		if (r < 0) {
-			seg_str(s, ss, sizeof(ss));
-			return fail(v, PTCP_CHECK_BUILD, "%s does not build: %s", ss,
-			            ptcp_strerror(r));
-		}
-		pkt = buf;
-		len = (size_t)r;
-	}
-	r = ptcp_wire_parse_packet(pkt, len, &ip, &ps);
-	if (r < 0) {
+	if (pseg->sport != s->sport || pseg->dport != s->dport || pseg->seq != s->seq ||
+	    pseg->ack != s->ack || pseg->flags != s->flags || pseg->wnd != s->wnd ||
+	    pseg->urp != s->urp || pseg->reserved != (s->reserved & 0x0fu) ||
+	    ptcp_seg_len(pseg) != plen) {
 		seg_str(s, ss, sizeof(ss));
-		return fail(v, PTCP_CHECK_PARSE, "%s does not parse back: %s", ss,
-		            ptcp_strerror(r));
-	}
-	if (ps.sport != s->sport || ps.dport != s->dport || ps.seq != s->seq || ps.ack != s->ack ||
-	    ps.flags != s->flags || ps.wnd != s->wnd || ps.urp != s->urp ||
-	    ps.reserved != (s->reserved & 0x0fu) || ps.payload_len != plen) {
-		seg_str(s, ss, sizeof(ss));
-		seg_str(&ps, why, sizeof(why));
+		seg_str(pseg, why, sizeof(why));
 		return fail(v, PTCP_CHECK_ROUNDTRIP, "%s parses back as %s", ss, why);
 	}
-	if (!ptcp_addr_eq(&ip.src, &emit->emit.src) || !ptcp_addr_eq(&ip.dst, &emit->emit.dst))
+	if (!ptcp_addr_eq(&pip->src, &emit->emit.src) || !ptcp_addr_eq(&pip->dst, &emit->emit.dst))
 		return fail(v, PTCP_CHECK_ROUNDTRIP, "addresses differ after a round trip");
-	if ((s->payload_len && memcmp(ps.payload, s->payload, s->payload_len) != 0) ||
+	if (pseg->payload2_len ||
+	    (s->payload_len && memcmp(pseg->payload, s->payload, s->payload_len) != 0) ||
 	    (s->payload2_len &&
-	     memcmp(ps.payload + s->payload_len, s->payload2, s->payload2_len) != 0)) {
+	     memcmp(pseg->payload + s->payload_len, s->payload2, s->payload2_len) != 0)) {
 		seg_str(s, ss, sizeof(ss));
 		return fail(v, PTCP_CHECK_ROUNDTRIP, "%s: payload differs after a round trip", ss);
 	}
-	if (!opts_equal(o, &ps.opts, why, sizeof(why))) {
+	if (!opts_equal(o, &pseg->opts, why, sizeof(why))) {
 		seg_str(s, ss, sizeof(ss));
 		return fail(v, PTCP_CHECK_ROUNDTRIP, "%s: %s", ss, why);
 	}

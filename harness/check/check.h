@@ -131,6 +131,15 @@ ptcp_check_code ptcp_check_state(ptcp_check_conn *k, const ptcp_info *after,
 ptcp_check_code ptcp_check_emit(ptcp_check_conn *k, const ptcp_action *emit, const uint8_t *pkt,
                                 size_t len, ptcp_check_violation *v);
 
+/*
+ * ptcp_check_emit() for a caller that already parsed its packet with
+ * ptcp_wire_parse_packet() (which verified the checksums): ip and parsed
+ * are that parse's result.  The same checks without a second parse.
+ */
+ptcp_check_code ptcp_check_emit_parsed(ptcp_check_conn *k, const ptcp_action *emit,
+                                       const ptcp_ip *ip, const ptcp_seg *parsed,
+                                       ptcp_check_violation *v);
+
 /* ptcp_conn_info() + ptcp_check_state() + ptcp_check_emit() of every emitted segment. */
 ptcp_check_code ptcp_check_step(ptcp_check_conn *k, const ptcp_conn *c, const ptcp_actions *out,
                                 ptcp_check_violation *v);

@@ -517,6 +517,8 @@ static void link_send(sim *s, sim_core *k, uint32_t ref, const ptcp_seg *seg)
 		}
 		p = s->pkts[ref]; /* pkt_new may have moved the table, not the packets */
 		memcpy(s->pkts[dup], p, sizeof(pkt) + p->len);
+		if (p->seg.payload) /* the copy's parse points into the copy */
+			s->pkts[dup]->seg.payload = s->pkts[dup]->data + (p->seg.payload - p->data);
 		copies = 2;
 		s->res->dups++;
 		trace(s, k, "link%d duplicate", k->side);
@@ -593,8 +595,20 @@ static void emit(sim *s, sim_core *k, const ptcp_action *a)
 	p->conn = k->conn->idx;
 	p->to = (uint8_t)!k->side;
 	p->flags = 0;
+	/* Parse once, here: the checker compares the result with the emitted
+	 * segment, and the receiver gets it unless the link corrupts the bytes. */
+	n = ptcp_wire_parse_packet(p->data, p->len, &p->ip, &p->seg);
+	if (n < 0) {
+		if (s->cfg.check &&
+		    ptcp_check_emit(&k->chk, a, p->data, p->len, &v) != PTCP_CHECK_OK)
+			sim_fail_check(s, k, &v);
+		else
+			sim_fail(s, k, "an emitted packet does not parse: %s", ptcp_strerror(n));
+		pkt_free(s, ref);
+		return;
+	}
 	if (s->cfg.check) {
-		if (ptcp_check_emit(&k->chk, a, p->data, (size_t)n, &v) != PTCP_CHECK_OK ||
+		if (ptcp_check_emit_parsed(&k->chk, a, &p->ip, &p->seg, &v) != PTCP_CHECK_OK ||
 		    ptcp_check_pair(&peer->chk, g, &v) != PTCP_CHECK_OK) {
 			sim_fail_check(s, k, &v);
 			pkt_free(s, ref);
@@ -665,6 +679,8 @@ static sim_conn *deliver(sim *s, uint32_t ref)
 	ptcp_input in;
 	ptcp_ip ip;
 	ptcp_seg seg;
+	const ptcp_ip *ipp = &ip;
+	const ptcp_seg *segp = &seg;
 	sim_core *k;
 	unsigned idx;
 	int r;
@@ -682,7 +698,14 @@ static sim_conn *deliver(sim *s, uint32_t ref)
 		sim_step(s, k, &in);
 		return c;
 	}
-	r = ptcp_wire_parse_packet(p->data, p->len, &ip, &seg);
+	if (!(p->flags & PKT_CORRUPT)) {
+		/* intact: the bytes are those parsed when the packet was sent */
+		ipp = &p->ip;
+		segp = &p->seg;
+		r = 0;
+	} else {
+		r = ptcp_wire_parse_packet(p->data, p->len, &ip, &seg);
+	}
 	if (r < 0) {
 		s->res->drops[PTCP_SIM_DROP_CODEC]++;
 		if (-r < PTCP_SIM_CODEC_COUNT)
@@ -702,7 +725,7 @@ static sim_conn *deliver(sim *s, uint32_t ref)
 		pkt_free(s, ref);
 		return c;
 	}
-	idx = (unsigned)seg.dport - (p->to ? SERVER_PORT : CLIENT_PORT);
+	idx = (unsigned)segp->dport - (p->to ? SERVER_PORT : CLIENT_PORT);
 	if (idx >= s->nconns) {
 		s->res->drops[PTCP_SIM_DROP_NOPORT]++;
 		pkt_free(s, ref);
@@ -712,14 +735,14 @@ static sim_conn *deliver(sim *s, uint32_t ref)
 	s->res->delivered++;
 	if (s->cfg.trace) {
 		char t[200];
-		seg_text(&seg, t, sizeof(t));
+		seg_text(segp, t, sizeof(t));
 		trace(s, k, "< %s", t);
 	}
 	in.kind = PTCP_IN_SEGMENT;
-	in.segment.seg = &seg;
-	in.segment.src = ip.src;
-	in.segment.dst = ip.dst;
-	in.segment.ecn = ip.tos & 3u;
+	in.segment.seg = segp;
+	in.segment.src = ipp->src;
+	in.segment.dst = ipp->dst;
+	in.segment.ecn = ipp->tos & 3u;
 	sim_step(s, k, &in);
 	pkt_free(s, ref);
 	return k->conn;
@@ -728,19 +751,31 @@ static sim_conn *deliver(sim *s, uint32_t ref)
 /* ---- Stream data -------------------------------------------------------- */
 void sim_fill(const sim *s, uint8_t *buf, uint64_t off, size_t len)
 {
-	/* pattern(k) = low byte of k ^ (k >> 8 ^ k >> 16 ^ k >> 24): within a
-	 * 256-byte block only the low byte changes, so each block is a slice of
-	 * one precomputed row i ^ c. */
+	/* pattern(k) = (k ^ k >> 8) ^ (k >> 16 ^ k >> 24), low byte: within a
+	 * 64 KiB block the second half is a constant c, so a block is the
+	 * table of the first half (s->pattern) XOR c. */
 	while (len) {
 		uint32_t x = (uint32_t)off;
-		uint8_t c = (uint8_t)((x >> 8) ^ (x >> 16) ^ (x >> 24));
-		size_t in = 256u - (x & 255u);
-		if (in > len)
-			in = len;
-		memcpy(buf, s->pattern + (size_t)c * 256u + (x & 255u), in);
-		buf += in;
-		off += in;
-		len -= in;
+		uint8_t c = (uint8_t)((x >> 16) ^ (x >> 24));
+		const uint8_t *src = s->pattern + (x & 0xffffu);
+		size_t n = 65536u - (x & 0xffffu), i = 0;
+		if (n > len)
+			n = len;
+		if (c == 0) {
+			memcpy(buf, src, n);
+		} else {
+			uint64_t cc = 0x0101010101010101ull * c, w;
+			for (; i + 8 <= n; i += 8) {
+				memcpy(&w, src + i, 8);
+				w ^= cc;
+				memcpy(buf + i, &w, 8);
+			}
+			for (; i < n; i++)
+				buf[i] = (uint8_t)(src[i] ^ c);
+		}
+		buf += n;
+		off += n;
+		len -= n;
 	}
 }
 
@@ -845,9 +880,8 @@ static int setup(sim *s)
 	s->conns = calloc(cfg->conns, sizeof(sim_conn));
 	if (!s->act || !s->pattern || !s->iobuf || !s->conns)
 		return -1;
-	for (unsigned c = 0; c < 256; c++)
-		for (unsigned i = 0; i < 256; i++)
-			s->pattern[c * 256u + i] = (uint8_t)(i ^ c);
+	for (unsigned i = 0; i < 65536u; i++)
+		s->pattern[i] = (uint8_t)(i ^ (i >> 8));
 	if (cfg->ipv6) {
 		for (int h = 0; h < 2; h++) {
 			memset(&s->addr[h], 0, sizeof(ptcp_addr));

@@ -32,6 +32,10 @@ typedef struct pkt {
 	uint8_t flags; /* PKT_* */
 	uint32_t core; /* PKT_ICMP: the core the error is about */
 	uint32_t icmp_mtu, icmp_seq;
+	/* The packet as parsed when it was sent (payload pointing into data):
+	 * an intact packet is handed over as is, a corrupted one is parsed again. */
+	ptcp_ip ip;
+	ptcp_seg seg;
 	uint8_t data[]; /* sim->pkt_cap bytes */
 } pkt;
 

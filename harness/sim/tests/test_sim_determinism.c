@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "sim_int.h"
 
 static int passed, failed;
 
@@ -87,9 +88,34 @@ static void one(const char *name, const ptcp_sim_config *cfg)
 	free(t2);
 }
 
+/* sim_fill() (the fast stream data) is ptcp_sim_pattern(), across block boundaries. */
+static void pattern_fill(void)
+{
+	static const uint64_t offs[] = {
+	    0,      1,        255,           65530,         65536,
+	    131000, 0xFFFFF0, 0x1000000 - 3, 0xFFFFFFF0ull, 0x123456789ull};
+	sim s;
+	uint8_t buf[140000];
+	int bad = 0;
+	memset(&s, 0, sizeof(s));
+	s.pattern = malloc(65536);
+	for (unsigned i = 0; i < 65536u; i++)
+		s.pattern[i] = (uint8_t)(i ^ (i >> 8));
+	for (size_t j = 0; j < sizeof(offs) / sizeof(offs[0]); j++) {
+		sim_fill(&s, buf, offs[j], sizeof(buf) - j);
+		for (size_t i = 0; i < sizeof(buf) - j; i++)
+			if (buf[i] != ptcp_sim_pattern(offs[j] + i))
+				bad++;
+	}
+	CHECK(bad == 0, "sim_fill differs from ptcp_sim_pattern in %d bytes", bad);
+	free(s.pattern);
+}
+
 int main(void)
 {
 	ptcp_sim_config cfg;
+
+	pattern_fill();
 
 	ptcp_sim_config_default(&cfg);
 	cfg.seed = 42;
