@@ -98,6 +98,20 @@ static int parse_double(const char *s, double *out)
 	return 0;
 }
 
+/* The options that take a value. */
+static int known(const char *name)
+{
+	static const char *const opts[] = {
+	    "--seed",   "--seeds",         "--bytes",    "--app",     "--conns",
+	    "--loss",   "--reorder",       "--dup",      "--corrupt", "--delay",
+	    "--jitter", "--reorder-delay", "--bw",       "--queue",   "--mtu",
+	    "--buf",    "--heal",          "--max-time", "--trace",   "--log"};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strcmp(name, opts[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int bad(const char *opt, const char *val, const char *what)
 {
 	fprintf(stderr, "ptcp-sim: %s: bad value '%s' (%s)\n", opt, val ? val : "", what);
@@ -147,6 +161,11 @@ int main(int argc, char **argv)
 			else
 				quiet = 1;
 			continue;
+		}
+		if (!known(name)) {
+			fprintf(stderr, "ptcp-sim: unknown option '%s'\n", name);
+			usage(stderr);
+			return 2;
 		}
 		if (!val) {
 			if (i + 1 >= argc) {

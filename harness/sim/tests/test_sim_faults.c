@@ -1,7 +1,8 @@
 /*
  * sim-faults: each fault alone (loss, duplication, reordering, corruption,
  * jitter, a bandwidth bottleneck with tail drops, a small MTU, a long delay)
- * still gives byte-exact delivery, for the bulk and echo models over a few
+ * still gives byte-exact delivery, and so does a heavily faulty network
+ * that heals (no connection stuck once faults stop),, for the bulk and echo models over a few
  * seeds; the fault really happened (its counter moved); corruption is
  * counted as codec drops; the MTU path triggers ICMP frag-needed.
  * Prints "N passed, M failed"; exits non-zero on a failure.
@@ -19,17 +20,20 @@ typedef struct fcase {
 	ptcp_time_t delay, jitter;
 	uint64_t bw;
 	uint32_t queue, mtu;
+	ptcp_time_t heal; /* faults stop then (0: never) */
 } fcase;
 
 static const fcase cases[] = {
-    {"loss 10%", 10, 0, 0, 0, PTCP_MS(10), 0, 0, 0, 0},
-    {"duplication 10%", 0, 10, 0, 0, PTCP_MS(10), 0, 0, 0, 0},
-    {"reordering 10%", 0, 0, 10, 0, PTCP_MS(10), 0, 0, 0, 0},
-    {"corruption 5%", 0, 0, 0, 5, PTCP_MS(10), 0, 0, 0, 0},
-    {"jitter 5 ms", 0, 0, 0, 0, PTCP_MS(10), PTCP_MS(5), 0, 0, 0},
-    {"10 Mbit/s, queue 8", 0, 0, 0, 0, PTCP_MS(10), 0, 10000000, 8, 0},
-    {"MTU 1000", 0, 0, 0, 0, PTCP_MS(10), 0, 0, 0, 1000},
-    {"delay 150 ms", 0, 0, 0, 0, PTCP_MS(150), 0, 0, 0, 0},
+    {"loss 10%", 10, 0, 0, 0, PTCP_MS(10), 0, 0, 0, 0, 0},
+    {"duplication 10%", 0, 10, 0, 0, PTCP_MS(10), 0, 0, 0, 0, 0},
+    {"reordering 10%", 0, 0, 10, 0, PTCP_MS(10), 0, 0, 0, 0, 0},
+    {"corruption 5%", 0, 0, 0, 5, PTCP_MS(10), 0, 0, 0, 0, 0},
+    {"jitter 5 ms", 0, 0, 0, 0, PTCP_MS(10), PTCP_MS(5), 0, 0, 0, 0},
+    {"10 Mbit/s, queue 8", 0, 0, 0, 0, PTCP_MS(10), 0, 10000000, 8, 0, 0},
+    {"MTU 1000", 0, 0, 0, 0, PTCP_MS(10), 0, 0, 0, 1000, 0},
+    {"delay 150 ms", 0, 0, 0, 0, PTCP_MS(150), 0, 0, 0, 0, 0},
+    /* liveness: after heavy faults stop, every connection completes */
+    {"20/5/10% until 20 s", 20, 5, 10, 0, PTCP_MS(10), 0, 0, 0, 0, PTCP_SEC(20)},
 };
 
 static void fail(const char *what, const ptcp_sim_config *cfg, const ptcp_sim_result *res)
@@ -46,6 +50,7 @@ static void run_case(const fcase *fc, ptcp_sim_app app, uint64_t seed)
 	uint64_t corrupt_codec = 0;
 	ptcp_sim_config_default(&cfg);
 	cfg.seed = seed;
+	cfg.heal = fc->heal;
 	cfg.app = app;
 	cfg.bytes = app == PTCP_SIM_BULK ? (1u << 20) : (256u << 10);
 	for (int i = 0; i < 2; i++) {
