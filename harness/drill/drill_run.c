@@ -260,6 +260,30 @@ static int check_unexpected(struct runner *r, int line, int64_t before, bool all
 	                  buf, drill_usecs(p->t, t, sizeof(t)));
 }
 
+/* Features seen in the script text that the runner cannot model. */
+static int prescan(struct runner *r)
+{
+	const struct ptcp_drill_script *s = r->script;
+	for (size_t i = 0; i < s->n_events; i++) {
+		const struct ptcp_drill_event *ev = &s->events[i];
+		const struct ptcp_drill_packet *pk = &ev->u.packet;
+		if (ev->kind != PTCP_DRILL_EV_PACKET || pk->proto != PTCP_DRILL_TCP)
+			continue;
+		for (size_t k = 0; k < pk->n_options; k++) {
+			if (pk->options[k].kind == PTCP_DRILL_OPT_FO ||
+			    pk->options[k].kind == PTCP_DRILL_OPT_FO_EXP)
+				return drill_unsupported(r, ev->line, "fastopen",
+				                         "TCP Fast Open option");
+			if (pk->options[k].kind == PTCP_DRILL_OPT_MD5)
+				return drill_unsupported(r, ev->line, "TCP MD5 option",
+				                         "TCP MD5 signature option");
+		}
+		if ((pk->flag_bits & PTCP_DRILL_FLAG_SYN) && pk->len > 0)
+			return drill_unsupported(r, ev->line, "fastopen", "data in a SYN");
+	}
+	return 0;
+}
+
 static int run_event(struct runner *r, const struct ptcp_drill_event *ev)
 {
 	const struct ptcp_drill_time *tm = &ev->time;
@@ -328,9 +352,16 @@ static void finish(struct runner *r)
 		if (r->stopped)
 			return;
 		if (r->pending) {
-			drill_fail(r, r->pending->ev->line,
-			           "exiting while the blocking %s() is still in progress",
-			           r->pending->sc->name);
+			if (r->pending->count)
+				drill_fail(r, r->pending->ev->line,
+				           "exiting while the blocking %s() is still in progress "
+				           "(%lld of %lld bytes done)",
+				           r->pending->sc->name, (long long)r->pending->progress,
+				           (long long)r->pending->count);
+			else
+				drill_fail(r, r->pending->ev->line,
+				           "exiting while the blocking %s() is still in progress",
+				           r->pending->sc->name);
 			return;
 		}
 	}
@@ -361,7 +392,7 @@ int ptcp_drill_run_script(const struct ptcp_drill_script *script,
 	if (stack_init(r) != 0) {
 		drill_fail(r, 0, "out of memory");
 	} else if (apply_options(r) == 0) {
-		if (script->init_command)
+		if (prescan(r) == 0 && script->init_command)
 			env_command(r, script->init_command->line, script->init_command->text);
 		for (size_t i = 0; i < script->n_events && !r->stopped; i++) {
 			const struct ptcp_drill_event *ev = &script->events[i];

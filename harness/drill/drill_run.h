@@ -39,7 +39,8 @@ struct ptcp_drill_run_config {
 	double tolerance_percent; /* < 0: the script's --tolerance_percent, else 12.5 */
 	bool strict;              /* every segment the core emits must be matched by a '>' line */
 	bool check_ts_ecr;        /* also check TS ecr of '>' lines (upstream never does) */
-	bool skip_python;         /* run past %{ }% blocks; the script still ends UNSUPPORTED */
+	bool skip_python;         /* ignore %{ }% blocks (else the script ends UNSUPPORTED) */
+	bool ignore_psh;          /* do not check PSH (an analysis aid: see past that deviation) */
 	FILE *trace;              /* non-NULL: log events and segments there */
 };
 

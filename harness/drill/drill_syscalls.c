@@ -792,6 +792,8 @@ static enum attempt att_write(struct runner *r, struct call *c)
 			return call_nonblock(c) ? done_err(c, E_EAGAIN) : ATT_BLOCK;
 		return c->progress ? done_ok(c, (int)c->progress) : done_err(c, E_EPIPE);
 	}
+	if (c->flags & 0x40000000)
+		return done_err(c, E_EFAULT);
 	while (c->progress < c->count) {
 		ptcp_input in = {.kind = PTCP_IN_SEND};
 		size_t space = sock_send_space(sk), n;

@@ -43,6 +43,7 @@ static void usage(FILE *f, const char *argv0)
 	        "  --strict                 a segment no '>' line matched fails the script\n"
 	        "  --check-ts-ecr           check the TS ecr of '>' lines (upstream does not)\n"
 	        "  --skip-python            ignore %%{ }%% blocks instead of UNSUPPORTED\n"
+	        "  --ignore-psh             do not check PSH (analysis: see past that deviation)\n"
 	        "  --root=DIR               name scripts relative to DIR\n"
 	        "  --expected=FILE          fail only when a script listed in FILE does not pass\n"
 	        "  --update-expected=FILE   write the scripts that passed to FILE\n"
@@ -297,6 +298,8 @@ int main(int argc, char **argv)
 			cfg.check_ts_ecr = true;
 		else if (strcmp(a, "--skip-missing") == 0)
 			skip_missing = true;
+		else if (strcmp(a, "--ignore-psh") == 0)
+			cfg.ignore_psh = true;
 		else if (strcmp(a, "--skip-python") == 0)
 			cfg.skip_python = true;
 		else if (strncmp(a, "--root=", 7) == 0)
