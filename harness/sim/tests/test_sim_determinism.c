@@ -44,6 +44,25 @@ static char *traced(const ptcp_sim_config *base, uint64_t *hash, size_t *len)
 	return buf;
 }
 
+/* The event script of connection 0's client, in a malloc'd string. */
+static char *scripted(const ptcp_sim_config *base, int *ok, size_t *len)
+{
+	ptcp_sim_config cfg = *base;
+	ptcp_sim_result res;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	if (!f)
+		return NULL;
+	cfg.script = f;
+	ptcp_sim_run(&cfg, &res);
+	fclose(f);
+	/* a recording problem fails the run with "event script: ..." */
+	*ok = strstr(res.why, "event script") == NULL;
+	*len = n;
+	return buf;
+}
+
 static int same_result(const ptcp_sim_result *a, const ptcp_sim_result *b)
 {
 	return a->hash == b->hash && a->ok == b->ok && a->segs == b->segs &&
@@ -80,6 +99,17 @@ static void one(const char *name, const ptcp_sim_config *cfg)
 	CHECK(h1 == r1.hash, "%s: tracing changed the hash (%016llx vs %016llx)", name,
 	      (unsigned long long)h1, (unsigned long long)r1.hash);
 	CHECK(l1 > 1000, "%s: trace too short (%zu bytes)", name, l1);
+	if (ptcp_sim_have_script()) {
+		int ok1 = 0, ok2 = 0;
+		free(t1);
+		free(t2);
+		t1 = scripted(cfg, &ok1, &l1);
+		t2 = scripted(cfg, &ok2, &l2);
+		CHECK(ok1 && ok2, "%s: the event script recording failed", name);
+		CHECK(t1 && t2 && l1 == l2 && memcmp(t1, t2, l1) == 0 &&
+		          strncmp(t1, "# ptcp event script", 19) == 0,
+		      "%s: event scripts differ or are malformed", name);
+	}
 	printf("%-28s seed %llu: hash %016llx, %llu segments, %s\n", name,
 	       (unsigned long long)cfg->seed, (unsigned long long)r1.hash,
 	       (unsigned long long)r1.segs,
