@@ -1,0 +1,724 @@
+/*
+ * ptcp-replay: re-running an input with the checks of the target that found
+ * the failure, recorded into a ptcp_replay_rec.
+ *
+ * IMPLEMENTATION NOTES
+ * Event scripts and fuzz_conn inputs run through harness/run (ptcp_run_exec,
+ * the same runner and oracles the fuzzer and the property tests use) with
+ * an observer that records every injected and emitted packet and every
+ * step.  fuzz_wire inputs run through the fuzz_wire target's own code
+ * (fuzzers/fuzz_wire.c, compiled in with its entry point renamed), which
+ * aborts on a violation.
+ *
+ * The run normally happens in a child process (fork) that streams what it
+ * observes to the parent over a pipe: when the core crashes (a sanitizer
+ * report, a segfault, an abort), the parent still has everything up to the
+ * crash, and the crash becomes the verdict (with the key line of the
+ * child's stderr).  Both modes record through the same messages.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "replay.h"
+#include "run.h"
+
+/* The fuzz_wire target's LLVMFuzzerTestOneInput, renamed by the build. */
+int ptcp_replay_fuzz_wire_oracle(const uint8_t *data, size_t size);
+
+static const char *const target_names[PTCP_REPLAY_TARGET_COUNT] = {
+    "auto", "script", "fuzz_conn", "fuzz_wire", "fuzz_drill", "sim"};
+
+const char *ptcp_replay_target_name(ptcp_replay_target t)
+{
+	return (unsigned)t < PTCP_REPLAY_TARGET_COUNT ? target_names[t] : "?";
+}
+
+int ptcp_replay_target_parse(const char *name)
+{
+	for (int i = 0; i < PTCP_REPLAY_TARGET_COUNT; i++)
+		if (strcmp(name, target_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- Detection ------------------------------------------------------------ */
+static int is_text(const uint8_t *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((d[i] >= 0x20 && d[i] < 0x7f) || d[i] == '\n' || d[i] == '\t' ||
+		      d[i] == '\r'))
+			return 0;
+	return n > 0;
+}
+
+static int has(const uint8_t *d, size_t n, const char *w)
+{
+	size_t k = strlen(w);
+	for (size_t i = 0; i + k <= n; i++)
+		if (memcmp(d + i, w, k) == 0)
+			return 1;
+	return 0;
+}
+
+int ptcp_replay_capture_magic(const uint8_t *d, size_t n)
+{
+	static const uint8_t m[5][4] = {{0xa1, 0xb2, 0xc3, 0xd4},
+	                                {0xd4, 0xc3, 0xb2, 0xa1},
+	                                {0xa1, 0xb2, 0x3c, 0x4d},
+	                                {0x4d, 0x3c, 0xb2, 0xa1},
+	                                {0x0a, 0x0d, 0x0d, 0x0a}};
+	for (int i = 0; n >= 4 && i < 5; i++)
+		if (memcmp(d, m[i], 4) == 0)
+			return 1;
+	return 0;
+}
+
+int ptcp_replay_detect(const uint8_t *d, size_t n, char *why, size_t cap)
+{
+	if (n == 0) {
+		snprintf(why, cap, "empty input (give --target fuzz_conn or fuzz_wire)");
+		return -1;
+	}
+	if (ptcp_replay_capture_magic(d, n)) {
+		snprintf(why, cap,
+		         "a pcap/pcapng capture: use --import to turn it into a scenario");
+		return -1;
+	}
+	if (is_text(d, n)) {
+		ptcp_script s;
+		ptcp_script_error e;
+		int r = ptcp_script_parse_text("input", (const char *)d, n, &s, &e);
+		if (r == 0) {
+			ptcp_script_free(&s);
+			snprintf(why, cap, "a text event script");
+			return PTCP_REPLAY_SCRIPT;
+		}
+		if (has(d, n, "socket(") || has(d, n, "accept(") || has(d, n, "connect(") ||
+		    has(d, n, "bind(")) {
+			snprintf(why, cap, "a packetdrill script (system calls)");
+			return PTCP_REPLAY_FUZZ_DRILL;
+		}
+		if (r == PTCP_SCRIPT_ESYNTAX) {
+			char m[256];
+			ptcp_script_error_format(&e, m, sizeof m);
+			snprintf(why, cap, "text, but not an event script: %s", m);
+		} else {
+			snprintf(why, cap, "out of memory");
+		}
+		return -1;
+	}
+	if ((d[0] >> 4) == 4 && n >= 20 && (d[0] & 15) >= 5 && ((size_t)d[2] << 8 | d[3]) <= n &&
+	    ((size_t)d[2] << 8 | d[3]) >= 20) {
+		snprintf(why, cap, "an IPv4 packet (version 4, total length %u of %zu bytes)",
+		         (unsigned)(d[2] << 8 | d[3]), n);
+		return PTCP_REPLAY_FUZZ_WIRE;
+	}
+	if ((d[0] >> 4) == 6 && n >= 40 && ((size_t)d[4] << 8 | d[5]) + 40 <= n) {
+		snprintf(why, cap, "an IPv6 packet (payload length %u of %zu bytes)",
+		         (unsigned)(d[4] << 8 | d[5]), n);
+		return PTCP_REPLAY_FUZZ_WIRE;
+	}
+	snprintf(why, cap, "binary, not an IP packet: a fuzz_conn input");
+	return PTCP_REPLAY_FUZZ_CONN;
+}
+
+/* ---- Messages from the run to the record ---------------------------------------- */
+enum { OP_META = 1, OP_PKT, OP_STEP, OP_FAIL, OP_END };
+
+struct msg_meta {
+	ptcp_addr local, peer;
+	uint16_t local_port, peer_port;
+	uint32_t isn_local, isn_peer;
+	uint8_t role, have_isn;
+};
+
+struct msg_pkt {
+	uint64_t t;
+	uint8_t dir, dropped;
+	char label[40];
+};
+
+struct msg_step {
+	uint64_t t;
+	uint32_t event;
+	uint8_t has_info;
+	ptcp_info info;
+	char what[128];
+};
+
+struct msg_end {
+	int ran;
+};
+
+typedef struct sink {
+	int fd;               /* >= 0: the child's end of the pipe */
+	ptcp_replay_rec *rec; /* else: record directly */
+	int oom;
+	/* the child side's view, for the crash report */
+	size_t last_event;
+	uint64_t last_t;
+} sink;
+
+static void apply(ptcp_replay_rec *r, unsigned op, const uint8_t *p, size_t len)
+{
+	switch (op) {
+	case OP_META: {
+		struct msg_meta m;
+		if (len < sizeof m)
+			return;
+		memcpy(&m, p, sizeof m);
+		r->local = m.local;
+		r->peer = m.peer;
+		r->local_port = m.local_port;
+		r->peer_port = m.peer_port;
+		r->isn_local = m.isn_local;
+		r->isn_peer = m.isn_peer;
+		r->role = m.role;
+		r->have_isn = m.have_isn;
+		r->have_conn = 1;
+		return;
+	}
+	case OP_PKT: {
+		struct msg_pkt m;
+		if (len < sizeof m)
+			return;
+		memcpy(&m, p, sizeof m);
+		if (ptcp_replay_add_pkt(r, m.t, m.dir, p + sizeof m, len - sizeof m, m.dropped) ==
+		    0)
+			memcpy(r->pkt[r->npkt - 1].label, m.label, sizeof m.label);
+		return;
+	}
+	case OP_STEP: {
+		struct msg_step m;
+		ptcp_replay_step *s;
+		if (len < sizeof m)
+			return;
+		memcpy(&m, p, sizeof m);
+		s = ptcp_replay_add_step(r, m.t, m.event);
+		if (!s)
+			return;
+		s->has_info = m.has_info;
+		s->info = m.info;
+		memcpy(s->what, m.what, sizeof s->what);
+		s->what[sizeof s->what - 1] = 0;
+		return;
+	}
+	case OP_FAIL: {
+		char m[640];
+		size_t k = len < sizeof m - 1 ? len : sizeof m - 1;
+		memcpy(m, p, k);
+		m[k] = 0;
+		ptcp_replay_rec_fail(r, m);
+		return;
+	}
+	case OP_END: {
+		struct msg_end m;
+		if (len < sizeof m)
+			return;
+		memcpy(&m, p, sizeof m);
+		r->ran = m.ran;
+		if (!r->failed && len > sizeof m) {
+			size_t k = len - sizeof m;
+			if (k > sizeof r->verdict - 1)
+				k = sizeof r->verdict - 1;
+			memcpy(r->verdict, p + sizeof m, k);
+			r->verdict[k] = 0;
+		}
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t k = write(fd, p, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return;
+		p += k;
+		len -= (size_t)k;
+	}
+}
+
+static void send_op(sink *k, unsigned op, const void *a, size_t alen, const void *b, size_t blen)
+{
+	if (k->fd >= 0) {
+		uint32_t h[2] = {op, (uint32_t)(alen + blen)};
+		write_all(k->fd, h, sizeof h);
+		write_all(k->fd, a, alen);
+		if (blen)
+			write_all(k->fd, b, blen);
+		return;
+	}
+	uint8_t *p = malloc(alen + blen + 1);
+	if (!p) {
+		k->oom = 1;
+		return;
+	}
+	memcpy(p, a, alen);
+	if (blen)
+		memcpy(p + alen, b, blen);
+	apply(k->rec, op, p, alen + blen);
+	free(p);
+}
+
+static void sink_meta(sink *k, const ptcp_script *s, int have_isn)
+{
+	struct msg_meta m;
+	memset(&m, 0, sizeof m);
+	m.local = s->local_addr;
+	m.peer = s->peer_addr;
+	m.local_port = s->local_port;
+	m.peer_port = s->peer_port;
+	m.isn_local = s->isn_local;
+	m.isn_peer = s->isn_peer;
+	m.role = (uint8_t)s->role;
+	m.have_isn = (uint8_t)have_isn;
+	send_op(k, OP_META, &m, sizeof m, NULL, 0);
+}
+
+static void sink_pkt(sink *k, uint64_t t, int dir, const uint8_t *d, size_t len, int dropped,
+                     const char *label)
+{
+	struct msg_pkt m;
+	memset(&m, 0, sizeof m);
+	m.t = t;
+	m.dir = (uint8_t)dir;
+	m.dropped = (uint8_t)dropped;
+	if (label)
+		snprintf(m.label, sizeof m.label, "%s", label);
+	send_op(k, OP_PKT, &m, sizeof m, d, len);
+}
+
+static void sink_step(sink *k, uint64_t t, size_t event, const char *what, const ptcp_info *info)
+{
+	struct msg_step m;
+	memset(&m, 0, sizeof m);
+	m.t = t;
+	m.event = (uint32_t)event;
+	if (info) {
+		m.has_info = 1;
+		m.info = *info;
+	}
+	snprintf(m.what, sizeof m.what, "%s", what);
+	k->last_event = event;
+	k->last_t = t;
+	send_op(k, OP_STEP, &m, sizeof m, NULL, 0);
+}
+
+static void sink_fail(sink *k, const char *msg)
+{
+	send_op(k, OP_FAIL, msg, strlen(msg), NULL, 0);
+}
+
+static void sink_end(sink *k, int ran, const char *verdict)
+{
+	struct msg_end m = {ran};
+	send_op(k, OP_END, &m, sizeof m, verdict, strlen(verdict));
+}
+
+/* ---- The script runner's observer ------------------------------------------------- */
+static void step_what(const ptcp_run_note *n, char *buf, size_t cap)
+{
+	char t[1024];
+	if (n->timer) {
+		snprintf(buf, cap, "time (timer)");
+		return;
+	}
+	if (!n->ev) {
+		snprintf(buf, cap, "time (drain)");
+		return;
+	}
+	switch (n->ev->kind) {
+	case PTCP_SCRIPT_SEGMENT:
+	case PTCP_SCRIPT_RAW:
+		snprintf(buf, cap, "<");
+		return;
+	case PTCP_SCRIPT_SEND:
+		if (n->ev->send.data) {
+			snprintf(t, sizeof t, "send %lu (given bytes)%s",
+			         (unsigned long)n->ev->send.len, n->ev->send.more ? " more" : "");
+			break;
+		}
+		/* fall through */
+	default:
+		ptcp_script_format_event(n->ev, t, sizeof t);
+		break;
+	}
+	if (n->ev->kind >= PTCP_SCRIPT_CONNECT && n->ev->kind <= PTCP_SCRIPT_ABORT) {
+		const char *e = n->ret < 0 ? ptcp_script_err_name(n->ret) : NULL;
+		size_t l = strlen(t);
+		if (e)
+			snprintf(t + l, sizeof t - l, " -> %s", e);
+		else
+			snprintf(t + l, sizeof t - l, " -> %d", n->ret);
+	}
+	if (strlen(t) >= cap && cap > 4)
+		memcpy(t + cap - 4, "...", 4);
+	snprintf(buf, cap, "%s", t);
+}
+
+static void observe(void *arg, const ptcp_run_note *n)
+{
+	sink *k = arg;
+	char what[128], m[700];
+	switch (n->kind) {
+	case PTCP_RUN_NOTE_PACKET_IN:
+		sink_pkt(k, n->time, PTCP_REPLAY_IN, n->pkt, n->len, 0, NULL);
+		if (n->err) {
+			/* the codec dropped it: no step follows */
+			snprintf(what, sizeof what, "(dropped by the codec: %s)",
+			         ptcp_strerror(n->err));
+			sink_step(k, n->time, n->event, what, NULL);
+		}
+		return;
+	case PTCP_RUN_NOTE_PACKET_OUT:
+		sink_pkt(k, n->time, PTCP_REPLAY_OUT, n->pkt, n->len, 0, NULL);
+		return;
+	case PTCP_RUN_NOTE_STEP:
+		step_what(n, what, sizeof what);
+		sink_step(k, n->time, n->event, what, n->info);
+		return;
+	case PTCP_RUN_NOTE_FAIL: {
+		char l[32] = "";
+		if (n->line)
+			snprintf(l, sizeof l, " (line %u)", n->line);
+		snprintf(m, sizeof m, "event %zu%s at %llu.%06llu s: %s", n->event, l,
+		         (unsigned long long)(n->time / 1000000u),
+		         (unsigned long long)(n->time % 1000000u), n->msg ? n->msg : "?");
+		sink_fail(k, m);
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+/* Prepare the scenario and the run configuration of an input. */
+static int prepare(ptcp_replay_target t, const uint8_t *data, size_t len, const char *name,
+                   const ptcp_replay_opts *o, ptcp_script *s, ptcp_run_config *cfg, char *err,
+                   size_t errcap)
+{
+	ptcp_run_config_default(cfg);
+	if (t == PTCP_REPLAY_FUZZ_CONN) {
+		if (ptcp_run_fuzz_prepare(data, len, s, cfg) != 0) {
+			snprintf(err, errcap, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	ptcp_script_error e;
+	int r = ptcp_script_parse_text(name, (const char *)data, len, s, &e);
+	if (r == PTCP_SCRIPT_ESYNTAX) {
+		char m[256];
+		ptcp_script_error_format(&e, m, sizeof m);
+		snprintf(err, errcap, "not an event script: %s", m);
+		return -1;
+	}
+	if (r) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	cfg->flags = o->run_flags;
+	cfg->drain = o->drain;
+	return 0;
+}
+
+static void run_script(const ptcp_script *s, ptcp_run_config *cfg, sink *k)
+{
+	ptcp_run *run = ptcp_run_new();
+	ptcp_run_result res;
+	char v[700];
+	if (!run) {
+		sink_fail(k, "out of memory");
+		sink_end(k, 0, "out of memory");
+		return;
+	}
+	cfg->observe = observe;
+	cfg->arg = k;
+	sink_meta(k, s, 1);
+	ptcp_run_exec(run, s, cfg, &res);
+	if (res.status == PTCP_RUN_PASS)
+		snprintf(v, sizeof v,
+		         "passed: %zu events, %llu steps (%llu timers), %llu packets in, %llu out, "
+		         "final state %s%s",
+		         res.events, (unsigned long long)res.steps, (unsigned long long)res.timers,
+		         (unsigned long long)res.pkts_in, (unsigned long long)res.pkts_out,
+		         ptcp_state_name(res.state), res.truncated ? " (stopped by a limit)" : "");
+	else
+		ptcp_run_result_format(&res, v, sizeof v);
+	if (res.status != PTCP_RUN_PASS && res.status != PTCP_RUN_FAIL)
+		sink_fail(k, v); /* invalid configuration, out of memory */
+	sink_end(k, res.status == PTCP_RUN_PASS || res.status == PTCP_RUN_FAIL, v);
+	ptcp_run_free(run);
+}
+
+/* fuzz_wire: the packet, and its rebuild when it parses; the oracle in the child. */
+static void wire_rec(const uint8_t *data, size_t len, ptcp_replay_rec *rec)
+{
+	static uint8_t out[65536 + 128];
+	ptcp_ip ip;
+	ptcp_seg seg;
+	ptcp_replay_step *s;
+	const uint8_t *l4;
+	size_t l4len;
+	int r = ptcp_wire_parse_packet(data, len, &ip, &seg);
+	if (ptcp_wire_parse_ip(data, len, &ip, &l4, &l4len) == 0 && l4len >= 4) {
+		rec->peer = ip.src;
+		rec->local = ip.dst;
+		rec->peer_port = (uint16_t)(l4[0] << 8 | l4[1]);
+		rec->local_port = (uint16_t)(l4[2] << 8 | l4[3]);
+		rec->role = PTCP_SCRIPT_SERVER;
+		rec->have_conn = 1;
+	}
+	rec->attach_next = 0;
+	s = ptcp_replay_add_step(rec, 0, 0);
+	if (s)
+		snprintf(s->what, sizeof s->what, "fuzz_wire: ptcp_wire_parse_packet -> %s",
+		         r ? ptcp_strerror(r) : "ok");
+	ptcp_replay_add_pkt(rec, 0, PTCP_REPLAY_IN, data, len, 0);
+	if (r == 0) {
+		ptcp_ip ip2 = ip;
+		int n = ptcp_wire_build_packet(out, sizeof out, &ip2, &seg);
+		if (n > 0 && ptcp_replay_add_pkt(rec, 1, PTCP_REPLAY_IN, out, (size_t)n, 0) == 0)
+			snprintf(rec->pkt[rec->npkt - 1].label, sizeof rec->pkt[0].label,
+			         "rebuilt by the codec");
+	}
+}
+
+/* ---- The child process ---------------------------------------------------------- */
+static const char *key_line(const char *buf, char *out, size_t cap)
+{
+	static const char *const keys[] = {"fuzz_wire:",     "ERROR: AddressSanitizer",
+	                                   "runtime error:", "ERROR: LeakSanitizer",
+	                                   "SUMMARY:",       "Assertion"};
+	const char *best = NULL;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !best; i++)
+		best = strstr(buf, keys[i]);
+	if (!best) {
+		/* the last non-empty line */
+		const char *e = buf + strlen(buf);
+		while (e > buf && (e[-1] == '\n' || e[-1] == '\r'))
+			e--;
+		best = e;
+		while (best > buf && best[-1] != '\n')
+			best--;
+	} else {
+		while (best > buf && best[-1] != '\n')
+			best--;
+	}
+	size_t k = strcspn(best, "\n");
+	if (k >= cap)
+		k = cap - 1;
+	memcpy(out, best, k);
+	out[k] = 0;
+	return out;
+}
+
+static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp_script *s,
+                     ptcp_run_config *cfg, ptcp_replay_rec *rec, const ptcp_replay_opts *o,
+                     char *err, size_t errcap)
+{
+	int ops[2], errp[2];
+	pid_t pid;
+	uint8_t *buf = NULL;
+	size_t blen = 0, bcap = 0;
+	char ebuf[16384];
+	size_t elen = 0;
+	int status = 0, got_end = 0;
+
+	(void)o;
+	if (pipe(ops) || pipe(errp)) {
+		snprintf(err, errcap, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errcap, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		sink k = {ops[1], NULL, 0, 0, 0};
+		close(ops[0]);
+		close(errp[0]);
+		dup2(errp[1], 2);
+		close(errp[1]);
+		signal(SIGPIPE, SIG_IGN);
+		if (t == PTCP_REPLAY_FUZZ_WIRE) {
+			ptcp_replay_fuzz_wire_oracle(data, len);
+			sink_end(&k, 1,
+			         "passed: the fuzz_wire oracle (parse, rebuild, parse back, "
+			         "checksums) holds");
+		} else {
+			run_script(s, cfg, &k);
+		}
+		close(ops[1]);
+		_exit(0);
+	}
+	close(ops[1]);
+	close(errp[1]);
+	ebuf[0] = 0;
+	for (int open = 2; open > 0;) {
+		struct pollfd p[2] = {{ops[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents && p[0].fd >= 0) {
+			if (blen + 65536 > bcap) {
+				uint8_t *nb = realloc(buf, bcap * 2 + 65536);
+				if (!nb)
+					break;
+				buf = nb;
+				bcap = bcap * 2 + 65536;
+			}
+			ssize_t k = read(ops[0], buf + blen, bcap - blen);
+			if (k <= 0) {
+				close(ops[0]);
+				ops[0] = -1;
+				open--;
+			} else {
+				blen += (size_t)k;
+				/* apply the complete messages */
+				size_t off = 0;
+				while (blen - off >= 8) {
+					uint32_t h[2];
+					memcpy(h, buf + off, sizeof h);
+					if (blen - off - 8 < h[1])
+						break;
+					apply(rec, h[0], buf + off + 8, h[1]);
+					if (h[0] == OP_END)
+						got_end = 1;
+					off += 8 + h[1];
+				}
+				memmove(buf, buf + off, blen - off);
+				blen -= off;
+			}
+		}
+		if (p[1].revents && p[1].fd >= 0) {
+			char tmp[4096];
+			ssize_t k = read(errp[0], tmp, sizeof tmp);
+			if (k <= 0) {
+				close(errp[0]);
+				errp[0] = -1;
+				open--;
+			} else if (elen < sizeof ebuf - 1) {
+				size_t c = (size_t)k < sizeof ebuf - 1 - elen
+				               ? (size_t)k
+				               : sizeof ebuf - 1 - elen;
+				memcpy(ebuf + elen, tmp, c);
+				elen += c;
+				ebuf[elen] = 0;
+			}
+		}
+	}
+	if (ops[0] >= 0)
+		close(ops[0]);
+	if (errp[0] >= 0)
+		close(errp[0]);
+	free(buf);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!got_end || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char line[400], m[640];
+		uint64_t tl = rec->nstep ? rec->step[rec->nstep - 1].t : 0;
+		key_line(ebuf, line, sizeof line);
+		if (WIFSIGNALED(status))
+			snprintf(m, sizeof m, "%s with signal %d (%s)%s%s",
+			         t == PTCP_REPLAY_FUZZ_WIRE && WTERMSIG(status) == SIGABRT
+			             ? "the oracle aborted"
+			             : "crashed",
+			         WTERMSIG(status), strsignal(WTERMSIG(status)), line[0] ? ": " : "",
+			         line);
+		else
+			snprintf(m, sizeof m, "the run exited with status %d%s%s",
+			         WIFEXITED(status) ? WEXITSTATUS(status) : -1, line[0] ? ": " : "",
+			         line);
+		if (t != PTCP_REPLAY_FUZZ_WIRE && s && rec->nstep) {
+			size_t next = rec->step[rec->nstep - 1].event + 1;
+			char ev[200] = "";
+			if (next < s->n)
+				ptcp_script_format_event(&s->ev[next], ev, sizeof ev);
+			size_t l = strlen(m);
+			snprintf(m + l, sizeof m - l, " (after event %zu; next event %zu%s%s%s)",
+			         next - 1, next, ev[0] ? ": \"" : "", ev, ev[0] ? "\"" : "");
+		}
+		ptcp_replay_rec_fail(rec, m);
+		if (rec->fail_next) {
+			ptcp_replay_step *st = ptcp_replay_add_step(
+			    rec, tl, rec->nstep ? rec->step[rec->nstep - 1].event : 0);
+			if (st)
+				snprintf(st->what, sizeof st->what, "%s",
+				         t == PTCP_REPLAY_FUZZ_WIRE ? "the oracle"
+				                                    : "crashed in this step");
+		}
+		rec->ran = 1;
+	}
+	return 0;
+}
+
+int ptcp_replay_run(ptcp_replay_target t, const uint8_t *data, size_t len, const char *name,
+                    const ptcp_replay_opts *o, ptcp_replay_rec *rec, char *err, size_t errcap)
+{
+	ptcp_script s;
+	ptcp_run_config cfg;
+	int rc;
+	snprintf(rec->target, sizeof rec->target, "%s", ptcp_replay_target_name(t));
+	switch (t) {
+	case PTCP_REPLAY_FUZZ_WIRE:
+		wire_rec(data, len, rec);
+		rec->attach_next = 0;
+		return child_run(t, data, len, NULL, NULL, rec, o, err, errcap);
+	case PTCP_REPLAY_SCRIPT:
+	case PTCP_REPLAY_FUZZ_CONN:
+		break;
+	case PTCP_REPLAY_FUZZ_DRILL:
+		snprintf(err, errcap,
+		         "fuzz_drill inputs cannot be replayed yet: the packetdrill runner "
+		         "(harness/drill/drill_run.h) has no packet observer (it needs a callback "
+		         "like ptcp_run_config.observe: every injected and emitted packet as bytes "
+		         "with the virtual time, and each step's ptcp_info)");
+		return -1;
+	case PTCP_REPLAY_SIM:
+		snprintf(
+		    err, errcap,
+		    "simulator runs cannot be replayed yet: harness/sim (sim.h) has no packet "
+		    "observer (it needs a callback in ptcp_sim_config with every packet a core "
+		    "emits as bytes, its time, connection and side, and the link's verdict: "
+		    "delivered, lost, queue drop, MTU drop, corrupted, duplicated)");
+		return -1;
+	default:
+		snprintf(err, errcap, "unknown target");
+		return -1;
+	}
+	if (prepare(t, data, len, name, o, &s, &cfg, err, errcap))
+		return -1;
+	if (o->fork) {
+		rc = child_run(t, data, len, &s, &cfg, rec, o, err, errcap);
+	} else {
+		sink k = {-1, rec, 0, 0, 0};
+		run_script(&s, &cfg, &k);
+		rc = 0;
+		if (k.oom) {
+			snprintf(err, errcap, "out of memory");
+			rc = -1;
+		}
+	}
+	ptcp_script_free(&s);
+	return rc;
+}
