@@ -32,15 +32,16 @@ const struct ptcp_script_cfg_field ptcp_script__cfg[CFG_COUNT] = {
     [CFG_KEEPALIVE_INTVL] = {"keepalive_intvl", CFGT_TIME, 0, PTCP_SCRIPT_TIME_MAX},
     [CFG_KEEPALIVE_CNT] = {"keepalive_cnt", CFGT_UINT, 0, 255},
     [CFG_CC] = {"cc", CFGT_CC, 0, PTCP_SCRIPT_CC_COUNT - 1},
+    [CFG_CHALLENGE_ACK_LIMIT] = {"challenge_ack_limit", CFGT_UINT, 0, UINT32_MAX},
 };
 
 const char *const ptcp_script__cc_name[PTCP_SCRIPT_CC_COUNT] = {"cubic", "reno"};
 
 const char *const ptcp_script__flag_name[PTCP_SCRIPT_NFLAGS] = {
-    "ts", "ws", "sack", "nodelay", "ss_idle", "ecn", "limited_tx"};
+    "ts", "ws", "sack", "nodelay", "ss_idle", "ecn", "limited_tx", "tlp"};
 const uint32_t ptcp_script__flag_bit[PTCP_SCRIPT_NFLAGS] = {
-    PTCP_CFG_TIMESTAMPS, PTCP_CFG_WSCALE, PTCP_CFG_SACK,      PTCP_CFG_NODELAY,
-    PTCP_CFG_SS_IDLE,    PTCP_CFG_ECN,    PTCP_CFG_LIMITED_TX};
+    PTCP_CFG_TIMESTAMPS, PTCP_CFG_WSCALE, PTCP_CFG_SACK,       PTCP_CFG_NODELAY,
+    PTCP_CFG_SS_IDLE,    PTCP_CFG_ECN,    PTCP_CFG_LIMITED_TX, PTCP_CFG_TLP};
 
 void ptcp_script_config_default(ptcp_script_config *cfg)
 {
@@ -67,6 +68,7 @@ void ptcp_script_config_default(ptcp_script_config *cfg)
 	cfg->keepalive_idle = 0;
 	cfg->keepalive_intvl = PTCP_SEC(75);
 	cfg->keepalive_cnt = 9;
+	cfg->challenge_ack_limit = 1000;
 }
 
 uint64_t ptcp_script__cfg_get(const ptcp_script_config *c, unsigned id)
@@ -114,6 +116,8 @@ uint64_t ptcp_script__cfg_get(const ptcp_script_config *c, unsigned id)
 		return c->keepalive_intvl;
 	case CFG_KEEPALIVE_CNT:
 		return c->keepalive_cnt;
+	case CFG_CHALLENGE_ACK_LIMIT:
+		return c->challenge_ack_limit;
 	case CFG_CC:
 		return c->cc;
 	default:
@@ -198,6 +202,9 @@ void ptcp_script__cfg_set(ptcp_script_config *c, unsigned id, uint64_t v)
 	case CFG_KEEPALIVE_CNT:
 		c->keepalive_cnt = (uint8_t)v;
 		break;
+	case CFG_CHALLENGE_ACK_LIMIT:
+		c->challenge_ack_limit = (uint32_t)v;
+		break;
 	case CFG_CC:
 		c->cc = (uint8_t)v;
 		break;
@@ -209,6 +216,7 @@ void ptcp_script__cfg_set(ptcp_script_config *c, unsigned id, uint64_t v)
 void ptcp_script_apply_config(const ptcp_script *s, ptcp_config *cfg)
 {
 	const ptcp_script_config *c = &s->cfg;
+	ptcp_config_default(cfg); /* fields a scenario does not carry keep their defaults */
 	cfg->flags = c->flags;
 	cfg->mss = c->mss;
 	cfg->wscale = c->wscale;
@@ -228,6 +236,7 @@ void ptcp_script_apply_config(const ptcp_script *s, ptcp_config *cfg)
 	cfg->keepalive_idle = c->keepalive_idle;
 	cfg->keepalive_intvl = c->keepalive_intvl;
 	cfg->keepalive_cnt = c->keepalive_cnt;
+	cfg->challenge_ack_limit = c->challenge_ack_limit;
 	cfg->cc = c->cc == PTCP_SCRIPT_CC_RENO ? &ptcp_cc_reno : NULL;
 }
 
@@ -413,10 +422,13 @@ const char *ptcp_script_state_name(unsigned st)
 
 const char *ptcp_script_event_name(unsigned ev)
 {
-	static const char *const names[PTCP_EV_COUNT] = {NULL,         "connected", "peer-closed",
-	                                                 "reset",      "timedout",  "error",
-	                                                 "soft-error", "closed",    "all-acked"};
-	return ev < PTCP_EV_COUNT ? names[ev] : NULL;
+	static const char *const names[PTCP_EV_COUNT] = {
+	    NULL,    "connected",  "peer-closed", "reset",     "timedout",
+	    "error", "soft-error", "closed",      "all-acked", "time-wait-reuse"};
+	if (ev == 0 || ev >= PTCP_EV_COUNT)
+		return NULL;
+	/* an event added to the core before this table: the core's own name */
+	return names[ev] ? names[ev] : ptcp_event_name((ptcp_event)ev);
 }
 
 const char *ptcp_script_err_name(int err)
@@ -487,7 +499,8 @@ static int cmp_seg(const ptcp_script_seg *a, const ptcp_script_seg *b, size_t i,
 	F(wild)
 	F(has_ports)
 	F(opt_len)
-	F(win) F(urp) F(sport) F(dport) F(seq) F(ack) F(len)
+	F(win)
+	F(urp) F(sport) F(dport) F(seq) F(ack) F(len)
 #undef F
 	    if (memcmp(a->opt, b->opt, a->opt_len) !=
 	        0) return say(w, "event %zu: option bytes differ", i);

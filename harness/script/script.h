@@ -62,11 +62,11 @@ extern "C" {
 /* Config flags a scenario can set (all PTCP_CFG_* bits known here). */
 #define PTCP_SCRIPT_CFG_FLAGS_ALL                                                                  \
 	(PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK | PTCP_CFG_NODELAY |                \
-	 PTCP_CFG_SS_IDLE | PTCP_CFG_ECN | PTCP_CFG_LIMITED_TX)
+	 PTCP_CFG_SS_IDLE | PTCP_CFG_ECN | PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP)
 /* The default flags (as ptcp_config_default()). */
 #define PTCP_SCRIPT_CFG_FLAGS_DEFAULT                                                              \
 	(PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK | PTCP_CFG_SS_IDLE |                \
-	 PTCP_CFG_LIMITED_TX)
+	 PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP)
 
 /* Congestion control (config cc=). */
 #define PTCP_SCRIPT_CC_CUBIC 0 /* the core's default (ptcp_config.cc NULL) */
@@ -105,6 +105,7 @@ typedef struct ptcp_script_config {
 	uint64_t delack;
 	uint16_t quickack;
 	uint8_t keepalive_cnt;
+	uint32_t challenge_ack_limit;
 	uint64_t keepalive_idle;
 	uint64_t keepalive_intvl;
 	uint8_t cc; /* PTCP_SCRIPT_CC_* */

@@ -200,7 +200,8 @@ Test(script_text, other_events)
 	cr_assert_eq(s.peer_addr.bytes[0], 0x20);
 	cr_assert_eq(s.peer_addr.bytes[11], 0xff);
 	cr_assert_eq(s.peer_addr.bytes[15], 1);
-	cr_assert_eq(s.cfg.flags, PTCP_CFG_NODELAY | PTCP_CFG_SS_IDLE | PTCP_CFG_LIMITED_TX);
+	cr_assert_eq(s.cfg.flags,
+		     PTCP_CFG_NODELAY | PTCP_CFG_SS_IDLE | PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP);
 	cr_assert_eq(s.cfg.start, 1000001);
 	cr_assert_eq(s.cfg.msl, 2000);
 	cr_assert_eq(s.ev[0].icmp.type, PTCP_ICMP_FRAG_NEEDED);
