@@ -345,6 +345,8 @@ static int step(ptcp_stack *s, ptcp_sock *k, const ptcp_input *in)
 	ptcp_actions out = {.v = s->acts, .cap = PTCP_STACK_ACTIONS, .n = 0};
 	int r = ptcp_step(&k->conn, in, s->now, &out);
 	handle(s, k, &out);
+	if (k->used)
+		k->deadline = ptcp_conn_next_deadline(&k->conn);
 	return r;
 }
 
@@ -362,8 +364,28 @@ static ptcp_sock *lookup(ptcp_stack *s, const ptcp_addr *l, uint16_t lport, cons
 	return NULL;
 }
 
+/* The table is full: give up the TIME-WAIT connection that ends first (its
+ * application hears PTCP_SOCK_CLOSED now), as a kernel reuses TIME-WAIT. */
+static void reclaim_time_wait(ptcp_stack *s)
+{
+	ptcp_sock *old = NULL;
+	for (size_t i = 0; i < s->nsocks; i++) {
+		ptcp_sock *k = &s->socks[i];
+		if (k->used && ptcp_conn_state(&k->conn) == PTCP_TIME_WAIT &&
+		    (!old || k->deadline < old->deadline))
+			old = k;
+	}
+	if (!old)
+		return;
+	if (old->accepted && old->cb)
+		old->cb(s, old, (old->pending | PTCP_SOCK_CLOSED) & ~(unsigned)PTCP_SOCK_STATE);
+	sock_free(old);
+}
+
 static ptcp_sock *sock_alloc(ptcp_stack *s, int family, uint32_t ts_offset)
 {
+	if (ptcp_stack_active(s) == s->nsocks)
+		reclaim_time_wait(s);
 	for (size_t i = 0; i < s->nsocks; i++) {
 		ptcp_sock *k = &s->socks[i];
 		ptcp_config cfg;
