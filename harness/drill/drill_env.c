@@ -96,10 +96,7 @@ static int sysctl(struct runner *r, int line, const char *name, const char *v)
 	    {"tcp_fack", "0"},
 	    {"tcp_reordering", "3"},
 	    {"tcp_recovery", "1"},
-	    {"tcp_early_retrans", "4"},
-	    {"tcp_early_retrans", "3"},
 	    {"tcp_ecn_option", NULL},
-	    {"tcp_early_retrans", "0"}, /* no TLP: neither has the core (yet) */
 	    {"tcp_syncookies", "1"},
 	    {"tcp_fastopen", "0x70403"},
 	    {"tcp_fastopen_key", NULL},
@@ -115,6 +112,8 @@ static int sysctl(struct runner *r, int line, const char *name, const char *v)
 			return 0;
 	if (strcmp(name, "tcp_timestamps") == 0)
 		return flag(r, PTCP_CFG_TIMESTAMPS, v);
+	if (strcmp(name, "tcp_early_retrans") == 0) /* 0: no TLP; 3, 4: TLP (RACK: the core's) */
+		return flag(r, PTCP_CFG_TLP, v);
 	if (strcmp(name, "tcp_sack") == 0)
 		return flag(r, PTCP_CFG_SACK, v);
 	if (strcmp(name, "tcp_window_scaling") == 0)

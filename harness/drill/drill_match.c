@@ -584,7 +584,7 @@ int match_outbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t 
 			                  drill_usecs(p->t, t1, sizeof(t1)));
 		}
 		g.len += p->seg.payload_len;
-	} while (g.len < expected && !r->strict_segments);
+	} while (g.len < expected && !r->strict_segments && g.v[0]->seg.payload_len > 0);
 	g.first = g.v[0];
 	g.last = g.v[g.n - 1];
 	/* The aggregate: the last segment's header, the first one's seq and CWR. */

@@ -1005,6 +1005,13 @@ static enum attempt att_setsockopt(struct runner *r, struct call *c)
 				sk->cfg.flags &= ~(uint32_t)PTCP_CFG_NODELAY;
 			refresh = true;
 			break;
+		case 3: /* TCP_CORK */
+			if (v)
+				sk->cfg.flags |= PTCP_CFG_CORK;
+			else
+				sk->cfg.flags &= ~(uint32_t)PTCP_CFG_CORK;
+			refresh = true;
+			break;
 		case 2: /* TCP_MAXSEG */
 			if (v < 88 || v > 32767)
 				return done_err(c, E_EINVAL);
@@ -1090,6 +1097,8 @@ static enum attempt att_getsockopt(struct runner *r, struct call *c)
 		v = 1;
 	} else if (level == 6 && opt == 1) {
 		v = (sk->cfg.flags & PTCP_CFG_NODELAY) != 0;
+	} else if (level == 6 && opt == 3) {
+		v = (sk->cfg.flags & PTCP_CFG_CORK) != 0;
 	} else if (level == 6 && opt == 2) { /* TCP_MAXSEG: Linux tp->mss_cache */
 		ptcp_state st =
 		    sk->conn && sk->kind == SK_CONN ? ptcp_conn_state(sk->conn) : PTCP_CLOSED;

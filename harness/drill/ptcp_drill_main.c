@@ -34,21 +34,25 @@ struct list {
 
 static void usage(FILE *f, const char *argv0)
 {
-	fprintf(f,
-	        "usage: %s [options] SCRIPT|DIR...\n"
-	        "  -v, --verbose            trace events, segments and state changes to stderr\n"
-	        "  -q, --quiet              print only what did not pass, and the counts\n"
-	        "  --tolerance_usecs=N      timing tolerance (default: the script's, else 4000)\n"
-	        "  --tolerance_percent=P    relative tolerance (default: the script's, else 12.5)\n"
-	        "  --strict                 a segment no '>' line matched fails the script\n"
-	        "  --check-ts-ecr           check the TS ecr of '>' lines (upstream does not)\n"
-	        "  --skip-python            ignore %%{ }%% blocks instead of UNSUPPORTED\n"
-	        "  --ignore-psh             do not check PSH (analysis: see past that deviation)\n"
-	        "  --root=DIR               name scripts relative to DIR\n"
-	        "  --expected=FILE          fail only when a script listed in FILE does not pass\n"
-	        "  --update-expected=FILE   write the scripts that passed to FILE\n"
-	        "  --skip-missing           exit 77 (skipped) when a SCRIPT|DIR does not exist\n",
-	        argv0);
+	fprintf(
+	    f,
+	    "usage: %s [options] SCRIPT|DIR...\n"
+	    "  -v, --verbose            trace events, segments and state changes to stderr\n"
+	    "  -q, --quiet              print only what did not pass, and the counts\n"
+	    "  --tolerance_usecs=N      timing tolerance (default: the script's, else 4000)\n"
+	    "  --tolerance_percent=P    relative tolerance (default: the script's, else 12.5)\n"
+	    "  --strict                 a segment no '>' line matched fails the script\n"
+	    "  --check-ts-ecr           check the TS ecr of '>' lines (upstream does not)\n"
+	    "  --skip-python            ignore %%{ }%% blocks instead of UNSUPPORTED\n"
+	    "  --ignore-psh             do not check PSH (analysis: see past that deviation)\n"
+	    "  --root=DIR               name scripts relative to DIR\n"
+	    "  --expected=FILE          fail only when a script listed in FILE does not pass\n"
+	    "  --update-expected=FILE   write the scripts that passed to FILE\n"
+	    "  --skip-missing           exit 77 (skipped) when a SCRIPT|DIR does not exist\n"
+	    "  --xfail=FILE             the scripts listed in FILE are expected to fail (known\n"
+	    "                           core bugs): they do not change the exit status unless\n"
+	    "                           they pass (then the list is out of date)\n",
+	    argv0);
 }
 
 static char *xstrdup(const char *s)
@@ -214,7 +218,7 @@ static const struct entry *find_entry(const struct list *l, const char *name)
 	return NULL;
 }
 
-static void print_result(const struct entry *e, bool quiet)
+static void print_result(const struct entry *e, bool quiet, bool xfail)
 {
 	const struct ptcp_drill_result *r = &e->res;
 	switch (r->verdict) {
@@ -223,7 +227,7 @@ static void print_result(const struct entry *e, bool quiet)
 			printf("PASS        %s\n", e->name);
 		break;
 	case PTCP_DRILL_FAIL:
-		printf("FAIL        %s\n", r->message);
+		printf("%s        %s\n", xfail ? "XFAIL" : "FAIL ", r->message);
 		break;
 	case PTCP_DRILL_UNSUPPORTED:
 		printf("UNSUPPORTED %s [%s]\n", r->message, r->feature);
@@ -277,8 +281,9 @@ int main(int argc, char **argv)
 {
 	struct ptcp_drill_run_config cfg;
 	struct list l = {0};
-	const char *root = NULL, *expected = NULL, *update = NULL;
+	const char *root = NULL, *expected = NULL, *update = NULL, *xfail = NULL;
 	char root_real[PATH_MAX];
+	struct namelist xl = {0};
 	bool quiet = false, have_root = false, skip_missing = false;
 	int status = 0;
 	ptcp_drill_run_config_default(&cfg);
@@ -306,6 +311,8 @@ int main(int argc, char **argv)
 			root = a + 7;
 		else if (strncmp(a, "--expected=", 11) == 0)
 			expected = a + 11;
+		else if (strncmp(a, "--xfail=", 8) == 0)
+			xfail = a + 8;
 		else if (strncmp(a, "--update-expected=", 18) == 0)
 			update = a + 18;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -330,11 +337,15 @@ int main(int argc, char **argv)
 	}
 	if (root && realpath(root, root_real))
 		have_root = true;
+	if (xfail && read_list(xfail, &xl) != 0) {
+		perror(xfail);
+		return 2;
+	}
 	for (size_t i = 0; i < l.n; i++) {
 		struct entry *e = &l.v[i];
 		name_entry(e, have_root ? root_real : NULL);
 		ptcp_drill_run_file(e->path, &cfg, &e->res);
-		print_result(e, quiet);
+		print_result(e, quiet, in_list(&xl, e->name));
 		fflush(stdout);
 	}
 	print_counts(&l);
@@ -385,10 +396,26 @@ int main(int argc, char **argv)
 			free(nl.v[i]);
 		free(nl.v);
 	} else {
-		for (size_t i = 0; i < l.n; i++)
-			if (l.v[i].res.verdict != PTCP_DRILL_PASS)
+		int xfailed = 0;
+		for (size_t i = 0; i < l.n; i++) {
+			bool listed = in_list(&xl, l.v[i].name);
+			bool pass = l.v[i].res.verdict == PTCP_DRILL_PASS;
+			if (listed && pass) {
+				printf("XPASS       %s (listed in %s: remove it)\n", l.v[i].name,
+				       xfail);
 				status = 1;
+			} else if (listed) {
+				xfailed++;
+			} else if (!pass) {
+				status = 1;
+			}
+		}
+		if (xfail)
+			printf("%d expected failures (known core bugs, %s)\n", xfailed, xfail);
 	}
+	for (size_t i = 0; i < xl.n; i++)
+		free(xl.v[i]);
+	free(xl.v);
 	for (size_t i = 0; i < l.n; i++) {
 		free(l.v[i].path);
 		free(l.v[i].name);
