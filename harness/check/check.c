@@ -504,6 +504,21 @@ ptcp_check_code ptcp_check_liveness(const ptcp_info *i, ptcp_time_t deadline, si
 	return PTCP_CHECK_OK;
 }
 
+ptcp_check_code ptcp_check_rto(uint64_t rto_before, uint64_t rto_after, const ptcp_info *after,
+                               const ptcp_action *acts, size_t n, ptcp_check_violation *v)
+{
+	if (rto_after == rto_before || !has_seq(after->state) || after->snd_una == after->snd_max)
+		return PTCP_CHECK_OK;
+	for (size_t i = 0; i < n; i++)
+		if (acts[i].kind == PTCP_ACT_EMIT)
+			return PTCP_CHECK_OK;
+	return fail(v, PTCP_CHECK_STUCK,
+	            "%s: a retransmission timeout fired with %u sequence numbers unacknowledged "
+	            "(SND.UNA %u, SND.NXT %u, SND.MAX %u, SND.WND %u) and sent nothing",
+	            sname(after->state), after->snd_max - after->snd_una, after->snd_una,
+	            after->snd_nxt, after->snd_max, after->snd_wnd);
+}
+
 /* ---- Byte streams ------------------------------------------------------- */
 void ptcp_check_stream_init(ptcp_check_stream *s)
 {

@@ -38,7 +38,8 @@
  * order, exactly once.
  * Liveness: ptcp_check_liveness() flags a connection that holds
  * unacknowledged, unsent or unread data with no deadline and nothing in
- * flight (nothing can ever happen to it again).
+ * flight (nothing can ever happen to it again); ptcp_check_rto() one whose
+ * retransmission timeout fires without sending anything.
  *
  * Cost: a state check is a ptcp_info copy and a few comparisons; an emit
  * check is one packet parse (and a build when no packet is given).
@@ -165,6 +166,17 @@ ptcp_check_code ptcp_check_pair(const ptcp_check_conn *peer, const ptcp_seg *seg
  */
 ptcp_check_code ptcp_check_liveness(const ptcp_info *info, ptcp_time_t deadline, size_t in_flight,
                                     int app_pending, ptcp_check_violation *v);
+
+/*
+ * A step that fired a retransmission timeout (ptcp_stats.rto_fired went from
+ * rto_before to rto_after) must send something while the connection is
+ * still open with data unacknowledged: RFC 6298 5.4 (retransmit the
+ * earliest unacknowledged segment), RFC 9293 3.8.6.1 (keep probing a zero
+ * window).  A timeout that sends nothing repeats until the connection gives
+ * up (PTCP_CHECK_STUCK).
+ */
+ptcp_check_code ptcp_check_rto(uint64_t rto_before, uint64_t rto_after, const ptcp_info *after,
+                               const ptcp_action *acts, size_t n, ptcp_check_violation *v);
 
 /* ---- Byte streams ------------------------------------------------------- */
 typedef struct ptcp_check_stream {

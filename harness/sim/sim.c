@@ -623,6 +623,7 @@ int sim_step(sim *s, sim_core *k, ptcp_input *in)
 {
 	ptcp_actions out = {.v = s->act, .cap = s->act_cap, .n = 0};
 	ptcp_check_violation v;
+	uint64_t rto0 = k->c.stats.rto_fired;
 	int r = ptcp_step(&k->c, in, s->now, &out);
 	s->res->steps++;
 	sim_hash(s, ((uint64_t)k->id << 40) ^ ((uint64_t)in->kind << 32) ^ (uint32_t)r);
@@ -641,6 +642,11 @@ int sim_step(sim *s, sim_core *k, ptcp_input *in)
 		ptcp_info info;
 		ptcp_conn_info(&k->c, &info);
 		if (ptcp_check_state(&k->chk, &info, out.v, out.n, &v) != PTCP_CHECK_OK)
+			sim_fail_check(s, k, &v);
+		/* liveness: a retransmission timeout must send something */
+		if (k->c.stats.rto_fired != rto0 &&
+		    ptcp_check_rto(rto0, k->c.stats.rto_fired, &info, out.v, out.n, &v) !=
+		        PTCP_CHECK_OK)
 			sim_fail_check(s, k, &v);
 	}
 	for (size_t i = 0; i < out.n && !s->failed; i++) {

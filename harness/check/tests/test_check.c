@@ -437,6 +437,21 @@ Test(liveness, stuck_connection)
 	cr_assert_eq(ptcp_check_liveness(&i, PTCP_TIME_NEVER, 0, 0, &v), PTCP_CHECK_STUCK);
 }
 
+Test(liveness, rto_that_sends_nothing)
+{
+	ptcp_check_violation v;
+	ptcp_info i = est_info();
+	ptcp_action a = emit_act(PTCP_ACK, 1001, 5001, 1000);
+	i.snd_max += 1; /* a lost zero-window probe */
+	i.snd_nxt = i.snd_una;
+	cr_assert_eq(ptcp_check_rto(3, 4, &i, NULL, 0, &v), PTCP_CHECK_STUCK);
+	cr_assert(strstr(v.msg, "sent nothing") != NULL, "%s", v.msg);
+	cr_assert_eq(ptcp_check_rto(3, 4, &i, &a, 1, &v), PTCP_CHECK_OK);
+	cr_assert_eq(ptcp_check_rto(4, 4, &i, NULL, 0, &v), PTCP_CHECK_OK);
+	i = est_info(); /* nothing outstanding */
+	cr_assert_eq(ptcp_check_rto(3, 4, &i, NULL, 0, &v), PTCP_CHECK_OK);
+}
+
 /* ---- Streams ------------------------------------------------------------ */
 Test(stream, exact_bytes)
 {
