@@ -7,7 +7,8 @@
  * that a recording or a text dump of the prepared scenario shows exactly
  * what ran.  They use the scenario's own ISNs, addresses and configuration;
  * peer segments carry MSS 1460, SACK-permitted, timestamps and window
- * scale 7 on the SYN, and timestamps after it.
+ * scale 7 on the SYN, and timestamps after it; the peer's window is 64 KiB
+ * throughout (512 << 7, or 65535 when the core does not scale).
  */
 #include "run.h"
 
@@ -61,7 +62,8 @@ static void seg(struct pb *b, uint64_t delta, uint8_t flags, uint32_t seq, uint3
 		g->opt[10] = (uint8_t)(b->tsval >> 8);
 		g->opt[11] = (uint8_t)b->tsval;
 	} else {
-		g->win = 512;
+		/* 64 KiB: 512 << 7 with window scaling, else the SYN's 65535 */
+		g->win = (b->s->cfg.flags & PTCP_CFG_WSCALE) ? 512 : 65535;
 		g->opt_len = 12;
 		g->opt[0] = g->opt[1] = 1;
 		g->opt[2] = 8;
