@@ -102,10 +102,10 @@ static int parse_double(const char *s, double *out)
 static int known(const char *name)
 {
 	static const char *const opts[] = {
-	    "--seed",   "--seeds",         "--bytes",    "--app",     "--conns",
-	    "--loss",   "--reorder",       "--dup",      "--corrupt", "--delay",
-	    "--jitter", "--reorder-delay", "--bw",       "--queue",   "--mtu",
-	    "--buf",    "--heal",          "--max-time", "--trace",   "--log"};
+	    "--seed",    "--seeds", "--bytes",   "--app",   "--conns",  "--loss",
+	    "--reorder", "--dup",   "--corrupt", "--delay", "--jitter", "--reorder-delay",
+	    "--bw",      "--queue", "--mtu",     "--buf",   "--heal",   "--max-time",
+	    "--trace",   "--log",   "--mss",     "--cc",    "--delack"};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (strcmp(name, opts[i]) == 0)
 			return 1;
@@ -149,17 +149,27 @@ int main(int argc, char **argv)
 		}
 		/* flags without a value */
 		if (strcmp(name, "--ipv6") == 0 || strcmp(name, "--no-check") == 0 ||
-		    strcmp(name, "--quiet") == 0) {
+		    strcmp(name, "--quiet") == 0 || strcmp(name, "--no-sack") == 0 ||
+		    strcmp(name, "--no-ts") == 0 || strcmp(name, "--no-wscale") == 0 ||
+		    strcmp(name, "--nodelay") == 0) {
 			if (val) {
 				fprintf(stderr, "ptcp-sim: %s takes no value\n", name);
 				return 2;
 			}
-			if (name[2] == 'i')
+			if (strcmp(name, "--ipv6") == 0)
 				cfg.ipv6 = 1;
-			else if (name[2] == 'n')
+			else if (strcmp(name, "--no-check") == 0)
 				cfg.check = 0;
-			else
+			else if (strcmp(name, "--quiet") == 0)
 				quiet = 1;
+			else if (strcmp(name, "--no-sack") == 0)
+				cfg.core.flags &= ~(uint32_t)PTCP_CFG_SACK;
+			else if (strcmp(name, "--no-ts") == 0)
+				cfg.core.flags &= ~(uint32_t)PTCP_CFG_TIMESTAMPS;
+			else if (strcmp(name, "--no-wscale") == 0)
+				cfg.core.flags &= ~(uint32_t)PTCP_CFG_WSCALE;
+			else
+				cfg.core.flags |= PTCP_CFG_NODELAY;
 			continue;
 		}
 		if (!known(name)) {
@@ -249,6 +259,21 @@ int main(int argc, char **argv)
 			if (parse_double(val, &d) || d > 1e9 || d <= 0)
 				return bad(name, val, "seconds");
 			cfg.max_time = (ptcp_time_t)(d * 1e6 + 0.5);
+		} else if (strcmp(name, "--mss") == 0) {
+			if (parse_u64(val, &u, 0) || u < 64 || u > 9000)
+				return bad(name, val, "64 .. 9000");
+			cfg.core.mss = (uint16_t)u;
+		} else if (strcmp(name, "--cc") == 0) {
+			if (strcmp(val, "cubic") == 0)
+				cfg.core.cc = &ptcp_cc_cubic;
+			else if (strcmp(val, "reno") == 0)
+				cfg.core.cc = &ptcp_cc_reno;
+			else
+				return bad(name, val, "cubic or reno");
+		} else if (strcmp(name, "--delack") == 0) {
+			if (parse_double(val, &d) || d >= 500)
+				return bad(name, val, "milliseconds below 500");
+			cfg.core.delack = (ptcp_time_t)(d * 1000.0 + 0.5);
 		} else if (strcmp(name, "--trace") == 0) {
 			trace_path = val;
 		} else if (strcmp(name, "--log") == 0) {
