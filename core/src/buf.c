@@ -84,13 +84,18 @@ static void rcopy(ptcp_conn *c, uint32_t pos, const ptcp_seg *seg, uint32_t off,
 	}
 }
 
+/* Remove range i (the last one moves into its place); ooo_last follows the
+ * most recent range, or falls back to 0. */
 static void ooo_remove(ptcp_conn *c, unsigned i)
 {
-	c->ooo[i] = c->ooo[c->nooo - 1];
+	unsigned last = c->nooo - 1u;
+	c->ooo[i] = c->ooo[last];
 	c->nooo--;
-	if (c->ooo_last == c->nooo)
-		c->ooo_last = (uint8_t)i;
-	else if (c->ooo_last > c->nooo)
+	if (c->ooo_last == last)
+		c->ooo_last = (uint8_t)i; /* it moved to i (or was removed when i == last) */
+	else if (c->ooo_last == i)
+		c->ooo_last = 0; /* the most recent range is gone */
+	if (c->ooo_last >= c->nooo)
 		c->ooo_last = 0;
 }
 

@@ -313,6 +313,10 @@ static int app_read(step_ctx *x, const ptcp_input *in)
 	if (c->state == PTCP_LISTEN)
 		return PTCP_ENOTCONN;
 	if (c->rlen == 0 || (c->flags & F_SHUT_RD)) {
+		/* RFC 9293 3.10.7.4: after a reset, RECEIVE gets "reset", not a clean
+		 * end of stream, even if a FIN had arrived before. */
+		if (c->err && c->state == PTCP_CLOSED)
+			return c->err;
 		if ((c->flags & (F_RFIN | F_SHUT_RD)))
 			return 0;
 		if (c->state == PTCP_CLOSED)
@@ -522,7 +526,7 @@ size_t ptcp_conn_recv_avail(const ptcp_conn *c)
 }
 int ptcp_conn_eof(const ptcp_conn *c)
 {
-	return (c->flags & F_RFIN) && c->rlen == 0;
+	return (c->flags & F_RFIN) && c->rlen == 0 && !c->err;
 }
 int ptcp_conn_error(const ptcp_conn *c)
 {

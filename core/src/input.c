@@ -598,10 +598,11 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 		}
 		switch (c->state) {
 		case PTCP_SYN_RECEIVED:
-			if (c->flags & F_PASSIVE)
+			/* back to LISTEN, unless the application closed it meanwhile */
+			if ((c->flags & F_PASSIVE) && !(c->flags & F_APP_CLOSED))
 				back_to_listen(x);
 			else
-				rst_closed(x, PTCP_ECONNREFUSED);
+				rst_closed(x, (c->flags & F_PASSIVE) ? 0 : PTCP_ECONNREFUSED);
 			return;
 		case PTCP_ESTABLISHED:
 		case PTCP_FIN_WAIT_1:
@@ -617,7 +618,10 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 	/* fourth: SYN (RFC 9293 3.10.7.4 with RFC 5961 4.2) */
 	if (flags & PTCP_SYN) {
 		if (c->state == PTCP_SYN_RECEIVED && (c->flags & F_PASSIVE)) {
-			back_to_listen(x);
+			if (c->flags & F_APP_CLOSED)
+				conn_closed(x, 0);
+			else
+				back_to_listen(x);
 			return;
 		}
 		drop(c, PTCP_DROP_UNACCEPTABLE);

@@ -45,6 +45,7 @@
 #define sack_next_above      ptcp__sack_next_above
 #define sack_bytes_below     ptcp__sack_bytes_below
 #define output_keepalive     ptcp__output_keepalive
+#define output_mss           ptcp__output_mss
 #define timer_next           ptcp__timer_next
 #define timer_tsval          ptcp__timer_tsval
 #define sbuf_space           ptcp__sbuf_space
@@ -116,6 +117,7 @@ void output_rst_reply(step_ctx *x, const ptcp_seg *seg);
 void output_rst(step_ctx *x, uint32_t seq, int with_ack, uint32_t ack);
 uint32_t output_rcv_window(const ptcp_conn *c);
 void output_keepalive(step_ctx *x);
+uint32_t output_mss(const ptcp_conn *c);
 
 /* timer.c */
 void timer_fire(step_ctx *x);

@@ -194,6 +194,25 @@ void output_rst_reply(step_ctx *x, const ptcp_seg *seg)
 	}
 }
 
+/*
+ * The payload a segment may carry now: the effective send MSS less the SACK
+ * blocks this segment will carry (RFC 6691: the MSS excludes options;
+ * otherwise a full segment with SACK blocks exceeds the path MTU).
+ */
+uint32_t output_mss(const ptcp_conn *c)
+{
+	uint32_t blocks = 0, max = (c->flags & F_TS) ? 3 : 4;
+	if (c->flags & F_SACK) {
+		blocks = c->nooo + ((c->flags & F_DSACK) ? 1u : 0u);
+		if (blocks > max)
+			blocks = max;
+	}
+	if (!blocks)
+		return c->snd_mss;
+	/* NOP, NOP, kind, length, 8 bytes a block */
+	return c->snd_mss > 4 + 8 * blocks + 64 ? c->snd_mss - (4 + 8 * blocks) : 64;
+}
+
 /* Whether the sender SWS / Nagle rules allow a segment of len < MSS now. */
 static int small_ok(const ptcp_conn *c, uint32_t len, uint32_t unsent, int fin)
 {
@@ -221,7 +240,6 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		uint32_t data_end = c->sbuf_seq + c->slen;
 		uint32_t unsent = ptcp_seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
 		uint32_t cwnd = c->cwnd;
-		uint32_t wnd;
 		/* RFC 3042 limited transmit: one new segment on each of the first two
 		 * duplicate ACKs, cwnd unchanged. */
 		if ((c->cfg.flags & PTCP_CFG_LIMITED_TX) && c->dupacks && c->dupacks < 3 &&
@@ -235,11 +253,18 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 			if (c->cwnd > iw)
 				c->cwnd = cwnd = iw;
 		}
-		wnd = sack_recovery ? c->snd_wnd : min_u32(c->snd_wnd, cwnd);
+		/* Two limits: the peer's window is an edge in sequence space
+		 * (SND.UNA + SND.WND, RFC 9293 3.8.6); cwnd bounds what is in flight,
+		 * SACKed data excluded (RFC 6675).  In SACK recovery the caller has
+		 * checked the pipe against cwnd already. */
+		uint32_t edge = c->snd_una + c->snd_wnd;
+		uint32_t by_wnd = ptcp_seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
 		uint32_t inflight =
 		    c->snd_nxt - c->snd_una - (c->nsb ? sack_bytes_below(c, c->snd_nxt) : 0);
-		uint32_t usable = wnd > inflight ? wnd - inflight : 0;
-		uint32_t len = min_u32(min_u32(unsent, usable), c->snd_mss);
+		uint32_t by_cwnd = cwnd > inflight ? cwnd - inflight : 0;
+		uint32_t usable = sack_recovery ? by_wnd : min_u32(by_wnd, by_cwnd);
+		uint32_t mss = output_mss(c);
+		uint32_t len = min_u32(min_u32(unsent, usable), mss);
 		int fin, rtx, probe = 0;
 		ptcp_seg *s;
 		if ((c->flags & F_FORCE1) && len == 0 && unsent) {
@@ -266,7 +291,7 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 				timer_rexmit_arm(x); /* persist timer */
 			return sent;
 		}
-		if (len && len < c->snd_mss && !probe && !small_ok(c, len, unsent, fin))
+		if (len && len < mss && !probe && !small_ok(c, len, unsent, fin))
 			return sent;
 		s = conn_emit(x);
 		if (!s)
@@ -319,6 +344,8 @@ static int resend_range(step_ctx *x, uint32_t seq, uint32_t len)
 	ptcp_conn *c = x->c;
 	uint32_t data_end = c->sbuf_seq + c->slen;
 	ptcp_seg *s;
+	if (len > output_mss(c))
+		len = output_mss(c);
 	if (ptcp_seq_gt(seq + len, data_end))
 		len = ptcp_seq_gt(data_end, seq) ? data_end - seq : 0;
 	if (!len)

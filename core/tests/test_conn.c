@@ -1674,3 +1674,70 @@ Test(nagle, cork_holds_until_a_full_segment_or_uncork)
 	expect_seg(&t, "P.", ISS + 1461, PISS + 1, 4);
 	conv_fini(&t);
 }
+
+/* ---- regressions found by the simulator (ptcp-sim seeds in harness/sim) ----- */
+
+Test(regress, sack_block_list_after_the_newest_range_is_pulled_in)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_SACK;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK_PERM | PTCP_OPT_MSS, .mss = 1460};
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &o, NULL, 0);
+	conv_seg(&t, ".", PISS + 31, ISS + 1, 8192, NULL, 10); /* A, first */
+	conv_seg(&t, ".", PISS + 11, ISS + 1, 8192, NULL, 10); /* B, the newest */
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 8192, NULL, 10);  /* fills up to B's end */
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 21, 0);
+	cr_assert_eq(s->opts.sack_count, 1, "only A is left out of order");
+	cr_assert_eq(s->opts.sack[0].left, PISS + 31);
+	cr_assert_eq(s->opts.sack[0].right, PISS + 41);
+	conv_fini(&t);
+}
+
+Test(regress, reset_after_fin_is_not_a_clean_end_of_stream)
+{
+	conv t;
+	char b[16];
+	client(&t);
+	conv_seg(&t, "FP.", PISS + 1, ISS + 1, 8192, "abc", 3);
+	conv_seg(&t, "R", PISS + 5, 0, 0, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	cr_assert_eq(conv_read(&t, b, sizeof(b)), PTCP_ECONNRESET, "RFC 9293: RECEIVE gets reset");
+	cr_assert_not(ptcp_conn_eof(&t.c));
+	conv_fini(&t);
+}
+
+Test(regress, closed_syn_received_does_not_return_to_listen)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	t.lport = RPORT;
+	t.rport = LPORT;
+	conv_listen(&t, ISS);
+	conv_seg(&t, "S", PISS, 0, 8192, NULL, 0);
+	conv_close(&t);
+	conv_seg(&t, "R", PISS + 1, 0, 0, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	cr_assert_not(saw_state(&t, PTCP_LISTEN));
+	conv_fini(&t);
+}
+
+Test(regress, segments_with_sack_blocks_fit_the_mss)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_SACK;
+	conv_init(&t, &cfg, 65536, RBUF);
+	conv_connect(&t, ISS);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK_PERM | PTCP_OPT_MSS, .mss = 1000};
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	conv_seg(&t, ".", PISS + 101, ISS + 1, 60000, NULL, 50); /* one range out of order */
+	conv_sendn(&t, 3000);
+	/* each data segment carries one SACK block: 1000 - (2 NOPs + 2 + 8) = 988 */
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1, 988);
+	cr_assert_eq(s->opts.sack_count, 1);
+	conv_fini(&t);
+}

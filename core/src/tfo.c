@@ -1,0 +1,205 @@
+/*
+ * TCP Fast Open, server side (RFC 7413).
+ *
+ * IMPLEMENTATION NOTES
+ * The cookie is SipHash-2-4 of the client's address with the table's Fast
+ * Open key, 8 bytes (RFC 7413 4.1.2).  A SYN with a valid cookie and data
+ * makes the connection at once: ptcp_conn_establish() on a new block, then
+ * the SYN's text fed to it as if it followed the handshake, so the data is
+ * readable before the SYN-ACK is even answered.  Until the peer
+ * acknowledges our SYN-ACK the table keeps the connection "pending": it
+ * retransmits the SYN-ACK (with backoff, synack_retries times, then aborts)
+ * and answers a retransmitted SYN with it; the core sees an ordinary
+ * ESTABLISHED connection.  Pending connections are bounded by
+ * tfo_max_pending (RFC 7413 5.1).
+ */
+#include "table_int.h"
+
+void ptcp_tfo_cookie(const uint8_t key[16], const ptcp_addr *client,
+                     uint8_t cookie[PTCP_TFO_COOKIE_LEN])
+{
+	uint8_t b[17];
+	size_t n = client->family == 4 ? 4u : client->family == 6 ? 16u : 0u;
+	uint64_t v;
+	b[0] = client->family;
+	memcpy(b + 1, client->bytes, n);
+	v = ptcp_siphash(key, b, n + 1);
+	for (int i = 0; i < PTCP_TFO_COOKIE_LEN; i++)
+		cookie[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t lid_of(const ptcp_table *t, uint32_t idx)
+{
+	return (t->meta[idx].flags & M_ACCEPTQ) ? t->meta[idx].listener : PTCP_NO_LISTENER;
+}
+
+/* Our SYN-ACK for pending connection idx, from its block. */
+static void tfo_synack(tstep *x, uint32_t idx, ptcp_action *a)
+{
+	const ptcp_conn *c = &x->t->conns[idx];
+	uint32_t wnd = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	ptcp_tuple k;
+	synack sa;
+	memset(&k, 0, sizeof(k));
+	k.laddr = c->laddr;
+	k.raddr = c->raddr;
+	k.lport = c->lport;
+	k.rport = c->rport;
+	memset(&sa, 0, sizeof(sa));
+	sa.seq = c->iss;
+	sa.ack = c->rcv_nxt; /* RFC 7413 4.2.2: acknowledges the SYN's data */
+	sa.wnd = (uint16_t)(wnd < 65535 ? wnd : 65535);
+	sa.ws_ok = (c->flags & F_WS) != 0;
+	sa.sack_ok = (c->flags & F_SACK) != 0;
+	sa.ts_ok = (c->flags & F_TS) != 0;
+	sa.ecn_ok = (c->flags & F_ECN) != 0;
+	sa.tsval = timer_tsval(c, x->now);
+	sa.tsecr = c->ts_recent;
+	synack_emit(x, &k, &sa, a);
+}
+
+void tfo_clear(ptcp_table *t, uint32_t idx)
+{
+	tbl_meta *m = &t->meta[idx];
+	if (!(m->flags & M_TFO))
+		return;
+	m->flags &= (uint8_t)~M_TFO;
+	m->tfo_deadline = PTCP_TIME_NEVER;
+	t->tfo_pending--;
+}
+
+int tfo_syn(tstep *x, const tseg *s, uint32_t lid, const uint8_t **cookie, uint8_t *buf)
+{
+	ptcp_table *t = x->t;
+	const ptcp_seg *seg = s->seg;
+	const ptcp_tcp_opts *o = &seg->opts;
+	ptcp_handshake h;
+	ptcp_actions v;
+	ptcp_action *sa;
+	size_t sa_at;
+	uint32_t idx;
+	ptcp_conn *c;
+	int ecn;
+	*cookie = NULL;
+	if (!(t->cfg.flags & PTCP_TBL_TFO) || !(o->present & PTCP_OPT_TFO))
+		return 0;
+	ptcp_tfo_cookie(t->k_tfo, &s->k.raddr, buf);
+	if (o->tfo_len == 0) {
+		/* RFC 7413 4.2.1: a cookie request: the SYN-ACK carries the cookie */
+		*cookie = buf;
+		t->stats.tfo_cookies_sent++;
+		return 0;
+	}
+	if (o->tfo_len != PTCP_TFO_COOKIE_LEN || memcmp(o->tfo_cookie, buf, PTCP_TFO_COOKIE_LEN)) {
+		/* RFC 7413 4.2.2: an invalid cookie: the data is not accepted, the
+		 * SYN-ACK acknowledges the SYN only (and brings a valid cookie) */
+		t->stats.drops[PTCP_TDROP_TFO_COOKIE_INVALID]++;
+		*cookie = buf;
+		t->stats.tfo_cookies_sent++;
+		return 0;
+	}
+	if (ptcp_seg_len(seg) == 0)
+		return 0; /* a valid cookie without data: the usual handshake */
+	if (t->tfo_pending >= t->cfg.tfo_max_pending) {
+		/* RFC 7413 5.1: too many pending Fast Open requests: plain handshake */
+		t->stats.drops[PTCP_TDROP_TFO_PENDING_FULL]++;
+		return 0;
+	}
+	if (t->free_conn == NONE32) {
+		t->stats.drops[PTCP_TDROP_TABLE_FULL]++;
+		return 0;
+	}
+	/* RFC 7413 4.2.2: a valid cookie: the connection, the data accepted */
+	sa = tbl_push(x, PTCP_ACT_EMIT, PTCP_NO_HANDLE, lid);
+	if (!sa)
+		return 0;
+	sa_at = x->out->n - 1;
+	if (!tbl_view(x, &v)) {
+		x->out->n--;
+		return 0;
+	}
+	syn_handshake(t, s, &h, &ecn);
+	h.iss = ptcp_isn(t->k_isn, &s->k, x->now);
+	idx = tbl_conn_adopt(x, &h, s->hash, lid, ecn, &v);
+	if (idx == NONE32) {
+		x->out->n--;
+		return 0;
+	}
+	tbl_absorb(x, idx, &v, 0);
+	c = &t->conns[idx];
+	t->meta[idx].flags |= M_TFO;
+	t->meta[idx].tfo_retries = 0;
+	t->meta[idx].tfo_deadline = x->now + t->cfg.conn.rto_initial;
+	t->tfo_pending++;
+	{
+		/* The SYN's text, as the segment after the handshake would carry it. */
+		ptcp_seg d = *seg;
+		ptcp_input din = *s->in;
+		d.flags = (uint8_t)(PTCP_ACK | (seg->flags & (PTCP_FIN | PTCP_PSH)));
+		d.seq = seg->seq + 1;
+		d.ack = h.iss + 1;
+		d.wnd = (uint16_t)(seg->wnd >> c->snd_wscale);
+		memset(&d.opts, 0, sizeof(d.opts));
+		if (o->present & PTCP_OPT_TS) {
+			d.opts.present = PTCP_OPT_TS;
+			d.opts.ts_val = o->ts_val;
+			d.opts.ts_ecr = 0; /* no RTT sample from it */
+		}
+		din.segment.seg = &d;
+		if (tbl_view(x, &v)) {
+			ptcp_step(c, &din, x->now, &v);
+			/* the SYN-ACK acknowledges the data: no separate ACK */
+			tbl_absorb(x, idx, &v, 1);
+		}
+	}
+	tfo_synack(x, idx, &x->out->v[sa_at]);
+	x->out->tag[sa_at].conn = idx;
+	x->out->tag[sa_at].listener = lid_of(t, idx);
+	t->stats.tfo_accepted++;
+	t->stats.synacks++;
+	tbl_conn_after(x, idx);
+	return 1;
+}
+
+int tfo_segment(tstep *x, const tseg *s, uint32_t idx)
+{
+	ptcp_table *t = x->t;
+	const ptcp_conn *c = &t->conns[idx];
+	const ptcp_seg *seg = s->seg;
+	uint8_t f = seg->flags;
+	if ((f & (PTCP_SYN | PTCP_ACK | PTCP_RST)) == PTCP_SYN && seg->seq == c->irs) {
+		/* the peer has not seen our SYN-ACK: send it again */
+		ptcp_action *a = tbl_push(x, PTCP_ACT_EMIT, idx, lid_of(t, idx));
+		if (a) {
+			tfo_synack(x, idx, a);
+			t->stats.synack_rexmits++;
+		}
+		return 1;
+	}
+	/* RFC 9293 3.10.7.4: an acceptable ACK of our SYN ends the pending state */
+	if ((f & PTCP_ACK) && !(f & (PTCP_SYN | PTCP_RST)) && ptcp_seq_gt(seg->ack, c->iss) &&
+	    ptcp_seq_le(seg->ack, c->snd_max))
+		tfo_clear(t, idx);
+	return 0;
+}
+
+void tfo_timer(tstep *x, uint32_t idx)
+{
+	ptcp_table *t = x->t;
+	tbl_meta *m = &t->meta[idx];
+	ptcp_action *a;
+	if (m->tfo_retries >= t->cfg.conn.synack_retries) {
+		ptcp_input ab = {.kind = PTCP_IN_ABORT};
+		t->stats.drops[PTCP_TDROP_SYNACK_TIMEOUT]++;
+		tfo_clear(t, idx);
+		tbl_run_step(x, idx, &ab);
+		return;
+	}
+	a = tbl_push(x, PTCP_ACT_EMIT, idx, lid_of(t, idx));
+	if (!a)
+		return;
+	m->tfo_retries++;
+	m->tfo_deadline = x->now + tbl_rto_backoff(t, m->tfo_retries);
+	tfo_synack(x, idx, a);
+	t->stats.synack_rexmits++;
+}
