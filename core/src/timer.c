@@ -189,6 +189,10 @@ static void rexmit_fire(step_ctx *x)
 	c->cfg.cc->on_rto(c, x->now);
 	c->cwnd = c->snd_mss;
 	c->high_rxt = c->snd_una; /* the scoreboard is kept: go-back-N skips SACKed data */
+	/* RFC 6298 5.4: the timeout resends the earliest unacknowledged data even
+	 * when the peer's window has closed meanwhile (then as a 1-byte probe,
+	 * RFC 9293 3.8.6.1). */
+	c->flags |= F_FORCE1;
 	c->snd_nxt = c->snd_una;
 }
 

@@ -1741,3 +1741,18 @@ Test(regress, segments_with_sack_blocks_fit_the_mss)
 	cr_assert_eq(s->opts.sack_count, 1);
 	conv_fini(&t);
 }
+
+Test(regress, a_lost_zero_window_probe_is_sent_again)
+{
+	conv t;
+	client(&t);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 0, NULL, 0); /* zero window */
+	conv_send(&t, "abc", 3);
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1); /* the probe ... lost */
+	for (int i = 0; i < 3; i++) {
+		conv_to_deadline(&t);
+		expect_seg(&t, ".", ISS + 1, PISS + 1, 1); /* ... so every timeout resends it */
+	}
+	conv_fini(&t);
+}
