@@ -15,42 +15,42 @@
 #include "internal.h"
 #include "ptcp/listener.h"
 
-#define tbl_tuple_bytes   ptcp__tbl_tuple_bytes
-#define tbl_tuple_sip     ptcp__tbl_tuple_sip
-#define tbl_push          ptcp__tbl_push
-#define tbl_hash_insert   ptcp__tbl_hash_insert
-#define tbl_hash_remove   ptcp__tbl_hash_remove
-#define tbl_timer_set     ptcp__tbl_timer_set
-#define tbl_conn_adopt    ptcp__tbl_conn_adopt
-#define tbl_conn_after    ptcp__tbl_conn_after
-#define tbl_absorb        ptcp__tbl_absorb
-#define tbl_view          ptcp__tbl_view
-#define tbl_run_step      ptcp__tbl_run_step
-#define tbl_aq_push       ptcp__tbl_aq_push
-#define tbl_aq_unlink     ptcp__tbl_aq_unlink
-#define tbl_ca_allow      ptcp__tbl_ca_allow
-#define tbl_ts_off        ptcp__tbl_ts_off
-#define tbl_rto_backoff   ptcp__tbl_rto_backoff
+#define tbl_tuple_bytes     ptcp__tbl_tuple_bytes
+#define tbl_tuple_sip       ptcp__tbl_tuple_sip
+#define tbl_push            ptcp__tbl_push
+#define tbl_hash_insert     ptcp__tbl_hash_insert
+#define tbl_hash_remove     ptcp__tbl_hash_remove
+#define tbl_timer_set       ptcp__tbl_timer_set
+#define tbl_conn_adopt      ptcp__tbl_conn_adopt
+#define tbl_conn_after      ptcp__tbl_conn_after
+#define tbl_absorb          ptcp__tbl_absorb
+#define tbl_view            ptcp__tbl_view
+#define tbl_run_step        ptcp__tbl_run_step
+#define tbl_aq_push         ptcp__tbl_aq_push
+#define tbl_aq_unlink       ptcp__tbl_aq_unlink
+#define tbl_ca_allow        ptcp__tbl_ca_allow
+#define tbl_ts_off          ptcp__tbl_ts_off
+#define tbl_rto_backoff     ptcp__tbl_rto_backoff
 #define tbl_report_deadline ptcp__tbl_report_deadline
-#define syn_handshake     ptcp__syn_handshake
-#define synack_wnd        ptcp__synack_wnd
-#define lsn_find          ptcp__lsn_find
-#define lsn_input         ptcp__lsn_input
-#define req_input         ptcp__req_input
-#define req_timer         ptcp__req_timer
-#define req_free          ptcp__req_free
-#define synack_emit       ptcp__synack_emit
-#define rst_reply         ptcp__rst_reply
-#define cookie_mss_index  ptcp__cookie_mss_index
-#define cookie_mss        ptcp__cookie_mss
-#define cookie_make       ptcp__cookie_make
-#define cookie_check      ptcp__cookie_check
-#define cookie_opts       ptcp__cookie_opts
-#define cookie_tsval      ptcp__cookie_tsval
-#define tfo_syn           ptcp__tfo_syn
-#define tfo_segment       ptcp__tfo_segment
-#define tfo_timer         ptcp__tfo_timer
-#define tfo_clear         ptcp__tfo_clear
+#define syn_handshake       ptcp__syn_handshake
+#define synack_wnd          ptcp__synack_wnd
+#define lsn_find            ptcp__lsn_find
+#define lsn_input           ptcp__lsn_input
+#define req_input           ptcp__req_input
+#define req_timer           ptcp__req_timer
+#define req_free            ptcp__req_free
+#define synack_emit         ptcp__synack_emit
+#define rst_reply           ptcp__rst_reply
+#define cookie_mss_index    ptcp__cookie_mss_index
+#define cookie_mss          ptcp__cookie_mss
+#define cookie_make         ptcp__cookie_make
+#define cookie_check        ptcp__cookie_check
+#define cookie_opts         ptcp__cookie_opts
+#define cookie_tsval        ptcp__cookie_tsval
+#define tfo_syn             ptcp__tfo_syn
+#define tfo_segment         ptcp__tfo_segment
+#define tfo_timer           ptcp__tfo_timer
+#define tfo_clear           ptcp__tfo_clear
 
 #define NONE32  UINT32_MAX
 #define REF_REQ 0x80000000u
@@ -92,10 +92,10 @@ struct ptcp__tbl_req {
 	ptcp_tuple k;
 	uint32_t hash, heap_pos, next, listener;
 	uint32_t iss, irs;
-	uint32_t ts_recent; /* the SYN's TSval */
-	uint32_t ts_off;    /* our timestamp offset for this 4-tuple */
-	uint16_t peer_mss;  /* 0: absent */
-	uint16_t snd_wnd;   /* the SYN's window */
+	uint32_t ts_recent;  /* the SYN's TSval */
+	uint32_t ts_off;     /* our timestamp offset for this 4-tuple */
+	uint16_t peer_mss;   /* 0: absent */
+	uint16_t snd_wnd;    /* the SYN's window */
 	uint8_t peer_wscale; /* 0xff: absent */
 	uint8_t opt;
 	uint8_t retries;

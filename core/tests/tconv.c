@@ -253,7 +253,8 @@ static void take_client(tclient *k, tconv *c, tpkt *q, int *n)
 static void take_table(tclient *k, tconv *c, tpkt *q, int *n)
 {
 	for (size_t i = 0; i < c->out.n; i++)
-		if (c->act[i].kind == PTCP_ACT_EMIT && ptcp_addr_eq(&c->act[i].emit.dst, &k->addr) &&
+		if (c->act[i].kind == PTCP_ACT_EMIT &&
+		    ptcp_addr_eq(&c->act[i].emit.dst, &k->addr) &&
 		    c->act[i].emit.seg.dport == k->port)
 			enq(q, n, &c->act[i].emit.seg, &c->server, &k->addr, 0);
 }
@@ -273,16 +274,18 @@ int tshuttle(tclient *k, tconv *c, int take_tbl)
 		n--;
 		moved++;
 		if (p.to_table) {
-			cr_assert_eq(ptcp_wire_parse_tcp(p.b, (size_t)p.len, &k->addr, &c->server, 1, &s),
-			             0);
+			cr_assert_eq(
+			    ptcp_wire_parse_tcp(p.b, (size_t)p.len, &k->addr, &c->server, 1, &s),
+			    0);
 			in.segment.seg = &s;
 			in.segment.src = k->addr;
 			in.segment.dst = c->server;
 			tconv_step(c, PTCP_NO_HANDLE, &in);
 			take_table(k, c, q, &n);
 		} else {
-			cr_assert_eq(ptcp_wire_parse_tcp(p.b, (size_t)p.len, &c->server, &k->addr, 1, &s),
-			             0);
+			cr_assert_eq(
+			    ptcp_wire_parse_tcp(p.b, (size_t)p.len, &c->server, &k->addr, 1, &s),
+			    0);
 			in.segment.seg = &s;
 			in.segment.src = c->server;
 			in.segment.dst = k->addr;

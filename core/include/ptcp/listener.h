@@ -75,14 +75,15 @@ void ptcp_tfo_cookie(const uint8_t key[16], const ptcp_addr *client,
 /* ---- Configuration ------------------------------------------------------ */
 #define PTCP_TBL_SYNCOOKIES        0x01u /* SYN cookies when a SYN queue is full (tcp_syncookies=1) */
 #define PTCP_TBL_SYNCOOKIES_ALWAYS 0x02u /* SYN cookies for every SYN (tcp_syncookies=2) */
-#define PTCP_TBL_ABORT_ON_OVERFLOW 0x04u /* accept queue full on the final ACK: RST (else drop the
-                                            ACK and let the SYN-ACK be sent again) */
-#define PTCP_TBL_TFO               0x08u /* server side of TCP Fast Open (RFC 7413) */
+#define PTCP_TBL_ABORT_ON_OVERFLOW                                                                 \
+	0x04u              /* accept queue full on the final ACK: RST (else drop the               \
+	                      ACK and let the SYN-ACK be sent again) */
+#define PTCP_TBL_TFO 0x08u /* server side of TCP Fast Open (RFC 7413) */
 
 typedef struct ptcp_table_config {
-	ptcp_config conn;   /* configuration of every connection (wscale 0xff: from rcvbuf) */
-	uint32_t flags;     /* PTCP_TBL_*; default SYNCOOKIES */
-	uint32_t max_conns; /* connection blocks in the pool; default 64 */
+	ptcp_config conn;       /* configuration of every connection (wscale 0xff: from rcvbuf) */
+	uint32_t flags;         /* PTCP_TBL_*; default SYNCOOKIES */
+	uint32_t max_conns;     /* connection blocks in the pool; default 64 */
 	uint32_t max_requests;  /* SYN-queue entries, shared by all listeners; default 256 */
 	uint32_t max_listeners; /* default 8 */
 	uint32_t max_backlog;   /* listen() backlogs are capped to this (somaxconn); default 4096 */
@@ -91,9 +92,9 @@ typedef struct ptcp_table_config {
 	uint32_t challenge_ack_limit; /* RFC 5961 7: challenge ACKs per second over the whole
 	                                 table (Linux tcp_challenge_ack_limit); 0 = no limit;
 	                                 default 1000 */
-	uint32_t tfo_max_pending; /* Fast Open connections whose SYN-ACK is not yet
-	                             acknowledged (RFC 7413 5.1); default 64 */
-	uint8_t secret[16];       /* the caller's random secret */
+	uint32_t tfo_max_pending;     /* Fast Open connections whose SYN-ACK is not yet
+	                                 acknowledged (RFC 7413 5.1); default 64 */
+	uint8_t secret[16];           /* the caller's random secret */
 } ptcp_table_config;
 
 /* Fill cfg with the defaults above (and ptcp_config_default for cfg->conn; secret zero). */
@@ -111,21 +112,21 @@ typedef enum ptcp_table_drop {
 	PTCP_TDROP_TFO_PENDING_FULL,   /* too many pending Fast Open connections: data not taken */
 	PTCP_TDROP_SYNACK_TIMEOUT,     /* SYN-ACK retransmissions gave up */
 	PTCP_TDROP_CHALLENGE_LIMIT,    /* a challenge ACK suppressed by the rate limit */
-	PTCP_TDROP_LISTEN,             /* not a SYN, or a bad SYN, to a listener (RFC 9293 3.10.7.2) */
-	PTCP_TDROP_REQUEST,            /* unacceptable to a SYN-queue entry (RFC 9293 3.10.7.4) */
-	PTCP_TDROP_REQUEST_RESET,      /* a SYN-queue entry reset by RST or SYN */
+	PTCP_TDROP_LISTEN,        /* not a SYN, or a bad SYN, to a listener (RFC 9293 3.10.7.2) */
+	PTCP_TDROP_REQUEST,       /* unacceptable to a SYN-queue entry (RFC 9293 3.10.7.4) */
+	PTCP_TDROP_REQUEST_RESET, /* a SYN-queue entry reset by RST or SYN */
 	PTCP_TDROP_COUNT
 } ptcp_table_drop;
 
 const char *ptcp_table_drop_name(ptcp_table_drop d);
 
 typedef struct ptcp_table_stats {
-	uint64_t segs_in;        /* segments demultiplexed */
-	uint64_t syns;           /* SYNs to listeners */
-	uint64_t synacks;        /* SYN-ACKs sent (first transmissions, cookies included) */
-	uint64_t synack_rexmits; /* SYN-ACKs sent again */
-	uint64_t cookies_sent;   /* SYN-ACKs carrying a SYN cookie */
-	uint64_t cookies_ok;     /* connections made from a valid cookie */
+	uint64_t segs_in;          /* segments demultiplexed */
+	uint64_t syns;             /* SYNs to listeners */
+	uint64_t synacks;          /* SYN-ACKs sent (first transmissions, cookies included) */
+	uint64_t synack_rexmits;   /* SYN-ACKs sent again */
+	uint64_t cookies_sent;     /* SYN-ACKs carrying a SYN cookie */
+	uint64_t cookies_ok;       /* connections made from a valid cookie */
 	uint64_t tfo_cookies_sent; /* Fast Open cookies given out */
 	uint64_t tfo_accepted;     /* SYNs whose data was accepted at once */
 	uint64_t established;      /* connections made by listeners */
@@ -185,8 +186,9 @@ typedef struct ptcp_table {
 } ptcp_table;
 
 typedef struct ptcp_table_tag {
-	ptcp_handle conn;  /* the connection the action concerns, or PTCP_NO_HANDLE */
-	uint32_t listener; /* its listener while it waits in an accept queue, else PTCP_NO_LISTENER */
+	ptcp_handle conn; /* the connection the action concerns, or PTCP_NO_HANDLE */
+	uint32_t
+	    listener; /* its listener while it waits in an accept queue, else PTCP_NO_LISTENER */
 } ptcp_table_tag;
 
 /* Minimum action array capacity ptcp_table_step() accepts. */
@@ -223,10 +225,10 @@ int ptcp_table_listen(ptcp_table *t, const ptcp_addr *local, uint16_t port, uint
  * accepted are aborted (their RSTs and CLOSED events go to out).
  * Returns 0 or PTCP_EINVAL.
  */
-int ptcp_table_unlisten(ptcp_table *t, uint32_t listener, ptcp_time_t now,
-                        ptcp_table_actions *out);
+int ptcp_table_unlisten(ptcp_table *t, uint32_t listener, ptcp_time_t now, ptcp_table_actions *out);
 
-/* Take the oldest connection of the accept queue.  Returns 0 (*h set) or PTCP_EAGAIN, PTCP_EINVAL. */
+/* Take the oldest connection of the accept queue.  Returns 0 (*h set) or PTCP_EAGAIN, PTCP_EINVAL.
+ */
 int ptcp_table_accept(ptcp_table *t, uint32_t listener, ptcp_handle *h);
 
 int ptcp_table_listener_info(const ptcp_table *t, uint32_t listener, ptcp_listener_info *info);
