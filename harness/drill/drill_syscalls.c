@@ -109,6 +109,10 @@ static const struct sym syms[] = {
     {"IP_TTL", 2},
     {"IP_MTU_DISCOVER", 10},
     {"IP_FREEBIND", 15},
+    {"IP_PMTUDISC_DONT", 0},
+    {"IP_PMTUDISC_WANT", 1},
+    {"IP_PMTUDISC_DO", 2},
+    {"IP_PMTUDISC_PROBE", 3},
     {"IPV6_TCLASS", 67},
     {"F_GETFD", 1},
     {"F_SETFD", 2},
@@ -643,9 +647,9 @@ static enum attempt att_connect(struct runner *r, struct call *c)
 
 /* ---- read / write ---------------------------------------------------------------------- */
 
-static int iov_total(struct runner *r, struct call *c, size_t i, int64_t *total)
+static int iov_total_expr(struct runner *r, struct call *c, const struct ptcp_drill_expr *e,
+                          int64_t *total)
 {
-	const struct ptcp_drill_expr *e = c->sc->args[i];
 	*total = 0;
 	if (e->kind != PTCP_DRILL_EXPR_ARRAY)
 		return drill_fail(r, c->ev->line, "%s(): expected an iovec array", c->sc->name);
@@ -663,6 +667,11 @@ static int iov_total(struct runner *r, struct call *c, size_t i, int64_t *total)
 	return 0;
 }
 
+static int iov_total(struct runner *r, struct call *c, size_t i, int64_t *total)
+{
+	return iov_total_expr(r, c, c->sc->args[i], total);
+}
+
 /* Common arguments of the read and write families: fd, buffer, count, flags. */
 static int rw_args(struct runner *r, struct call *c, bool writing)
 {
@@ -670,14 +679,25 @@ static int rw_args(struct runner *r, struct call *c, bool writing)
 	int64_t flags = 0, count;
 	int allowed =
 	    MSG_DONTWAIT_ | MSG_NOSIGNAL_ | (writing ? MSG_MORE_ : (MSG_WAITALL_ | MSG_TRUNC_));
+	bool msg = strcmp(n, "sendmsg") == 0;
 	size_t want = strcmp(n, "read") == 0 || strcmp(n, "write") == 0 ||
-	                      strcmp(n, "readv") == 0 || strcmp(n, "writev") == 0
+	                      strcmp(n, "readv") == 0 || strcmp(n, "writev") == 0 || msg
 	                  ? 3
 	              : (strcmp(n, "recv") == 0 || strcmp(n, "send") == 0) ? 4
 	                                                                   : 6;
 	if (check_nargs(r, c, want, want) || arg_sock(r, c, 0))
 		return -1;
-	if (strcmp(n, "readv") == 0 || strcmp(n, "writev") == 0) {
+	if (msg) {
+		/* sendmsg(fd, {msg_name(...)=..., msg_iov(N)=[...], msg_flags=0}, flags) */
+		const struct ptcp_drill_expr *m = c->sc->args[1], *iov = field(m, "msg_iov");
+		if (!iov || field(m, "msg_control"))
+			return drill_unsupported(r, c->ev->line, "sendmsg control messages",
+			                         "sendmsg() without msg_iov or with msg_control");
+		if (iov_total_expr(r, c, iov, &count))
+			return -1;
+		if (arg_int(r, c, 2, &flags))
+			return -1;
+	} else if (strcmp(n, "readv") == 0 || strcmp(n, "writev") == 0) {
 		if (iov_total(r, c, 1, &count))
 			return -1;
 	} else {
@@ -693,7 +713,7 @@ static int rw_args(struct runner *r, struct call *c, bool writing)
 			c->flags |= 0x40000000; /* NULL buffer: EFAULT when data would be copied */
 		}
 	}
-	if (want >= 4 && arg_int(r, c, 3, &flags))
+	if (want >= 4 && !msg && arg_int(r, c, 3, &flags))
 		return -1;
 	if (flags & ~(int64_t)allowed) {
 		int64_t bad = flags & ~(int64_t)allowed;
@@ -967,6 +987,11 @@ static enum attempt att_setsockopt(struct runner *r, struct call *c)
 	}
 	if (arg_bracketed(r, c, 3, &v))
 		return ATT_STOP;
+	if ((level == 0 && (opt == 1 || opt == 10)) || (level == 41 && opt == 67)) {
+		/* IP_TOS, IP_MTU_DISCOVER, IPV6_TCLASS: accepted, not modelled (the TOS byte
+		 * of emitted segments is not checked beyond the ECN bits) */
+		return done_ok(c, 0);
+	}
 	if (level == 1) {
 		switch (opt) {
 		case 2:
@@ -1003,6 +1028,14 @@ static enum attempt att_setsockopt(struct runner *r, struct call *c)
 				sk->cfg.flags |= PTCP_CFG_NODELAY;
 			else
 				sk->cfg.flags &= ~(uint32_t)PTCP_CFG_NODELAY;
+			if (v && (sk->cfg.flags & PTCP_CFG_CORK) && sk->conn &&
+			    sk->kind == SK_CONN) {
+				/* Linux: setting TCP_NODELAY pushes what TCP_CORK holds, once
+				 * (TCP_NAGLE_PUSH); the cork stays for later writes. */
+				sk->cfg.flags &= ~(uint32_t)PTCP_CFG_CORK;
+				sock_refresh_conn(r, sk);
+				sk->cfg.flags |= PTCP_CFG_CORK;
+			}
 			refresh = true;
 			break;
 		case 3: /* TCP_CORK */
@@ -1272,10 +1305,11 @@ static const struct syscall_ent calls[] = {
     {"readv", att_read, prep_rw_read},    {"recv", att_read, prep_rw_read},
     {"recvfrom", att_read, prep_rw_read}, {"write", att_write, prep_rw_write},
     {"writev", att_write, prep_rw_write}, {"send", att_write, prep_rw_write},
-    {"sendto", att_write, prep_rw_write}, {"close", att_close, NULL},
-    {"shutdown", att_shutdown, NULL},     {"setsockopt", att_setsockopt, NULL},
-    {"getsockopt", att_getsockopt, NULL}, {"fcntl", att_fcntl, NULL},
-    {"ioctl", att_ioctl, NULL},           {"poll", att_poll, prep_poll},
+    {"sendto", att_write, prep_rw_write}, {"sendmsg", att_write, prep_rw_write},
+    {"close", att_close, NULL},           {"shutdown", att_shutdown, NULL},
+    {"setsockopt", att_setsockopt, NULL}, {"getsockopt", att_getsockopt, NULL},
+    {"fcntl", att_fcntl, NULL},           {"ioctl", att_ioctl, NULL},
+    {"poll", att_poll, prep_poll},
 };
 
 static int attempt_call(struct runner *r, struct call *c, enum attempt *out)
