@@ -442,6 +442,13 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		c->snd_wnd = wnd;
 		c->snd_wl1 = seq;
 		c->snd_wl2 = ack;
+		if ((c->flags & F_WND_PROBE) && wnd) {
+			/* RFC 9293 3.8.6.1: the window opened; a probe byte it did not
+			 * acknowledge was dropped past the old window: send from SND.UNA */
+			c->flags &= ~(uint32_t)F_WND_PROBE;
+			if (ptcp_seq_gt(c->snd_nxt, c->snd_una) && c->snd_max - c->snd_una <= 1)
+				c->snd_nxt = c->snd_una;
+		}
 		if (wnd > c->max_sndwnd)
 			c->max_sndwnd = wnd;
 		if (wnd == 0)

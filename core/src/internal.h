@@ -82,7 +82,8 @@ enum {
 	F_ECE = 1u << 22,        /* echo ECE on our ACKs until the peer's CWR */
 	F_CWR = 1u << 23,        /* set CWR on the next new data segment */
 	F_TLP_ARMED = 1u << 24,  /* t_rexmit is a probe timeout (PTO), not the RTO */
-	F_TLP_PROBE = 1u << 25   /* send a tail loss probe in this step */
+	F_TLP_PROBE = 1u << 25,  /* send a tail loss probe in this step */
+	F_WND_PROBE = 1u << 26   /* a zero-window probe byte is out past the peer's window */
 };
 
 /* Action slots kept for non-segment actions (state, events, readable, deadline). */

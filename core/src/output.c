@@ -270,6 +270,8 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		if ((c->flags & F_FORCE1) && len == 0 && unsent) {
 			len = 1; /* RFC 9293 3.8.6.1 zero-window probe */
 			probe = 1;
+			if (!by_wnd)
+				c->flags |= F_WND_PROBE;
 		}
 		c->flags &= ~(uint32_t)F_FORCE1;
 		if (ptcp_seq_lt(c->snd_nxt, c->snd_max) && c->nsb) {
