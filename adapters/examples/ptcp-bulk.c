@@ -388,6 +388,12 @@ int main(int argc, char **argv)
 	        secs > 0 ? mib / secs : 0, cpu, mib > 0 ? cpu * 1000 / mib : 0,
 	        (unsigned long long)(B.have_st ? B.st.retransmits : 0),
 	        (unsigned long long)(B.have_st ? B.st.rto_fired : 0), B.failed ? " FAILED" : "");
+	if (B.have_st) {
+		char d[512];
+		fprintf(stderr, "ptcp-bulk: segments in %llu out %llu; drops: %s\n",
+		        (unsigned long long)B.st.segs_in, (unsigned long long)B.st.segs_out,
+		        ptcp_app_drops(&B.st, d, sizeof d));
+	}
 	if (B.dst_fd > 1)
 		close(B.dst_fd);
 	if (B.src_fd >= 0)

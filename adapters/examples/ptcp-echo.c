@@ -64,15 +64,16 @@ static void on_event(ptcp_stack *s, ptcp_sock *k, unsigned ev)
 	if ((ev & PTCP_SOCK_STATE) && e->closed && ptcp_conn_state(&k->conn) == PTCP_TIME_WAIT)
 		closing_done = 1;
 	if (ev & PTCP_SOCK_CLOSED) {
+		char d[512];
 		ptcp_stats st;
 		ptcp_conn_stats(&k->conn, &st);
 		fprintf(stderr,
 		        "ptcp-echo: connection ended%s%s: %llu bytes echoed, segments in %llu out "
-		        "%llu, retransmits %llu, rto %llu\n",
+		        "%llu, retransmits %llu, rto %llu; drops: %s\n",
 		        k->err ? ": " : "", k->err ? ptcp_strerror(k->err) : "",
 		        (unsigned long long)st.bytes_in, (unsigned long long)st.segs_in,
 		        (unsigned long long)st.segs_out, (unsigned long long)st.retransmits,
-		        (unsigned long long)st.rto_fired);
+		        (unsigned long long)st.rto_fired, ptcp_app_drops(&st, d, sizeof d));
 		closing_done = 1;
 	}
 }

@@ -57,6 +57,20 @@ size_t ptcp_app_size(const char *s)
 	return *end ? 0 : (size_t)v;
 }
 
+const char *ptcp_app_drops(const ptcp_stats *st, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = 0;
+	for (int d = 1; d < PTCP_DROP_COUNT && n < len; d++)
+		if (st->drops[d])
+			n += (size_t)snprintf(buf + n, len - n, "%s%s %llu", n ? ", " : "",
+			                      ptcp_drop_name((ptcp_drop)d),
+			                      (unsigned long long)st->drops[d]);
+	if (!buf[0])
+		snprintf(buf, len, "none");
+	return buf;
+}
+
 double ptcp_app_cpu(void)
 {
 	struct rusage ru;

@@ -60,6 +60,8 @@ int ptcp_app_start(ptcp_app *a);
 void ptcp_app_stop(ptcp_app *a);
 /* Parse a size with an optional K/M/G suffix; 0 on error. */
 size_t ptcp_app_size(const char *s);
+/* Format the non-zero drop counters of st ("none" if all zero) into buf. */
+const char *ptcp_app_drops(const ptcp_stats *st, char *buf, size_t len);
 /* CPU seconds (user + system) of this process so far. */
 double ptcp_app_cpu(void);
 

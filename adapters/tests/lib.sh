@@ -329,7 +329,7 @@ host() { # host ADDR: bracket IPv6 for URLs and HOST:PORT
 }
 
 summary() { # the ptcp program's last summary line
-	grep -E "^ptcp-(bulk|get): .*(MiB/s)" "$TMP/$1.log" | tail -n 1 >&2 || true
+	grep -E "^ptcp-(bulk|get): .*(MiB/s|drops:)" "$TMP/$1.log" | tail -n 2 >&2 || true
 }
 
 T_XFER=${PTCP_INTEROP_TIMEOUT:-120}
