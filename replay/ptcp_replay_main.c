@@ -106,6 +106,7 @@ static int do_import(const char *cap, const char *flow, const char *header, cons
 	ptcp_script s, h;
 	char err[512];
 	FILE *f;
+	size_t nev;
 	int have_h = 0;
 	if (header) {
 		size_t len;
@@ -147,13 +148,14 @@ static int do_import(const char *cap, const char *flow, const char *header, cons
 	r = ptcp_script_format_text(&s, f);
 	if (f != stdout && fclose(f) != 0)
 		r = -1;
+	nev = s.n;
 	ptcp_script_free(&s);
 	if (r) {
 		fprintf(stderr, "ptcp-replay: %s: write error\n", out);
 		return 2;
 	}
 	if (f != stdout)
-		printf("wrote %s (%zu events)\n", out, s.n);
+		printf("wrote %s (%zu events)\n", out, nev);
 	return 0;
 }
 
@@ -302,6 +304,8 @@ int main(int argc, char **argv)
 	} else {
 		printf("%s\n", rec.verdict);
 	}
+	if (rec.note[0])
+		printf("note: %s\n", rec.note);
 	if (out) {
 		long n = ptcp_replay_write_pcap(&rec, out, drops, err, sizeof err);
 		if (n < 0) {

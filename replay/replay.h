@@ -93,6 +93,7 @@ typedef struct ptcp_replay_rec {
 	long fail_step; /* index in step[] or -1 */
 	char target[32];
 	char verdict[640]; /* "passed" or the failure */
+	char note[640];    /* more about the run, or empty */
 } ptcp_replay_rec;
 
 void ptcp_replay_rec_init(ptcp_replay_rec *r);
@@ -188,7 +189,7 @@ typedef struct ptcp_replay_import_stats {
 	unsigned long other_link; /* skipped: a link type without IP */
 	unsigned long raw;        /* peer packets kept as raw (bad checksum or options) */
 	int linktype;
-	char flow[128]; /* the chosen connection, "core A:p <-> peer B:q" */
+	char flow[256]; /* the chosen connection, "core A:p <-> peer B:q" */
 } ptcp_replay_import_stats;
 
 /*

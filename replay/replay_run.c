@@ -30,8 +30,14 @@
 #include "replay.h"
 #include "run.h"
 
-/* The fuzz_wire target's LLVMFuzzerTestOneInput, renamed by the build. */
+/* The fuzz_wire and fuzz_drill targets' LLVMFuzzerTestOneInput, renamed by the build. */
 int ptcp_replay_fuzz_wire_oracle(const uint8_t *data, size_t size);
+int ptcp_replay_fuzz_drill_oracle(const uint8_t *data, size_t size);
+
+static int oracle_target(ptcp_replay_target t)
+{
+	return t == PTCP_REPLAY_FUZZ_WIRE || t == PTCP_REPLAY_FUZZ_DRILL;
+}
 
 static const char *const target_names[PTCP_REPLAY_TARGET_COUNT] = {
     "auto", "script", "fuzz_conn", "fuzz_wire", "fuzz_drill", "sim"};
@@ -380,7 +386,7 @@ static void observe(void *arg, const ptcp_run_note *n)
 		sink_pkt(k, n->time, PTCP_REPLAY_IN, n->pkt, n->len, 0, NULL);
 		if (n->err) {
 			/* the codec dropped it: no step follows */
-			snprintf(what, sizeof what, "(dropped by the codec: %s)",
+			snprintf(what, sizeof what, "dropped by the codec: %s",
 			         ptcp_strerror(n->err));
 			sink_step(k, n->time, n->event, what, NULL);
 		}
@@ -563,6 +569,12 @@ static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp
 			sink_end(&k, 1,
 			         "passed: the fuzz_wire oracle (parse, rebuild, parse back, "
 			         "checksums) holds");
+		} else if (t == PTCP_REPLAY_FUZZ_DRILL) {
+			ptcp_replay_fuzz_drill_oracle(data, len);
+			sink_end(
+			    &k, 1,
+			    "passed: the fuzz_drill oracle (both parsers: errors with a place, "
+			    "print -> parse -> print stable, binary round trip) holds");
 		} else {
 			run_script(s, cfg, &k);
 		}
@@ -640,7 +652,7 @@ static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp
 		key_line(ebuf, line, sizeof line);
 		if (WIFSIGNALED(status))
 			snprintf(m, sizeof m, "%s with signal %d (%s)%s%s",
-			         t == PTCP_REPLAY_FUZZ_WIRE && WTERMSIG(status) == SIGABRT
+			         oracle_target(t) && WTERMSIG(status) == SIGABRT
 			             ? "the oracle aborted"
 			             : "crashed",
 			         WTERMSIG(status), strsignal(WTERMSIG(status)), line[0] ? ": " : "",
@@ -649,7 +661,7 @@ static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp
 			snprintf(m, sizeof m, "the run exited with status %d%s%s",
 			         WIFEXITED(status) ? WEXITSTATUS(status) : -1, line[0] ? ": " : "",
 			         line);
-		if (t != PTCP_REPLAY_FUZZ_WIRE && s && rec->nstep) {
+		if (!oracle_target(t) && s && rec->nstep) {
 			size_t next = rec->step[rec->nstep - 1].event + 1;
 			char ev[200] = "";
 			if (next < s->n)
@@ -664,11 +676,86 @@ static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp
 			    rec, tl, rec->nstep ? rec->step[rec->nstep - 1].event : 0);
 			if (st)
 				snprintf(st->what, sizeof st->what, "%s",
-				         t == PTCP_REPLAY_FUZZ_WIRE ? "the oracle"
-				                                    : "crashed in this step");
+				         oracle_target(t) ? "the oracle" : "crashed in this step");
 		}
 		rec->ran = 1;
 	}
+	return 0;
+}
+
+/* Append src's steps and packets to dst (for the scenario a fuzz_drill input is). */
+static int rec_append(ptcp_replay_rec *dst, const ptcp_replay_rec *src)
+{
+	size_t base = dst->nstep;
+	for (size_t i = 0; i < src->nstep; i++) {
+		ptcp_replay_step *s = ptcp_replay_add_step(dst, src->step[i].t, src->step[i].event);
+		if (!s)
+			return -1;
+		*s = src->step[i];
+		s->failed = 0;
+	}
+	for (size_t i = 0; i < src->npkt; i++) {
+		const ptcp_replay_pkt *p = &src->pkt[i];
+		if (ptcp_replay_add_pkt(dst, p->t, (ptcp_replay_dir)p->dir, p->data, p->len,
+		                        p->dropped))
+			return -1;
+		dst->pkt[dst->npkt - 1].step = (uint32_t)(base + p->step);
+		memcpy(dst->pkt[dst->npkt - 1].label, p->label, sizeof p->label);
+	}
+	return 0;
+}
+
+/*
+ * fuzz_drill: the target's own oracle (the parsers) decides; when the text is
+ * an event script, its run against the core is recorded too (the packets),
+ * with its outcome as a note.
+ */
+static int drill_run(const uint8_t *data, size_t len, const char *name, const ptcp_replay_opts *o,
+                     ptcp_replay_rec *rec, char *err, size_t errcap)
+{
+	ptcp_replay_step *st;
+	ptcp_script s;
+	ptcp_script_error e;
+	int is_script = 0;
+	rec->attach_next = 0;
+	st = ptcp_replay_add_step(rec, 0, 0);
+	if (st)
+		snprintf(st->what, sizeof st->what,
+		         "fuzz_drill: the packetdrill and event-script parsers");
+	if (child_run(PTCP_REPLAY_FUZZ_DRILL, data, len, NULL, NULL, rec, o, err, errcap))
+		return -1;
+	if (!rec->failed && ptcp_script_parse_text(name, (const char *)data, len, &s, &e) == 0) {
+		ptcp_run_config cfg;
+		ptcp_replay_rec sub;
+		is_script = 1;
+		ptcp_replay_rec_init(&sub);
+		ptcp_run_config_default(&cfg);
+		cfg.flags = o->run_flags;
+		cfg.drain = o->drain;
+		if (child_run(PTCP_REPLAY_SCRIPT, data, len, &s, &cfg, &sub, o, err, errcap) == 0) {
+			rec_append(rec, &sub);
+			rec->local = sub.local;
+			rec->peer = sub.peer;
+			rec->local_port = sub.local_port;
+			rec->peer_port = sub.peer_port;
+			rec->isn_local = sub.isn_local;
+			rec->isn_peer = sub.isn_peer;
+			rec->role = sub.role;
+			rec->have_isn = sub.have_isn;
+			rec->have_conn = sub.have_conn;
+			snprintf(rec->note, sizeof rec->note,
+			         "the input is also an event script; its run: %s%.500s",
+			         sub.failed ? "FAILED: " : "", sub.verdict);
+		}
+		ptcp_replay_rec_free(&sub);
+		ptcp_script_free(&s);
+	}
+	if (!is_script && !rec->failed)
+		snprintf(
+		    rec->note, sizeof rec->note,
+		    "no packets: the input is not an event script (a packetdrill script's run "
+		    "cannot be recorded: the packetdrill runner, harness/drill/drill_run.h, has "
+		    "no packet observer)");
 	return 0;
 }
 
@@ -688,12 +775,7 @@ int ptcp_replay_run(ptcp_replay_target t, const uint8_t *data, size_t len, const
 	case PTCP_REPLAY_FUZZ_CONN:
 		break;
 	case PTCP_REPLAY_FUZZ_DRILL:
-		snprintf(err, errcap,
-		         "fuzz_drill inputs cannot be replayed yet: the packetdrill runner "
-		         "(harness/drill/drill_run.h) has no packet observer (it needs a callback "
-		         "like ptcp_run_config.observe: every injected and emitted packet as bytes "
-		         "with the virtual time, and each step's ptcp_info)");
-		return -1;
+		return drill_run(data, len, name, o, rec, err, errcap);
 	case PTCP_REPLAY_SIM:
 		snprintf(
 		    err, errcap,

@@ -239,19 +239,81 @@ static void fmt_time(struct sb *b, uint64_t t)
 	          (unsigned long long)(t % 1000000u));
 }
 
-static void fmt_rec_pkt(struct sb *b, const ptcp_replay_rec *r, const ptcp_replay_pkt *p)
+/* The receive windows each end announced, to tell segments sent beyond them. */
+struct wins {
+	uint8_t ws[2];    /* shift of the windows sent by each direction */
+	uint32_t edge[2]; /* right edge announced by the sender of each direction */
+	uint8_t known[2];
+};
+
+static void wins_init(struct wins *w, const ptcp_replay_rec *r)
+{
+	int wsopt[2] = {0, 0}, seen[2] = {0, 0};
+	uint8_t shift[2] = {0, 0};
+	memset(w, 0, sizeof *w);
+	for (size_t i = 0; i < r->npkt; i++) {
+		ptcp_ip ip;
+		ptcp_seg g;
+		int d = r->pkt[i].dir;
+		if (r->pkt[i].err || seen[d] ||
+		    ptcp_wire_parse_packet(r->pkt[i].data, r->pkt[i].len, &ip, &g) ||
+		    !(g.flags & PTCP_SYN))
+			continue;
+		seen[d] = 1;
+		if (g.opts.present & PTCP_OPT_WSCALE) {
+			wsopt[d] = 1;
+			shift[d] = g.opts.wscale > 14 ? 14 : g.opts.wscale;
+		}
+	}
+	for (int d = 0; d < 2; d++)
+		w->ws[d] = wsopt[0] && wsopt[1] ? shift[d] : 0;
+}
+
+/* " [beyond the peer's window ...]" for data past the receiver's announced edge. */
+static void wins_note(struct wins *w, const ptcp_replay_pkt *p, struct sb *b)
+{
+	ptcp_ip ip;
+	ptcp_seg g;
+	int d = p->dir;
+	if (p->err || p->dropped || ptcp_wire_parse_packet(p->data, p->len, &ip, &g))
+		return;
+	if (!(g.flags & (PTCP_SYN | PTCP_RST)) && w->known[!d]) {
+		uint32_t len = (uint32_t)ptcp_seg_len(&g);
+		uint32_t end = g.seq + len;
+		if (len && ptcp_seq_gt(end, w->edge[!d]) && !(len == 1 && g.seq == w->edge[!d]))
+			sb_printf(b, " [%lu bytes beyond the %s's window]",
+			          (unsigned long)(ptcp_seq_gt(g.seq, w->edge[!d])
+			                              ? len
+			                              : end - w->edge[!d]),
+			          d == PTCP_REPLAY_IN ? "core" : "peer");
+	}
+	if ((g.flags & PTCP_ACK) && !(g.flags & PTCP_RST)) {
+		uint32_t e = g.ack + ((uint32_t)g.wnd << ((g.flags & PTCP_SYN) ? 0 : w->ws[d]));
+		if (!w->known[d] || ptcp_seq_gt(e, w->edge[d]))
+			w->edge[d] = e;
+		w->known[d] = 1;
+	}
+}
+
+static void fmt_rec_pkt(struct sb *b, const ptcp_replay_rec *r, const ptcp_replay_pkt *p,
+                        struct wins *w)
 {
 	char t[1024];
 	int in = p->dir == PTCP_REPLAY_IN;
 	ptcp_replay_format_pkt(p->data, p->len, r->have_isn, in ? r->isn_peer : r->isn_local,
 	                       in ? r->isn_local : r->isn_peer, t, sizeof t);
 	sb_printf(b, "%c %s%s", in ? '<' : '>', t, p->dropped ? " [dropped by the network]" : "");
+	if (p->label[0])
+		sb_printf(b, " (%s)", p->label);
+	wins_note(w, p, b);
 }
 
 int ptcp_replay_write_trace(const ptcp_replay_rec *r, const char *title, FILE *f)
 {
 	char line[4096];
 	size_t i = 0; /* next packet */
+	struct wins w;
+	wins_init(&w, r);
 	fprintf(f, "# ptcp-replay trace%s%s (target %s)\n", title ? " of " : "", title ? title : "",
 	        r->target[0] ? r->target : "?");
 	if (r->have_conn) {
@@ -281,7 +343,7 @@ int ptcp_replay_write_trace(const ptcp_replay_rec *r, const char *title, FILE *f
 			fmt_time(&b, s->t);
 			sb_printf(&b, " #%-4lu ", (unsigned long)s->event);
 			if (i < r->npkt && r->pkt[i].step == k && r->pkt[i].dir == PTCP_REPLAY_IN) {
-				fmt_rec_pkt(&b, r, &r->pkt[i]);
+				fmt_rec_pkt(&b, r, &r->pkt[i], &w);
 				if (s->what[0] && s->what[0] != '<')
 					sb_printf(&b, " (%s)", s->what);
 				i++;
@@ -299,7 +361,7 @@ int ptcp_replay_write_trace(const ptcp_replay_rec *r, const char *title, FILE *f
 			sb_printf(&b, "%s", bad ? "!! " : "   ");
 			fmt_time(&b, r->pkt[i].t);
 			sb_printf(&b, "       ");
-			fmt_rec_pkt(&b, r, &r->pkt[i]);
+			fmt_rec_pkt(&b, r, &r->pkt[i], &w);
 			if (b.len >= sizeof line)
 				line[sizeof line - 1] = 0;
 			fprintf(f, "%s\n", line);
@@ -309,7 +371,8 @@ int ptcp_replay_write_trace(const ptcp_replay_rec *r, const char *title, FILE *f
 			fprintf(f, "!! FAILED: %s\n", r->verdict);
 	}
 	fprintf(f, "# verdict: %s\n", r->failed ? "FAILED" : r->ran ? "passed" : "did not run");
-	if (r->failed)
-		fprintf(f, "# %s\n", r->verdict);
+	fprintf(f, "# %s\n", r->verdict);
+	if (r->note[0])
+		fprintf(f, "# note: %s\n", r->note);
 	return ferror(f) ? -1 : 0;
 }
