@@ -29,7 +29,9 @@
  * On arrival the packet is parsed by ptcp_wire_parse_packet(); a failure
  * is counted by the codec's error code and the packet never reaches the
  * core.  A corrupted packet that parses, or a clean one that does not, is
- * a failure of the run.
+ * a failure of the run, except a flip in an IPv6 header field that no
+ * checksum covers (traffic class, flow label, hop limit): that packet is
+ * delivered and counted as corrupted_harmless.
  *
  * After every ptcp_step() the invariant checker (harness/check) runs on the
  * stepped core, on every segment it emitted (check_emit, check_pair against
@@ -154,6 +156,8 @@ typedef struct ptcp_sim_result {
 	uint64_t codec[PTCP_SIM_CODEC_COUNT]; /* codec rejections by -PTCP_E* */
 	uint64_t core_drops[PTCP_DROP_COUNT]; /* ptcp_stats.drops, summed */
 	uint64_t dups, reordered, corrupted, icmp;
+	uint64_t corrupted_harmless;       /* corrupted in an IPv6 header field no checksum covers:
+	                                      delivered (traffic class, flow label, hop limit) */
 	ptcp_time_t vtime;                 /* virtual duration */
 	double wall;                       /* wall-clock seconds */
 	unsigned states[PTCP_STATE_COUNT]; /* final states of the cores */

@@ -32,6 +32,7 @@ typedef struct pkt {
 	uint8_t flags; /* PKT_* */
 	uint32_t core; /* PKT_ICMP: the core the error is about */
 	uint32_t icmp_mtu, icmp_seq;
+	uint32_t corrupt_pos; /* PKT_CORRUPT: the byte flipped */
 	/* The packet as parsed when it was sent (payload pointing into data):
 	 * an intact packet is handed over as is, a corrupted one is parsed again. */
 	ptcp_ip ip;
