@@ -886,8 +886,13 @@ static void mutate_config(struct rng *g, ptcp_script *s, uint8_t *b0)
 		c->rcvbuf = bufs[rnd(g, sizeof bufs / sizeof bufs[0])];
 		break;
 	case 4:
-		c->flags ^= 1u << rnd(g, 7);
-		c->flags &= PTCP_SCRIPT_CFG_FLAGS_ALL;
+		for (int k = 0; k < 32; k++) { /* one of the flags the format knows */
+			uint32_t bit = 1u << rnd(g, 32);
+			if (bit & PTCP_SCRIPT_CFG_FLAGS_ALL) {
+				c->flags ^= bit;
+				break;
+			}
+		}
 		break;
 	case 5:
 		c->init_cwnd = (uint16_t)(chance(g, 2) ? 1 : 1 + rnd(g, 100));
