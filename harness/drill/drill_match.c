@@ -362,15 +362,6 @@ struct agg {
 	size_t len;
 };
 
-static int check_u32(struct runner *r, const struct ptcp_drill_event *ev, const char *field,
-                     uint32_t want, uint32_t got, const char *ctx)
-{
-	if (want == got)
-		return 0;
-	return drill_fail(r, ev->line, "%s (%s: expected %" PRIu32 " vs actual %" PRIu32 ")", ctx,
-	                  field, want, got);
-}
-
 /* Compare option layouts as upstream: same kinds in the same order, same lengths and values
  * for all but NOP/EOL/TS (TS val/ecr checked separately). */
 static int check_options(struct runner *r, const struct ptcp_drill_event *ev, const struct flow *f,
@@ -595,9 +586,8 @@ int match_outbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t 
 	format_pkt(r, f, &a, got, sizeof(got));
 	snprintf(ctx, sizeof(ctx), "expected '%s' but got '%s'%s at %s", want, got,
 	         g.n > 1 ? " (several segments)" : "", drill_usecs(a.t, t1, sizeof(t1)));
-	if (g.len != expected)
-		return drill_fail(r, ev->line, "%s (payload: expected %zu bytes vs actual %zu)",
-		                  ctx, expected, g.len);
+	/* Header fields: every mismatch is listed (upstream stops at the first one, in the
+	 * order flags, seq, ack; the seq and length say more about a root cause). */
 	{
 		static const struct {
 			uint8_t bit;
@@ -605,31 +595,49 @@ int match_outbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t 
 		} fl[] = {{PTCP_FIN, "tcp_fin"}, {PTCP_SYN, "tcp_syn"}, {PTCP_RST, "tcp_rst"},
 		          {PTCP_PSH, "tcp_psh"}, {PTCP_ACK, "tcp_ack"}, {PTCP_URG, "tcp_urg"},
 		          {PTCP_ECE, "tcp_ece"}, {PTCP_CWR, "tcp_cwr"}};
-		for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++)
-			if (!(fl[i].bit == PTCP_PSH && r->cfg.ignore_psh) &&
-			    check_u32(r, ev, fl[i].name, (flags_s & fl[i].bit) ? 1 : 0,
-			              (a.seg.flags & fl[i].bit) ? 1 : 0, ctx))
-				return -1;
-	}
-	if (check_u32(r, ev, "tcp_reserved_bits", 0, a.seg.reserved, ctx) ||
-	    check_u32(r, ev, "tcp_seq", pk->seq, a.seg.seq - local_offset(f), ctx) ||
-	    check_u32(r, ev, "tcp_ack_seq", pk->has_ack ? pk->ack : 0,
-	              (a.seg.flags & PTCP_ACK) || pk->has_ack ? a.seg.ack : 0, ctx))
-		return -1;
-	if (pk->has_win && check_u32(r, ev, "tcp_window", pk->win, a.seg.wnd, ctx))
-		return -1;
-	if (check_u32(r, ev, "tcp_urg_ptr", pk->has_urg ? pk->urg : 0, a.seg.urp, ctx))
-		return -1;
-	if (pk->ip.ecn != PTCP_DRILL_ECN_UNSPEC) {
+		char diff[600];
+		size_t at = 0;
+		uint32_t ack_s = pk->has_ack ? pk->ack : 0;
+		uint32_t ack_a = (a.seg.flags & PTCP_ACK) || pk->has_ack ? a.seg.ack : 0;
 		int e = ecn_bits(pk->ip.ecn);
-		if (pk->ip.ecn == PTCP_DRILL_ECN_ECT01) {
-			if (a.ecn != 1 && a.ecn != 2)
-				return drill_fail(r, ev->line,
-				                  "%s (ip_ecn: expected ECT0 or ECT1 vs %u)", ctx,
-				                  (unsigned)a.ecn);
-		} else if (check_u32(r, ev, "ip_ecn", (uint32_t)e, a.ecn, ctx)) {
-			return -1;
+		diff[0] = '\0';
+		if (g.len != expected)
+			at = append(diff, sizeof(diff), at,
+			            "; payload: expected %zu bytes vs actual %zu", expected, g.len);
+		if (pk->seq != a.seg.seq - local_offset(f))
+			at = append(diff, sizeof(diff), at,
+			            "; tcp_seq: expected %" PRIu32 " vs actual %" PRIu32, pk->seq,
+			            a.seg.seq - local_offset(f));
+		if (ack_s != ack_a)
+			at = append(diff, sizeof(diff), at,
+			            "; tcp_ack_seq: expected %" PRIu32 " vs actual %" PRIu32, ack_s,
+			            ack_a);
+		for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
+			unsigned ws = (flags_s & fl[i].bit) != 0,
+			         wa = (a.seg.flags & fl[i].bit) != 0;
+			if (ws != wa && !(fl[i].bit == PTCP_PSH && r->cfg.ignore_psh))
+				at = append(diff, sizeof(diff), at,
+				            "; %s: expected %u vs actual %u", fl[i].name, ws, wa);
 		}
+		if (a.seg.reserved)
+			at = append(diff, sizeof(diff), at, "; tcp_reserved_bits: expected 0 vs %u",
+			            (unsigned)a.seg.reserved);
+		if (pk->has_win && pk->win != a.seg.wnd)
+			at = append(diff, sizeof(diff), at,
+			            "; tcp_window: expected %" PRIu32 " vs actual %u", pk->win,
+			            (unsigned)a.seg.wnd);
+		if ((pk->has_urg ? pk->urg : 0) != a.seg.urp)
+			at = append(diff, sizeof(diff), at,
+			            "; tcp_urg_ptr: expected %" PRIu32 " vs actual %u",
+			            pk->has_urg ? pk->urg : 0, (unsigned)a.seg.urp);
+		if (pk->ip.ecn == PTCP_DRILL_ECN_ECT01    ? (a.ecn != 1 && a.ecn != 2)
+		    : pk->ip.ecn != PTCP_DRILL_ECN_UNSPEC ? (unsigned)e != a.ecn
+		                                          : false)
+			at = append(diff, sizeof(diff), at, "; ip_ecn: expected %s vs actual %u",
+			            pk->ip.ecn == PTCP_DRILL_ECN_ECT01 ? "ECT0 or ECT1" : "",
+			            (unsigned)a.ecn);
+		if (at)
+			return drill_fail(r, ev->line, "%s (%s)", ctx, diff + 2);
 	}
 	/* TS mapping first (upstream maps before it compares the options) */
 	if (pk->options_kind == PTCP_DRILL_OPTIONS_LIST && (a.seg.opts.present & PTCP_OPT_TS)) {
