@@ -37,7 +37,10 @@
  * stepped core, on every segment it emitted (check_emit, check_pair against
  * the peer) and on every byte an application reads (one stream checker per
  * direction).  After every event the liveness check runs on the
- * connection's ends.  The first violation stops the run: res->why holds
+ * connection: when neither end has a deadline, no packet of it is in flight
+ * and no application wake-up is due, no end may hold unacknowledged, unsent
+ * or unread data; and a retransmission timeout must send something
+ * (ptcp_check_rto).  The first violation stops the run: res->why holds
  * the seed, the virtual time and the violation.
  *
  * Application models (per connection, see sim_app.c):
