@@ -24,15 +24,15 @@ BYTES=$(stat -c %s "$TMP/src")
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# one ptcp run: prints "MIBS CPU_MS_PER_MIB" from ptcp-bulk's summary line
+# one ptcp run: RES="MIBS CPU_MS_PER_MIB" from ptcp-bulk's summary line
 ptcp_k2p() {
 	local port=$((5100 + RANDOM % 800)) p
 	bg "$PNS" bench-k2p "$BIN/ptcp-bulk" "${LINK[@]}" --listen $port --timeout 120
 	p=$LASTPID
 	wait_log bench-k2p listening
-	timeout 120 ip netns exec "$KNS" nc -N "$P4" $port <"$TMP/src" || die "nc failed"
+	fg_run "$TMP/src" - timeout 120 ip netns exec "$KNS" nc -N "$P4" $port || die "nc failed"
 	wait_pid "$p" 30 || die "ptcp-bulk (receive) failed"
-	sed -nE 's/.* ([0-9.]+) MiB\/s, cpu [0-9.]+ s \(([0-9.]+) ms\/MiB\).*/\1 \2/p' "$TMP/bench-k2p.log"
+	RES=$(sed -nE 's/.* ([0-9.]+) MiB\/s, cpu [0-9.]+ s \(([0-9.]+) ms\/MiB\).*/\1 \2/p' "$TMP/bench-k2p.log")
 }
 
 ptcp_p2k() {
@@ -40,23 +40,23 @@ ptcp_p2k() {
 	bg "$KNS" bench-p2k-nc sh -c "exec nc -l $K4 $port >/dev/null"
 	rx=$LASTPID
 	wait_listen "$KNS" $port
-	nsx "$PNS" "$BIN/ptcp-bulk" "${LINK[@]}" --connect "$K4:$port" --send "$TMP/src" \
-		--timeout 120 >"$TMP/bench-p2k.log" 2>&1 || die "ptcp-bulk (send) failed"
+	fg_run - "$TMP/bench-p2k.log" nsx "$PNS" "$BIN/ptcp-bulk" "${LINK[@]}" --connect "$K4:$port" \
+		--send "$TMP/src" --timeout 120 || die "ptcp-bulk (send) failed"
 	wait_pid "$rx" 30 || true
-	sed -nE 's/.* ([0-9.]+) MiB\/s, cpu [0-9.]+ s \(([0-9.]+) ms\/MiB\).*/\1 \2/p' "$TMP/bench-p2k.log"
+	RES=$(sed -nE 's/.* ([0-9.]+) MiB\/s, cpu [0-9.]+ s \(([0-9.]+) ms\/MiB\).*/\1 \2/p' "$TMP/bench-p2k.log")
 }
 
-# kernel -> kernel from KNS to ADDR in NS: prints MiB/s (wall clock around nc)
+# kernel -> kernel from KNS to ADDR in NS: RES="MIBS -" (wall clock around nc)
 kernel_k2k() { # NS ADDR
 	local port=$((6100 + RANDOM % 800)) rx t0 t1
 	bg "$1" bench-k2k sh -c "exec nc -l $2 $port >/dev/null"
 	rx=$LASTPID
 	wait_listen "$1" $port
 	t0=$(date +%s%N)
-	timeout 120 ip netns exec "$KNS" nc -N "$2" $port <"$TMP/src" || die "kernel nc failed"
+	fg_run "$TMP/src" - timeout 120 ip netns exec "$KNS" nc -N "$2" $port || die "kernel nc failed"
 	wait_pid "$rx" 30 || true
 	t1=$(date +%s%N)
-	awk -v b="$BYTES" -v ns=$((t1 - t0)) 'BEGIN {printf "%.1f\n", b / 1048576 / (ns / 1e9)}'
+	RES="$(awk -v b="$BYTES" -v ns=$((t1 - t0)) 'BEGIN {printf "%.1f", b / 1048576 / (ns / 1e9)}') -"
 }
 
 ROWS=()
@@ -70,10 +70,16 @@ row() { # PATH DIRECTION RUNS... ("MIBS CPU" pairs)
 
 run_ptcp_rows() { # PATH
 	local r=() i
-	for i in $(seq 1 "$REPS"); do r+=("$(ptcp_k2p)"); done
+	for i in $(seq 1 "$REPS"); do
+		ptcp_k2p
+		r+=("$RES")
+	done
 	row "$1" "kernel -> ptcp" "${r[@]}"
 	r=()
-	for i in $(seq 1 "$REPS"); do r+=("$(ptcp_p2k)"); done
+	for i in $(seq 1 "$REPS"); do
+		ptcp_p2k
+		r+=("$RES")
+	done
 	row "$1" "ptcp -> kernel" "${r[@]}"
 }
 
@@ -87,12 +93,18 @@ run_ptcp_rows "afpacket/veth"
 nsx "$PNS" sh -c "echo 0 > /proc/sys/net/ipv6/conf/p0/disable_ipv6"
 nsx "$PNS" ip addr add 10.213.1.3/24 dev p0
 r=()
-for i in $(seq 1 "$REPS"); do r+=("$(kernel_k2k "$PNS" 10.213.1.3) -"); done
+for i in $(seq 1 "$REPS"); do
+	kernel_k2k "$PNS" 10.213.1.3
+	r+=("$RES")
+done
 row "veth (wire-like)" "kernel -> kernel" "${r[@]}"
 nsx "$KNS" ethtool -K k0 tso on gso on gro on tx on >/dev/null 2>&1 || true
 nsx "$PNS" ethtool -K p0 tso on gso on gro on tx on >/dev/null 2>&1 || true
 r=()
-for i in $(seq 1 "$REPS"); do r+=("$(kernel_k2k "$PNS" 10.213.1.3) -"); done
+for i in $(seq 1 "$REPS"); do
+	kernel_k2k "$PNS" 10.213.1.3
+	r+=("$RES")
+done
 row "veth (offloads on)" "kernel -> kernel" "${r[@]}"
 
 REF=$(printf '%s\n' "${ROWS[@]}" | awk -F'|' '$1 == "veth (wire-like)" {print $3}')

@@ -30,6 +30,12 @@ die() {
 	exit 1
 }
 
+forget_pid() { # a reaped PID may be reused: never signal it again
+	local p keep=()
+	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
 stop_pid() {
 	local p=$1 i
 	kill "$p" 2>/dev/null || return 0
@@ -39,6 +45,7 @@ stop_pid() {
 	done
 	kill -9 "$p" 2>/dev/null || true
 	wait "$p" 2>/dev/null || true
+	forget_pid "$p"
 }
 
 cleanup() {
@@ -46,6 +53,7 @@ cleanup() {
 	set +e
 	trap - EXIT INT TERM
 	for p in "${PIDS[@]}"; do stop_pid "$p"; done
+	PIDS=()
 	for n in "${NSES[@]}"; do ip netns del "$n" 2>/dev/null; done
 	[ -n "$TMP" ] && rm -rf "$TMP"
 	exit "$rc"
@@ -67,6 +75,13 @@ need_env() {
 		skip "missing tools: ${missing[*]}. Fix: apt-get install iproute2 netcat-openbsd curl iputils-ping ethtool python3 (scripts/deps.sh lists them)"
 	nc -h 2>&1 | grep -q OpenBSD ||
 		skip "nc is not netcat-openbsd. Fix: apt-get install netcat-openbsd"
+	# namespaces of an earlier test that was killed outright (SIGKILL skips its trap)
+	local n owner
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^ptcp-[0-9]+-' || true); do
+		owner=${n#ptcp-}
+		owner=${owner%%-*}
+		kill -0 "$owner" 2>/dev/null || ip netns del "$n" 2>/dev/null || true
+	done
 	ip netns add "ptcp-$ID-probe" 2>/dev/null ||
 		skip "cannot create network namespaces (ip netns add failed; a container needs CAP_SYS_ADMIN)"
 	ip netns del "ptcp-$ID-probe"
@@ -94,6 +109,25 @@ bg() {
 	ip netns exec "$n" "$@" >"$TMP/$name.log" 2>&1 &
 	LASTPID=$!
 	PIDS+=("$LASTPID")
+}
+
+# fg_run IN OUT CMD...: run CMD with stdin IN and output OUT ("-": /dev/null,
+# inherited) as a job we wait for, so that a signal runs our trap at once
+# (bash holds traps while a foreground command runs).  Returns CMD's status.
+fg_run() {
+	local in=$1 out=$2 p rc=0
+	shift 2
+	[ "$in" = - ] && in=/dev/null
+	if [ "$out" = - ]; then
+		"$@" <"$in" &
+	else
+		"$@" <"$in" >"$out" 2>&1 &
+	fi
+	p=$!
+	PIDS+=("$p")
+	wait "$p" || rc=$?
+	forget_pid "$p"
+	return $rc
 }
 
 # wait_log NAME PATTERN [SECONDS]: until the log of NAME contains PATTERN.
@@ -127,7 +161,10 @@ wait_pid() {
 		stop_pid "$p"
 		return 124
 	fi
-	wait "$p"
+	local rc=0
+	wait "$p" || rc=$?
+	forget_pid "$p"
+	return $rc
 }
 
 # Kernel-side veth ends: no TSO/GSO/GRO and checksums computed in software,
@@ -342,9 +379,9 @@ xfer_k2p() { # NAME FILE ADDR TOOL(nc|py)
 	local ptcp=$LASTPID
 	wait_log "$name" listening
 	if [ "$tool" = nc ]; then
-		timeout "$T_XFER" ip netns exec "$KNS" nc -N "$addr" $port <"$file" || rc=$?
+		fg_run "$file" - timeout "$T_XFER" ip netns exec "$KNS" nc -N "$addr" $port || rc=$?
 	else
-		timeout "$T_XFER" ip netns exec "$KNS" "$PY" "$HERE/peer.py" send "$addr" $port "$file" || rc=$?
+		fg_run - - timeout "$T_XFER" ip netns exec "$KNS" "$PY" "$HERE/peer.py" send "$addr" $port "$file" || rc=$?
 	fi
 	[ $rc = 0 ] || die "$name: kernel sender ($tool) failed ($rc)"
 	wait_pid "$ptcp" 30 || die "$name: ptcp-bulk failed ($?)"
@@ -363,8 +400,8 @@ xfer_p2k() { # NAME FILE KADDR TOOL(nc|py)
 	fi
 	rx=$LASTPID
 	wait_listen "$KNS" $port
-	nsx "$PNS" timeout "$T_XFER" "$BIN/ptcp-bulk" "${LINK[@]}" --connect "$(host "$addr"):$port" \
-		--send "$file" --timeout "$T_XFER" >"$TMP/$name.log" 2>&1 || rc=$?
+	fg_run - "$TMP/$name.log" nsx "$PNS" timeout "$T_XFER" "$BIN/ptcp-bulk" "${LINK[@]}" \
+		--connect "$(host "$addr"):$port" --send "$file" --timeout "$T_XFER" || rc=$?
 	[ $rc = 0 ] || die "$name: ptcp-bulk failed ($rc)"
 	wait_pid "$rx" 30 || die "$name: kernel receiver ($tool) failed ($?)"
 	summary "$name"
@@ -386,9 +423,8 @@ xfer_http_get() { # NAME FILE KADDR
 	bg "$KNS" "$name-httpd" "$PY" -m http.server --bind "$addr" --directory "$TMP/www" $port
 	srv=$LASTPID
 	wait_listen "$KNS" $port
-	nsx "$PNS" timeout "$T_XFER" "$BIN/ptcp-get" "${LINK[@]}" \
-		"http://$(host "$addr"):$port/data" -o "$TMP/$name.out" >"$TMP/$name.log" 2>&1 ||
-		die "$name: ptcp-get failed"
+	fg_run - "$TMP/$name.log" nsx "$PNS" timeout "$T_XFER" "$BIN/ptcp-get" "${LINK[@]}" \
+		"http://$(host "$addr"):$port/data" -o "$TMP/$name.out" || die "$name: ptcp-get failed"
 	summary "$name"
 	same "$file" "$TMP/$name.out" "$name"
 	stop_pid "$srv"
@@ -402,8 +438,8 @@ xfer_curl() { # NAME FILE PADDR
 		--timeout "$T_XFER"
 	ptcp=$LASTPID
 	wait_log "$name" listening
-	nsx "$KNS" curl -sS --max-time "$T_XFER" -o "$TMP/$name.out" "http://$(host "$addr"):$port/" ||
-		die "$name: curl failed"
+	fg_run - - nsx "$KNS" curl -sS --max-time "$T_XFER" -o "$TMP/$name.out" \
+		"http://$(host "$addr"):$port/" || die "$name: curl failed"
 	wait_pid "$ptcp" 30 || die "$name: ptcp-bulk --http failed ($?)"
 	summary "$name"
 	same "$file" "$TMP/$name.out" "$name"
@@ -416,7 +452,7 @@ xfer_echo() { # NAME PADDR SIZE_BYTES
 	bg "$PNS" "$name" "$BIN/ptcp-echo" "${LINK[@]}" --port 7 --once
 	ptcp=$LASTPID
 	wait_log "$name" listening
-	timeout "$T_XFER" ip netns exec "$KNS" "$PY" "$HERE/peer.py" echo "$addr" 7 "$size" ||
+	fg_run - - timeout "$T_XFER" ip netns exec "$KNS" "$PY" "$HERE/peer.py" echo "$addr" 7 "$size" ||
 		die "$name: echo through ptcp-echo failed"
 	wait_pid "$ptcp" 30 || die "$name: ptcp-echo failed ($?)"
 	grep "connection ended" "$TMP/$name.log" >&2 || true
