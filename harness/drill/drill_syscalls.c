@@ -871,8 +871,9 @@ static enum attempt att_close(struct runner *r, struct call *c)
 				continue;
 			ch->parent = NULL;
 			if (ptcp_conn_state(ch->conn) == PTCP_SYN_RECEIVED) {
-				ptcp_conn_init(ch->conn, &ch->conn->cfg, ch->sbuf, ch->scap,
-				               ch->rbuf, ch->rcap);
+				ptcp_config cc = ch->conn->cfg;
+				ptcp_conn_init(ch->conn, &cc, ch->sbuf, ch->scap, ch->rbuf,
+				               ch->rcap);
 				continue;
 			}
 			stack_step(r, ch, &ab);

@@ -277,6 +277,19 @@ static void print_counts(const struct list *l)
 	printf("\n%d passed, %d failed, %d unsupported\n", tp, tf, tu);
 }
 
+/* "--name=VALUE" or "--name VALUE" (advances *i); NULL if argv[*i] is not --name. */
+static const char *value(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct ptcp_drill_run_config cfg;
@@ -288,15 +301,15 @@ int main(int argc, char **argv)
 	int status = 0;
 	ptcp_drill_run_config_default(&cfg);
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *v;
 		if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
 			cfg.trace = stderr;
 		else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
 			quiet = true;
-		else if (strncmp(a, "--tolerance_usecs=", 18) == 0)
-			cfg.tolerance_usecs = strtoll(a + 18, NULL, 10);
-		else if (strncmp(a, "--tolerance_percent=", 20) == 0)
-			cfg.tolerance_percent = strtod(a + 20, NULL);
+		else if ((v = value(argc, argv, &i, "--tolerance_usecs")) != NULL)
+			cfg.tolerance_usecs = strtoll(v, NULL, 10);
+		else if ((v = value(argc, argv, &i, "--tolerance_percent")) != NULL)
+			cfg.tolerance_percent = strtod(v, NULL);
 		else if (strcmp(a, "--strict") == 0)
 			cfg.strict = true;
 		else if (strcmp(a, "--check-ts-ecr") == 0)
@@ -307,14 +320,14 @@ int main(int argc, char **argv)
 			cfg.ignore_psh = true;
 		else if (strcmp(a, "--skip-python") == 0)
 			cfg.skip_python = true;
-		else if (strncmp(a, "--root=", 7) == 0)
-			root = a + 7;
-		else if (strncmp(a, "--expected=", 11) == 0)
-			expected = a + 11;
-		else if (strncmp(a, "--xfail=", 8) == 0)
-			xfail = a + 8;
-		else if (strncmp(a, "--update-expected=", 18) == 0)
-			update = a + 18;
+		else if ((v = value(argc, argv, &i, "--root")) != NULL)
+			root = v;
+		else if ((v = value(argc, argv, &i, "--expected")) != NULL)
+			expected = v;
+		else if ((v = value(argc, argv, &i, "--xfail")) != NULL)
+			xfail = v;
+		else if ((v = value(argc, argv, &i, "--update-expected")) != NULL)
+			update = v;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout, argv[0]);
 			return 0;
