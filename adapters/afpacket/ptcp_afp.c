@@ -327,7 +327,7 @@ static int afp_send(ptcp_link *l, const uint8_t *pkt, size_t len)
 	} else {
 		a->stats.unresolved++;
 	}
-	solicit(a, n, ptcp_now());
+	solicit(a, n, ptcp_stack_now());
 	return 0;
 }
 

@@ -20,7 +20,7 @@
 #define DRAIN_BATCH 64
 #define DRAIN_MAX   1024
 
-ptcp_time_t ptcp_now(void)
+ptcp_time_t ptcp_stack_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -102,7 +102,7 @@ static uint32_t make_iss(const ptcp_stack *s, const ptcp_addr *l, uint16_t lport
 }
 
 /* ---- addresses ----------------------------------------------------------- */
-int ptcp_addr_parse(ptcp_addr *a, const char *str)
+int ptcp_stack_addr_parse(ptcp_addr *a, const char *str)
 {
 	memset(a, 0, sizeof(*a));
 	if (inet_pton(AF_INET, str, a->bytes) == 1) {
@@ -116,7 +116,7 @@ int ptcp_addr_parse(ptcp_addr *a, const char *str)
 	return -1;
 }
 
-const char *ptcp_addr_str(const ptcp_addr *a, char *buf, size_t len)
+const char *ptcp_stack_addr_str(const ptcp_addr *a, char *buf, size_t len)
 {
 	if (!a->family ||
 	    !inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->bytes, buf, (socklen_t)len))
@@ -154,7 +154,7 @@ int ptcp_stack_init(ptcp_stack *s, ptcp_link *link, ptcp_sock *table, size_t n, 
 	if (getrandom(s->key, sizeof s->key, 0) != (ssize_t)sizeof s->key)
 		return -errno;
 	s->ip_id = (uint16_t)s->key[0];
-	s->now = ptcp_now();
+	s->now = ptcp_stack_now();
 	/* a peer that goes away must not kill us with SIGPIPE (TUN, sockets) */
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -266,8 +266,8 @@ static void trace(ptcp_stack *s, ptcp_sock *k, const ptcp_action *a)
 		return;
 	if (a->kind == PTCP_ACT_STATE)
 		fprintf(stderr, "ptcp: %s:%u <-> %s:%u %s -> %s\n",
-		        ptcp_addr_str(&k->laddr, l, sizeof l), k->lport,
-		        ptcp_addr_str(&k->raddr, r, sizeof r), k->rport,
+		        ptcp_stack_addr_str(&k->laddr, l, sizeof l), k->lport,
+		        ptcp_stack_addr_str(&k->raddr, r, sizeof r), k->rport,
 		        ptcp_state_name(a->state.from), ptcp_state_name(a->state.to));
 	else if (a->kind == PTCP_ACT_EVENT)
 		fprintf(stderr, "ptcp: port %u event %s%s%s\n", k->lport,
@@ -645,7 +645,7 @@ static void icmp_error(ptcp_stack *s, ptcp_icmp_kind kind, uint32_t mtu, const u
 	if (s->verbose) {
 		char b[64];
 		fprintf(stderr, "ptcp: icmp %d mtu %u about %s:%u\n", (int)kind, mtu,
-		        ptcp_addr_str(&qdst, b, sizeof b), rd16(q + hl + 2));
+		        ptcp_stack_addr_str(&qdst, b, sizeof b), rd16(q + hl + 2));
 	}
 	step(s, k, &in);
 }
@@ -783,7 +783,7 @@ ptcp_sock *ptcp_stack_connect(ptcp_stack *s, const ptcp_addr *remote, uint16_t r
 	const ptcp_addr *local = remote->family == 4 ? &s->addr4 : &s->addr6;
 	ptcp_sock *k;
 	ptcp_input in;
-	s->now = ptcp_now();
+	s->now = ptcp_stack_now();
 	if (!local->family || !rport) {
 		errno = EADDRNOTAVAIL;
 		return NULL;
@@ -823,7 +823,7 @@ ptcp_sock *ptcp_stack_connect(ptcp_stack *s, const ptcp_addr *remote, uint16_t r
 
 static int app_call(ptcp_stack *s, ptcp_sock *k, ptcp_input *in)
 {
-	ptcp_time_t t = ptcp_now();
+	ptcp_time_t t = ptcp_stack_now();
 	if (t > s->now)
 		s->now = t;
 	return step(s, k, in);
@@ -935,7 +935,7 @@ int ptcp_stack_poll(ptcp_stack *s, ptcp_time_t max_wait, int extra_fd)
 {
 	struct pollfd p[2];
 	struct timespec ts, *tsp = NULL;
-	ptcp_time_t now = ptcp_now(), next = next_deadline(s), wait;
+	ptcp_time_t now = ptcp_stack_now(), next = next_deadline(s), wait;
 	int n, total = 0, ret = 0;
 	nfds_t np = 1;
 	deliver(s);
@@ -965,7 +965,7 @@ int ptcp_stack_poll(ptcp_stack *s, ptcp_time_t max_wait, int extra_fd)
 		ret = 1;
 	/* Drain the link in batches; the app consumes between them. */
 	do {
-		s->now = ptcp_now();
+		s->now = ptcp_stack_now();
 		n = s->link->recv(s->link, s, DRAIN_BATCH);
 		if (n < 0)
 			return n;
@@ -974,7 +974,7 @@ int ptcp_stack_poll(ptcp_stack *s, ptcp_time_t max_wait, int extra_fd)
 		if (s->link->flush)
 			s->link->flush(s->link);
 	} while (n == DRAIN_BATCH && total < DRAIN_MAX);
-	s->now = ptcp_now();
+	s->now = ptcp_stack_now();
 	fire_timers(s);
 	deliver(s);
 	if (s->link->flush)

@@ -121,7 +121,7 @@ typedef struct ptcp_stack {
 } ptcp_stack;
 
 /* Microseconds on CLOCK_MONOTONIC. */
-ptcp_time_t ptcp_now(void);
+ptcp_time_t ptcp_stack_now(void);
 
 /*
  * Set up a stack over caller memory: table[n] connection slots, and bufmem
@@ -170,9 +170,9 @@ void ptcp_stack_pcap_close(ptcp_stack *s);
 size_t ptcp_stack_active(const ptcp_stack *s);
 
 /* Parse "a.b.c.d" or an IPv6 address into a; returns 0 or -1. */
-int ptcp_addr_parse(ptcp_addr *a, const char *str);
+int ptcp_stack_addr_parse(ptcp_addr *a, const char *str);
 /* Format an address (static-free: into buf of at least 46 bytes). */
-const char *ptcp_addr_str(const ptcp_addr *a, char *buf, size_t len);
+const char *ptcp_stack_addr_str(const ptcp_addr *a, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -184,7 +184,7 @@ static void finish(ptcp_sock *k)
 	if (B.done)
 		return;
 	B.done = 1;
-	B.t_end = ptcp_now();
+	B.t_end = ptcp_stack_now();
 	ptcp_conn_stats(&k->conn, &B.st);
 	B.have_st = 1;
 }
@@ -199,7 +199,7 @@ static void on_event(ptcp_stack *s, ptcp_sock *k, unsigned ev)
 	}
 	if (ev & PTCP_SOCK_CONNECTED) {
 		B.k = k;
-		B.t_start = ptcp_now();
+		B.t_start = ptcp_stack_now();
 	}
 	if (!B.k)
 		return;
@@ -245,14 +245,14 @@ static int parse_hostport(const char *v, ptcp_addr *a, long *port)
 			return -1;
 		*close = 0;
 		*port = strtol(close + 2, NULL, 10);
-		return ptcp_addr_parse(a, buf + 1);
+		return ptcp_stack_addr_parse(a, buf + 1);
 	}
 	colon = strrchr(buf, ':');
 	if (!colon)
 		return -1;
 	*colon = 0;
 	*port = strtol(colon + 1, NULL, 10);
-	return ptcp_addr_parse(a, buf);
+	return ptcp_stack_addr_parse(a, buf);
 }
 
 int main(int argc, char **argv)
@@ -354,7 +354,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ptcp-bulk: listening on port %ld\n", lport);
 	}
 	cpu0 = ptcp_app_cpu();
-	t0 = ptcp_now();
+	t0 = ptcp_stack_now();
 	while (!ptcp_app_quit && !B.done) {
 		int r = ptcp_stack_poll(app.stack, PTCP_MS(500), -1);
 		if (r < 0) {
@@ -362,7 +362,7 @@ int main(int argc, char **argv)
 			B.failed = 1;
 			break;
 		}
-		if (timeout > 0 && (double)(ptcp_now() - t0) / 1e6 > timeout) {
+		if (timeout > 0 && (double)(ptcp_stack_now() - t0) / 1e6 > timeout) {
 			fprintf(stderr,
 			        "ptcp-bulk: timed out after %.0f s (sent %llu of %llu, "
 			        "received %llu)\n",
@@ -377,7 +377,7 @@ int main(int argc, char **argv)
 	if (!B.done && !B.failed)
 		B.failed = 1;
 	if (!B.t_end)
-		B.t_end = ptcp_now();
+		B.t_end = ptcp_stack_now();
 	cpu = ptcp_app_cpu() - cpu0;
 	secs = B.t_start ? (double)(B.t_end - B.t_start) / 1e6 : 0;
 	mib = (double)(B.sent > B.received ? B.sent : B.received) / 1048576.0;

@@ -57,7 +57,7 @@ static void on_event(ptcp_stack *s, ptcp_sock *k, unsigned ev)
 		e->closed = 0;
 		served++;
 		fprintf(stderr, "ptcp-echo: connection from %s port %u\n",
-		        ptcp_addr_str(&k->raddr, b, sizeof b), k->rport);
+		        ptcp_stack_addr_str(&k->raddr, b, sizeof b), k->rport);
 	}
 	if (ev & (PTCP_SOCK_CONNECTED | PTCP_SOCK_READABLE | PTCP_SOCK_WRITABLE))
 		pump(s, k);

@@ -281,7 +281,7 @@ int main(int argc, char **argv)
 			*colon = 0;
 			port = strtol(colon + 1, NULL, 10);
 		}
-		if (ptcp_addr_parse(&remote, addr) != 0 || port <= 0 || port > 65535) {
+		if (ptcp_stack_addr_parse(&remote, addr) != 0 || port <= 0 || port > 65535) {
 			fprintf(stderr, "ptcp-get: the host must be an IP address: %s\n", host);
 			return 2;
 		}
@@ -297,7 +297,7 @@ int main(int argc, char **argv)
 	}
 	if (ptcp_app_start(&app) != 0)
 		return 1;
-	G.t0 = ptcp_now();
+	G.t0 = ptcp_stack_now();
 	if (!ptcp_stack_connect(app.stack, &remote, (uint16_t)port, 0, on_event, NULL)) {
 		fprintf(stderr, "ptcp-get: connect: %s\n", strerror(errno));
 		ptcp_app_stop(&app);
@@ -311,7 +311,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	secs = (double)(ptcp_now() - G.t0) / 1e6;
+	secs = (double)(ptcp_stack_now() - G.t0) / 1e6;
 	if (G.phase != DONE && !(G.phase == BODY && G.content_length < 0 && G.eof)) {
 		if (!G.failed)
 			fprintf(stderr, "ptcp-get: incomplete body (%llu bytes)\n",

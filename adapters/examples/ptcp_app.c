@@ -93,7 +93,7 @@ static int parse_addr(ptcp_app *a, const char *v, int gw)
 		*slash = 0;
 		plen = strtol(slash + 1, NULL, 10);
 	}
-	if (ptcp_addr_parse(&ad, buf) != 0)
+	if (ptcp_stack_addr_parse(&ad, buf) != 0)
 		return -1;
 	if (gw) {
 		a->gw[ad.family == 6] = ad;

@@ -90,9 +90,9 @@ static void side_init(side *x, size_t n, const char *addr, const char *addr6)
 	cr_assert(x->link.q && x->s && x->table && x->mem);
 	cr_assert_eq(
 	    ptcp_stack_init(x->s, &x->link.link, x->table, n, x->mem, 1u << 20, 1u << 20, NULL), 0);
-	cr_assert_eq(ptcp_addr_parse(&a, addr), 0);
+	cr_assert_eq(ptcp_stack_addr_parse(&a, addr), 0);
 	ptcp_stack_set_addr(x->s, &a);
-	cr_assert_eq(ptcp_addr_parse(&a, addr6), 0);
+	cr_assert_eq(ptcp_stack_addr_parse(&a, addr6), 0);
 	ptcp_stack_set_addr(x->s, &a);
 	x->link.owner = x->s;
 	x->s->verbose = getenv("STACK_VERBOSE") ? 1 : 0;
@@ -120,8 +120,8 @@ static void teardown(void)
 
 static void run(int (*done)(void), int max_ms)
 {
-	ptcp_time_t end = ptcp_now() + PTCP_MS(max_ms);
-	while (!done() && ptcp_now() < end) {
+	ptcp_time_t end = ptcp_stack_now() + PTCP_MS(max_ms);
+	while (!done() && ptcp_stack_now() < end) {
 		ptcp_stack_poll(A.s, 0, -1);
 		ptcp_stack_poll(B.s, 0, -1);
 	}
@@ -213,7 +213,7 @@ static ptcp_sock *dial(side *from, const char *to, uint16_t port, app *a, uint8_
 	memset(a, 0, sizeof(*a));
 	a->seed = seed;
 	a->to_send = 1u << 20;
-	cr_assert_eq(ptcp_addr_parse(&r, to), 0);
+	cr_assert_eq(ptcp_stack_addr_parse(&r, to), 0);
 	k = ptcp_stack_connect(from->s, &r, port, 0, on_event, a);
 	cr_assert_not_null(k);
 	return k;
