@@ -223,7 +223,7 @@ topo_afp() {
 netem_works() {
 	local n=ptcp-$ID-netem ok=1
 	ip netns add "$n" || return 1
-	ip -n "$n" link add d0 type dummy 2>/dev/null &&
+	ip -n "$n" link add d0 type veth peer name d1 2>/dev/null &&
 		ip netns exec "$n" tc qdisc add dev d0 root netem loss 1% 2>/dev/null && ok=0
 	ip netns del "$n"
 	return $ok
@@ -231,6 +231,7 @@ netem_works() {
 
 # kernel -- [middle namespace: 2% loss, 1% reordering, 1% duplication, both ways] -- ptcp.
 # With sch_netem: a bridge with netem on both ports; without: ptcp-impair.
+# PTCP_IMPAIR=netem|user|bridge forces one (bridge: no impairment at all).
 # $1: tun or afp.
 topo_impair() {
 	local mode=${PTCP_IMPAIR:-auto}
@@ -247,15 +248,19 @@ topo_impair() {
 	if [ "$mode" = auto ]; then
 		if netem_works; then mode=netem; else mode=user; fi
 	fi
-	if [ "$mode" = netem ]; then
-		log "impairment: tc netem (loss 2%, reorder 1%, duplicate 1%, delay 1ms) on both bridge ports"
+	if [ "$mode" = netem ] || [ "$mode" = bridge ]; then
 		ip -n "$MNS" link add br0 type bridge
 		ip -n "$MNS" link set m0 master br0
 		ip -n "$MNS" link set m1 master br0
 		ip -n "$MNS" link set br0 up
-		for d in m0 m1; do
-			nsx "$MNS" tc qdisc add dev $d root netem loss 2% reorder 1% duplicate 1% delay 1ms
-		done
+		if [ "$mode" = netem ]; then
+			log "impairment: tc netem (loss 2%, reorder 1%, duplicate 1%, delay 1ms) on both bridge ports"
+			for d in m0 m1; do
+				nsx "$MNS" tc qdisc add dev $d root netem loss 2% reorder 1% duplicate 1% delay 1ms
+			done
+		else
+			log "impairment: none (PTCP_IMPAIR=bridge: a plain bridge, to check the topology)"
+		fi
 	else
 		log "impairment: sch_netem is not available in this kernel; using ptcp-impair (userspace bridge: loss 2%, reorder 1%, duplicate 1%, both ways)"
 		bg "$MNS" impair "$BIN/ptcp-impair" --a m0 --b m1 --loss 2 --reorder 1 --dup 1 --seed "$ID"
