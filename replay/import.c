@@ -69,6 +69,8 @@ typedef struct fpkt {
 	uint16_t sport, dport;
 	uint8_t tuple; /* addresses and ports known */
 	uint8_t mac;   /* 1: core's marker MAC as source, 2: peer's, 0: none */
+	uint8_t is_icmp;
+	ptcp_replay_icmp ic; /* an ICMP error quoting a TCP segment */
 } fpkt;
 
 typedef struct endpoint {
@@ -213,6 +215,7 @@ typedef struct ev {
 	uint64_t t;
 	ptcp_script_event e;
 	uint8_t input; /* an input event (not an expect line) */
+	uint8_t opens; /* a peer segment that acknowledged new data or opened its window */
 } ev;
 
 typedef struct build {
@@ -296,7 +299,8 @@ static int read_capture(const char *path, cap *c, ptcp_replay_import_stats *st, 
 	while ((r = pcap_next_ex(pc, &h, &d)) == 1) {
 		const uint8_t *ipb;
 		size_t iplen = 0;
-		int mac;
+		int mac, is_icmp;
+		ptcp_replay_icmp ic;
 		fpkt *p;
 		ptcp_ip ip;
 		const uint8_t *l4;
@@ -313,7 +317,10 @@ static int read_capture(const char *path, cap *c, ptcp_replay_import_stats *st, 
 			continue;
 		}
 		e = ptcp_wire_parse_ip(ipb, iplen, &ip, &l4, &l4len);
-		if ((e == 0 && l4len < PTCP_TCP_HDR_MIN) || e == PTCP_ESHORT) {
+		is_icmp = e == PTCP_ENOTTCP && ptcp_replay_icmp_parse(ipb, iplen, &ic) == 0;
+		if (is_icmp) {
+			/* kept: an ICMP error about a TCP segment */
+		} else if ((e == 0 && l4len < PTCP_TCP_HDR_MIN) || e == PTCP_ESHORT) {
 			if (mac != 2) {
 				st->truncated++;
 				continue;
@@ -346,6 +353,11 @@ static int read_capture(const char *path, cap *c, ptcp_replay_import_stats *st, 
 		p->t = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
 		p->mac = (uint8_t)mac;
 		c->n++;
+		if (is_icmp) {
+			p->is_icmp = 1;
+			p->ic = ic;
+			continue;
+		}
 		if (e == 0 && l4len >= PTCP_TCP_HDR_MIN) {
 			/* re-point into our copy */
 			ptcp_ip ip2;
@@ -387,12 +399,13 @@ typedef struct ctx {
 	size_t npsh;
 	uint32_t app_sent;
 	uint32_t peer_acked; /* stream bytes the peer acknowledged */
+	uint16_t peer_wnd;   /* the peer's last window field */
+	int peer_wnd_ok;
 	int closed, aborted;
 	/* the core's receive side */
 	uint8_t ws_core; /* the shift of the core's windows */
 	uint32_t rcvbuf;
 	uint64_t read_total; /* bytes the inserted reads took (estimated) */
-	long last_data_in;   /* index in b of the last peer segment with payload, or -1 */
 	uint32_t edge;       /* the right edge the core announced (relative) */
 	int edge_ok;
 	int have_peer_fin;
@@ -477,6 +490,18 @@ static int peer_talks_after(const ctx *c, size_t from)
 	return data;
 }
 
+/* In-order stream bytes the core had received when it sent g (its ACK). */
+static uint32_t delivered_at(const ctx *c, const ptcp_seg *g)
+{
+	uint32_t rcv_nxt = g->ack - c->s->isn_peer, d;
+	if (!(g->flags & PTCP_ACK))
+		return (uint32_t)c->read_total;
+	d = rcv_nxt ? rcv_nxt - 1 : 0;
+	if (c->have_peer_fin && ptcp_seq_gt(rcv_nxt, c->peer_fin))
+		d--;
+	return d > (1u << 30) ? 0 : d;
+}
+
 static void core_segment(ctx *c, size_t idx)
 {
 	const fpkt *p = c->f[idx];
@@ -500,14 +525,26 @@ static void core_segment(ctx *c, size_t idx)
 				}
 			if (upto < end)
 				upto = end;
-			/* data and FIN in one segment: queued before the step that sent it */
-			if ((g->flags & PTCP_FIN) && trig >= 0 &&
-			    c->b.v[trig].e.kind <= PTCP_SCRIPT_RAW)
-				pos = (size_t)trig;
-			pos = add_send(c, pos, t, upto);
+			/* data and FIN in one segment sent by a peer segment that opened the
+			 * window: queued (and closed) before that step */
+			int before = (g->flags & PTCP_FIN) && trig >= 0 && c->b.v[trig].opens;
+			size_t from = before ? (size_t)trig : pos;
+			pos = add_send(c, from, t, upto);
+			/* the close follows at once: MSG_MORE held the last piece for the FIN */
+			if ((g->flags & PTCP_FIN) && !before && pos > from &&
+			    c->b.v[pos - 1].e.kind == PTCP_SCRIPT_SEND && !c->closed)
+				c->b.v[pos - 1].e.send.more = 1;
 		}
 	}
 	if ((g->flags & PTCP_FIN) && !c->closed && !c->aborted) {
+		/* a close with unread data resets (RFC 1122 4.2.2.13): it was all read */
+		uint32_t delivered = delivered_at(c, g);
+		if (delivered > c->read_total) {
+			e = ins(&c->b, pos++, PTCP_SCRIPT_READ, t);
+			if (e)
+				e->read.len = delivered - (uint32_t)c->read_total;
+			c->read_total = delivered;
+		}
 		if (peer_talks_after(c, idx + 1)) {
 			e = ins(&c->b, pos, PTCP_SCRIPT_SHUTDOWN, t);
 			if (e)
@@ -544,8 +581,19 @@ static void core_segment(ctx *c, size_t idx)
 		e->seg.ack = 0;
 }
 
-/* Does the core's window say that the application read?  Then add a read after
- * the peer segment that last delivered data. */
+/* Payload bytes of an input event (a peer segment), 0 for the others. */
+static uint32_t ev_payload(const ev *v)
+{
+	if (v->e.kind == PTCP_SCRIPT_SEGMENT)
+		return v->e.seg.len;
+	return 0;
+}
+
+/*
+ * Does the core's window say that the application read?  Then add a read of
+ * everything after the last peer segment with data before the step that
+ * emitted this segment (the application read what had arrived).
+ */
 static void infer_read(ctx *c, const fpkt *p)
 {
 	const ptcp_seg *g = &p->seg;
@@ -553,30 +601,35 @@ static void infer_read(ctx *c, const fpkt *p)
 	if ((g->flags & (PTCP_SYN | PTCP_RST)) || !(g->flags & PTCP_ACK) || !c->rcvbuf)
 		return;
 	rcv_nxt = g->ack - c->s->isn_peer; /* relative: 1 + data (+1 after the FIN) */
-	delivered = rcv_nxt ? rcv_nxt - 1 : 0;
-	if (c->have_peer_fin && ptcp_seq_gt(rcv_nxt, c->peer_fin))
-		delivered--;
+	delivered = delivered_at(c, g);
 	w = (uint32_t)g->wnd << c->ws_core;
 	held = c->edge_ok && ptcp_seq_gt(c->edge, rcv_nxt) ? c->edge - rcv_nxt : 0;
 	unread = delivered > c->read_total ? delivered - (uint32_t)c->read_total : 0;
 	max_free = c->rcvbuf > unread ? c->rcvbuf - unread : 0;
 	if (held > max_free)
 		max_free = held;
-	if (w > max_free + (1u << c->ws_core) && c->last_data_in >= 0) {
-		size_t at = (size_t)c->last_data_in + 1;
-		ptcp_script_event *e;
-		/* after the reads and sends that already follow it */
-		while (at < c->b.n && c->b.v[at].t == c->b.v[c->last_data_in].t &&
-		       (c->b.v[at].e.kind == PTCP_SCRIPT_READ || !c->b.v[at].input))
-			at++;
-		e = ins(&c->b, at, PTCP_SCRIPT_READ, c->b.v[c->last_data_in].t);
-		if (e) {
-			e->read.len =
-			    c->rcvbuf < PTCP_SCRIPT_IO_MAX ? c->rcvbuf : PTCP_SCRIPT_IO_MAX;
-			e->read.discard = 0;
+	if (w > max_free + (1u << c->ws_core)) {
+		long trig = trigger(c, T(c, p));
+		long at = trig >= 0 ? trig : (long)c->b.n;
+		uint32_t fresh = trig >= 0 ? ev_payload(&c->b.v[trig]) : 0;
+		/* the last peer segment with data before the step */
+		while (--at >= 0 && !ev_payload(&c->b.v[at]))
+			;
+		if (at >= 0) {
+			size_t pos = (size_t)at + 1;
+			ptcp_script_event *e;
+			/* after what already follows it at that time */
+			while (pos < c->b.n && pos < (size_t)(trig >= 0 ? trig : (long)c->b.n) &&
+			       c->b.v[pos].t == c->b.v[at].t && !ev_payload(&c->b.v[pos]) &&
+			       c->b.v[pos].e.kind != PTCP_SCRIPT_SEGMENT &&
+			       c->b.v[pos].e.kind != PTCP_SCRIPT_RAW)
+				pos++;
+			e = ins(&c->b, pos, PTCP_SCRIPT_READ, c->b.v[at].t);
+			if (e)
+				e->read.len =
+				    c->rcvbuf < PTCP_SCRIPT_IO_MAX ? c->rcvbuf : PTCP_SCRIPT_IO_MAX;
+			c->read_total = delivered > fresh ? delivered - fresh : 0;
 		}
-		c->read_total = delivered;
-		c->last_data_in = -1;
 	}
 	if (!c->edge_ok || ptcp_seq_gt(rcv_nxt + w, c->edge)) {
 		c->edge = rcv_nxt + w;
@@ -598,8 +651,6 @@ static void peer_segment(ctx *c, const fpkt *p, ptcp_replay_import_stats *st)
 			return;
 		if (ptcp_script_seg_from_ptcp(c->s, g, PTCP_SCRIPT_IN, !pat, &e->seg) == 0) {
 			e->seg.ecn = p->ecn;
-			if (len)
-				c->last_data_in = (long)(c->b.n - 1);
 			if ((g->flags & PTCP_FIN) && !c->have_peer_fin) {
 				c->have_peer_fin = 1;
 				c->peer_fin =
@@ -607,8 +658,14 @@ static void peer_segment(ctx *c, const fpkt *p, ptcp_replay_import_stats *st)
 			}
 			if (g->flags & PTCP_ACK) {
 				uint32_t a = g->ack - c->s->isn_local;
-				if (a > 1 && a - 1 > c->peer_acked && a - 1 <= c->app_sent)
+				if (a > 1 && a - 1 > c->peer_acked && a - 1 <= c->app_sent) {
 					c->peer_acked = a - 1;
+					c->b.v[c->b.n - 1].opens = 1;
+				}
+				if (c->peer_wnd_ok && g->wnd > c->peer_wnd)
+					c->b.v[c->b.n - 1].opens = 1;
+				c->peer_wnd = g->wnd;
+				c->peer_wnd_ok = 1;
 			}
 			return;
 		}
@@ -733,7 +790,7 @@ static void infer_config(ctx *c, const fpkt *syn_core, const fpkt *syn_peer,
 				if (p->out && p->parsed && !(p->seg.flags & PTCP_SYN)) {
 					uint32_t w = (uint32_t)p->seg.wnd
 					             << (ws_both ? cfg->wscale : 0);
-					if (w >= 65535)
+					if (w > 65535) /* unscaled 65535: any buffer from 64 KiB */
 						cfg->rcvbuf = w > PTCP_SCRIPT_BUF_MAX
 						                  ? PTCP_SCRIPT_BUF_MAX
 						                  : w;
@@ -756,13 +813,12 @@ int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_
 	cap cp = {0};
 	ctx c;
 	endpoint core, peer;
-	int have_flow = 0, rc = -1;
+	int have_flow = 0, rc = -1, marked = 0;
 	const fpkt *syn_core = NULL, *syn_peer = NULL, *first_syn = NULL;
 	char a[72], b[72];
 
 	memset(st, 0, sizeof *st);
 	memset(&c, 0, sizeof c);
-	c.last_data_in = -1;
 	ptcp_script_init(out);
 	if (read_capture(path, &cp, st, err, errcap))
 		goto done;
@@ -775,7 +831,18 @@ int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_
 		}
 		have_flow = 1;
 	} else {
-		/* the first TCP packet's connection */
+		/* the connection of the first packet the core sent (in a ptcp-replay
+		 * capture), else of the first TCP packet */
+		for (size_t i = 0; i < cp.n && !have_flow; i++) {
+			const fpkt *p = &cp.p[i];
+			if (!p->tuple || p->mac != 1)
+				continue;
+			core.a = p->iph.src;
+			core.port = p->sport;
+			peer.a = p->iph.dst;
+			peer.port = p->dport;
+			have_flow = 2;
+		}
 		for (size_t i = 0; i < cp.n && !have_flow; i++) {
 			const fpkt *p = &cp.p[i];
 			if (!p->tuple)
@@ -794,6 +861,9 @@ int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_
 			goto done;
 		}
 	}
+	/* a capture written by ptcp-replay: its frames say which end is the core */
+	for (size_t i = 0; i < cp.n && !marked; i++)
+		marked = cp.p[i].mac != 0;
 	/* the connection's packets */
 	c.f = calloc(cp.n + 1, sizeof *c.f);
 	if (!c.f) {
@@ -802,7 +872,19 @@ int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_
 	}
 	for (size_t i = 0; i < cp.n; i++) {
 		fpkt *p = &cp.p[i];
-		if (p->tuple) {
+		if (p->is_icmp) {
+			/* about a segment of this connection (either way; sorted out below) */
+			if (!((ep_eq(&core, &p->ic.src, p->ic.sport) &&
+			       ep_eq(&peer, &p->ic.dst, p->ic.dport)) ||
+			      (ep_eq(&peer, &p->ic.src, p->ic.sport) &&
+			       ep_eq(&core, &p->ic.dst, p->ic.dport))))
+				continue;
+		} else if (p->mac == 2 && marked &&
+		           (!p->tuple || (ptcp_addr_eq(&p->iph.src, &peer.a) &&
+		                          ptcp_addr_eq(&p->iph.dst, &core.a)))) {
+			p->out =
+			    0; /* ptcp-replay injected it into the core (even with other ports) */
+		} else if (p->tuple) {
 			if (ep_eq(&core, &p->iph.src, p->sport) &&
 			    ep_eq(&peer, &p->iph.dst, p->dport))
 				p->out = 1;
@@ -826,13 +908,8 @@ int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_
 	}
 	/* which end is the core */
 	if (!(o && o->flow)) {
-		int swap = 0, marked = 0;
-		for (size_t i = 0; i < c.nf && !marked; i++)
-			if (c.f[i]->tuple && c.f[i]->mac) {
-				marked = 1;
-				swap = (c.f[i]->mac == 1) != (c.f[i]->out == 1);
-			}
-		if (!marked)
+		int swap = 0;
+		if (have_flow == 1)
 			for (size_t i = 0; i < c.nf; i++)
 				if (c.f[i]->parsed &&
 				    (c.f[i]->seg.flags & (PTCP_SYN | PTCP_ACK)) == PTCP_SYN) {
@@ -892,6 +969,20 @@ int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_
 		push(&c.b, PTCP_SCRIPT_LISTEN, T(&c, c.f[0]));
 	for (size_t i = 0; i < c.nf && !c.b.oom; i++) {
 		const fpkt *p = c.f[i];
+		if (p->is_icmp) {
+			/* an error about the core's segment reaches the core */
+			ptcp_script_event *e;
+			if (!ep_eq(&core, &p->ic.src, p->ic.sport))
+				continue;
+			e = push(&c.b, PTCP_SCRIPT_ICMP, T(&c, p));
+			if (e) {
+				e->icmp.type = (uint8_t)p->ic.kind;
+				e->icmp.mtu = p->ic.mtu;
+				e->icmp.seq = p->ic.seq - out->isn_local;
+			}
+			st->icmp++;
+			continue;
+		}
 		if (!p->out) {
 			peer_segment(&c, p, st);
 			continue;

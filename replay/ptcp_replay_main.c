@@ -135,10 +135,9 @@ static int do_import(const char *cap, const char *flow, const char *header, cons
 	}
 	printf("ptcp-replay: %s: %lu frames, %lu TCP packets, %lu in the connection (%s)\n", cap,
 	       st.frames, st.tcp, st.in_flow, st.flow);
-	printf(
-	    "skipped: %lu not TCP, %lu truncated, %lu of another link type; %lu peer packets kept "
-	    "as raw bytes\n",
-	    st.non_tcp, st.truncated, st.other_link, st.raw);
+	printf("skipped: %lu not TCP, %lu truncated; kept: %lu peer packets as raw bytes, %lu ICMP "
+	       "errors as icmp events\n",
+	       st.non_tcp, st.truncated, st.raw, st.icmp);
 	f = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
 	if (!f) {
 		fprintf(stderr, "ptcp-replay: %s: %s\n", out, strerror(errno));

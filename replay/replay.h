@@ -173,6 +173,30 @@ typedef struct ptcp_replay_opts {
 int ptcp_replay_run(ptcp_replay_target t, const uint8_t *data, size_t len, const char *name,
                     const ptcp_replay_opts *o, ptcp_replay_rec *rec, char *err, size_t errcap);
 
+/* ---- ICMP errors (icmp.c) -------------------------------------------------- */
+/* An ICMP error about a TCP segment: the quoted segment went src:sport -> dst:dport. */
+typedef struct ptcp_replay_icmp {
+	unsigned kind;      /* ptcp_icmp_kind */
+	uint32_t mtu;       /* frag-needed / packet too big */
+	ptcp_addr from, to; /* the ICMP packet's addresses */
+	ptcp_addr src, dst; /* the quoted packet's */
+	uint16_t sport, dport;
+	uint32_t seq; /* the quoted sequence number */
+} ptcp_replay_icmp;
+
+/*
+ * The ICMP (IPv4) or ICMPv6 packet (per core->family) of an ICMP error of
+ * kind about a segment the core sent (core -> peer, sequence number seq),
+ * sent by the peer's address to the core.  Returns the length or
+ * PTCP_ENOBUFS (cap < 96), PTCP_EINVAL (unknown kind).
+ */
+int ptcp_replay_icmp_build(uint8_t *out, size_t cap, const ptcp_addr *core, uint16_t core_port,
+                           const ptcp_addr *peer, uint16_t peer_port, unsigned kind, uint32_t mtu,
+                           uint32_t seq);
+/* 0 when pkt is an ICMP error this tool knows, quoting a TCP header; else -1. */
+int ptcp_replay_icmp_parse(const uint8_t *pkt, size_t len, ptcp_replay_icmp *out);
+const char *ptcp_replay_icmp_name(unsigned kind);
+
 /* ---- Import ------------------------------------------------------------- */
 typedef struct ptcp_replay_import_opts {
 	const char *flow;          /* "SRC:PORT-DST:PORT" (SRC = the core) or NULL: the first */
@@ -186,8 +210,8 @@ typedef struct ptcp_replay_import_stats {
 	unsigned long non_tcp; /* skipped: not IP, not TCP, fragments */
 	unsigned long
 	    truncated; /* skipped: shorter than their length on the wire or than their headers */
-	unsigned long other_link; /* skipped: a link type without IP */
-	unsigned long raw;        /* peer packets kept as raw (bad checksum or options) */
+	unsigned long raw;  /* peer packets kept as raw (bad checksum or options) */
+	unsigned long icmp; /* ICMP errors about the core's segments, as icmp events */
 	int linktype;
 	char flow[256]; /* the chosen connection, "core A:p <-> peer B:q" */
 } ptcp_replay_import_stats;

@@ -168,6 +168,7 @@ typedef struct sink {
 	int fd;               /* >= 0: the child's end of the pipe */
 	ptcp_replay_rec *rec; /* else: record directly */
 	int oom;
+	const ptcp_script *s; /* the scenario being run (for ICMP packets) */
 	/* the child side's view, for the crash report */
 	size_t last_event;
 	uint64_t last_t;
@@ -395,6 +396,17 @@ static void observe(void *arg, const ptcp_run_note *n)
 		sink_pkt(k, n->time, PTCP_REPLAY_OUT, n->pkt, n->len, 0, NULL);
 		return;
 	case PTCP_RUN_NOTE_STEP:
+		if (n->input && n->input->kind == PTCP_IN_ICMP && k->s) {
+			/* the ICMP error as the packet it stands for */
+			uint8_t pkt[128];
+			const ptcp_script *s = k->s;
+			int len = ptcp_replay_icmp_build(pkt, sizeof pkt, &s->local_addr,
+			                                 s->local_port, &s->peer_addr, s->peer_port,
+			                                 (unsigned)n->input->icmp.type,
+			                                 n->input->icmp.mtu, n->input->icmp.seq);
+			if (len > 0)
+				sink_pkt(k, n->time, PTCP_REPLAY_IN, pkt, (size_t)len, 0, NULL);
+		}
 		step_what(n, what, sizeof what);
 		sink_step(k, n->time, n->event, what, n->info);
 		return;
@@ -455,6 +467,7 @@ static void run_script(const ptcp_script *s, ptcp_run_config *cfg, sink *k)
 	}
 	cfg->observe = observe;
 	cfg->arg = k;
+	k->s = s;
 	sink_meta(k, s, 1);
 	ptcp_run_exec(run, s, cfg, &res);
 	if (res.status == PTCP_RUN_PASS)
@@ -558,7 +571,7 @@ static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp
 		return -1;
 	}
 	if (pid == 0) {
-		sink k = {ops[1], NULL, 0, 0, 0};
+		sink k = {ops[1], NULL, 0, NULL, 0, 0};
 		close(ops[0]);
 		close(errp[0]);
 		dup2(errp[1], 2);
@@ -793,7 +806,7 @@ int ptcp_replay_run(ptcp_replay_target t, const uint8_t *data, size_t len, const
 	if (o->fork) {
 		rc = child_run(t, data, len, &s, &cfg, rec, o, err, errcap);
 	} else {
-		sink k = {-1, rec, 0, 0, 0};
+		sink k = {-1, rec, 0, NULL, 0, 0};
 		run_script(&s, &cfg, &k);
 		rc = 0;
 		if (k.oom) {

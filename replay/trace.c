@@ -139,14 +139,28 @@ int ptcp_replay_format_pkt(const uint8_t *data, size_t len, int rel, uint32_t is
 		return (int)b.len;
 	}
 	if (r == PTCP_ENOTTCP) {
+		ptcp_replay_icmp ic;
 		fmt_addr(&b, &ip.src, 0);
 		b.len -= b.len >= 2 ? 2 : 0; /* no port */
 		sb_printf(&b, " > ");
 		fmt_addr(&b, &ip.dst, 0);
-		b.len -= 2;
+		b.len -= b.len >= 2 ? 2 : 0;
 		if (b.len < cap)
 			buf[b.len] = 0;
-		sb_printf(&b, ": ip-proto-%u, length %zu [%s]", ip.proto, l4len, ip_err(r));
+		if (ptcp_replay_icmp_parse(data, len, &ic) == 0) {
+			sb_printf(&b, ": %s %s", ip.src.family == 6 ? "ICMP6" : "ICMP",
+			          ptcp_replay_icmp_name(ic.kind));
+			if (ic.kind == PTCP_ICMP_FRAG_NEEDED)
+				sb_printf(&b, " mtu %lu", (unsigned long)ic.mtu);
+			sb_printf(&b, " for ");
+			fmt_addr(&b, &ic.src, ic.sport);
+			sb_printf(&b, " > ");
+			fmt_addr(&b, &ic.dst, ic.dport);
+			sb_printf(&b, " seq %lu, length %zu",
+			          (unsigned long)(ic.seq - (rel ? isn_dst : 0)), l4len);
+		} else {
+			sb_printf(&b, ": ip-proto-%u, length %zu [%s]", ip.proto, l4len, ip_err(r));
+		}
 		return (int)b.len;
 	}
 	if (r == PTCP_EFRAG) {
