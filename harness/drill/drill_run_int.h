@@ -130,6 +130,7 @@ struct call {
 	size_t n_pfd;
 	int64_t poll_deadline; /* script time, -1 = forever */
 	bool blocking_form;    /* "...END" */
+	bool blocked;          /* the call has blocked at least once */
 	int64_t start;         /* script time the call started */
 	int64_t end;           /* "...END" end time (script time) */
 	int ret, err;          /* result, errno (0 if none) */
@@ -231,6 +232,9 @@ void sock_refresh_conn(struct runner *r, struct sock *sk);
 /* Linux's tcp_poll() mask for sk. */
 int sock_poll_mask(const struct runner *r, const struct sock *sk);
 size_t sock_send_space(const struct sock *sk);
+/* Linux sk_stream_is_writeable(): free space >= half of what is queued (a blocked writer
+ * wakes up only then) */
+bool sock_writeable(const struct sock *sk);
 struct flow *flow_new(struct runner *r, enum flow_state st);
 void flow_ts_set(struct flow *f, uint32_t script, uint32_t live);
 bool flow_ts_get(const struct flow *f, uint32_t script, uint32_t *live);

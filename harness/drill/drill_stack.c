@@ -485,7 +485,7 @@ size_t sock_send_space(const struct sock *sk)
 #define POLLWRNORM_ 0x100
 #define POLLRDHUP_  0x2000
 
-static bool sock_writeable(const struct sock *sk)
+bool sock_writeable(const struct sock *sk)
 {
 	ptcp_info info;
 	size_t space = sock_send_space(sk);

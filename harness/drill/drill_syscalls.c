@@ -814,6 +814,9 @@ static enum attempt att_write(struct runner *r, struct call *c)
 	}
 	if (c->flags & 0x40000000)
 		return done_err(c, E_EFAULT);
+	if (c->blocked && !sock_writeable(sk))
+		return ATT_BLOCK; /* Linux wakes a blocked writer only when the socket is writeable
+		                   */
 	while (c->progress < c->count) {
 		ptcp_input in = {.kind = PTCP_IN_SEND};
 		size_t space = sock_send_space(sk), n;
@@ -842,6 +845,7 @@ static enum attempt att_write(struct runner *r, struct call *c)
 		return done_ok(c, (int)c->count);
 	if (call_nonblock(c))
 		return c->progress ? done_ok(c, (int)c->progress) : done_err(c, E_EAGAIN);
+	c->blocked = true;
 	return ATT_BLOCK;
 }
 
