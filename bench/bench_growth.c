@@ -1,0 +1,535 @@
+/*
+ * ptcp-bench growth: how the cost per segment grows with the number of
+ * out-of-order holes, SACKed ranges, connections in the table, and
+ * simulated connections.
+ *
+ * IMPLEMENTATION NOTES
+ * Each point is the median of several timed batches, as in percase.
+ *   holes   one receiver; h segments arrive each one segment beyond the
+ *           last (so each opens a new hole), then a duplicate of a queued
+ *           segment (the list's steady cost at h holes), then the holes are
+ *           filled in order.  The reassembly list is capped at PTCP_OOO_MAX
+ *           ranges: segments that would open more are dropped and counted.
+ *   sack    the dupack case with 1 .. 12 SACKed ranges in the scoreboard.
+ *   table   N established connections in a ptcp_table (64-byte buffers),
+ *           made through the listener (SYN, SYN-ACK, ACK, accept); then
+ *           lookups and pure ACKs through ptcp_table_step, to one
+ *           connection ("hot") and to uniformly random ones ("random").
+ *   sim     ptcp-sim bulk transfers of 64 KiB per connection, K connections
+ *           sharing the links, checker off: segments per wall second.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "ptcp/listener.h"
+#ifdef PTCP_BENCH_HAVE_SIM
+#include "sim.h"
+#endif
+
+#define HS                                                                                         \
+	64u /* payload of the holes sweep: small, so the ring stays in cache and the list shows */
+
+static double median_of(double *v, size_t n)
+{
+	return bench_summarise(v, n).med;
+}
+
+/* ---- Out-of-order holes -------------------------------------------------------- */
+typedef struct holes_pt {
+	double h, held, dropped, insert_ns, dup_ns, fill_ns;
+} holes_pt;
+
+static holes_pt holes_point(unsigned h, unsigned trials)
+{
+	ptcp_conn *c = calloc(1, sizeof(*c));
+	ptcp_action *acts = calloc(BENCH_ACTS, sizeof(*acts));
+	ptcp_actions out = {.v = acts, .cap = BENCH_ACTS};
+	size_t rcap = 65536;
+	uint8_t *sbuf = malloc(65536), *rbuf;
+	double *ins = calloc(trials, sizeof(double)), *dup = calloc(trials, sizeof(double)),
+	       *fill = calloc(trials, sizeof(double));
+	bench_peer p;
+	ptcp_seg seg;
+	ptcp_input in = {.kind = PTCP_IN_SEGMENT};
+	holes_pt r = {h, 0, 0, 0, 0, 0};
+	const unsigned ndup = 256;
+	while (rcap < (size_t)(2 * h + 4) * HS)
+		rcap *= 2;
+	rbuf = calloc(1, rcap);
+	if (!c || !acts || !sbuf || !rbuf || !ins || !dup || !fill)
+		bench_die("out of memory");
+	memset(&p, 0, sizeof(p));
+	bench_establish(c, sbuf, 65536, rbuf, rcap, &p, acts);
+	bench_peer_seg(&p, c, &seg, PTCP_ACK, bench_zeros, HS);
+	in.segment.seg = &seg;
+	ptcp_addr_v4(&in.segment.src, 10, 0, 0, 2);
+	ptcp_addr_v4(&in.segment.dst, 10, 0, 0, 1);
+	/* a first segment, whose ACK announces the whole buffer */
+	p.now += 1;
+	seg.seq = p.seq;
+	ptcp_step(c, &in, p.now, &out);
+	p.seq += HS;
+	for (unsigned t = 0; t < trials; t++) {
+		uint32_t base = p.seq;
+		uint64_t d0 = bench_drops(c), t0, t1;
+		ptcp_info i;
+		unsigned nfill = 0;
+		/* h segments, each opening a new hole below it */
+		t0 = bench_now_ns();
+		for (unsigned j = 0; j < h; j++) {
+			p.now += 1;
+			seg.seq = base + (2 * j + 1) * HS;
+			seg.opts.ts_val = (uint32_t)(p.now / 1000u) + 77777u;
+			ptcp_step(c, &in, p.now, &out);
+		}
+		t1 = bench_now_ns();
+		ins[t] = (double)(t1 - t0) / h;
+		r.dropped = (double)(bench_drops(c) - d0);
+		r.held = h - r.dropped;
+		/* duplicates of queued segments: the list's cost at h holes */
+		t0 = bench_now_ns();
+		for (unsigned k = 0; k < ndup; k++) {
+			p.now += 1;
+			seg.seq = base + (2 * (k % (unsigned)r.held) + 1) * HS;
+			seg.opts.ts_val = (uint32_t)(p.now / 1000u) + 77777u;
+			ptcp_step(c, &in, p.now, &out);
+		}
+		t1 = bench_now_ns();
+		dup[t] = (double)(t1 - t0) / ndup;
+		/* fill in order: every segment RCV.NXT still lacks */
+		t0 = bench_now_ns();
+		for (;;) {
+			ptcp_conn_info(c, &i);
+			if (i.rcv_nxt == base + 2 * h * HS)
+				break;
+			p.now += 1;
+			seg.seq = i.rcv_nxt;
+			seg.opts.ts_val = (uint32_t)(p.now / 1000u) + 77777u;
+			ptcp_step(c, &in, p.now, &out);
+			nfill++;
+		}
+		t1 = bench_now_ns();
+		fill[t] = (double)(t1 - t0) / nfill;
+		p.seq = base + 2 * h * HS;
+		p.now += 1;
+		bench_step_read(c, NULL, ptcp_conn_recv_avail(c), p.now, &out);
+	}
+	r.insert_ns = median_of(ins, trials);
+	r.dup_ns = median_of(dup, trials);
+	r.fill_ns = median_of(fill, trials);
+	free(c);
+	free(acts);
+	free(sbuf);
+	free(rbuf);
+	free(ins);
+	free(dup);
+	free(fill);
+	return r;
+}
+
+static void growth_holes(const bench_opts *o)
+{
+	static const unsigned hs[] = {1, 2, 4, 8, 16, 64, 256, 1000, 10000};
+	size_t n = sizeof(hs) / sizeof(hs[0]);
+	double x[16], ins[16], dup[16], fill[16];
+	char path[512];
+	if (o->quick)
+		n--; /* up to 1000 */
+	printf("\n### Out-of-order holes\n\n");
+	printf("A receiver gets h segments of %u bytes, each one segment beyond the last (h "
+	       "holes), then 256 duplicates of queued segments, then every missing segment in "
+	       "order. ns per segment, median of %u trials.\n\n",
+	       HS, o->quick ? 5u : 15u);
+	printf("| holes h | ranges held | segments dropped (OOO_FULL) | ns per hole-opening "
+	       "segment | ns per duplicate at h | ns per filling segment |\n");
+	printf("|---:|---:|---:|---:|---:|---:|\n");
+	for (size_t k = 0; k < n; k++) {
+		holes_pt r = holes_point(hs[k], o->quick ? 5 : 15);
+		printf("| %u | %.0f | %.0f | %.1f | %.1f | %.1f |\n", hs[k], r.held, r.dropped,
+		       r.insert_ns, r.dup_ns, r.fill_ns);
+		fflush(stdout);
+		x[k] = hs[k];
+		ins[k] = r.insert_ns;
+		dup[k] = r.dup_ns;
+		fill[k] = r.fill_ns;
+	}
+	{
+		svg_series s[3] = {{"hole-opening segment", x, ins, n},
+		                   {"duplicate at h holes", x, dup, n},
+		                   {"filling segment", x, fill, n}};
+		svg_plot(bench_svg_path(o, "bench-holes.svg", path, sizeof(path)),
+		         "Out-of-order segment cost vs holes (reassembly capped at PTCP_OOO_MAX)",
+		         "holes in the receive sequence space", "ns per segment (median)", 1, 0, s,
+		         3);
+	}
+}
+
+/* ---- SACK scoreboard ---------------------------------------------------------------- */
+static void growth_sack(const bench_opts *o)
+{
+	static const unsigned rs[] = {1, 2, 3, 4, 5, 6, 7, 8, 12};
+	size_t n = sizeof(rs) / sizeof(rs[0]);
+	unsigned R = o->quick ? 21 : 101, B = o->batch;
+	double x[16], y[16];
+	char path[512];
+	printf("\n### SACK scoreboard\n\n");
+	printf("The dupack case with r SACKed ranges above SND.UNA (r - 1 fixed one-segment "
+	       "ranges, each above a lost hole, and the growing top range; each dup ACK "
+	       "carries the top block and up to two others). Median of %u batches of %u.\n\n",
+	       R, B);
+	printf("| ranges r | ns per dup ACK | new segments per dup ACK |\n|---:|---:|---:|\n");
+	for (size_t k = 0; k < n; k++) {
+		void *st = calloc(1, bench_dupack_size());
+		double *v = calloc(R, sizeof(double)), rel;
+		if (!st || !v)
+			bench_die("out of memory");
+		bench_dupack_init(st, B, rs[k]);
+		for (unsigned r = 0; r < R + 2; r++) {
+			uint64_t t0, t1;
+			bench_dupack_prepare(st, B);
+			t0 = bench_now_ns();
+			bench_dupack_run(st, B);
+			t1 = bench_now_ns();
+			bench_dupack_check(st, B);
+			if (r >= 2)
+				v[r - 2] = (double)(t1 - t0) / B;
+		}
+		rel = bench_dupack_released(st);
+		x[k] = rs[k];
+		y[k] = median_of(v, R);
+		printf("| %u | %.1f | %.2f |\n", rs[k], y[k], rel);
+		fflush(stdout);
+		bench_dupack_fini(st);
+		free(st);
+		free(v);
+	}
+	{
+		svg_series s = {"duplicate ACK in SACK recovery", x, y, n};
+		svg_plot(bench_svg_path(o, "bench-sack.svg", path, sizeof(path)),
+		         "Dup ACK cost vs SACK scoreboard ranges (PTCP_SB_MAX caps it)",
+		         "SACKed ranges sent by the peer", "ns per dup ACK (median)", 0, 0, &s, 1);
+	}
+}
+
+/* ---- Connection table ----------------------------------------------------------------- */
+#define TBL_ACTS 256
+
+typedef struct tbl_bench {
+	ptcp_table t;
+	void *mem;
+	size_t memlen;
+	uint32_t n;
+	uint32_t *peer_seq, *our_ack; /* per connection (index = handle) */
+	ptcp_handle *h;
+	ptcp_action acts[TBL_ACTS];
+	ptcp_table_tag tags[TBL_ACTS];
+	ptcp_table_actions out;
+	ptcp_seg seg;
+	ptcp_input in;
+	ptcp_time_t now;
+	uint32_t *order; /* random connection numbers */
+	uint32_t pos;
+} tbl_bench;
+
+#define ORDER_LEN (1u << 16)
+
+static void peer_addr(uint32_t i, ptcp_addr *a, uint16_t *port)
+{
+	ptcp_addr_v4(a, 10, 1, (uint8_t)(i / 60000u), 2);
+	*port = (uint16_t)(1024u + i % 60000u);
+}
+
+static void tbl_seg(tbl_bench *b, uint32_t i, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	ptcp_seg *s = &b->seg;
+	s->sport = 0;
+	peer_addr(i, &b->in.segment.src, &s->sport);
+	s->dport = BENCH_LPORT;
+	s->seq = seq;
+	s->ack = ack;
+	s->flags = flags;
+	s->wnd = 65535;
+	s->opts.ts_val = (uint32_t)(b->now / 1000u) + 77777u;
+	s->opts.ts_ecr = 0;
+}
+
+static void tbl_build(tbl_bench *b, uint32_t n)
+{
+	ptcp_table_config cfg;
+	int lid;
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	ptcp_table_config_default(&cfg);
+	cfg.max_conns = n;
+	cfg.sndbuf = cfg.rcvbuf = 64;
+	for (int i = 0; i < 16; i++)
+		cfg.secret[i] = (uint8_t)(i * 37 + 1);
+	b->n = n;
+	b->memlen = ptcp_table_mem_size(&cfg);
+	b->mem = malloc(b->memlen);
+	b->peer_seq = malloc(n * sizeof(uint32_t));
+	b->our_ack = malloc(n * sizeof(uint32_t));
+	b->h = malloc(n * sizeof(ptcp_handle));
+	b->order = malloc(ORDER_LEN * sizeof(uint32_t));
+	if (!b->mem || !b->peer_seq || !b->our_ack || !b->h || !b->order)
+		bench_die("out of memory for a table of %u connections", n);
+	if (ptcp_table_init(&b->t, &cfg, b->mem, b->memlen))
+		bench_die("ptcp_table_init failed");
+	b->out.v = b->acts;
+	b->out.tag = b->tags;
+	b->out.cap = TBL_ACTS;
+	b->now = PTCP_SEC(1);
+	memset(&b->seg, 0, sizeof(b->seg));
+	b->seg.opts.present = PTCP_OPT_TS;
+	memset(&b->in, 0, sizeof(b->in));
+	b->in.kind = PTCP_IN_SEGMENT;
+	b->in.segment.seg = &b->seg;
+	ptcp_addr_v4(&b->in.segment.dst, 10, 0, 0, 1);
+	{
+		ptcp_addr l;
+		ptcp_addr_v4(&l, 10, 0, 0, 1);
+		lid = ptcp_table_listen(&b->t, &l, BENCH_LPORT, 4096);
+		if (lid < 0)
+			bench_die("listen failed");
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t irs = 1000u + i * 7919u, iss = 0;
+		int found = 0;
+		ptcp_handle h;
+		ptcp_info info;
+		b->now += 10;
+		tbl_seg(b, i, PTCP_SYN, irs, 0);
+		b->seg.opts.present =
+		    PTCP_OPT_TS | PTCP_OPT_MSS | PTCP_OPT_SACK_PERM | PTCP_OPT_WSCALE;
+		b->seg.opts.mss = 1460;
+		b->seg.opts.wscale = 7;
+		ptcp_table_step(&b->t, PTCP_NO_HANDLE, &b->in, b->now, &b->out);
+		b->seg.opts.present = PTCP_OPT_TS;
+		for (size_t k = 0; k < b->out.n; k++)
+			if (b->acts[k].kind == PTCP_ACT_EMIT &&
+			    b->acts[k].emit.seg.flags == (PTCP_SYN | PTCP_ACK)) {
+				iss = b->acts[k].emit.seg.seq;
+				found = 1;
+			}
+		if (!found)
+			bench_die("table: no SYN-ACK for connection %u", i);
+		b->now += 10;
+		tbl_seg(b, i, PTCP_ACK, irs + 1, iss + 1);
+		ptcp_table_step(&b->t, PTCP_NO_HANDLE, &b->in, b->now, &b->out);
+		if (ptcp_table_accept(&b->t, (uint32_t)lid, &h) != 0)
+			bench_die("table: connection %u not established", i);
+		ptcp_conn_info(ptcp_table_conn(&b->t, h), &info);
+		if (info.state != PTCP_ESTABLISHED)
+			bench_die("table: connection %u in state %d", i, (int)info.state);
+		b->h[i] = h;
+		b->peer_seq[i] = info.rcv_nxt;
+		b->our_ack[i] = info.snd_una;
+	}
+	for (uint32_t k = 0; k < ORDER_LEN; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		b->order[k] = (uint32_t)(x % n);
+	}
+	b->pos = 0;
+}
+
+static void tbl_free(tbl_bench *b)
+{
+	free(b->mem);
+	free(b->peer_seq);
+	free(b->our_ack);
+	free(b->h);
+	free(b->order);
+}
+
+static uint32_t pick(tbl_bench *b, int random)
+{
+	uint32_t i;
+	if (!random)
+		return 0;
+	i = b->order[b->pos];
+	b->pos = (b->pos + 1) & (ORDER_LEN - 1);
+	return i;
+}
+
+static void tbl_lookup_run(tbl_bench *b, unsigned n, int random, uint32_t *sink)
+{
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t i = pick(b, random);
+		ptcp_tuple tu;
+		memset(&tu, 0, sizeof(tu));
+		ptcp_addr_v4(&tu.laddr, 10, 0, 0, 1);
+		peer_addr(i, &tu.raddr, &tu.rport);
+		tu.lport = BENCH_LPORT;
+		*sink += ptcp_table_lookup(&b->t, &tu);
+	}
+}
+
+static void tbl_step_run(tbl_bench *b, unsigned n, int random)
+{
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t i = pick(b, random);
+		b->now += 1;
+		tbl_seg(b, i, PTCP_ACK, b->peer_seq[i], b->our_ack[i]);
+		ptcp_table_step(&b->t, PTCP_NO_HANDLE, &b->in, b->now, &b->out);
+	}
+}
+
+/* The hardware's part: one read of a random connection's first cache line. */
+static void tbl_floor_run(tbl_bench *b, unsigned n, uint32_t *sink)
+{
+	const uint8_t *base = b->mem;
+	size_t stride = b->memlen / b->n;
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t v;
+		memcpy(&v, base + (size_t)pick(b, 1) * stride, sizeof(v));
+		*sink += v;
+	}
+}
+
+static double tbl_measure(tbl_bench *b, unsigned R, unsigned B, int what, int random)
+{
+	double *v = calloc(R, sizeof(double)), m;
+	uint32_t sink = 0;
+	if (!v)
+		bench_die("out of memory");
+	for (unsigned r = 0; r < R + 2; r++) {
+		uint64_t t0 = bench_now_ns(), t1;
+		if (what == 2)
+			tbl_floor_run(b, B, &sink);
+		else if (what)
+			tbl_step_run(b, B, random);
+		else
+			tbl_lookup_run(b, B, random, &sink);
+		t1 = bench_now_ns();
+		if (r >= 2)
+			v[r - 2] = (double)(t1 - t0) / B;
+	}
+	if (what == 0 && sink == PTCP_NO_HANDLE)
+		bench_die("lookup failed");
+	m = median_of(v, R);
+	free(v);
+	return m;
+}
+
+static void growth_table(const bench_opts *o)
+{
+	static const uint32_t ns[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+	size_t n = sizeof(ns) / sizeof(ns[0]);
+	unsigned R = o->quick ? 31 : 101, B = o->batch;
+	double x[8], lh[8], lr[8], sh[8], sr[8], fl[8];
+	char path[512];
+	if (o->quick)
+		n--; /* up to 100,000 */
+	printf("\n### Connections in the table\n\n");
+	printf("N established connections in one ptcp_table (64-byte buffers), made through "
+	       "the listener. Lookup = ptcp_table_lookup; step = a pure ACK (nothing new) "
+	       "through ptcp_table_step; hot = always the same connection, random = uniformly "
+	       "random connections (cache and TLB misses included); floor = one read of a "
+	       "random place in memory as large as the table (the hardware's cost of one miss). "
+	       "Median of %u batches of %u, ns.\n\n",
+	       R, B);
+	printf("| connections N | table memory | setup s | lookup hot | lookup random | step hot "
+	       "| step random | step random / N=1 | floor: 1 random read |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (size_t k = 0; k < n; k++) {
+		tbl_bench *b = calloc(1, sizeof(*b));
+		uint64_t t0, t1;
+		if (!b)
+			bench_die("out of memory");
+		t0 = bench_now_ns();
+		tbl_build(b, ns[k]);
+		t1 = bench_now_ns();
+		x[k] = ns[k];
+		lh[k] = tbl_measure(b, R, B, 0, 0);
+		lr[k] = tbl_measure(b, R, B, 0, 1);
+		sh[k] = tbl_measure(b, R, B, 1, 0);
+		sr[k] = tbl_measure(b, R, B, 1, 1);
+		fl[k] = tbl_measure(b, R, B, 2, 1);
+		printf("| %u | %.1f MiB | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f |\n",
+		       ns[k], (double)b->memlen / (1u << 20), (double)(t1 - t0) / 1e9, lh[k], lr[k],
+		       sh[k], sr[k], sr[k] / sr[0], fl[k]);
+		fflush(stdout);
+		tbl_free(b);
+		free(b);
+	}
+	{
+		svg_series s[5] = {{"lookup, same connection", x, lh, n},
+		                   {"lookup, random connection", x, lr, n},
+		                   {"pure ACK step, same connection", x, sh, n},
+		                   {"pure ACK step, random connection", x, sr, n},
+		                   {"floor: one random read", x, fl, n}};
+		svg_plot(bench_svg_path(o, "bench-table.svg", path, sizeof(path)),
+		         "ptcp_table: cost per segment vs connections", "connections in the table",
+		         "ns (median)", 1, 0, s, 5);
+	}
+}
+
+/* ---- Simulator ---------------------------------------------------------------------------- */
+#ifdef PTCP_BENCH_HAVE_SIM
+static void growth_sim(const bench_opts *o)
+{
+	static const unsigned ks[] = {1, 10, 100, 1000, 10000};
+	size_t n = sizeof(ks) / sizeof(ks[0]);
+	const unsigned runs = 3;
+	double x[8], y[8];
+	char path[512];
+	if (o->quick)
+		n--;
+	printf("\n### Simulated connections (ptcp-sim)\n\n");
+	printf("Bulk transfer of 64 KiB per connection, K connections sharing the two links "
+	       "(10 ms each way, no loss), 32 KiB buffers, invariant checker off: simulated "
+	       "segments per second of CPU time (process CPU time: the machine is shared), "
+	       "median of %u runs; the run includes setting up and freeing the cores.\n\n",
+	       runs);
+	printf("| connections K | segments | events | CPU s | segments/s | ns per segment |\n");
+	printf("|---:|---:|---:|---:|---:|---:|\n");
+	for (size_t k = 0; k < n; k++) {
+		ptcp_sim_config cfg;
+		ptcp_sim_result res;
+		double rate[3], wall[3];
+		ptcp_sim_config_default(&cfg);
+		cfg.seed = 1;
+		cfg.conns = ks[k];
+		cfg.bytes = 64u << 10;
+		cfg.sndbuf = cfg.rcvbuf = 32u << 10;
+		cfg.check = 0;
+		for (unsigned r = 0; r < runs; r++) {
+			uint64_t c0 = bench_cpu_ns(), c1;
+			if (ptcp_sim_run(&cfg, &res) < 0)
+				bench_die("sim: %s", res.why);
+			c1 = bench_cpu_ns();
+			wall[r] = (double)(c1 - c0) / 1e9;
+			rate[r] = wall[r] > 0 ? (double)res.segs / wall[r] : 0;
+		}
+		x[k] = ks[k];
+		y[k] = median_of(rate, runs);
+		printf("| %u | %llu | %llu | %.2f | %.0f | %.0f |%s\n", ks[k],
+		       (unsigned long long)res.segs, (unsigned long long)res.events,
+		       median_of(wall, runs), y[k], 1e9 / y[k], res.ok ? "" : " (run failed)");
+		fflush(stdout);
+	}
+	{
+		svg_series s = {"segments per CPU second", x, y, n};
+		svg_plot(bench_svg_path(o, "bench-sim.svg", path, sizeof(path)),
+		         "ptcp-sim throughput vs simulated connections", "connections",
+		         "simulated segments per CPU second (median)", 1, 0, &s, 1);
+	}
+}
+#endif
+
+int bench_growth(const bench_opts *o)
+{
+	printf("\n## Growth\n");
+	growth_holes(o);
+	growth_sack(o);
+	growth_table(o);
+#ifdef PTCP_BENCH_HAVE_SIM
+	growth_sim(o);
+#else
+	printf("\n(ptcp-sim not built: no simulator sweep)\n");
+#endif
+	return 0;
+}

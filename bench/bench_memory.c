@@ -1,0 +1,81 @@
+/*
+ * ptcp-bench memory: bytes per connection.
+ *
+ * IMPLEMENTATION NOTES
+ * Only public types and functions are used (sizeof of the public structs,
+ * ptcp_table_mem_size()), so that the core may reshape its private fields
+ * without breaking the bench.  The table's per-entry sizes are differences
+ * of ptcp_table_mem_size() between two configurations whose hash table has
+ * the same number of slots, averaged over 4096 entries (so the 64-byte
+ * alignment of each region does not show).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+#include "ptcp/listener.h"
+
+#define TINY_BUF 64u /* send and receive buffer of each table connection in the sweeps */
+
+static size_t mem_for(uint32_t conns, uint32_t reqs, uint32_t lsn, uint32_t buf)
+{
+	ptcp_table_config cfg;
+	ptcp_table_config_default(&cfg);
+	cfg.max_conns = conns;
+	cfg.max_requests = reqs;
+	cfg.max_listeners = lsn;
+	cfg.sndbuf = cfg.rcvbuf = buf;
+	return ptcp_table_mem_size(&cfg);
+}
+
+int bench_memory(const bench_opts *o)
+{
+	/* 100000 connections + 256 requests: 2 x 100256 hash slots round up to 262144, and
+	 * stay there with 4096 more of either */
+	const uint32_t base = 100000, more = 4096;
+	size_t m0 = mem_for(base, 256, 8, TINY_BUF);
+	double per_conn = (double)(mem_for(base + more, 256, 8, TINY_BUF) - m0) / more;
+	double per_req = (double)(mem_for(base, 256 + more, 8, TINY_BUF) - m0) / more;
+	double per_lsn = (double)(mem_for(base, 256, 8 + more, TINY_BUF) - m0) / more;
+	size_t m1 = mem_for(1000000, 256, 8, TINY_BUF);
+	(void)o;
+	printf("\n## Memory\n\n");
+	printf("Connection state in bytes (x86-64; SACK and timestamps need no extra memory: "
+	       "their state is always in the block). Buffers excluded unless said.\n\n");
+	printf("| what | bytes |\n|---|---:|\n");
+	printf("| `ptcp_conn`: the connection block (SACK + timestamps on) | %zu |\n",
+	       sizeof(ptcp_conn));
+	printf("| - its copy of `ptcp_config` | %zu |\n", sizeof(ptcp_config));
+	printf("| - its `ptcp_stats` counters | %zu |\n", sizeof(ptcp_stats));
+#ifdef PTCP_OOO_MAX
+	printf("| - reassembly list, PTCP_OOO_MAX = %d ranges | %zu |\n", PTCP_OOO_MAX,
+	       PTCP_OOO_MAX * sizeof(ptcp_sack_block));
+#endif
+#ifdef PTCP_SB_MAX
+	printf("| - SACK scoreboard, PTCP_SB_MAX = %d ranges | %zu |\n", PTCP_SB_MAX,
+	       PTCP_SB_MAX * sizeof(ptcp_sack_block));
+#endif
+	printf("| `ptcp_action` (one entry of the action array) | %zu |\n", sizeof(ptcp_action));
+	printf("| - its `ptcp_seg` (EMIT) | %zu |\n", sizeof(ptcp_seg));
+	printf("| - of which `ptcp_tcp_opts` (with the round-trip option layout) | %zu |\n",
+	       sizeof(ptcp_tcp_opts));
+	printf("| `ptcp_input` | %zu |\n", sizeof(ptcp_input));
+	printf("| `ptcp_table` (the table's own header) | %zu |\n", sizeof(ptcp_table));
+	printf("| table: per connection (block + bookkeeping + deadline-heap entry), "
+	       "hash slots aside | %.1f |\n",
+	       per_conn - 2.0 * TINY_BUF);
+	printf("| table: per SYN-queue entry (request + heap entry), hash slots aside | %.1f |\n",
+	       per_req);
+	printf("| table: per listener | %.1f |\n", per_lsn);
+	printf("| table: 4-tuple hash, per slot (2 to 4 slots per connection or request: load "
+	       "<= 1/2) | 8 |\n");
+	printf("| table: per connection at 1,000,000 connections, everything but buffers | %.1f "
+	       "|\n",
+	       (double)m1 / 1e6 - 2.0 * TINY_BUF);
+	printf("| table: 1,000,000 connections with %u + %u byte buffers, total | %.1f MiB |\n",
+	       TINY_BUF, TINY_BUF, (double)m1 / (1u << 20));
+	printf("\nAim: connection block under 512 bytes with SACK and timestamps: %s (%zu "
+	       "bytes).\n",
+	       sizeof(ptcp_conn) < 512 ? "met" : "NOT met", sizeof(ptcp_conn));
+	return 0;
+}
