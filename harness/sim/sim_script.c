@@ -78,6 +78,14 @@ static ptcp_script_event *push(rec *r, ptcp_script_kind kind, uint64_t delta)
 	return e;
 }
 
+/* A segment without ACK whose ACK field is 0 is written "ack 0" (not 0 minus
+ * the ISN), as the text and the runner (harness/run) write such segments. */
+static void no_ack_zero(ptcp_script_seg *g, const ptcp_seg *seg)
+{
+	if (!(seg->flags & PTCP_ACK) && seg->ack == 0)
+		g->ack = 0;
+}
+
 static int is_app(ptcp_input_kind k)
 {
 	return k == PTCP_IN_CONNECT || k == PTCP_IN_LISTEN || k == PTCP_IN_SEND ||
@@ -106,6 +114,7 @@ void sim_script_step(sim *s, const ptcp_input *in, int ret, const ptcp_actions *
 			int rc = ptcp_script_seg_from_ptcp(&r->sc, in->segment.seg, PTCP_SCRIPT_IN,
 			                                   0, &e->seg);
 			e->seg.ecn = in->segment.ecn & 3u;
+			no_ack_zero(&e->seg, in->segment.seg);
 			if (rc && !r->err)
 				r->err = rc;
 		}
@@ -162,6 +171,8 @@ void sim_script_step(sim *s, const ptcp_input *in, int ret, const ptcp_actions *
 		int rc = ptcp_script_push_action(&r->sc, &out->v[i], s->now, 0, 0);
 		if (rc)
 			r->err = rc;
+		else if (out->v[i].kind == PTCP_ACT_EMIT)
+			no_ack_zero(&r->sc.ev[r->sc.n - 1].seg, &out->v[i].emit.seg);
 	}
 }
 
