@@ -23,6 +23,25 @@
 #include "run.h"
 
 static ptcp_run *runner;
+static uint32_t ignore_check, ignore_fail;
+
+/* PTCP_FUZZ_IGNORE=stuck,rcv-edge,...: violations not to abort on (known
+ * findings still open), see ptcp_run_parse_ignore(). */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *list = getenv("PTCP_FUZZ_IGNORE");
+	ptcp_run_config cfg;
+	(void)argc;
+	(void)argv;
+	ptcp_run_config_default(&cfg);
+	if (list && ptcp_run_parse_ignore(list, &cfg)) {
+		fprintf(stderr, "fuzz_conn: PTCP_FUZZ_IGNORE: unknown name in \"%s\"\n", list);
+		exit(2);
+	}
+	ignore_check = cfg.ignore_check;
+	ignore_fail = cfg.ignore_fail;
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -33,6 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (ptcp_run_fuzz_prepare(data, size, &s, &cfg))
 		return 0;
+	cfg.ignore_check = ignore_check;
+	cfg.ignore_fail = ignore_fail;
 	ptcp_run_exec(runner, &s, &cfg, &res);
 	if (res.status == PTCP_RUN_FAIL) {
 		char msg[1024];

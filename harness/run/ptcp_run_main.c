@@ -11,6 +11,8 @@
  *     --dump          print the scenario (as run) as text first
  *     --record OUT    write what ran (inputs and every action) as a text script
  *     --drain US      fire timers up to US microseconds after the last event
+ *     --ignore LIST   violations not to fail on (check codes or failure kinds,
+ *                     comma-separated; also $PTCP_FUZZ_IGNORE with --fuzz)
  * Exit status: 0 every script passed, 1 a failure, 2 usage, I/O or memory.
  */
 #include <stdio.h>
@@ -102,14 +104,14 @@ static void observe(void *arg, const ptcp_run_note *n)
 static void usage(void)
 {
 	fprintf(stderr, "usage: ptcp-run [--bin|--fuzz] [--strict] [--no-expect] [--keep-going] "
-	                "[--trace] [--dump] [--record OUT] [--drain US] FILE...\n");
+	                "[--trace] [--dump] [--record OUT] [--drain US] [--ignore LIST] FILE...\n");
 }
 
 int main(int argc, char **argv)
 {
 	int bin = 0, fuzz = 0, trace = 0, dump = 0, bad = 0, files = 0;
 	uint32_t flags = 0;
-	const char *record = NULL;
+	const char *record = NULL, *ignore = NULL;
 	uint64_t drain = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -131,6 +133,8 @@ int main(int argc, char **argv)
 			record = argv[++i];
 		else if (strcmp(a, "--drain") == 0 && i + 1 < argc)
 			drain = strtoull(argv[++i], NULL, 0);
+		else if (strcmp(a, "--ignore") == 0 && i + 1 < argc)
+			ignore = argv[++i];
 		else if (a[0] == '-' && a[1]) {
 			usage();
 			return 2;
@@ -151,7 +155,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *path = argv[i];
 		if (path[0] == '-' && path[1]) {
-			if (strcmp(path, "--record") == 0 || strcmp(path, "--drain") == 0)
+			if (strcmp(path, "--record") == 0 || strcmp(path, "--drain") == 0 ||
+			    strcmp(path, "--ignore") == 0)
 				i++;
 			continue;
 		}
@@ -190,6 +195,14 @@ int main(int argc, char **argv)
 		if (dump)
 			ptcp_script_format_text(&s, stdout);
 		cfg.flags |= flags;
+		if ((ignore && ptcp_run_parse_ignore(ignore, &cfg)) ||
+		    (fuzz && getenv("PTCP_FUZZ_IGNORE") &&
+		     ptcp_run_parse_ignore(getenv("PTCP_FUZZ_IGNORE"), &cfg))) {
+			fprintf(stderr, "ptcp-run: unknown name in the ignore list\n");
+			ptcp_script_free(&s);
+			bad |= 2;
+			continue;
+		}
 		if (drain)
 			cfg.drain = drain;
 		if (trace) {

@@ -99,6 +99,35 @@ const char *ptcp_run_fail_name(ptcp_run_fail f)
 	return (unsigned)f < PTCP_RUN_FAIL_COUNT ? names[f] : "unknown";
 }
 
+int ptcp_run_parse_ignore(const char *list, ptcp_run_config *cfg)
+{
+	const char *p = list;
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		int found = 0;
+		for (unsigned k = 1; k < PTCP_CHECK_CODE_COUNT && k < 32 && !found; k++) {
+			const char *name = ptcp_check_code_name((ptcp_check_code)k);
+			if (name && strlen(name) == n && strncmp(name, p, n) == 0) {
+				cfg->ignore_check |= 1u << k;
+				found = 1;
+			}
+		}
+		for (unsigned k = 1; k < PTCP_RUN_FAIL_COUNT && !found; k++) {
+			const char *name = ptcp_run_fail_name((ptcp_run_fail)k);
+			if (k != PTCP_RUN_FAIL_CHECK && strlen(name) == n &&
+			    strncmp(name, p, n) == 0) {
+				cfg->ignore_fail |= 1u << k;
+				found = 1;
+			}
+		}
+		if (!found && n)
+			return -1;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
 ptcp_run *ptcp_run_new(void)
 {
 	ptcp_run *r = calloc(1, sizeof *r);
@@ -156,9 +185,10 @@ int ptcp_run_result_format(const ptcp_run_result *res, char *buf, size_t cap)
 	fmt_time(res->time, t, sizeof t);
 	switch (res->status) {
 	case PTCP_RUN_PASS:
-		return snprintf(buf, cap, "pass: %zu events, %llu steps%s", res->events,
+		return snprintf(buf, cap, "pass: %zu events, %llu steps%s%s", res->events,
 		                (unsigned long long)res->steps,
-		                res->truncated ? " (truncated)" : "");
+		                res->truncated ? " (truncated)" : "",
+		                res->ignored ? " (violations ignored)" : "");
 	case PTCP_RUN_FAIL:
 		if (res->line)
 			return snprintf(buf, cap, "event %zu (line %u) at %s: %s", res->event,
@@ -177,6 +207,10 @@ static void
 fail(ptcp_run *r, ptcp_run_fail kind, const char *fmt, ...)
 {
 	ptcp_run_result *res = r->res;
+	if (kind != PTCP_RUN_FAIL_CHECK && kind < 32 && (r->cfg->ignore_fail & (1u << kind))) {
+		res->ignored++;
+		return;
+	}
 	if (!(r->flags & PTCP_RUN_F_KEEP_GOING))
 		r->stop = 1;
 	if (res->status == PTCP_RUN_FAIL)
@@ -205,6 +239,10 @@ fail(ptcp_run *r, ptcp_run_fail kind, const char *fmt, ...)
 
 static void fail_check(ptcp_run *r, const ptcp_check_violation *v)
 {
+	if ((unsigned)v->code < 32 && (r->cfg->ignore_check & (1u << v->code))) {
+		r->res->ignored++;
+		return;
+	}
 	int first = r->res->status != PTCP_RUN_FAIL;
 	fail(r, PTCP_RUN_FAIL_CHECK, "check %s: %s", ptcp_check_code_name(v->code), v->msg);
 	if (first)

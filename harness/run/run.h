@@ -79,8 +79,9 @@ extern "C" {
 #endif
 
 /* ---- Configuration ------------------------------------------------------ */
-#define PTCP_RUN_F_NO_EXPECT 0x01u /* ignore expect lines (fuzzers: the oracle is the invariants)  \
-	                            */
+#define PTCP_RUN_F_NO_EXPECT                                                                       \
+	0x01u /* ignore expect lines (fuzzers: the oracle is the invariants)                       \
+	       */
 #define PTCP_RUN_F_STRICT      0x02u /* every emitted segment must be expected */
 #define PTCP_RUN_F_NO_CHECK    0x04u /* skip the harness/check invariants */
 #define PTCP_RUN_F_NO_LIVENESS 0x08u /* skip ptcp_check_liveness() */
@@ -102,6 +103,10 @@ typedef struct ptcp_run_config {
 	ptcp_script *record; /* non-NULL: append what ran (see ptcp_run_exec) */
 	ptcp_run_observer observe;
 	void *arg; /* given to observe */
+	/* Violations not to fail on (counted in result.ignored): known findings
+	 * while they are open, so that fuzzing can look past them. */
+	uint32_t ignore_check; /* bits 1u << ptcp_check_code (PTCP_RUN_FAIL_CHECK) */
+	uint32_t ignore_fail;  /* bits 1u << ptcp_run_fail (the other kinds) */
 } ptcp_run_config;
 
 /* Flags 0, no limits, 64 actions, no observer, no recording. */
@@ -176,10 +181,19 @@ typedef struct ptcp_run_result {
 	uint64_t pkts_out;               /* segments emitted */
 	uint64_t expects;                /* expect lines matched */
 	uint64_t drops[PTCP_RUN_NDROPS]; /* injected packets dropped, by -PTCP_E* */
+	uint64_t ignored;                /* violations cfg.ignore_* let pass */
 	int truncated;    /* a limit (max_events, max_time, max_steps) stopped the run */
 	ptcp_time_t end;  /* virtual time at the end */
 	ptcp_state state; /* the core's state at the end */
 } ptcp_run_result;
+
+/*
+ * Add to cfg->ignore_check / ignore_fail the violations named in list,
+ * comma-separated: check codes ("stuck", "rcv-edge", ... as
+ * ptcp_check_code_name) or failure kinds ("data", "deadline", ... as
+ * ptcp_run_fail_name).  Returns 0, or -1 at an unknown name.
+ */
+int ptcp_run_parse_ignore(const char *list, ptcp_run_config *cfg);
 
 const char *ptcp_run_status_name(ptcp_run_status s);
 const char *ptcp_run_fail_name(ptcp_run_fail f);
