@@ -601,7 +601,7 @@ static void syn_in(tstep *x, const tseg *s, uint32_t lid)
 	r->peer_wscale = h.peer_wscale;
 	r->opt = (uint8_t)(R_USED | (sa.ws_ok ? R_WS : 0) | (sa.sack_ok ? R_SACK : 0) |
 	                   (sa.ts_ok ? R_TS : 0) | (sa.ecn_ok ? R_ECN : 0) | (cookie ? R_TFOC : 0));
-	r->deadline = x->now + t->cfg.conn.rto_initial;
+	r->deadline = x->now + tbl_rto_backoff(t, 0);
 	tbl_hash_insert(t, REF_REQ | ri, s->hash);
 	tbl_timer_set(t, REF_REQ | ri, r->deadline);
 	l->synq++;

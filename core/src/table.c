@@ -417,8 +417,9 @@ uint32_t tbl_conn_adopt(tstep *x, const ptcp_handshake *h, uint32_t hash, uint32
 
 ptcp_time_t tbl_rto_backoff(const ptcp_table *t, unsigned retries)
 {
-	/* RFC 6298 5.5 backoff from the initial RTO, bounded by rto_max. */
-	ptcp_time_t r = t->cfg.conn.rto_initial;
+	/* RFC 6298 5.5 backoff from the initial RTO (never 0: rto_min is > 0), bounded by rto_max.
+	 */
+	ptcp_time_t r = t->cfg.conn.rto_initial ? t->cfg.conn.rto_initial : t->cfg.conn.rto_min;
 	for (unsigned i = 0; i < retries && r < t->cfg.conn.rto_max; i++)
 		r *= 2;
 	return r < t->cfg.conn.rto_max ? r : t->cfg.conn.rto_max;

@@ -129,7 +129,7 @@ int tfo_syn(tstep *x, const tseg *s, uint32_t lid, const uint8_t **cookie, uint8
 	c = &t->conns[idx];
 	t->meta[idx].flags |= M_TFO;
 	t->meta[idx].tfo_retries = 0;
-	t->meta[idx].tfo_deadline = x->now + t->cfg.conn.rto_initial;
+	t->meta[idx].tfo_deadline = x->now + tbl_rto_backoff(t, 0);
 	t->tfo_pending++;
 	{
 		/* The SYN's text, as the segment after the handshake would carry it. */

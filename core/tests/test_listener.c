@@ -913,3 +913,115 @@ Test(challenge, limit_per_second)
 	cr_assert_eq(c.act[0].kind, PTCP_ACT_EMIT);
 	tconv_fini(&c);
 }
+
+/* ---- More ------------------------------------------------------------------------ */
+
+static void v6(ptcp_addr *a, uint8_t last)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = 6;
+	a->bytes[0] = 0x20;
+	a->bytes[1] = 0x01;
+	a->bytes[2] = 0x0d;
+	a->bytes[3] = 0xb8;
+	a->bytes[15] = last;
+}
+
+Test(cookie, ipv6_uses_the_ipv6_mss_table)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	cfg.flags = PTCP_TBL_SYNCOOKIES_ALWAYS;
+	tconv_init(&c, &cfg);
+	v6(&c.server, 1);
+	v6(&c.client, 2);
+	tconv_listen(&c, 16);
+	ptcp_tcp_opts o = syn_opts;
+	o.mss = 1440;
+	tconv_seg(&c, "S", PISS, 0, 65535, &o, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(c.act[c.cursor - 1].emit.dst.family, 6);
+	uint32_t iss = s->seq, tsv = s->opts.ts_val;
+	ptcp_tcp_opts a = ts_opt(101, tsv);
+	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, &a, NULL, 0);
+	ptcp_handle h = tconnected(&c);
+	cr_assert_neq(h, PTCP_NO_HANDLE);
+	ptcp_info i;
+	ptcp_conn_info(ptcp_table_conn(&c.t, h), &i);
+	cr_assert_eq(i.mss, 1440 - 12, "1440 is in the IPv6 table");
+	/* the same ports from another IPv6 source are another connection */
+	v6(&c.client, 3);
+	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, &a, NULL, 0);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_COOKIE_INVALID), 1);
+	tconv_fini(&c);
+}
+
+Test(listen, text_in_a_syn_is_not_acknowledged_without_fast_open)
+{
+	tconv c;
+	tconv_init(&c, NULL);
+	tconv_listen(&c, 16);
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn_opts, "early", 5);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->ack, PISS + 1);
+	tconv_fini(&c);
+}
+
+Test(listen, syn_reopens_a_time_wait_connection)
+{
+	tconv c;
+	ptcp_handle h;
+	tconv_init(&c, NULL);
+	int lid = tconv_listen(&c, 16);
+	handshake(&c, PISS);
+	ptcp_table_accept(&c.t, (uint32_t)lid, &h);
+	uint32_t iss = ptcp_table_conn(&c.t, h)->iss;
+	ptcp_tcp_opts o = ts_opt(200, 1);
+	tclose(&c, h);
+	tconv_seg(&c, "F.", PISS + 1, iss + 2, 1000, &o, NULL, 0);
+	cr_assert_eq(ptcp_conn_state(ptcp_table_conn(&c.t, h)), PTCP_TIME_WAIT);
+	/* an old duplicate SYN: a challenge ACK, TIME-WAIT stays */
+	ptcp_tcp_opts so = syn_opts;
+	so.ts_val = 50;
+	tconv_seg(&c, "S", PISS - 10, 0, 65535, &so, NULL, 0);
+	texpect(&c, ".", iss + 2, PISS + 2, 0);
+	cr_assert_eq(ptcp_conn_state(ptcp_table_conn(&c.t, h)), PTCP_TIME_WAIT);
+	/* a new SYN, newer timestamp: the old connection goes, a new handshake starts */
+	so.ts_val = 300;
+	tconv_seg(&c, "S", PISS + 100000, 0, 65535, &so, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(s->ack, PISS + 100001);
+	cr_assert_null(ptcp_table_conn(&c.t, h), "the released block is free again");
+	cr_assert_eq(tusage(&c).requests, 1);
+	tconv_fini(&c);
+}
+
+Test(api, bad_arguments)
+{
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	cfg.max_conns = 0;
+	cr_assert_eq(ptcp_table_mem_size(&cfg), 0);
+	tconv_cfg(&cfg);
+	cfg.conn.mss = 10;
+	cr_assert_eq(ptcp_table_mem_size(&cfg), 0);
+	tconv_cfg(&cfg);
+	uint8_t small[64];
+	ptcp_table t;
+	cr_assert_eq(ptcp_table_init(&t, &cfg, small, sizeof(small)), PTCP_ENOBUFS);
+	tconv c;
+	tconv_init(&c, NULL);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 0, 1), PTCP_EINVAL);
+	ptcp_input in = {.kind = PTCP_IN_SEND};
+	cr_assert_eq(tconv_step(&c, 3, &in), PTCP_EINVAL, "a handle not in use");
+	ptcp_input li = {.kind = PTCP_IN_LISTEN};
+	cr_assert_eq(tconv_step(&c, PTCP_NO_HANDLE, &li), PTCP_EINVAL);
+	ptcp_table_actions small_out = {.v = c.act, .tag = c.tag, .cap = 10};
+	ptcp_input ti = {.kind = PTCP_IN_TIME};
+	cr_assert_eq(ptcp_table_step(&c.t, PTCP_NO_HANDLE, &ti, c.now, &small_out), PTCP_EINVAL);
+	cr_assert_str_eq(ptcp_table_drop_name(PTCP_TDROP_COOKIE_INVALID), "cookie-invalid");
+	cr_assert_str_eq(ptcp_table_drop_name(PTCP_TDROP_COUNT), "unknown");
+	tconv_fini(&c);
+}
