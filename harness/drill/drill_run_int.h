@@ -3,7 +3,9 @@
  *   drill_run.c       the event loop, the virtual clock, timing checks, results
  *   drill_stack.c     the simulated kernel: sockets, ptcp_conn blocks, demux, timers
  *   drill_match.c     '<' segments built from the script, '>' segments checked against it
- *   drill_syscalls.c  system calls, socket options, symbols, blocking calls
+ *   drill_syscalls.c  system calls, socket options, blocking calls
+ *   drill_symbols.c   named constants, errno names, integer expressions
+ *   drill_env.c       shell commands: defaults.sh and sysctls
  *
  * Times: script time is microseconds since the script's time 0 (int64_t); the core runs on
  * ptcp_time_t = DRILL_BASE_US + script time, so that it never sees time 0.
@@ -257,7 +259,33 @@ int run_syscall(struct runner *r, const struct ptcp_drill_event *ev, int64_t t, 
 /* Try to complete the pending "...END" call; 0 or -1 (stopped). */
 int pending_poll(struct runner *r);
 void call_free(struct call *c);
+/* drill_symbols.c */
+/* Linux errno values */
+enum {
+	E_EAGAIN = 11,
+	E_EFAULT = 14,
+	E_EINVAL = 22,
+	E_EPIPE = 32,
+	E_ENOPROTOOPT = 92,
+	E_ECONNABORTED = 103,
+	E_ECONNRESET = 104,
+	E_EISCONN = 106,
+	E_ENOTCONN = 107,
+	E_ETIMEDOUT = 110,
+	E_ECONNREFUSED = 111,
+	E_EHOSTUNREACH = 113,
+	E_EALREADY = 114,
+	E_EINPROGRESS = 115,
+	E_EIO = 5,
+	E_EBADF = 9
+};
+
 /* errno value for a PTCP_E* code */
 int drill_errno(int ptcp_err);
+const char *drill_errno_name(int e);     /* "EAGAIN", "E?" */
+int drill_errno_value(const char *name); /* -1 if unknown */
+/* An integer, a symbol, a|b, or [x]; UNSUPPORTED for an unknown symbol. 0 or -1. */
+int drill_eval_int(struct runner *r, int line, const struct ptcp_drill_expr *e, int64_t *v);
+const char *drill_sym_name(int64_t level, int64_t opt); /* "SO_SNDBUF", "TCP_NODELAY", "?" */
 
 #endif /* PTCP_DRILL_RUN_INT_H */
