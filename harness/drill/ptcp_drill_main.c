@@ -158,7 +158,9 @@ static void name_entry(struct entry *e, const char *root_real)
 	e->name = xstrdup(name);
 	e->dir = xstrdup(name);
 	slash = strrchr(e->dir, '/');
-	if (slash)
+	if (slash == e->dir)
+		slash[1] = '\0';
+	else if (slash)
 		*slash = '\0';
 	else
 		strcpy(e->dir, ".");
