@@ -74,9 +74,10 @@ const bench_case *bench_case_find(const char *id);
 int bench_percase(const bench_opts *o);
 /* The hidden subcommand run under callgrind: setup, then rounds x (prepare, run). */
 int bench_icount_child(const char *id, unsigned n, unsigned rounds);
-/* Instructions per operation of the run function of case id, or -1 when
- * valgrind is missing or failed. */
-double bench_icount(const bench_opts *o, const bench_case *bc);
+/* Instructions per operation of function runfn in "ptcp-bench icount id", or -1
+ * when counts are off, valgrind is missing or failed.  id is a case, or
+ * "dupack:R" for the SACK sweep (runfn bench_dupack_run). */
+double bench_icount(const bench_opts *o, const char *id, const char *runfn);
 int bench_have_valgrind(void);
 
 /* The SACK recovery steady state of the dupack case, with `ranges` SACKed

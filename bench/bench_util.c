@@ -258,6 +258,21 @@ int bench_icount_child(const char *id, unsigned n, unsigned rounds)
 {
 	const bench_case *bc = bench_case_find(id);
 	void *st;
+	if (!strncmp(id, "dupack:", 7)) {
+		/* the SACK sweep: the dupack steady state with r ranges */
+		st = calloc(1, bench_dupack_size());
+		if (!st)
+			bench_die("out of memory");
+		bench_dupack_init(st, n, (unsigned)atoi(id + 7));
+		for (unsigned r = 0; r < rounds + ICOUNT_WARM; r++) {
+			bench_dupack_prepare(st, n);
+			bench_dupack_run(st, n);
+			bench_dupack_check(st, n);
+		}
+		bench_dupack_fini(st);
+		free(st);
+		return 0;
+	}
 	if (!bc)
 		bench_die("icount: no case %s", id);
 	st = calloc(1, bc->state_size);
@@ -275,20 +290,20 @@ int bench_icount_child(const char *id, unsigned n, unsigned rounds)
 	return 0;
 }
 
-double bench_icount(const bench_opts *o, const bench_case *bc)
+double bench_icount(const bench_opts *o, const char *id, const char *runfn)
 {
 	char out[256], cmd[1024], line[512];
 	unsigned rounds = o->quick ? 3 : 10, n = o->batch;
 	double ir = -1;
 	FILE *f;
-	if (!bench_have_valgrind() || !o->self)
+	if (!o->icount || !bench_have_valgrind() || !o->self)
 		return -1;
 	snprintf(out, sizeof(out), "/tmp/ptcp-bench-cg.%llu.%s", (unsigned long long)bench_now_ns(),
-	         bc->id);
+	         id);
 	snprintf(cmd, sizeof(cmd),
-	         "valgrind --tool=callgrind --callgrind-out-file=%s --toggle-collect='%s' "
-	         "'%s' icount %s %u %u >/dev/null 2>&1",
-	         out, bc->runfn, o->self, bc->id, n, rounds);
+	         "valgrind --tool=callgrind --callgrind-out-file='%s' --toggle-collect='%s' "
+	         "'%s' icount '%s' %u %u >/dev/null 2>&1",
+	         out, runfn, o->self, id, n, rounds);
 	if (system(cmd) != 0) {
 		remove(out);
 		return -1;
@@ -406,7 +421,7 @@ static size_t ax_ticks(const axis *a, double *t, size_t cap)
 #define W  720
 #define H  420
 #define ML 80
-#define MR 200
+#define MR 270
 #define MT 40
 #define MB 56
 

@@ -75,7 +75,7 @@ int bench_percase(const bench_opts *o)
 		free(st[c]);
 	}
 	for (size_t c = 0; c < nc; c++)
-		ir[c] = o->icount ? bench_icount(o, &bench_cases[c]) : -1;
+		ir[c] = bench_icount(o, bench_cases[c].id, bench_cases[c].runfn);
 
 	printf("\n## Per-segment cost (ptcp_step in steady state)\n\n");
 	printf("Median of %u batches of %u operations (one step each), p10-p90 beside it; "
