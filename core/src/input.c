@@ -347,6 +347,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 {
 	ptcp_conn *c = x->c;
 	uint32_t ack = seg->ack;
+	uint32_t una0 = c->snd_una; /* before this ACK */
 	uint32_t wnd = (uint32_t)seg->wnd << c->snd_wscale;
 	if (ptcp_seq_gt(ack, c->snd_max)) {
 		/* acks something not yet sent: send an ACK, drop */
@@ -437,8 +438,11 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 			c->cwnd += c->snd_mss; /* RFC 5681 3.2 step 4: inflate */
 		}
 	}
-	/* Window update: RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2 rule. */
-	if (ptcp_seq_lt(c->snd_wl1, seq) || (c->snd_wl1 == seq && ptcp_seq_le(c->snd_wl2, ack))) {
+	/* Window update: RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2 rule; also any
+	 * ACK that moved SND.UNA (as Linux does): else a retransmitted segment with
+	 * an older SEQ frees data while SND.WND stays stale past the peer's edge. */
+	if (ptcp_seq_lt(c->snd_wl1, seq) || (c->snd_wl1 == seq && ptcp_seq_le(c->snd_wl2, ack)) ||
+	    ptcp_seq_gt(ack, una0)) {
 		c->snd_wnd = wnd;
 		c->snd_wl1 = seq;
 		c->snd_wl2 = ack;
@@ -525,10 +529,12 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 		c->flags |= F_ACK_NOW;
 		return;
 	}
-	/* first: the four acceptability cases */
+	/* first: the four acceptability cases.  A zero-length segment exactly at
+	 * the right edge is taken too (as Linux does): a peer that filled our
+	 * window sends its pure ACKs there. */
 	if (seqlen == 0)
 		ok = rcv_wnd == 0 ? seq == c->rcv_nxt
-		                  : ptcp_seq_in(seq, c->rcv_nxt, c->rcv_nxt + rcv_wnd);
+		                  : ptcp_seq_in(seq, c->rcv_nxt, c->rcv_nxt + rcv_wnd + 1);
 	else
 		ok = rcv_wnd == 0
 		         ? 0

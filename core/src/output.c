@@ -267,11 +267,16 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		uint32_t len = min_u32(min_u32(unsent, usable), mss);
 		int fin, rtx, probe = 0;
 		ptcp_seg *s;
-		if ((c->flags & F_FORCE1) && len == 0 && unsent) {
-			len = 1; /* RFC 9293 3.8.6.1 zero-window probe */
+		if ((c->flags & F_FORCE1) && unsent) {
+			/* the persist / SWS-override timer fired (RFC 9293 3.8.6.1,
+			 * RFC 1122 4.2.3.4 (d)): send what the window allows, at least
+			 * one byte as a zero-window probe */
 			probe = 1;
-			if (!by_wnd)
-				c->flags |= F_WND_PROBE;
+			if (len == 0) {
+				len = 1;
+				if (!by_wnd)
+					c->flags |= F_WND_PROBE;
+			}
 		}
 		c->flags &= ~(uint32_t)F_FORCE1;
 		if (ptcp_seq_lt(c->snd_nxt, c->snd_max) && c->nsb) {
@@ -293,8 +298,13 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 				timer_rexmit_arm(x); /* persist timer */
 			return sent;
 		}
-		if (len && len < mss && !probe && !small_ok(c, len, unsent, fin))
+		if (len && len < mss && !probe && !small_ok(c, len, unsent, fin)) {
+			/* RFC 1122 4.2.3.4: held back for SWS avoidance; with nothing in
+			 * flight no ACK will come, so an override timer must */
+			if (c->snd_nxt == c->snd_una && !c->t_rexmit)
+				timer_rexmit_arm(x);
 			return sent;
+		}
 		s = conn_emit(x);
 		if (!s)
 			return sent;

@@ -147,7 +147,9 @@ static void rexmit_fire(step_ctx *x)
 	c->t_rexmit = 0;
 	/* RFC 9293 3.8.6.1: the persist timer, when the peer's window is zero. */
 	if (c->state >= PTCP_ESTABLISHED && c->snd_una == c->snd_max &&
-	    ptcp_seq_lt(c->snd_nxt, data_end) && c->snd_wnd == 0) {
+	    ptcp_seq_lt(c->snd_nxt, data_end)) {
+		/* nothing in flight but data waits: a closed window, or a window
+		 * too small to send without SWS (RFC 1122 4.2.3.4 override) */
 		c->flags |= F_FORCE1;
 		c->rto = clamp_rto(c, c->rto * 2);
 		return;

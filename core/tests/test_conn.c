@@ -556,7 +556,12 @@ Test(accept, len0_wnd_open)
 	client(&t);
 	conv_seg(&t, ".", PISS + 1 + RBUF - 1, ISS + 1, 8192, NULL, 0); /* last in window */
 	expect_nothing(&t);
-	conv_seg(&t, ".", PISS + 1 + RBUF, ISS + 1, 8192, NULL, 0); /* right edge: out */
+	/* RFC 9293 says RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND; the core also takes a
+	 * zero-length segment exactly at the right edge, as Linux does (a peer
+	 * that filled the window sends its pure ACKs there). One past it: out. */
+	conv_seg(&t, ".", PISS + 1 + RBUF, ISS + 1, 8192, NULL, 0);
+	expect_nothing(&t);
+	conv_seg(&t, ".", PISS + 2 + RBUF, ISS + 1, 8192, NULL, 0);
 	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
 	conv_seg(&t, ".", PISS, ISS + 1, 8192, NULL, 0); /* before RCV.NXT: out */
 	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
@@ -1754,5 +1759,38 @@ Test(regress, a_lost_zero_window_probe_is_sent_again)
 		conv_to_deadline(&t);
 		expect_seg(&t, ".", ISS + 1, PISS + 1, 1); /* ... so every timeout resends it */
 	}
+	conv_fini(&t);
+}
+
+Test(regress, sws_held_data_goes_out_on_the_override_timer)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags &= ~(uint32_t)PTCP_CFG_NODELAY;
+	client_with(&t, cfg, ISS, PISS);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 500, NULL, 0); /* a window below the MSS */
+	conv_sendn(&t, 3000);
+	/* RFC 1122 4.2.3.4: 500 bytes is a silly segment while 3000 wait ... */
+	expect_nothing(&t);
+	cr_assert_neq(last_deadline(&t), PTCP_TIME_NEVER, "... but a timer must override it");
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 500);
+	conv_fini(&t);
+}
+
+Test(regress, an_ack_that_frees_data_updates_the_window)
+{
+	conv t;
+	client(&t);
+	conv_sendn(&t, 3000);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1460);
+	/* the peer's newer segment (SEQ 101) shrinks the window without acking */
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 8192, NULL, 100);
+	conv_seg(&t, ".", PISS + 101, ISS + 1, 1000, NULL, 0);
+	/* an older-SEQ retransmission (half new) acks 1460 bytes with window 1500 */
+	conv_seg(&t, "P.", PISS + 51, ISS + 1461, 1500, NULL, 100);
+	ptcp_info i;
+	ptcp_conn_info(&t.c, &i);
+	cr_assert_eq(i.snd_wnd, 1500, "the window of the ACK that moved SND.UNA");
 	conv_fini(&t);
 }
