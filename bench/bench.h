@@ -94,6 +94,8 @@ void bench_dupack_fini(void *st);
 /* ---- Memory and growth ----------------------------------------------------- */
 int bench_memory(const bench_opts *o);
 int bench_growth(const bench_opts *o);
+/* Reassembly structures modelled without a cap (part of growth). */
+void bench_ooo_models(const bench_opts *o);
 
 /* ---- A steady connection, shared by the cases and the growth sweeps ------- */
 typedef struct bench_peer {

@@ -552,6 +552,7 @@ int bench_growth(const bench_opts *o)
 {
 	printf("\n## Growth\n");
 	growth_holes(o);
+	bench_ooo_models(o);
 	growth_sack(o);
 	growth_table(o);
 #ifdef PTCP_BENCH_HAVE_SIM
