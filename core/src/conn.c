@@ -246,6 +246,8 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 		c->flags |= F_PEER_TS;
 		c->ts_recent = h->ts_recent;
 	}
+	if (h->ecn_ok)
+		c->flags |= F_PEER_ECN;
 	input_negotiate(c);
 	c->snd_wnd = c->max_sndwnd = h->snd_wnd;
 	c->snd_wl1 = h->irs; /* the completing ACK sets the scaled window */
@@ -441,7 +443,13 @@ static void app_abort(step_ctx *x)
 	}
 	c->slen = 0;
 	c->rlen = 0;
-	conn_closed(x, c->state == PTCP_CLOSED ? 0 : PTCP_EABORTED);
+	/* RFC 9293 3.10.5: in CLOSING, LAST-ACK and TIME-WAIT (and LISTEN) ABORT
+	 * just deletes the connection: no error to report. */
+	conn_closed(x, (c->state == PTCP_CLOSED || c->state == PTCP_LISTEN ||
+	                c->state == PTCP_CLOSING || c->state == PTCP_LAST_ACK ||
+	                c->state == PTCP_TIME_WAIT)
+	                   ? 0
+	                   : PTCP_EABORTED);
 }
 
 int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)

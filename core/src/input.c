@@ -81,6 +81,10 @@ static void challenge_ack(step_ctx *x)
 {
 	ptcp_conn *c = x->c;
 	uint32_t limit = c->cfg.challenge_ack_limit;
+	if (x->in && x->in->kind == PTCP_IN_SEGMENT && x->in->segment.challenge_limited) {
+		c->stats.challenge_acks_limited++; /* the caller's shared budget is spent */
+		return;
+	}
 	if (limit) {
 		if (x->now - c->chack_start >= PTCP_SEC(1)) {
 			c->chack_start = x->now;
@@ -521,6 +525,13 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 		seq++;
 		seqlen--;
 		c->flags |= F_ACK_NOW;
+	}
+	/* RFC 5961 4.2: in a synchronized state a SYN, whatever its sequence
+	 * number, gets a challenge ACK (rate limited) and is dropped. */
+	if (c->state >= PTCP_ESTABLISHED && (flags & PTCP_SYN) && !(flags & PTCP_RST)) {
+		drop(c, PTCP_DROP_UNACCEPTABLE);
+		challenge_ack(x);
+		return;
 	}
 	/* RFC 7323 5.3 R1: PAWS (RSTs are exempt, as in common practice). */
 	if ((c->flags & F_TS) && (seg->opts.present & PTCP_OPT_TS) && !(flags & PTCP_RST) &&

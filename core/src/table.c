@@ -399,14 +399,14 @@ uint32_t tbl_conn_adopt(tstep *x, const ptcp_handshake *h, uint32_t hash, uint32
 	if (idx == NONE32)
 		return NONE32;
 	c = &t->conns[idx];
-	if (ptcp_conn_establish(c, h, x->now, v) != 0) {
-		conn_free(t, idx);
-		return NONE32;
+	{
+		ptcp_handshake hh = *h;
+		hh.ecn_ok = ecn != 0; /* RFC 3168 6.1.1 agreement */
+		if (ptcp_conn_establish(c, &hh, x->now, v) != 0) {
+			conn_free(t, idx);
+			return NONE32;
+		}
 	}
-	/* ptcp_handshake has no ECN field: RFC 3168 6.1.1 agreement is set here
-	 * (see the hook asked for in the report). */
-	if (ecn && (c->cfg.flags & PTCP_CFG_ECN))
-		c->flags |= F_PEER_ECN | F_ECN;
 	t->meta[idx].hash = hash;
 	t->meta[idx].flags |= M_HASHED;
 	tbl_hash_insert(t, idx, hash);
@@ -456,40 +456,33 @@ int tbl_ca_allow(tstep *x)
 	return 1;
 }
 
-/*
- * Whether connection c answers seg with a challenge ACK (the checks of
- * input.c in_sync, RFC 9293 3.10.7.4 with RFC 5961): the limit applies to
- * those only.  A hook in the connection code would make this exact (see
- * the report); until then it mirrors in_sync's order.
- */
-static int challenge_predict(const ptcp_conn *c, const ptcp_seg *seg)
+/* Challenge ACKs the table's budget allows now (RFC 5961 7); charge them with
+ * tbl_ca_charge() once the connection has sent them. */
+static uint32_t ca_budget(tstep *x)
 {
-	uint8_t f = seg->flags;
-	uint32_t seq = seg->seq, seqlen = ptcp_seg_seqlen(seg);
-	uint32_t wnd = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	int ok;
-	if (c->state < PTCP_ESTABLISHED)
-		return 0;
-	if ((f & PTCP_SYN) && !(f & PTCP_RST))
-		return 1; /* RFC 5961 4.2: any SYN, whatever its sequence number */
-	if ((c->flags & F_TS) && (seg->opts.present & PTCP_OPT_TS) && !(f & PTCP_RST) &&
-	    ptcp_seq_lt(seg->opts.ts_val, c->ts_recent))
-		return 0; /* RFC 7323 5.3: a PAWS drop, a plain duplicate ACK */
-	/* RFC 9293 3.10.7.4 first: the four acceptability cases */
-	if (seqlen == 0)
-		ok = wnd == 0 ? seq == c->rcv_nxt : ptcp_seq_in(seq, c->rcv_nxt, c->rcv_nxt + wnd);
-	else
-		ok = wnd != 0 && (ptcp_seq_in(seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
-		                  ptcp_seq_in(seq + seqlen - 1, c->rcv_nxt, c->rcv_nxt + wnd));
-	if (!ok && wnd == 0 && seq == c->rcv_nxt)
-		ok = 1;
-	if (f & PTCP_RST)
-		return ok && seq != c->rcv_nxt; /* RFC 5961 3.2 */
-	if (!ok || !(f & PTCP_ACK))
-		return 0;
-	/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT] */
-	return ptcp_seq_gt(seg->ack, c->snd_max) ||
-	       ptcp_seq_lt(seg->ack, c->snd_una - max_u32(c->max_sndwnd, c->snd_mss));
+	ptcp_table *t = x->t;
+	uint32_t limit = t->cfg.challenge_ack_limit;
+	uint64_t sec = x->now / PTCP_SEC(1);
+	if (limit == 0)
+		return UINT32_MAX;
+	if (sec != t->ca_second) {
+		uint32_t half = (limit + 1) / 2;
+		uint8_t b[8];
+		for (int i = 0; i < 8; i++)
+			b[i] = (uint8_t)(sec >> (8 * i));
+		t->ca_second = sec;
+		t->ca_left = half + (uint32_t)(ptcp_siphash(t->k_ca, b, 8) % limit);
+	}
+	return t->ca_left;
+}
+
+static void ca_charge(tstep *x, uint64_t sent, uint64_t limited)
+{
+	ptcp_table *t = x->t;
+	t->stats.challenge_acks += sent;
+	if (t->cfg.challenge_ack_limit)
+		t->ca_left -= sent < t->ca_left ? (uint32_t)sent : t->ca_left;
+	t->stats.drops[PTCP_TDROP_CHALLENGE_LIMIT] += limited;
 }
 
 /* ---- Configuration and memory -------------------------------------------- */
@@ -642,16 +635,6 @@ int ptcp_table_init(ptcp_table *t, const ptcp_table_config *cfg, void *mem, size
 
 /* RFC 6191 / RFC 1122 4.2.2.13: a new SYN may reopen a 4-tuple in TIME-WAIT
  * when it is above the old connection's sequence space (or timestamps). */
-static int timewait_reopen(const ptcp_conn *c, const ptcp_seg *seg)
-{
-	if (c->state != PTCP_TIME_WAIT ||
-	    (seg->flags & (PTCP_SYN | PTCP_ACK | PTCP_RST)) != PTCP_SYN)
-		return 0;
-	if ((c->flags & F_TS) && (seg->opts.present & PTCP_OPT_TS))
-		return ptcp_seq_gt(seg->opts.ts_val, c->ts_recent);
-	return ptcp_seq_gt(seg->seq, c->rcv_nxt);
-}
-
 static void segment_in(tstep *x, const ptcp_input *in)
 {
 	ptcp_table *t = x->t;
@@ -675,17 +658,23 @@ static void segment_in(tstep *x, const ptcp_input *in)
 		ptcp_conn *c = &t->conns[ref];
 		if ((t->meta[ref].flags & M_TFO) && tfo_segment(x, &s, ref))
 			return;
-		if (timewait_reopen(c, s.seg)) {
-			ptcp_input ab = {.kind = PTCP_IN_ABORT};
-			tbl_run_step(x, ref, &ab);
-			if (t->meta[ref].flags & M_HASHED)
-				return; /* not closed (no room for its actions): drop the SYN */
-		} else {
-			/* RFC 5961 7: challenge ACKs are rate limited */
-			if (challenge_predict(c, s.seg) && !tbl_ca_allow(x))
+		{
+			/* RFC 5961 7: the connection sends challenge ACKs within the
+			 * table's shared budget; RFC 6191: a SYN that ends TIME-WAIT
+			 * closes the block and goes on to the listener below. */
+			ptcp_input seg_in = *in;
+			int was_tw = c->state == PTCP_TIME_WAIT;
+			uint64_t sent0 = c->stats.challenge_acks;
+			uint64_t lim0 = c->stats.challenge_acks_limited;
+			seg_in.segment.challenge_limited = ca_budget(x) == 0;
+			tbl_run_step(x, ref, &seg_in);
+			if (t->meta[ref].flags & M_HASHED) {
+				ca_charge(x, c->stats.challenge_acks - sent0,
+				          c->stats.challenge_acks_limited - lim0);
 				return;
-			tbl_run_step(x, ref, in);
-			return;
+			}
+			if (!was_tw)
+				return; /* closed by this segment (a RST): done */
 		}
 	}
 	lid = lsn_find(t, &s.k.laddr, s.k.lport);

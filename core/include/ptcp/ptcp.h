@@ -220,6 +220,9 @@ typedef struct ptcp_input {
 			ptcp_addr src; /* IP source (peer); may be unset */
 			ptcp_addr dst; /* IP destination (us); may be unset */
 			uint8_t ecn;   /* IP ECN bits */
+			/* RFC 5961 7: the caller's challenge-ACK budget is spent: the
+			 * segment gets no challenge ACK (counted as limited) */
+			uint8_t challenge_limited;
 		} segment;
 		struct {
 			ptcp_icmp_kind type;
@@ -493,8 +496,9 @@ typedef struct ptcp_handshake {
 	uint8_t peer_wscale; /* 0xff: the option was absent */
 	uint8_t sack_ok;     /* the peer offered SACK-permitted */
 	uint8_t ts_ok;       /* the peer's SYN carried timestamps */
-	uint32_t ts_recent;  /* the peer's latest TSval */
-	uint32_t snd_wnd;    /* the window of the peer's SYN (unscaled) */
+	uint8_t ecn_ok; /* the peer's SYN was ECN-setup and our SYN-ACK said ECE (RFC 3168 6.1.1) */
+	uint32_t ts_recent; /* the peer's latest TSval */
+	uint32_t snd_wnd;   /* the window of the peer's SYN (unscaled) */
 } ptcp_handshake;
 
 /*
