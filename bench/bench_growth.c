@@ -15,8 +15,9 @@
  *           made through the listener (SYN, SYN-ACK, ACK, accept); then
  *           lookups and pure ACKs through ptcp_table_step, to one
  *           connection ("hot") and to uniformly random ones ("random").
- *   sim     ptcp-sim bulk transfers of 64 KiB per connection, K connections
- *           sharing the links, checker off: segments per wall second.
+ *   sim     ptcp-sim bulk transfers (64 MiB in all, at least 64 KiB per
+ *           connection), K connections sharing the links, checker off:
+ *           segments per second of process CPU time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -476,9 +477,10 @@ static void growth_table(const bench_opts *o)
 		sh[k] = tbl_measure(b, R, B, 1, 0);
 		sr[k] = tbl_measure(b, R, B, 1, 1);
 		fl[k] = tbl_measure(b, R, B, 2, 1);
-		printf("| %u | %.1f MiB | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f |\n",
-		       ns[k], (double)b->memlen / (1u << 20), (double)(t1 - t0) / 1e9, lh[k], lr[k],
-		       sh[k], sr[k], sr[k] / sr[0], fl[k]);
+		printf(
+		    "| %u | %.1f MiB | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f |\n",
+		    ns[k], (double)b->memlen / (1u << 20), (double)(t1 - t0) / 1e9, lh[k], lr[k],
+		    sh[k], sr[k], sr[k] / sr[0], fl[k], sr[k] / fl[k]);
 		fflush(stdout);
 		tbl_free(b);
 		free(b);
@@ -507,13 +509,15 @@ static void growth_sim(const bench_opts *o)
 	if (o->quick)
 		n--;
 	printf("\n### Simulated connections (ptcp-sim)\n\n");
-	printf("Bulk transfer of 64 KiB per connection, K connections sharing the two links "
+	printf("Bulk transfers of 64 MiB in all (64 MiB / K per connection, at least 64 KiB), "
+	       "K connections sharing the two links "
 	       "(10 ms each way, no loss), 32 KiB buffers, invariant checker off: simulated "
 	       "segments per second of CPU time (process CPU time: the machine is shared), "
 	       "median of %u runs; the run includes setting up and freeing the cores.\n\n",
 	       runs);
-	printf("| connections K | segments | events | CPU s | segments/s | ns per segment |\n");
-	printf("|---:|---:|---:|---:|---:|---:|\n");
+	printf("| connections K | bytes each | segments | events | CPU s | segments/s | ns per "
+	       "segment |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (size_t k = 0; k < n; k++) {
 		ptcp_sim_config cfg;
 		ptcp_sim_result res;
@@ -521,7 +525,9 @@ static void growth_sim(const bench_opts *o)
 		ptcp_sim_config_default(&cfg);
 		cfg.seed = 1;
 		cfg.conns = ks[k];
-		cfg.bytes = 64u << 10;
+		cfg.bytes = (64u << 20) / ks[k]; /* 64 MiB in all, at least 64 KiB each */
+		if (cfg.bytes < (64u << 10))
+			cfg.bytes = 64u << 10;
 		cfg.sndbuf = cfg.rcvbuf = 32u << 10;
 		cfg.check = 0;
 		for (unsigned r = 0; r < runs; r++) {
@@ -534,9 +540,10 @@ static void growth_sim(const bench_opts *o)
 		}
 		x[k] = ks[k];
 		y[k] = median_of(rate, runs);
-		printf("| %u | %llu | %llu | %.2f | %.0f | %.0f |%s\n", ks[k],
-		       (unsigned long long)res.segs, (unsigned long long)res.events,
-		       median_of(wall, runs), y[k], 1e9 / y[k], res.ok ? "" : " (run failed)");
+		printf("| %u | %llu | %llu | %llu | %.2f | %.0f | %.0f |%s\n", ks[k],
+		       (unsigned long long)cfg.bytes, (unsigned long long)res.segs,
+		       (unsigned long long)res.events, median_of(wall, runs), y[k], 1e9 / y[k],
+		       res.ok ? "" : " (run failed)");
 		fflush(stdout);
 	}
 	{

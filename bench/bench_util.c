@@ -460,8 +460,7 @@ int svg_plot(const char *path, const char *title, const char *xlabel, const char
 	        "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
 	        "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
 	        W, H, W, H);
-	fprintf(f, "<text x=\"%d\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">",
-	        (ML + W - MR) / 2);
+	fprintf(f, "<text x=\"%d\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">", W / 2);
 	xml_text(f, title);
 	fprintf(f, "</text>\n");
 	/* grid and ticks */
