@@ -53,6 +53,7 @@ bench_stat bench_summarise(double *v, size_t n);
 /* ---- Per-segment cases ---------------------------------------------------- */
 enum { CASE_CORE, CASE_FLOOR, CASE_CODEC };
 
+/* A case's state (state_size bytes) starts with its ptcp_conn (stepped or not). */
 typedef struct bench_case {
 	const char *id;    /* command-line name */
 	const char *what;  /* one line for the table */
