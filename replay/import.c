@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "replay.h"
+#include "run.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -214,8 +215,9 @@ static int dlt_known(int dlt)
 typedef struct ev {
 	uint64_t t;
 	ptcp_script_event e;
-	uint8_t input; /* an input event (not an expect line) */
-	uint8_t opens; /* a peer segment that acknowledged new data or opened its window */
+	uint8_t input;    /* an input event (not an expect line) */
+	uint8_t opens;    /* a peer segment that acknowledged new data or opened its window */
+	uint8_t inferred; /* an application call the capture does not show (may be moved) */
 } ev;
 
 typedef struct build {
@@ -244,6 +246,9 @@ static ptcp_script_event *ins(build *b, size_t pos, ptcp_script_kind kind, uint6
 	b->v[pos].t = t;
 	b->v[pos].e.kind = kind;
 	b->v[pos].input = !ptcp_script_is_expect(kind);
+	b->v[pos].inferred = kind == PTCP_SCRIPT_SEND || kind == PTCP_SCRIPT_READ ||
+	                     kind == PTCP_SCRIPT_SHUTDOWN || kind == PTCP_SCRIPT_CLOSE ||
+	                     kind == PTCP_SCRIPT_ABORT;
 	return &b->v[pos].e;
 }
 
@@ -395,13 +400,17 @@ typedef struct ctx {
 	uint8_t *stream;
 	uint8_t *known;
 	uint32_t stream_len;
-	uint32_t *psh; /* PSH boundaries, ascending */
+	uint32_t app_total; /* bytes the application wrote: the stream, and one more when its
+	                       last segment has no PSH (more data was waiting) */
+	uint32_t *psh;      /* PSH boundaries, ascending */
 	size_t npsh;
 	uint32_t app_sent;
 	uint32_t peer_acked; /* stream bytes the peer acknowledged */
 	uint16_t peer_wnd;   /* the peer's last window field */
 	int peer_wnd_ok;
 	int closed, aborted;
+	int synced; /* the core sent a segment after its SYN */
+	int strict; /* compare windows too (a capture written by ptcp-replay) */
 	/* the core's receive side */
 	uint8_t ws_core; /* the shift of the core's windows */
 	uint32_t rcvbuf;
@@ -517,7 +526,7 @@ static void core_segment(ctx *c, size_t idx)
 	if (!(g->flags & PTCP_SYN) && len && rel >= 1) {
 		uint32_t end = rel - 1 + (uint32_t)len;
 		if (end > c->app_sent) {
-			uint32_t upto = c->stream_len;
+			uint32_t upto = c->app_total;
 			for (size_t k = 0; k < c->npsh; k++)
 				if (c->psh[k] >= end) {
 					upto = c->psh[k];
@@ -719,6 +728,18 @@ static int gather_stream(ctx *c, char *err, size_t errcap)
 		return -1;
 	}
 	c->stream_len = total;
+	c->app_total = total;
+	for (size_t i = 0; i < c->nf; i++) {
+		const fpkt *p = c->f[i];
+		uint32_t rel;
+		size_t len;
+		if (!p->out || !p->parsed || (p->seg.flags & PTCP_SYN))
+			continue;
+		len = ptcp_seg_len(&p->seg);
+		rel = p->seg.seq - c->s->isn_local;
+		if (len && rel >= 1 && rel - 1 + len == total)
+			c->app_total = total + ((p->seg.flags & (PTCP_PSH | PTCP_FIN)) ? 0u : 1u);
+	}
 	c->stream = calloc(total + 1, 1);
 	c->known = calloc(total + 1, 1);
 	c->psh = calloc(np + 1, sizeof *c->psh);
@@ -800,11 +821,336 @@ static void infer_config(ctx *c, const fpkt *syn_core, const fpkt *syn_peer,
 		}
 		cfg->sndbuf = 65536;
 	}
-	if (c->stream_len + 1 > cfg->sndbuf)
-		cfg->sndbuf = pow2_at_least(c->stream_len + 1);
+	if (c->app_total + 1 > cfg->sndbuf)
+		cfg->sndbuf = pow2_at_least(c->app_total + 1);
 	/* the core's later windows are scaled by the shift its SYN announced */
 	c->ws_core = ws_both ? (o->wscale > 14 ? 14 : o->wscale) : 0;
 	c->rcvbuf = cfg->rcvbuf;
+}
+
+/* ---- Checking against the core ----------------------------------------------------- */
+#define NOT_FAILED ((size_t)-1)
+
+typedef struct trial_ctx {
+	ptcp_run *run;
+	ptcp_script_event *tmp; /* shallow copies of the events */
+	size_t tmp_cap;
+	unsigned long trials, budget;
+	ptcp_run_result res;
+	/* comparing the run's packets with the capture's */
+	const ctx *c;
+	size_t next;      /* the next captured packet to compare */
+	int diverged;     /* a packet differs (or is extra) */
+	size_t div_event; /* the event it came from */
+	char why[400];
+} trial_ctx;
+
+static int same_pkt(const ctx *c, const fpkt *f, const ptcp_run_note *n)
+{
+	ptcp_ip ip;
+	ptcp_seg g;
+	int out = n->kind == PTCP_RUN_NOTE_PACKET_OUT;
+	if (f->out != out || T(c, f) != n->time)
+		return 0;
+	if (ptcp_wire_parse_packet(n->pkt, n->len, &ip, &g) != 0 || !f->good)
+		return f->len == n->len && memcmp(f->ip, n->pkt, n->len) == 0;
+	if (g.flags != f->seg.flags || g.seq != f->seg.seq || g.ack != f->seg.ack ||
+	    ptcp_seg_len(&g) != ptcp_seg_len(&f->seg))
+		return 0;
+	return !c->strict || g.wnd == f->seg.wnd;
+}
+
+static void trial_observe(void *arg, const ptcp_run_note *n)
+{
+	trial_ctx *tc = arg;
+	const ctx *c = tc->c;
+	if (tc->diverged ||
+	    (n->kind != PTCP_RUN_NOTE_PACKET_IN && n->kind != PTCP_RUN_NOTE_PACKET_OUT))
+		return;
+	while (tc->next < c->nf && c->f[tc->next]->is_icmp)
+		tc->next++;
+	if (tc->next >= c->nf || !same_pkt(c, c->f[tc->next], n)) {
+		char a[200];
+		tc->diverged = 1;
+		tc->div_event = n->event;
+		ptcp_replay_format_pkt(n->pkt, n->len, 0, 0, 0, a, sizeof a);
+		snprintf(tc->why, sizeof tc->why,
+		         "the core's run has %s %s at %llu.%06llu s, the "
+		         "capture %s",
+		         n->kind == PTCP_RUN_NOTE_PACKET_OUT ? "emitted" : "injected", a,
+		         (unsigned long long)(n->time / 1000000u),
+		         (unsigned long long)(n->time % 1000000u),
+		         tc->next >= c->nf ? "nothing more" : "another packet there");
+		return;
+	}
+	tc->next++;
+}
+
+/*
+ * Run the events as they stand (at most max_events) and compare every packet
+ * with the capture (times included): the index of the event where the run
+ * departs from the capture (an expect line failed, a packet differs, is extra
+ * or missing), NOT_FAILED when it replays the capture exactly.
+ */
+static size_t trial(const ctx *c, trial_ctx *tc, size_t max_events)
+{
+	ptcp_script t = *c->s;
+	ptcp_run_config cfg;
+	uint64_t now = c->s->cfg.start;
+	size_t k = NOT_FAILED;
+	if (tc->tmp_cap < c->b.n) {
+		ptcp_script_event *n = realloc(tc->tmp, c->b.n * sizeof *n);
+		if (!n)
+			return 0;
+		tc->tmp = n;
+		tc->tmp_cap = c->b.n;
+	}
+	for (size_t i = 0; i < c->b.n; i++) {
+		tc->tmp[i] = c->b.v[i].e;
+		tc->tmp[i].delta = c->b.v[i].t > now ? c->b.v[i].t - now : 0;
+		now = c->b.v[i].t > now ? c->b.v[i].t : now;
+	}
+	t.ev = tc->tmp;
+	t.n = t.cap = c->b.n;
+	ptcp_run_config_default(&cfg);
+	cfg.max_events = max_events;
+	cfg.observe = trial_observe;
+	cfg.arg = tc;
+	tc->c = c;
+	tc->next = 0;
+	tc->diverged = 0;
+	tc->why[0] = 0;
+	tc->trials++;
+	ptcp_run_exec(tc->run, &t, &cfg, &tc->res);
+	if (tc->res.status == PTCP_RUN_FAIL)
+		k = tc->res.event;
+	else if (tc->res.status != PTCP_RUN_PASS)
+		k = 0;
+	if (tc->diverged && tc->div_event < k)
+		k = tc->div_event;
+	if (k == NOT_FAILED && !tc->res.truncated) {
+		while (tc->next < c->nf && c->f[tc->next]->is_icmp)
+			tc->next++;
+		if (tc->next < c->nf) {
+			/* the capture goes on: missing packets */
+			k = c->b.n ? c->b.n - 1 : 0;
+			snprintf(tc->why, sizeof tc->why,
+			         "the core's run ends before the capture's packet %zu",
+			         tc->next + 1);
+		}
+	}
+	return k;
+}
+
+/* Move event j to position p (before the event now at p), at time t. */
+static void move_ev(build *b, size_t j, size_t p, uint64_t t)
+{
+	ev x = b->v[j];
+	x.t = t;
+	if (p > j) {
+		memmove(b->v + j, b->v + j + 1, (p - 1 - j) * sizeof *b->v);
+		b->v[p - 1] = x;
+	} else {
+		memmove(b->v + p + 1, b->v + p, (j - p) * sizeof *b->v);
+		b->v[p] = x;
+	}
+}
+
+/* Where event j lands and the time it gets when moved before position p. */
+static size_t landed(size_t j, size_t p)
+{
+	return p > j ? p - 1 : p;
+}
+
+/* Configuration the capture does not show: try the other setting of each. */
+static int try_config(ctx *c, trial_ctx *tc, size_t *k)
+{
+	ptcp_script_config *cfg = &c->s->cfg, save = *cfg, best_cfg = *cfg;
+	size_t best = *k;
+	for (int m = 0; m < 11 && tc->trials < tc->budget; m++) {
+		*cfg = save;
+		switch (m) {
+		case 0:
+			cfg->flags ^= PTCP_CFG_NODELAY;
+			break;
+		case 1:
+			cfg->flags ^= PTCP_CFG_LIMITED_TX;
+			break;
+		case 2:
+			cfg->flags ^= PTCP_CFG_SS_IDLE;
+			break;
+		case 3:
+			cfg->flags ^= PTCP_CFG_TLP;
+			break;
+		case 4:
+			cfg->cc = cfg->cc == PTCP_SCRIPT_CC_RENO ? PTCP_SCRIPT_CC_CUBIC
+			                                         : PTCP_SCRIPT_CC_RENO;
+			break;
+		case 5:
+			cfg->quickack = cfg->quickack ? 0 : 16;
+			break;
+		case 6:
+			cfg->delack = cfg->delack ? 0 : PTCP_MS(40);
+			break;
+		case 7:
+			cfg->init_cwnd = cfg->init_cwnd == 10 ? 4 : 10;
+			break;
+		case 8:
+			cfg->init_cwnd = cfg->init_cwnd == 10 ? 2 : 10;
+			break;
+		case 9:
+			cfg->init_cwnd = cfg->init_cwnd == 10 ? 1 : 10;
+			break;
+		default:
+			cfg->rto_min = cfg->rto_min == PTCP_MS(200) ? PTCP_MS(1000) : PTCP_MS(200);
+			break;
+		}
+		if (memcmp(cfg, &save, sizeof save) == 0)
+			continue;
+		size_t r = trial(c, tc, best + 64);
+		if (r == NOT_FAILED || r > best) {
+			best = r;
+			best_cfg = *cfg;
+			if (r == NOT_FAILED)
+				break;
+		}
+	}
+	*cfg = best_cfg;
+	if (best == *k)
+		return 0;
+	*k = trial(c, tc, 0);
+	return 1;
+}
+
+/* An application call the inference missed, just before the failure: a RST
+ * the core sent on its own (abort, or close with data unread), a FIN (close,
+ * shutdown), data (send). */
+static int try_calls(ctx *c, trial_ctx *tc, size_t *k)
+{
+	static const ptcp_script_kind kinds[5] = {PTCP_SCRIPT_ABORT, PTCP_SCRIPT_CLOSE,
+	                                          PTCP_SCRIPT_SHUTDOWN, PTCP_SCRIPT_READ,
+	                                          PTCP_SCRIPT_TIME};
+	size_t best = *k, bp = 0;
+	int bk = -1;
+	uint64_t bt = 0;
+	if (*k >= c->b.n)
+		return 0;
+	for (int n = 0; n < 5 && tc->trials < tc->budget; n++) {
+		for (size_t back = 0; back < 8 && back <= *k && tc->trials < tc->budget; back++) {
+			size_t p = *k - back;
+			uint64_t t = c->b.v[p].t;
+			ptcp_script_event *e = ins(&c->b, p, kinds[n], t);
+			if (!e)
+				return 0;
+			if (kinds[n] == PTCP_SCRIPT_SHUTDOWN)
+				e->shutdown.how = PTCP_SHUT_WR;
+			if (kinds[n] == PTCP_SCRIPT_READ)
+				e->read.len = c->rcvbuf ? c->rcvbuf : 65536;
+			size_t r = trial(c, tc, best + 64);
+			ptcp_script_event_clear(&c->b.v[p].e);
+			memmove(c->b.v + p, c->b.v + p + 1, (c->b.n - p - 1) * sizeof *c->b.v);
+			c->b.n--;
+			/* the inserted event shifts the failure by one */
+			if (r == NOT_FAILED || (r != NOT_FAILED && r > best + 1)) {
+				best = r == NOT_FAILED ? r : r - 1;
+				bk = n;
+				bp = p;
+				bt = t;
+				if (r == NOT_FAILED)
+					break;
+			}
+		}
+		if (best == NOT_FAILED)
+			break;
+	}
+	if (bk < 0)
+		return 0;
+	ptcp_script_event *e = ins(&c->b, bp, kinds[bk], bt);
+	if (!e)
+		return 0;
+	if (kinds[bk] == PTCP_SCRIPT_SHUTDOWN)
+		e->shutdown.how = PTCP_SHUT_WR;
+	if (kinds[bk] == PTCP_SCRIPT_READ)
+		e->read.len = c->rcvbuf ? c->rcvbuf : 65536;
+	*k = trial(c, tc, 0);
+	return 1;
+}
+
+/*
+ * The inferred application calls are guesses: run the scenario against the
+ * core and, while it stops short of the end, try each inferred call near the
+ * failure at other places (earlier or a little later, at either neighbour's
+ * time); keep the move that gets the run furthest.
+ */
+static size_t refine(ctx *c, trial_ctx *tc)
+{
+	size_t k = trial(c, tc, 0);
+	for (int iter = 0; iter < 64 && k != NOT_FAILED && tc->trials < tc->budget; iter++) {
+		size_t best = k, bj = 0, bp = 0;
+		uint64_t bt = 0;
+		int found = 0;
+		size_t lo = k > 24 ? k - 24 : 0;
+		for (size_t j = lo; j <= k && j < c->b.n && tc->trials < tc->budget; j++) {
+			if (!c->b.v[j].inferred)
+				continue;
+			size_t plo = j > 40 ? j - 40 : 0, phi = k + 2 < c->b.n ? k + 2 : c->b.n;
+			for (size_t p = plo; p <= phi && tc->trials < tc->budget; p++) {
+				if (p == j || p == j + 1)
+					continue;
+				/* times: the previous event's and the next one's */
+				uint64_t ts[2];
+				ts[0] = p > 0 ? c->b.v[p - 1].t : c->b.v[0].t;
+				ts[1] = p < c->b.n ? c->b.v[p].t : ts[0];
+				for (int w = 0; w < 2; w++) {
+					uint64_t t = ts[w];
+					uint64_t told = c->b.v[j].t;
+					if (w == 1 && ts[1] == ts[0])
+						break;
+					move_ev(&c->b, j, p, t);
+					size_t r = trial(c, tc, best == NOT_FAILED ? 0 : best + 64);
+					/* undo */
+					move_ev(&c->b, landed(j, p), p > j ? j : j + 1, told);
+					if (r == NOT_FAILED || r > best) {
+						best = r;
+						bj = j;
+						bp = p;
+						bt = t;
+						found = 1;
+						if (r == NOT_FAILED)
+							break;
+					}
+				}
+				if (found && best == NOT_FAILED)
+					break;
+			}
+			if (found && best == NOT_FAILED)
+				break;
+		}
+		if (!found && try_config(c, tc, &k))
+			continue;
+		if (!found && try_calls(c, tc, &k))
+			continue;
+		if (!found && k < c->b.n && c->b.v[k].e.kind == PTCP_SCRIPT_EXPECT_SEG) {
+			/* the core asked to be called again at once (its action array was
+			 * full): a time event before the expect line lets it go on */
+			ptcp_script_event *e = ins(&c->b, k, PTCP_SCRIPT_TIME, c->b.v[k].t);
+			if (!e)
+				break;
+			size_t r = trial(c, tc, k + 64);
+			if (r == NOT_FAILED || r > k + 1) {
+				k = trial(c, tc, 0);
+				continue;
+			}
+			memmove(c->b.v + k, c->b.v + k + 1, (c->b.n - k - 1) * sizeof *c->b.v);
+			c->b.n--;
+			break;
+		}
+		if (!found)
+			break;
+		move_ev(&c->b, bj, bp, bt);
+		k = trial(c, tc, 0);
+	}
+	return k;
 }
 
 int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_script *out,
@@ -963,6 +1309,7 @@ int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_
 	if (gather_stream(&c, err, errcap))
 		goto done;
 	infer_config(&c, syn_core, syn_peer, o ? o->header : NULL);
+	c.strict = marked;
 	out->cfg.start = T(&c, c.f[0]);
 
 	if (out->role == PTCP_SCRIPT_SERVER)
@@ -987,8 +1334,18 @@ int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_
 			peer_segment(&c, p, st);
 			continue;
 		}
-		if (p == syn_core && out->role == PTCP_SCRIPT_CLIENT)
+		if (p->parsed && (p->seg.flags & (PTCP_SYN | PTCP_ACK)) == PTCP_SYN &&
+		    out->role == PTCP_SCRIPT_CLIENT && (p == syn_core || c.synced)) {
+			/* the first connect, or a new one after the last connection ended */
 			push(&c.b, PTCP_SCRIPT_CONNECT, T(&c, p));
+			c.synced = 0;
+			c.closed = c.aborted = 0;
+			c.app_sent = 0;
+			c.read_total = 0;
+			c.edge_ok = 0;
+		} else if (p->parsed && !(p->seg.flags & PTCP_SYN)) {
+			c.synced = 1;
+		}
 		if (!p->parsed)
 			continue; /* never: the core's packets parse */
 		infer_read(&c, p);
@@ -997,6 +1354,40 @@ int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_
 	if (c.b.oom) {
 		snprintf(err, errcap, "out of memory");
 		goto done;
+	}
+	/* check it against the core, moving inferred calls where the capture says */
+	if (!(o && o->no_check)) {
+		trial_ctx tc;
+		memset(&tc, 0, sizeof tc);
+		tc.budget = o && o->budget ? o->budget : 20000;
+		tc.run = ptcp_run_new();
+		if (tc.run) {
+			size_t k = refine(&c, &tc);
+			if (k != NOT_FAILED)
+				trial(&c, &tc, 0); /* the final verdict's message */
+			st->checked = 1;
+			st->trials = tc.trials;
+			st->match = k == NOT_FAILED;
+			st->events = c.b.n;
+			if (k == NOT_FAILED)
+				snprintf(st->check, sizeof st->check,
+				         "replays against the core as captured (%zu events)",
+				         c.b.n);
+			else {
+				char m[600];
+				if (tc.res.status == PTCP_RUN_FAIL &&
+				    (!tc.why[0] || tc.res.event <= k))
+					ptcp_run_result_format(&tc.res, m, sizeof m);
+				else
+					snprintf(m, sizeof m, "%s", tc.why);
+				snprintf(
+				    st->check, sizeof st->check,
+				    "the core departs from the capture at event %zu of %zu: %s", k,
+				    c.b.n, m);
+			}
+			ptcp_run_free(tc.run);
+		}
+		free(tc.tmp);
 	}
 	/* into the scenario, times as deltas */
 	{

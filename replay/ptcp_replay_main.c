@@ -101,7 +101,7 @@ static const char *base(const char *p)
 
 static int do_import(const char *cap, const char *flow, const char *header, const char *out)
 {
-	ptcp_replay_import_opts o = {flow, NULL};
+	ptcp_replay_import_opts o = {flow, NULL, 0, 0};
 	ptcp_replay_import_stats st;
 	ptcp_script s, h;
 	char err[512];
@@ -138,6 +138,8 @@ static int do_import(const char *cap, const char *flow, const char *header, cons
 	printf("skipped: %lu not TCP, %lu truncated; kept: %lu peer packets as raw bytes, %lu ICMP "
 	       "errors as icmp events\n",
 	       st.non_tcp, st.truncated, st.raw, st.icmp);
+	if (st.checked)
+		printf("check: %s (%lu runs)\n", st.check, st.trials);
 	f = strcmp(out, "-") == 0 ? stdout : fopen(out, "w");
 	if (!f) {
 		fprintf(stderr, "ptcp-replay: %s: %s\n", out, strerror(errno));

@@ -201,6 +201,8 @@ const char *ptcp_replay_icmp_name(unsigned kind);
 typedef struct ptcp_replay_import_opts {
 	const char *flow;          /* "SRC:PORT-DST:PORT" (SRC = the core) or NULL: the first */
 	const ptcp_script *header; /* take the configuration from this scenario, or NULL */
+	int no_check;              /* do not run the result against the core */
+	unsigned long budget;      /* runs allowed for placing inferred calls (0: 20000) */
 } ptcp_replay_import_opts;
 
 typedef struct ptcp_replay_import_stats {
@@ -213,12 +215,21 @@ typedef struct ptcp_replay_import_stats {
 	unsigned long raw;  /* peer packets kept as raw (bad checksum or options) */
 	unsigned long icmp; /* ICMP errors about the core's segments, as icmp events */
 	int linktype;
+	/* the check: the scenario run against the core (unless no_check) */
+	int checked, match;
+	size_t events;
+	unsigned long trials; /* runs it took */
+	char check[768];
 	char flow[256]; /* the chosen connection, "core A:p <-> peer B:q" */
 } ptcp_replay_import_stats;
 
 /*
  * Read a pcap / pcapng capture and write into out (a new scenario) the
- * event script of one TCP connection.  Returns 0, or -1 with a message in
+ * event script of one TCP connection.  Unless o->no_check, the scenario is
+ * run against the core, the inferred application calls are moved where the
+ * run then follows the capture furthest, and st->check says whether the
+ * core replays it as captured or where it departs (a scenario is written
+ * either way).  Returns 0, or -1 with a message in
  * err (not a capture, truncated file, no TCP connection, no handshake, out
  * of memory).
  */

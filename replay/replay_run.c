@@ -169,6 +169,11 @@ typedef struct sink {
 	ptcp_replay_rec *rec; /* else: record directly */
 	int oom;
 	const ptcp_script *s; /* the scenario being run (for ICMP packets) */
+	/* the packets a step emitted, held until the step is known (an ICMP
+	 * error's packet goes before them) */
+	uint8_t *held;
+	size_t held_len, held_cap;
+	uint64_t held_t;
 	/* the child side's view, for the crash report */
 	size_t last_event;
 	uint64_t last_t;
@@ -361,6 +366,17 @@ static void step_what(const ptcp_run_note *n, char *buf, size_t cap)
 			break;
 		}
 		/* fall through */
+	case PTCP_SCRIPT_ICMP:
+		/* the mtu only where the packet carries one */
+		if (n->ev->icmp.type == PTCP_ICMP_FRAG_NEEDED)
+			snprintf(t, sizeof t, "icmp %s mtu=%lu seq=%lu",
+			         ptcp_replay_icmp_name(n->ev->icmp.type),
+			         (unsigned long)n->ev->icmp.mtu, (unsigned long)n->ev->icmp.seq);
+		else
+			snprintf(t, sizeof t, "icmp %s seq=%lu",
+			         ptcp_replay_icmp_name(n->ev->icmp.type),
+			         (unsigned long)n->ev->icmp.seq);
+		break;
 	default:
 		ptcp_script_format_event(n->ev, t, sizeof t);
 		break;
@@ -378,6 +394,38 @@ static void step_what(const ptcp_run_note *n, char *buf, size_t cap)
 	snprintf(buf, cap, "%s", t);
 }
 
+/* Hold an emitted packet (u32 length, bytes) until its step is reported. */
+static void hold(sink *k, const uint8_t *p, size_t len, uint64_t t)
+{
+	uint32_t l = (uint32_t)len;
+	if (k->held_len + 4 + len > k->held_cap) {
+		size_t c = (k->held_cap + 4 + len) * 2;
+		uint8_t *nb = realloc(k->held, c);
+		if (!nb) {
+			k->oom = 1;
+			return;
+		}
+		k->held = nb;
+		k->held_cap = c;
+	}
+	memcpy(k->held + k->held_len, &l, 4);
+	memcpy(k->held + k->held_len + 4, p, len);
+	k->held_len += 4 + len;
+	k->held_t = t;
+}
+
+static void release(sink *k)
+{
+	size_t off = 0;
+	while (off + 4 <= k->held_len) {
+		uint32_t l;
+		memcpy(&l, k->held + off, 4);
+		sink_pkt(k, k->held_t, PTCP_REPLAY_OUT, k->held + off + 4, l, 0, NULL);
+		off += 4 + l;
+	}
+	k->held_len = 0;
+}
+
 static void observe(void *arg, const ptcp_run_note *n)
 {
 	sink *k = arg;
@@ -393,7 +441,7 @@ static void observe(void *arg, const ptcp_run_note *n)
 		}
 		return;
 	case PTCP_RUN_NOTE_PACKET_OUT:
-		sink_pkt(k, n->time, PTCP_REPLAY_OUT, n->pkt, n->len, 0, NULL);
+		hold(k, n->pkt, n->len, n->time);
 		return;
 	case PTCP_RUN_NOTE_STEP:
 		if (n->input && n->input->kind == PTCP_IN_ICMP && k->s) {
@@ -407,6 +455,7 @@ static void observe(void *arg, const ptcp_run_note *n)
 			if (len > 0)
 				sink_pkt(k, n->time, PTCP_REPLAY_IN, pkt, (size_t)len, 0, NULL);
 		}
+		release(k);
 		step_what(n, what, sizeof what);
 		sink_step(k, n->time, n->event, what, n->info);
 		return;
@@ -417,6 +466,7 @@ static void observe(void *arg, const ptcp_run_note *n)
 		snprintf(m, sizeof m, "event %zu%s at %llu.%06llu s: %s", n->event, l,
 		         (unsigned long long)(n->time / 1000000u),
 		         (unsigned long long)(n->time % 1000000u), n->msg ? n->msg : "?");
+		release(k);
 		sink_fail(k, m);
 		return;
 	}
@@ -481,7 +531,10 @@ static void run_script(const ptcp_script *s, ptcp_run_config *cfg, sink *k)
 		ptcp_run_result_format(&res, v, sizeof v);
 	if (res.status != PTCP_RUN_PASS && res.status != PTCP_RUN_FAIL)
 		sink_fail(k, v); /* invalid configuration, out of memory */
+	release(k);
 	sink_end(k, res.status == PTCP_RUN_PASS || res.status == PTCP_RUN_FAIL, v);
+	free(k->held);
+	k->held = NULL;
 	ptcp_run_free(run);
 }
 
@@ -571,7 +624,7 @@ static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp
 		return -1;
 	}
 	if (pid == 0) {
-		sink k = {ops[1], NULL, 0, NULL, 0, 0};
+		sink k = {ops[1], NULL, 0, NULL, NULL, 0, 0, 0, 0, 0};
 		close(ops[0]);
 		close(errp[0]);
 		dup2(errp[1], 2);
@@ -806,7 +859,7 @@ int ptcp_replay_run(ptcp_replay_target t, const uint8_t *data, size_t len, const
 	if (o->fork) {
 		rc = child_run(t, data, len, &s, &cfg, rec, o, err, errcap);
 	} else {
-		sink k = {-1, rec, 0, NULL, 0, 0};
+		sink k = {-1, rec, 0, NULL, NULL, 0, 0, 0, 0, 0};
 		run_script(&s, &cfg, &k);
 		rc = 0;
 		if (k.oom) {

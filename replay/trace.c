@@ -6,7 +6,8 @@
  *
  * A step's line carries the core's variables after the step (ptcp_info;
  * sequence numbers relative to the ISNs); an injected segment is printed on
- * its step's line, the segments the step emitted follow on their own lines
+ * its step's line (then " -- " and the event when it is not a plain
+ * segment), the segments the step emitted follow on their own lines
  * ('>').  The failing step's lines start with "!!" and a line "!! FAILED:"
  * follows with the message.  Nothing in the trace depends on the host (no
  * wall-clock times, no pointers), so two replays of the same scenario give
@@ -359,7 +360,7 @@ int ptcp_replay_write_trace(const ptcp_replay_rec *r, const char *title, FILE *f
 			if (i < r->npkt && r->pkt[i].step == k && r->pkt[i].dir == PTCP_REPLAY_IN) {
 				fmt_rec_pkt(&b, r, &r->pkt[i], &w);
 				if (s->what[0] && s->what[0] != '<')
-					sb_printf(&b, " (%s)", s->what);
+					sb_printf(&b, " -- %s", s->what);
 				i++;
 			} else {
 				sb_printf(&b, "%s", s->what);
