@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static int tun_recv(ptcp_link *l, ptcp_stack *s, int max)
@@ -80,6 +81,17 @@ int ptcp_tun_open(ptcp_tun *t, const char *name)
 		memcpy(ifr.ifr_name, t->name, strlen(t->name));
 		if (ioctl(sk, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 576)
 			t->link.mtu = (unsigned)ifr.ifr_mtu;
+		/* Our attach gives the device its carrier, but the kernel starts its
+		 * transmit queue later (link watch, up to a second): until then it
+		 * drops what it sends us, e.g. the SYN-ACK to our first SYN.  If the
+		 * device is up, wait until it runs. */
+		for (int i = 0; i < 200; i++) {
+			struct timespec ms10 = {0, 10000000};
+			if (ioctl(sk, SIOCGIFFLAGS, &ifr) != 0 || !(ifr.ifr_flags & IFF_UP) ||
+			    (ifr.ifr_flags & IFF_RUNNING))
+				break;
+			nanosleep(&ms10, NULL);
+		}
 		close(sk);
 	}
 	t->link.recv = tun_recv;

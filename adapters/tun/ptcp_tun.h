@@ -7,7 +7,9 @@
  * EAGAIN or the batch is full.  The device may exist already (ip tuntap add,
  * persistent, configured by the caller) or is created by TUNSETIFF and
  * disappears with the process.  The kernel side of the device is the peer:
- * give it an address on the same subnet as ours.
+ * give it an address on the same subnet as ours.  When the device is up,
+ * open waits (at most 2 s) until the kernel runs its queue: our attach
+ * brings the carrier, and until the kernel notices it drops what it sends.
  */
 #ifndef PTCP_TUN_H
 #define PTCP_TUN_H
