@@ -56,9 +56,10 @@ struct ptcp_run {
 	size_t ev_idx;
 	const ptcp_script_event *ev;
 	int last_ret;
-	uint64_t read_off; /* bytes read in this incarnation */
-	int peer_tainted;  /* an injected payload was not the pattern */
-	int more;          /* the last accepted send asked for MORE */
+	uint64_t read_off;     /* bytes read in this incarnation */
+	int peer_tainted;      /* an injected payload was not the pattern */
+	int more;              /* the last accepted send asked for MORE */
+	ptcp_check_code check; /* of the check failure being reported */
 };
 
 #define SENT_MAX ((size_t)64 << 20)
@@ -99,30 +100,65 @@ const char *ptcp_run_fail_name(ptcp_run_fail f)
 	return (unsigned)f < PTCP_RUN_FAIL_COUNT ? names[f] : "unknown";
 }
 
+/* The index of check code (check != 0) or failure kind name p[0..n), or 0. */
+static unsigned ignore_name(const char *p, size_t n, int *check)
+{
+	for (unsigned k = 1; k < PTCP_CHECK_CODE_COUNT && k < 32; k++) {
+		const char *name = ptcp_check_code_name((ptcp_check_code)k);
+		if (name && strlen(name) == n && strncmp(name, p, n) == 0) {
+			*check = 1;
+			return k;
+		}
+	}
+	for (unsigned k = 1; k < PTCP_RUN_FAIL_COUNT; k++) {
+		const char *name = ptcp_run_fail_name((ptcp_run_fail)k);
+		if (k != PTCP_RUN_FAIL_CHECK && strlen(name) == n && strncmp(name, p, n) == 0) {
+			*check = 0;
+			return k;
+		}
+	}
+	return 0;
+}
+
 int ptcp_run_parse_ignore(const char *list, ptcp_run_config *cfg)
 {
 	const char *p = list;
 	while (p && *p) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
-		int found = 0;
-		for (unsigned k = 1; k < PTCP_CHECK_CODE_COUNT && k < 32 && !found; k++) {
-			const char *name = ptcp_check_code_name((ptcp_check_code)k);
-			if (name && strlen(name) == n && strncmp(name, p, n) == 0) {
-				cfg->ignore_check |= 1u << k;
-				found = 1;
-			}
-		}
-		for (unsigned k = 1; k < PTCP_RUN_FAIL_COUNT && !found; k++) {
-			const char *name = ptcp_run_fail_name((ptcp_run_fail)k);
-			if (k != PTCP_RUN_FAIL_CHECK && strlen(name) == n &&
-			    strncmp(name, p, n) == 0) {
-				cfg->ignore_fail |= 1u << k;
-				found = 1;
-			}
-		}
-		if (!found && n)
+		const char *slash = memchr(p, '/', n);
+		int check = 0;
+		unsigned k = ignore_name(p, slash ? (size_t)(slash - p) : n, &check);
+		if (!k && n)
 			return -1;
+		if (slash)
+			cfg->ignore_match = list;
+		else if (k)
+			*(check ? &cfg->ignore_check : &cfg->ignore_fail) |= 1u << k;
+		p = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* A NAME/TEXT item of cfg->ignore_match names this violation. */
+static int ignore_matches(const char *list, int check, unsigned code, const char *msg)
+{
+	const char *p = list;
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		const char *slash = memchr(p, '/', n);
+		int c = 0;
+		if (slash && ignore_name(p, (size_t)(slash - p), &c) == code && c == check) {
+			char text[256];
+			size_t tl = n - (size_t)(slash + 1 - p);
+			if (tl >= sizeof text)
+				tl = sizeof text - 1;
+			memcpy(text, slash + 1, tl);
+			text[tl] = 0;
+			if (strstr(msg, text))
+				return 1;
+		}
 		p = end ? end + 1 : NULL;
 	}
 	return 0;
@@ -207,7 +243,19 @@ static void
 fail(ptcp_run *r, ptcp_run_fail kind, const char *fmt, ...)
 {
 	ptcp_run_result *res = r->res;
+	char msg[sizeof res->msg];
 	if (kind != PTCP_RUN_FAIL_CHECK && kind < 32 && (r->cfg->ignore_fail & (1u << kind))) {
+		res->ignored++;
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (r->cfg->ignore_match &&
+	    ignore_matches(r->cfg->ignore_match, kind == PTCP_RUN_FAIL_CHECK,
+	                   kind == PTCP_RUN_FAIL_CHECK ? (unsigned)r->check : (unsigned)kind,
+	                   msg)) {
 		res->ignored++;
 		return;
 	}
@@ -217,13 +265,11 @@ fail(ptcp_run *r, ptcp_run_fail kind, const char *fmt, ...)
 		return; /* keep the first */
 	res->status = PTCP_RUN_FAIL;
 	res->fail = kind;
+	res->check = kind == PTCP_RUN_FAIL_CHECK ? r->check : PTCP_CHECK_OK;
 	res->event = r->ev_idx;
 	res->line = r->ev ? r->ev->line : 0;
 	res->time = r->now;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(res->msg, sizeof res->msg, fmt, ap);
-	va_end(ap);
+	memcpy(res->msg, msg, sizeof msg);
 	if (r->cfg->observe) {
 		ptcp_run_note n;
 		memset(&n, 0, sizeof n);
@@ -243,10 +289,8 @@ static void fail_check(ptcp_run *r, const ptcp_check_violation *v)
 		r->res->ignored++;
 		return;
 	}
-	int first = r->res->status != PTCP_RUN_FAIL;
+	r->check = v->code;
 	fail(r, PTCP_RUN_FAIL_CHECK, "check %s: %s", ptcp_check_code_name(v->code), v->msg);
-	if (first)
-		r->res->check = v->code;
 }
 
 static void nomem(ptcp_run *r)

@@ -105,8 +105,9 @@ typedef struct ptcp_run_config {
 	void *arg; /* given to observe */
 	/* Violations not to fail on (counted in result.ignored): known findings
 	 * while they are open, so that fuzzing can look past them. */
-	uint32_t ignore_check; /* bits 1u << ptcp_check_code (PTCP_RUN_FAIL_CHECK) */
-	uint32_t ignore_fail;  /* bits 1u << ptcp_run_fail (the other kinds) */
+	uint32_t ignore_check;    /* bits 1u << ptcp_check_code (PTCP_RUN_FAIL_CHECK) */
+	uint32_t ignore_fail;     /* bits 1u << ptcp_run_fail (the other kinds) */
+	const char *ignore_match; /* "NAME/TEXT,...": those whose message contains TEXT */
 } ptcp_run_config;
 
 /* Flags 0, no limits, 64 actions, no observer, no recording. */
@@ -188,10 +189,13 @@ typedef struct ptcp_run_result {
 } ptcp_run_result;
 
 /*
- * Add to cfg->ignore_check / ignore_fail the violations named in list,
- * comma-separated: check codes ("stuck", "rcv-edge", ... as
- * ptcp_check_code_name) or failure kinds ("data", "deadline", ... as
- * ptcp_run_fail_name).  Returns 0, or -1 at an unknown name.
+ * Ignore the violations named in list, comma-separated items NAME or
+ * NAME/TEXT.  NAME: a check code ("stuck", "rcv-edge", ... as
+ * ptcp_check_code_name) or a failure kind ("data", "deadline", ... as
+ * ptcp_run_fail_name); NAME alone sets its bit in cfg->ignore_check /
+ * ignore_fail; NAME/TEXT ignores only the violations whose message contains
+ * TEXT (cfg->ignore_match points into list, which must outlive the runs).
+ * Returns 0, or -1 at an unknown name.
  */
 int ptcp_run_parse_ignore(const char *list, ptcp_run_config *cfg);
 
