@@ -314,7 +314,7 @@ static int app_read(step_ctx *x, const ptcp_input *in)
 	uint32_t n;
 	if (c->state == PTCP_LISTEN)
 		return PTCP_ENOTCONN;
-	if (c->rlen == 0 || (c->flags & F_SHUT_RD)) {
+	if (c->rlen == 0) {
 		/* RFC 9293 3.10.7.4: after a reset, RECEIVE gets "reset", not a clean
 		 * end of stream, even if a FIN had arrived before. */
 		if (c->err && c->state == PTCP_CLOSED)
@@ -528,9 +528,10 @@ size_t ptcp_conn_send_space(const ptcp_conn *c)
 {
 	return sbuf_space(c);
 }
+/* After SHUT_RD what is queued can still be read, then 0 (as Linux). */
 size_t ptcp_conn_recv_avail(const ptcp_conn *c)
 {
-	return (c->flags & F_SHUT_RD) ? 0 : c->rlen;
+	return c->rlen;
 }
 int ptcp_conn_eof(const ptcp_conn *c)
 {

@@ -152,8 +152,15 @@ static void send_syn(step_ctx *x)
 		c->last_ack_sent = c->rcv_nxt;
 		c->flags &= ~(uint32_t)F_ACK_NOW;
 	}
-	if (c->snd_max != c->iss)
+	if (c->snd_max != c->iss) {
 		c->stats.retransmits++;
+		c->flags &= ~(uint32_t)F_RTT; /* RFC 6298 3: Karn, no sample from a resent SYN */
+	} else {
+		/* time the first SYN or SYN-ACK: the handshake gives the first RTT sample */
+		c->flags |= F_RTT;
+		c->rtt_seq = c->iss;
+		c->rtt_start = x->now;
+	}
 	c->snd_nxt = c->iss + 1;
 	if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
 		c->snd_max = c->snd_nxt;
@@ -171,6 +178,10 @@ void output_rst(step_ctx *x, uint32_t seq, int with_ack, uint32_t ack)
 		s->flags |= PTCP_ACK;
 		s->ack = ack;
 	}
+	/* RFC 7323 3.2: once negotiated, timestamps go on every segment, RSTs of
+	 * a connection included (replies from CLOSED have none to send). */
+	if (x->c->flags & F_TS)
+		put_ts(x, s);
 }
 
 void output_rst_reply(step_ctx *x, const ptcp_seg *seg)
@@ -301,8 +312,15 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		if (len && len < mss && !probe && !small_ok(c, len, unsent, fin)) {
 			/* RFC 1122 4.2.3.4: held back for SWS avoidance; with nothing in
 			 * flight no ACK will come, so an override timer must */
-			if (c->snd_nxt == c->snd_una && !c->t_rexmit)
+			if (c->snd_nxt == c->snd_una && !c->t_rexmit) {
 				timer_rexmit_arm(x);
+				/* corked or MSG_MORE data waits at most 200 ms (as Linux) */
+				if ((c->flags & F_MORE) || (c->cfg.flags & PTCP_CFG_CORK)) {
+					ptcp_time_t t = x->now + PTCP_MS(200);
+					if (t < c->t_rexmit)
+						c->t_rexmit = t;
+				}
+			}
 			return sent;
 		}
 		s = conn_emit(x);

@@ -61,6 +61,11 @@ static void rexmit_schedule(step_ctx *x)
 	ptcp_conn *c = x->c;
 	c->flags &= ~(uint32_t)F_TLP_ARMED;
 	c->t_rexmit = x->now + c->rto;
+	/* RFC 5482: the user timeout is not overshot by a long backed-off RTO */
+	if (c->cfg.user_timeout && c->t_first_rexmit &&
+	    c->t_first_rexmit + c->cfg.user_timeout < c->t_rexmit &&
+	    c->t_first_rexmit + c->cfg.user_timeout > x->now)
+		c->t_rexmit = c->t_first_rexmit + c->cfg.user_timeout;
 	if (tlp_eligible(c)) {
 		/* PTO = 2 SRTT, plus the worst delayed ACK when one segment is out */
 		ptcp_time_t pto = 2 * c->srtt;
