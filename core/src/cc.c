@@ -11,6 +11,16 @@
  */
 #include "internal.h"
 
+/* Slow start growth for one ACK: RFC 5681 allows SMSS, RFC 3465 (ABC) L * SMSS;
+ * abc 0 takes all that was acked (Linux), never past ssthresh. */
+static uint32_t cc_ss_increase(const ptcp_conn *c, uint32_t acked)
+{
+	uint32_t inc = c->cfg.abc ? min_u32(acked, c->cfg.abc * c->snd_mss) : acked;
+	if (c->cwnd + inc > c->ssthresh && c->ssthresh > c->cwnd)
+		inc = c->ssthresh - c->cwnd;
+	return inc;
+}
+
 /* ---- Reno -------------------------------------------------------------- */
 
 static void reno_init(ptcp_conn *c)
@@ -22,7 +32,7 @@ static void reno_on_ack(ptcp_conn *c, uint32_t acked, ptcp_time_t now)
 {
 	(void)now;
 	if (c->cwnd < c->ssthresh) {
-		c->cwnd += min_u32(acked, c->snd_mss); /* RFC 5681 3.1 eq. 2 */
+		c->cwnd += cc_ss_increase(c, acked); /* RFC 5681 3.1 eq. 2, RFC 3465 */
 		return;
 	}
 	/* RFC 5681 3.1 congestion avoidance, counted in bytes (RFC 3465). */
@@ -99,7 +109,7 @@ static void cubic_on_ack(ptcp_conn *c, uint32_t acked, ptcp_time_t now)
 	uint32_t target, west;
 	uint64_t t_ms;
 	if (c->cwnd < c->ssthresh) {
-		c->cwnd += min_u32(acked, c->snd_mss); /* slow start (RFC 9438 4.10) */
+		c->cwnd += cc_ss_increase(c, acked); /* slow start (RFC 9438 4.10) */
 		return;
 	}
 	if (c->cc_time == 0) {

@@ -31,6 +31,7 @@ void ptcp_config_default(ptcp_config *cfg)
 	cfg->keepalive_intvl = PTCP_SEC(75);
 	cfg->keepalive_cnt = 9;
 	cfg->challenge_ack_limit = 1000;
+	cfg->abc = 2;
 }
 
 void ptcp_config_linux(ptcp_config *cfg)
@@ -38,6 +39,7 @@ void ptcp_config_linux(ptcp_config *cfg)
 	ptcp_config_default(cfg);
 	cfg->wscale = 8;
 	cfg->flags &= ~(uint32_t)PTCP_CFG_SS_IDLE; /* tcp_slow_start_after_idle=0 */
+	cfg->abc = 0;                              /* tcp_slow_start: cwnd += segments acked */
 	cfg->syn_retries = 5;
 	cfg->synack_retries = 5;
 	cfg->msl = PTCP_SEC(30);
@@ -292,8 +294,11 @@ static int app_send(step_ctx *x, const ptcp_input *in)
 	default:
 		return PTCP_ECLOSING;
 	}
-	if (in->send.len == 0)
+	if (in->send.len == 0) {
+		if (!(in->send.flags & PTCP_SEND_MORE))
+			c->flags &= ~(uint32_t)F_MORE; /* an empty send pushes held data */
 		return 0;
+	}
 	if (!in->send.data)
 		return PTCP_EINVAL;
 	n = sbuf_write(c, in->send.data,
@@ -333,6 +338,9 @@ static int app_read(step_ctx *x, const ptcp_input *in)
 	if (c->state >= PTCP_ESTABLISHED && !(c->flags & F_RFIN)) {
 		uint32_t cur = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 		uint32_t now_w = output_rcv_window(c);
+		uint32_t max_w = 65535u << c->rcv_wscale; /* what a window field can say */
+		if (now_w > max_w)
+			now_w = max_w;
 		if (2 * (uint64_t)cur <= c->rcap && now_w >= 2 * cur && now_w - cur >= c->rcv_mss)
 			c->flags |= F_ACK_NOW;
 	}
@@ -415,6 +423,8 @@ static int app_setopt(step_ctx *x, const ptcp_input *in)
 	if (!n)
 		return PTCP_EINVAL;
 	c->cfg.flags = (c->cfg.flags & ~live) | (n->flags & live);
+	if (n->flags & PTCP_CFG_NODELAY)
+		c->flags &= ~(uint32_t)F_MORE; /* setting NODELAY pushes what is held */
 	c->cfg.keepalive_idle = n->keepalive_idle;
 	c->cfg.keepalive_intvl = n->keepalive_intvl;
 	c->cfg.keepalive_cnt = n->keepalive_cnt;

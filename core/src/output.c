@@ -254,8 +254,9 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		/* RFC 3042 limited transmit: one new segment on each of the first two
 		 * duplicate ACKs, cwnd unchanged. */
 		if ((c->cfg.flags & PTCP_CFG_LIMITED_TX) && c->dupacks && c->dupacks < 3 &&
-		    !(c->flags & F_INRECOVERY) && !ptcp_seq_lt(c->snd_nxt, c->snd_max))
-			cwnd += c->dupacks * c->snd_mss;
+		    !(c->flags & (F_INRECOVERY | F_SACK)) && !ptcp_seq_lt(c->snd_nxt, c->snd_max))
+			cwnd += c->dupacks *
+			        c->snd_mss; /* with SACK, SACKed data already left the flight */
 		/* RFC 5681 4.1: after an idle period longer than the RTO, restart from
 		 * the initial window. */
 		if ((c->cfg.flags & PTCP_CFG_SS_IDLE) && c->snd_una == c->snd_max && c->last_snd &&

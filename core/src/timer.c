@@ -67,16 +67,15 @@ static void rexmit_schedule(step_ctx *x)
 	    c->t_first_rexmit + c->cfg.user_timeout > x->now)
 		c->t_rexmit = c->t_first_rexmit + c->cfg.user_timeout;
 	if (tlp_eligible(c)) {
-		/* PTO = 2 SRTT, plus the worst delayed ACK when one segment is out */
+		/* PTO = 2 SRTT, plus the worst delayed ACK when one segment is out,
+		 * else a 2 ms margin (as Linux); never later than the RTO: the probe
+		 * then replaces the RTO's first expiry (RFC 8985 7.2) */
 		ptcp_time_t pto = 2 * c->srtt;
-		if (c->snd_max - c->snd_una <= c->snd_mss)
-			pto += PTCP_MS(200);
-		if (pto < PTCP_MS(10))
-			pto = PTCP_MS(10);
-		if (pto < c->rto) {
-			c->t_rexmit = x->now + pto;
-			c->flags |= F_TLP_ARMED;
-		}
+		pto += c->snd_max - c->snd_una <= c->snd_mss ? PTCP_MS(200) : PTCP_MS(2);
+		if (pto > c->rto)
+			pto = c->rto;
+		c->t_rexmit = x->now + pto;
+		c->flags |= F_TLP_ARMED;
 	}
 }
 

@@ -1459,10 +1459,10 @@ Test(tlp, probe_resends_the_tail_after_two_rtts)
 	conv_sendn(&t, 3000);
 	for (int i = 0; i < 3; i++)
 		expect_seg(&t, i == 2 ? "P." : ".", b + 1000 + 1000 * (uint32_t)i, PISS + 1, 1000);
-	/* no ACK: the probe comes after PTO = 2 SRTT (at least 10 ms), before the RTO */
+	/* no ACK: the probe comes after PTO = 2 SRTT + 2 ms (3 segments out), before the RTO */
 	ptcp_info i;
 	ptcp_conn_info(&t.c, &i);
-	ptcp_time_t pto = 2 * i.srtt < PTCP_MS(10) ? PTCP_MS(10) : 2 * i.srtt;
+	ptcp_time_t pto = 2 * i.srtt + PTCP_MS(2);
 	cr_assert_lt(pto, i.rto);
 	cr_assert_eq(last_deadline(&t), t.now + pto, "deadline +%lld, pto %llu srtt %llu rto %llu",
 	             (long long)(last_deadline(&t) - t.now), (unsigned long long)pto,

@@ -160,10 +160,12 @@ typedef struct ptcp_config {
 	                       0 = acknowledge every segment at once */
 	uint16_t quickack;  /* data segments acknowledged at once after the handshake; default 16 */
 	uint16_t reserved0;
-	ptcp_time_t keepalive_idle;   /* RFC 9293 3.8.4 / RFC 1122 4.2.3.6: 0 = off (default) */
-	ptcp_time_t keepalive_intvl;  /* between probes; default 75 s */
-	uint8_t keepalive_cnt;        /* unanswered probes before giving up; default 9 */
-	const ptcp_cc_ops *cc;        /* congestion control; NULL = ptcp_cc_cubic */
+	ptcp_time_t keepalive_idle;  /* RFC 9293 3.8.4 / RFC 1122 4.2.3.6: 0 = off (default) */
+	ptcp_time_t keepalive_intvl; /* between probes; default 75 s */
+	uint8_t keepalive_cnt;       /* unanswered probes before giving up; default 9 */
+	const ptcp_cc_ops *cc;       /* congestion control; NULL = ptcp_cc_cubic */
+	uint8_t abc; /* slow start: cwnd grows by at most abc * MSS per ACK (RFC 3465);
+	                default 2; 0 = by all that was acked (as Linux) */
 	uint32_t challenge_ack_limit; /* RFC 5961 7: challenge ACKs per second; 0 = no limit;
 	                                 default 1000 */
 } ptcp_config;
