@@ -140,12 +140,18 @@ typedef struct ptcp_prop_gen {
 
 /* Known core bugs the default generator steers clear of (each has a
  * disabled test that shows it; see props/README section in README.md). */
-#define PTCP_PROP_AVOID_TINY_MSS   0x01u /* an MSS option below 64 in the peer's SYN */
-#define PTCP_PROP_AVOID_SYNRCVD    0x02u /* hostile inputs in SYN-RECEIVED */
-#define PTCP_PROP_AVOID_EARLY_SEND 0x04u /* app sends in LISTEN / SYN-RECEIVED */
-#define PTCP_PROP_AVOID_SMALL_WND  0x08u /* a window reopened below half its largest size */
-#define PTCP_PROP_AVOID_RST_TRIM   0x10u /* a RST with SYN or data (trimmed before the check) */
-#define PTCP_PROP_AVOID_ALL        0x1fu
+#define PTCP_PROP_AVOID_TINY_MSS   0x01u  /* an MSS option below 64 in the peer's SYN */
+#define PTCP_PROP_AVOID_SYNRCVD    0x02u  /* hostile inputs in SYN-RECEIVED */
+#define PTCP_PROP_AVOID_EARLY_SEND 0x04u  /* app sends in LISTEN / SYN-RECEIVED */
+#define PTCP_PROP_AVOID_SMALL_WND  0x08u  /* a window reopened below half its largest size */
+#define PTCP_PROP_AVOID_RST_TRIM   0x10u  /* a RST with SYN or data (trimmed before the check) */
+#define PTCP_PROP_AVOID_ZWND_SYN   0x20u  /* a SYN at RCV.NXT while our window is zero */
+#define PTCP_PROP_AVOID_TLP        0x40u  /* tail loss probes (the configuration turns them off) */
+#define PTCP_PROP_AVOID_RENEGE     0x80u  /* the peer forgets SACKed data (RFC 2018 reneging) */
+#define PTCP_PROP_AVOID_HUGE_SACK  0x100u /* SACK blocks of 2^31 bytes or more */
+#define PTCP_PROP_AVOID_OLD_ACK    0x200u /* an old ACK (below SND.UNA) opening the window */
+#define PTCP_PROP_AVOID_FIN_HOLE   0x400u /* a FIN below out-of-order data */
+#define PTCP_PROP_AVOID_ALL        0x7bfu /* the default: all but TLP */
 
 void ptcp_prop_gen_default(ptcp_prop_gen *g);
 

@@ -158,7 +158,7 @@ void shadow_event(shadow *sh, const ptcp_script_event *e, ptcp_time_t t)
 }
 
 /* ---- The model peer ---------------------------------------------------- */
-#define OOO_MAX 4
+#define OOO_MAX 16 /* out-of-order ranges the peer keeps (4 when it may renege) */
 
 typedef struct peer {
 	int syn_sent, syn_seen; /* our SYN sent, the core's SYN received */
@@ -338,6 +338,9 @@ static ptcp_script_event *seg_ev(gen *g, uint8_t flags, uint32_t seq, uint32_t a
 			n += opt_sack(s->opt + n, g->p.ooo_l, g->p.ooo_r, k);
 	}
 	s->opt_len = (uint8_t)n;
+	if ((g->o->avoid & PTCP_PROP_AVOID_OLD_ACK) && (flags & PTCP_ACK) &&
+	    ptcp_seq_lt(g->s->isn_local + s->ack, g->sh->c.snd_una))
+		s->win = 0; /* an old ACK: its window must not open anything */
 	return e;
 }
 
@@ -352,7 +355,7 @@ static void negotiate(peer *p)
 	p->ecn_on = p->my_ecn_offer && p->core_ecn_offer;
 }
 
-static void ooo_add(peer *p, uint32_t l, uint32_t r)
+static void ooo_add(peer *p, unsigned cap, uint32_t l, uint32_t r)
 {
 	/* merge with the ranges it touches, most recent first (RFC 2018) */
 	for (unsigned i = 0; i < p->nooo;) {
@@ -370,8 +373,8 @@ static void ooo_add(peer *p, uint32_t l, uint32_t r)
 			i++;
 		}
 	}
-	if (p->nooo == OOO_MAX)
-		p->nooo--;
+	if (p->nooo >= cap)
+		p->nooo = cap - 1; /* forget the oldest: reneging (RFC 2018 8) */
 	memmove(&p->ooo_l[1], &p->ooo_l[0], p->nooo * sizeof(uint32_t));
 	memmove(&p->ooo_r[1], &p->ooo_r[0], p->nooo * sizeof(uint32_t));
 	p->ooo_l[0] = l;
@@ -440,7 +443,8 @@ static void take(gen *g, const shadow_seg *q)
 		if (ptcp_seq_le(start, p->rcv) && ptcp_seq_gt(end, p->rcv))
 			p->rcv = end;
 		else if (ptcp_seq_gt(start, p->rcv))
-			ooo_add(p, start, end);
+			ooo_add(p, (g->o->avoid & PTCP_PROP_AVOID_RENEGE) ? OOO_MAX : 4, start,
+			        end);
 		ooo_pull(p);
 		p->need_ack++;
 		if (q->ecn == 3)
@@ -603,11 +607,17 @@ static void peer_data(gen *g)
 	commit(g, e);
 }
 
+static void peer_syn(gen *g, int with_ack);
+
 static void peer_rexmit(gen *g)
 {
 	peer *p = &g->p;
 	if (p->una == p->nxt)
 		return;
+	if (p->una == 0) { /* our SYN is not acknowledged: it goes again */
+		peer_syn(g, p->syn_seen && g->s->role == PTCP_SCRIPT_CLIENT);
+		return;
+	}
 	uint32_t data_end = p->fin_sent ? p->fin_seq : p->nxt;
 	uint32_t mss = p->core_mss ? p->core_mss : 536;
 	uint32_t len = ptcp_seq_lt(p->una, data_end) ? data_end - p->una : 0;
@@ -815,6 +825,9 @@ static void hostile(gen *g)
 		break;
 	case 3: /* SYN in a synchronized state */
 		flags = P(g, 60) ? PTCP_SYN : (PTCP_SYN | PTCP_ACK);
+		if ((g->o->avoid & PTCP_PROP_AVOID_ZWND_SYN) && i.rcv_wnd == 0 &&
+		    seq == i.rcv_nxt - g->s->isn_peer)
+			seq++;
 		break;
 	case 4: /* an ACK of something odd */
 	case 5:
@@ -829,9 +842,16 @@ static void hostile(gen *g)
 	case 7: /* FIN at an odd place */
 		flags = PTCP_ACK | PTCP_FIN;
 		ack = p->rcv;
+		if (g->o->avoid & PTCP_PROP_AVOID_FIN_HOLE)
+			seq = i.rcv_nxt - g->s->isn_peer;
 		break;
 	case 8: /* random flags */
 		flags = (uint8_t)R(g, 0, 255);
+		if ((g->o->avoid & PTCP_PROP_AVOID_ZWND_SYN) && i.rcv_wnd == 0 &&
+		    seq == i.rcv_nxt - g->s->isn_peer)
+			flags &= (uint8_t)~PTCP_SYN;
+		if (g->o->avoid & PTCP_PROP_AVOID_FIN_HOLE)
+			flags &= (uint8_t)~PTCP_FIN;
 		if ((g->o->avoid & PTCP_PROP_AVOID_RST_TRIM) && (flags & PTCP_RST)) {
 			flags &= (uint8_t)~PTCP_SYN;
 			len = 0;
@@ -855,6 +875,8 @@ static void hostile(gen *g)
 		for (unsigned j = 0; j < k; j++) {
 			l[j] = pick_ack(g, &i);
 			r[j] = P(g, 70) ? l[j] + (uint32_t)R(g, 1, 3000) : pick_ack(g, &i);
+			if ((g->o->avoid & PTCP_PROP_AVOID_HUGE_SACK) && r[j] - l[j] >= 0x40000000u)
+				r[j] = l[j] + (uint32_t)R(g, 1, 3000);
 		}
 		n += opt_sack(s->opt + n, l, r, k);
 		s->opt_len = (uint8_t)n;
@@ -866,6 +888,13 @@ static void hostile(gen *g)
 	}
 	if ((flags & PTCP_RST) && (g->o->avoid & PTCP_PROP_AVOID_RST_TRIM))
 		len = 0;
+	if (len && (g->o->avoid & PTCP_PROP_AVOID_FIN_HOLE)) {
+		/* no data beyond what the peer sent: its FIN must stay the end of its stream */
+		int32_t room = (int32_t)(p->nxt - seq);
+		if (p->fin_sent)
+			room = (int32_t)(p->fin_seq - seq);
+		len = room <= 0 ? 0 : (uint32_t)room < len ? (uint32_t)room : len;
+	}
 	e = seg_ev(g, flags, seq, ack, len);
 	if (!e)
 		return;
@@ -914,6 +943,8 @@ static void gen_config(gen *g)
 		c->flags |= PTCP_CFG_ECN;
 	if (P(g, 50))
 		c->flags |= PTCP_CFG_LIMITED_TX;
+	if (P(g, 60))
+		c->flags |= PTCP_CFG_TLP & PTCP_SCRIPT_CFG_FLAGS_ALL;
 	if (P(g, 40)) {
 		static const uint16_t m[] = {536, 1000, 1200, 64, 100, 9000};
 		c->mss = m[R(g, 0, 5)];
@@ -1003,7 +1034,7 @@ static void move(gen *g)
 	}
 	if (sh->nq && P(g, 60)) {
 		deliver(g);
-		if (p->need_ack && P(g, 60))
+		if (p->need_ack && p->syn_sent && P(g, 60))
 			peer_ack(g);
 		return;
 	}
@@ -1147,6 +1178,8 @@ int ptcp_prop_gen_script(const ptcp_prop_gen *o, uint64_t seed, ptcp_script *out
 	out->isn_local = ptcp_prop_u32(&g->r);
 	out->isn_peer = ptcp_prop_u32(&g->r);
 	gen_config(g);
+	if (o->avoid & PTCP_PROP_AVOID_TLP)
+		out->cfg.flags &= ~(uint32_t)PTCP_CFG_TLP;
 	if (shadow_init(sh, out) != 0) {
 		/* a configuration the core refuses: fall back to the defaults */
 		shadow_free(sh);

@@ -237,8 +237,8 @@ static int header_variant(ptcp_script *s, unsigned v)
 	FIELD(cc)
 #undef FIELD
 	/* single flags off */
-	for (uint32_t b = 1; b <= PTCP_CFG_LIMITED_TX; b <<= 1)
-		if (v-- == 0)
+	for (uint32_t b = 1; b && b <= PTCP_SCRIPT_CFG_FLAGS_ALL; b <<= 1)
+		if ((b & PTCP_SCRIPT_CFG_FLAGS_ALL) && v-- == 0)
 			return (c->flags & b) ? (c->flags &= ~b, 1) : 0;
 	if (v-- == 0)
 		return s->isn_local ? (s->isn_local = 0, 1) : 0;
