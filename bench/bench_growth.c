@@ -225,8 +225,8 @@ static void growth_sack(const bench_opts *o)
 			iy[k] = iy[k] >= 0 ? iy[k] / 10 : 0;
 		svg_plot(bench_svg_path(o, "bench-sack.svg", path, sizeof(path)),
 		         "Dup ACK cost vs SACK scoreboard ranges (PTCP_SB_MAX caps it)",
-		         "SACKed ranges in the scoreboard", "ns, or instructions / 10", 0, 0, s,
-		         iy[0] > 0 ? 2 : 1);
+		         "SACKed ranges above SND.UNA (the scoreboard keeps PTCP_SB_MAX)",
+		         "ns, or instructions / 10", 0, 0, s, iy[0] > 0 ? 2 : 1);
 	}
 }
 
