@@ -842,6 +842,7 @@ typedef struct trial_ctx {
 	size_t next;      /* the next captured packet to compare */
 	int diverged;     /* a packet differs (or is extra) */
 	size_t div_event; /* the event it came from */
+	size_t locus;     /* trial(): the event where the run departs from the capture */
 	char why[400];
 } trial_ctx;
 
@@ -888,11 +889,15 @@ static void trial_observe(void *arg, const ptcp_run_note *n)
 
 /*
  * Run the events as they stand (at most max_events) and compare every packet
- * with the capture (times included): the index of the event where the run
- * departs from the capture (an expect line failed, a packet differs, is extra
- * or missing), NOT_FAILED when it replays the capture exactly.
+ * with the capture (times included).  Returns a score: PERFECT when the run
+ * replays the capture exactly, else (packets that matched, then the event
+ * where the run departs) packed so that more is better; tc->locus is that
+ * event (an expect line failed, a packet differs, is extra or missing).
  */
-static size_t trial(const ctx *c, trial_ctx *tc, size_t max_events)
+#define PERFECT    UINT64_MAX
+#define LOCUS_BITS 24
+
+static uint64_t trial(const ctx *c, trial_ctx *tc, size_t max_events)
 {
 	ptcp_script t = *c->s;
 	ptcp_run_config cfg;
@@ -928,7 +933,9 @@ static size_t trial(const ctx *c, trial_ctx *tc, size_t max_events)
 		k = 0;
 	if (tc->diverged && tc->div_event < k)
 		k = tc->div_event;
-	if (k == NOT_FAILED && !tc->res.truncated) {
+	if (k == NOT_FAILED && tc->res.truncated)
+		k = max_events; /* as far as it was asked to go */
+	else if (k == NOT_FAILED) {
 		while (tc->next < c->nf && c->f[tc->next]->is_icmp)
 			tc->next++;
 		if (tc->next < c->nf) {
@@ -939,7 +946,12 @@ static size_t trial(const ctx *c, trial_ctx *tc, size_t max_events)
 			         tc->next + 1);
 		}
 	}
-	return k;
+	tc->locus = k;
+	if (k == NOT_FAILED)
+		return PERFECT;
+	if (k >= ((size_t)1 << LOCUS_BITS))
+		k = ((size_t)1 << LOCUS_BITS) - 1;
+	return ((uint64_t)tc->next << LOCUS_BITS) | k;
 }
 
 /* Move event j to position p (before the event now at p), at time t. */
@@ -956,17 +968,23 @@ static void move_ev(build *b, size_t j, size_t p, uint64_t t)
 	}
 }
 
-/* Where event j lands and the time it gets when moved before position p. */
+/* Where event j lands when moved before position p. */
 static size_t landed(size_t j, size_t p)
 {
 	return p > j ? p - 1 : p;
 }
 
+/* How far a trial run goes: the events up to the locus and some more. */
+static size_t horizon(size_t locus)
+{
+	return locus == NOT_FAILED ? 0 : locus + 64;
+}
+
 /* Configuration the capture does not show: try the other setting of each. */
-static int try_config(ctx *c, trial_ctx *tc, size_t *k)
+static int try_config(ctx *c, trial_ctx *tc, uint64_t *score, size_t locus)
 {
 	ptcp_script_config *cfg = &c->s->cfg, save = *cfg, best_cfg = *cfg;
-	size_t best = *k;
+	uint64_t best = *score;
 	for (int m = 0; m < 11 && tc->trials < tc->budget; m++) {
 		*cfg = save;
 		switch (m) {
@@ -1007,37 +1025,38 @@ static int try_config(ctx *c, trial_ctx *tc, size_t *k)
 		}
 		if (memcmp(cfg, &save, sizeof save) == 0)
 			continue;
-		size_t r = trial(c, tc, best + 64);
-		if (r == NOT_FAILED || r > best) {
+		uint64_t r = trial(c, tc, horizon(locus));
+		if (r > best) {
 			best = r;
 			best_cfg = *cfg;
-			if (r == NOT_FAILED)
+			if (r == PERFECT)
 				break;
 		}
 	}
 	*cfg = best_cfg;
-	if (best == *k)
+	if (best == *score)
 		return 0;
-	*k = trial(c, tc, 0);
+	*score = trial(c, tc, 0);
 	return 1;
 }
 
 /* An application call the inference missed, just before the failure: a RST
  * the core sent on its own (abort, or close with data unread), a FIN (close,
- * shutdown), data (send). */
-static int try_calls(ctx *c, trial_ctx *tc, size_t *k)
+ * shutdown), a window update (read), a timer the core wanted at once (time). */
+static int try_calls(ctx *c, trial_ctx *tc, uint64_t *score, size_t locus)
 {
 	static const ptcp_script_kind kinds[5] = {PTCP_SCRIPT_ABORT, PTCP_SCRIPT_CLOSE,
 	                                          PTCP_SCRIPT_SHUTDOWN, PTCP_SCRIPT_READ,
 	                                          PTCP_SCRIPT_TIME};
-	size_t best = *k, bp = 0;
+	uint64_t best = *score, bt = 0;
+	size_t bp = 0;
 	int bk = -1;
-	uint64_t bt = 0;
-	if (*k >= c->b.n)
+	if (locus >= c->b.n)
 		return 0;
-	for (int n = 0; n < 5 && tc->trials < tc->budget; n++) {
-		for (size_t back = 0; back < 8 && back <= *k && tc->trials < tc->budget; back++) {
-			size_t p = *k - back;
+	for (int n = 0; n < 5 && tc->trials < tc->budget && best != PERFECT; n++) {
+		for (size_t back = 0; back < 8 && back <= locus && tc->trials < tc->budget;
+		     back++) {
+			size_t p = locus - back;
 			uint64_t t = c->b.v[p].t;
 			ptcp_script_event *e = ins(&c->b, p, kinds[n], t);
 			if (!e)
@@ -1046,22 +1065,19 @@ static int try_calls(ctx *c, trial_ctx *tc, size_t *k)
 				e->shutdown.how = PTCP_SHUT_WR;
 			if (kinds[n] == PTCP_SCRIPT_READ)
 				e->read.len = c->rcvbuf ? c->rcvbuf : 65536;
-			size_t r = trial(c, tc, best + 64);
+			uint64_t r = trial(c, tc, horizon(locus + 1));
 			ptcp_script_event_clear(&c->b.v[p].e);
 			memmove(c->b.v + p, c->b.v + p + 1, (c->b.n - p - 1) * sizeof *c->b.v);
 			c->b.n--;
-			/* the inserted event shifts the failure by one */
-			if (r == NOT_FAILED || (r != NOT_FAILED && r > best + 1)) {
-				best = r == NOT_FAILED ? r : r - 1;
+			if (r > best) {
+				best = r;
 				bk = n;
 				bp = p;
 				bt = t;
-				if (r == NOT_FAILED)
+				if (r == PERFECT)
 					break;
 			}
 		}
-		if (best == NOT_FAILED)
-			break;
 	}
 	if (bk < 0)
 		return 0;
@@ -1072,85 +1088,75 @@ static int try_calls(ctx *c, trial_ctx *tc, size_t *k)
 		e->shutdown.how = PTCP_SHUT_WR;
 	if (kinds[bk] == PTCP_SCRIPT_READ)
 		e->read.len = c->rcvbuf ? c->rcvbuf : 65536;
-	*k = trial(c, tc, 0);
+	*score = trial(c, tc, 0);
+	return 1;
+}
+
+/* Try the inferred calls near the locus at other places; keep the best move. */
+static int try_moves(ctx *c, trial_ctx *tc, uint64_t *score, size_t locus)
+{
+	uint64_t best = *score, bt = 0;
+	size_t bj = 0, bp = 0;
+	size_t lo = locus > 24 ? locus - 24 : 0;
+	int found = 0;
+	for (size_t j = lo; j <= locus && j < c->b.n && tc->trials < tc->budget; j++) {
+		if (!c->b.v[j].inferred)
+			continue;
+		size_t plo = j > 40 ? j - 40 : 0, phi = locus + 2 < c->b.n ? locus + 2 : c->b.n;
+		for (size_t p = plo; p <= phi && tc->trials < tc->budget; p++) {
+			uint64_t ts[2], told = c->b.v[j].t;
+			if (p == j || p == j + 1)
+				continue;
+			/* at the time of the event before or of the event after */
+			ts[0] = p > 0 ? c->b.v[p - 1].t : c->b.v[0].t;
+			ts[1] = p < c->b.n ? c->b.v[p].t : ts[0];
+			for (int w = 0; w < 2; w++) {
+				if (w == 1 && ts[1] == ts[0])
+					break;
+				move_ev(&c->b, j, p, ts[w]);
+				uint64_t r = trial(c, tc, horizon(locus));
+				move_ev(&c->b, landed(j, p), p > j ? j : j + 1, told);
+				if (r > best) {
+					best = r;
+					bj = j;
+					bp = p;
+					bt = ts[w];
+					found = 1;
+					if (r == PERFECT)
+						goto done;
+				}
+			}
+		}
+	}
+done:
+	if (!found)
+		return 0;
+	move_ev(&c->b, bj, bp, bt);
+	*score = trial(c, tc, 0);
 	return 1;
 }
 
 /*
- * The inferred application calls are guesses: run the scenario against the
- * core and, while it stops short of the end, try each inferred call near the
- * failure at other places (earlier or a little later, at either neighbour's
- * time); keep the move that gets the run furthest.
+ * The inferred application calls and the configuration are guesses: run the
+ * scenario against the core and, while it departs from the capture, try the
+ * inferred calls near the departure at other places, the settings a capture
+ * does not show, and calls the inference missed; keep whatever makes the
+ * run follow the capture further.  Returns the final score.
  */
-static size_t refine(ctx *c, trial_ctx *tc)
+static uint64_t refine(ctx *c, trial_ctx *tc)
 {
-	size_t k = trial(c, tc, 0);
-	for (int iter = 0; iter < 64 && k != NOT_FAILED && tc->trials < tc->budget; iter++) {
-		size_t best = k, bj = 0, bp = 0;
-		uint64_t bt = 0;
-		int found = 0;
-		size_t lo = k > 24 ? k - 24 : 0;
-		for (size_t j = lo; j <= k && j < c->b.n && tc->trials < tc->budget; j++) {
-			if (!c->b.v[j].inferred)
-				continue;
-			size_t plo = j > 40 ? j - 40 : 0, phi = k + 2 < c->b.n ? k + 2 : c->b.n;
-			for (size_t p = plo; p <= phi && tc->trials < tc->budget; p++) {
-				if (p == j || p == j + 1)
-					continue;
-				/* times: the previous event's and the next one's */
-				uint64_t ts[2];
-				ts[0] = p > 0 ? c->b.v[p - 1].t : c->b.v[0].t;
-				ts[1] = p < c->b.n ? c->b.v[p].t : ts[0];
-				for (int w = 0; w < 2; w++) {
-					uint64_t t = ts[w];
-					uint64_t told = c->b.v[j].t;
-					if (w == 1 && ts[1] == ts[0])
-						break;
-					move_ev(&c->b, j, p, t);
-					size_t r = trial(c, tc, best == NOT_FAILED ? 0 : best + 64);
-					/* undo */
-					move_ev(&c->b, landed(j, p), p > j ? j : j + 1, told);
-					if (r == NOT_FAILED || r > best) {
-						best = r;
-						bj = j;
-						bp = p;
-						bt = t;
-						found = 1;
-						if (r == NOT_FAILED)
-							break;
-					}
-				}
-				if (found && best == NOT_FAILED)
-					break;
-			}
-			if (found && best == NOT_FAILED)
-				break;
-		}
-		if (!found && try_config(c, tc, &k))
+	uint64_t score = trial(c, tc, 0);
+	for (int iter = 0; iter < 64 && score != PERFECT && tc->trials < tc->budget; iter++) {
+		size_t locus = tc->locus;
+		if (try_moves(c, tc, &score, locus))
 			continue;
-		if (!found && try_calls(c, tc, &k))
+		if (try_config(c, tc, &score, locus))
 			continue;
-		if (!found && k < c->b.n && c->b.v[k].e.kind == PTCP_SCRIPT_EXPECT_SEG) {
-			/* the core asked to be called again at once (its action array was
-			 * full): a time event before the expect line lets it go on */
-			ptcp_script_event *e = ins(&c->b, k, PTCP_SCRIPT_TIME, c->b.v[k].t);
-			if (!e)
-				break;
-			size_t r = trial(c, tc, k + 64);
-			if (r == NOT_FAILED || r > k + 1) {
-				k = trial(c, tc, 0);
-				continue;
-			}
-			memmove(c->b.v + k, c->b.v + k + 1, (c->b.n - k - 1) * sizeof *c->b.v);
-			c->b.n--;
-			break;
-		}
-		if (!found)
-			break;
-		move_ev(&c->b, bj, bp, bt);
-		k = trial(c, tc, 0);
+		if (try_calls(c, tc, &score, locus))
+			continue;
+		break;
 	}
-	return k;
+	return score;
 }
 
 int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_script *out,
@@ -1359,17 +1365,24 @@ int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_
 	if (!(o && o->no_check)) {
 		trial_ctx tc;
 		memset(&tc, 0, sizeof tc);
-		tc.budget = o && o->budget ? o->budget : 20000;
+		/* about 2e7 events run in all: seconds, also for long captures */
+		tc.budget = o && o->budget ? o->budget : 20000000ul / (c.b.n + 1);
+		if (tc.budget > 20000)
+			tc.budget = 20000;
+		if (tc.budget < 20)
+			tc.budget = 20;
 		tc.run = ptcp_run_new();
 		if (tc.run) {
-			size_t k = refine(&c, &tc);
-			if (k != NOT_FAILED)
+			uint64_t score = refine(&c, &tc);
+			size_t k;
+			if (score != PERFECT)
 				trial(&c, &tc, 0); /* the final verdict's message */
+			k = tc.locus;
 			st->checked = 1;
 			st->trials = tc.trials;
-			st->match = k == NOT_FAILED;
+			st->match = score == PERFECT;
 			st->events = c.b.n;
-			if (k == NOT_FAILED)
+			if (score == PERFECT)
 				snprintf(st->check, sizeof st->check,
 				         "replays against the core as captured (%zu events)",
 				         c.b.n);
@@ -1380,10 +1393,11 @@ int ptcp_replay_import(const char *path, const ptcp_replay_import_opts *o, ptcp_
 					ptcp_run_result_format(&tc.res, m, sizeof m);
 				else
 					snprintf(m, sizeof m, "%s", tc.why);
-				snprintf(
-				    st->check, sizeof st->check,
-				    "the core departs from the capture at event %zu of %zu: %s", k,
-				    c.b.n, m);
+				snprintf(st->check, sizeof st->check,
+				         "the core departs from the capture at event %zu of %zu "
+				         "(%zu packets "
+				         "match): %s",
+				         k, c.b.n, tc.next, m);
 			}
 			ptcp_run_free(tc.run);
 		}

@@ -262,7 +262,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (target == PTCP_REPLAY_AUTO) {
-		target = ptcp_replay_detect(data, len, why, sizeof why);
+		target = ptcp_replay_detect(data, len, input, why, sizeof why);
 		if (target < 0) {
 			fprintf(stderr, "ptcp-replay: %s: unknown scenario format: %s\n", input,
 			        why);

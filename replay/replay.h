@@ -155,7 +155,7 @@ int ptcp_replay_target_parse(const char *name);
  * script, a packetdrill script, one IP packet (fuzz_wire) or else a binary
  * fuzz_conn input; an empty input is -1 too.  why says how it was told.
  */
-int ptcp_replay_detect(const uint8_t *data, size_t len, char *why, size_t cap);
+int ptcp_replay_detect(const uint8_t *data, size_t len, const char *name, char *why, size_t cap);
 
 typedef struct ptcp_replay_opts {
 	uint32_t run_flags; /* PTCP_RUN_F_* for text scripts (fuzz_conn uses the fuzzer's) */

@@ -87,7 +87,7 @@ int ptcp_replay_capture_magic(const uint8_t *d, size_t n)
 	return 0;
 }
 
-int ptcp_replay_detect(const uint8_t *d, size_t n, char *why, size_t cap)
+int ptcp_replay_detect(const uint8_t *d, size_t n, const char *name, char *why, size_t cap)
 {
 	if (n == 0) {
 		snprintf(why, cap, "empty input (give --target fuzz_conn or fuzz_wire)");
@@ -101,7 +101,7 @@ int ptcp_replay_detect(const uint8_t *d, size_t n, char *why, size_t cap)
 	if (is_text(d, n)) {
 		ptcp_script s;
 		ptcp_script_error e;
-		int r = ptcp_script_parse_text("input", (const char *)d, n, &s, &e);
+		int r = ptcp_script_parse_text(name, (const char *)d, n, &s, &e);
 		if (r == 0) {
 			ptcp_script_free(&s);
 			snprintf(why, cap, "a text event script");
@@ -359,13 +359,6 @@ static void step_what(const ptcp_run_note *n, char *buf, size_t cap)
 	case PTCP_SCRIPT_RAW:
 		snprintf(buf, cap, "<");
 		return;
-	case PTCP_SCRIPT_SEND:
-		if (n->ev->send.data) {
-			snprintf(t, sizeof t, "send %lu (given bytes)%s",
-			         (unsigned long)n->ev->send.len, n->ev->send.more ? " more" : "");
-			break;
-		}
-		/* fall through */
 	case PTCP_SCRIPT_ICMP:
 		/* the mtu only where the packet carries one */
 		if (n->ev->icmp.type == PTCP_ICMP_FRAG_NEEDED)
@@ -376,6 +369,14 @@ static void step_what(const ptcp_run_note *n, char *buf, size_t cap)
 			snprintf(t, sizeof t, "icmp %s seq=%lu",
 			         ptcp_replay_icmp_name(n->ev->icmp.type),
 			         (unsigned long)n->ev->icmp.seq);
+		break;
+	case PTCP_SCRIPT_SEND:
+		if (n->ev->send.data) {
+			snprintf(t, sizeof t, "send %lu (given bytes)%s",
+			         (unsigned long)n->ev->send.len, n->ev->send.more ? " more" : "");
+			break;
+		}
+		ptcp_script_format_event(n->ev, t, sizeof t);
 		break;
 	default:
 		ptcp_script_format_event(n->ev, t, sizeof t);

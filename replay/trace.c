@@ -314,12 +314,16 @@ static void fmt_rec_pkt(struct sb *b, const ptcp_replay_rec *r, const ptcp_repla
                         struct wins *w)
 {
 	char t[1024];
+	ptcp_replay_icmp ic;
 	int in = p->dir == PTCP_REPLAY_IN;
 	ptcp_replay_format_pkt(p->data, p->len, r->have_isn, in ? r->isn_peer : r->isn_local,
 	                       in ? r->isn_local : r->isn_peer, t, sizeof t);
 	sb_printf(b, "%c %s%s", in ? '<' : '>', t, p->dropped ? " [dropped by the network]" : "");
 	if (p->label[0])
 		sb_printf(b, " (%s)", p->label);
+	if (p->err &&
+	    !(p->err == PTCP_ENOTTCP && ptcp_replay_icmp_parse(p->data, p->len, &ic) == 0))
+		sb_printf(b, " [rejected by the codec]");
 	wins_note(w, p, b);
 }
 

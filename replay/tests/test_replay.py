@@ -1,0 +1,452 @@
+#!/usr/bin/env python3
+"""Tests of ptcp-replay (meson suite 'replay').
+
+usage: test_replay.py CASE PTCP_REPLAY SOURCE_ROOT
+
+Cases:
+  pcap-fuzz_wire, pcap-fuzz_conn, pcap-fuzz_drill, pcap-script
+      every sample input of the target (corpus/<target>/, for scripts the
+      example scripts) becomes a pcap that tshark reads with TCP and IP
+      checksum validation on: as many frames as the trace has packets, and
+      no malformed packet or bad checksum except on packets the input itself
+      carried malformed (the trace marks them "[rejected by the codec]");
+      fuzz_wire: 2 frames when the packet parses (it and its rebuild), else 1
+  roundtrip       replay -> pcap -> --import -> replay gives the same packets
+                  (trace lines: times, directions, every header field); the
+                  example scripts, the loss example and corpus/fuzz_conn
+                  (except the inputs listed in roundtrip-known.txt, with why)
+  import          pcapng input, --flow, non-TCP and truncated frames counted,
+                  Linux cooked and raw-IP link types, --header
+  bad-inputs      not a capture, truncated captures, unknown scenario format,
+                  a capture given without --import, empty input, bad --flow,
+                  missing files: a clear message and exit status 2
+  svg             every SVG the tool writes is well-formed XML (python's
+                  parser) with axes, labels and marks; the loss example has
+                  retransmissions and SACK blocks
+  failure         a failing scenario: exit 1, the failing step and the
+                  message in the output, "!!" lines in the trace, the FAILED
+                  mark in the SVG; a crash input still gives the outputs
+  determinism     two replays give identical traces and pcaps; the child
+                  process and --no-fork give the same trace
+Exit status 0 pass, 1 fail, 77 skip (tshark missing).
+"""
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import xml.dom.minidom
+
+CASE, TOOL, SRC = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
+TMP = tempfile.mkdtemp(prefix="ptcp-replay-test-")
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL:", msg)
+
+
+def run(*args, check=None):
+    r = subprocess.run([TOOL, *args], capture_output=True, text=True, errors="replace")
+    if check is not None and r.returncode != check:
+        fail("%s: exit %d (wanted %d)\n%s%s" % (" ".join(args), r.returncode, check, r.stdout, r.stderr))
+    return r
+
+
+def out(name):
+    return os.path.join(TMP, name)
+
+
+def samples(target):
+    if target == "script":
+        d = os.path.join(SRC, "harness", "script", "examples")
+        files = [os.path.join(d, f) for f in sorted(os.listdir(d)) if f.endswith(".txt")]
+        return files + [os.path.join(SRC, "replay", "examples", "loss.txt")]
+    d = os.path.join(SRC, "corpus", target)
+    if not os.path.isdir(d):
+        return []
+    return [os.path.join(d, f) for f in sorted(os.listdir(d))]
+
+
+def trace_packets(path):
+    """The packet lines of a trace: (text without the event and state, rejected)."""
+    pk = []
+    for line in open(path, errors="replace"):
+        if line.startswith("#") or line.startswith("!! FAILED"):
+            continue
+        m = re.match(r"^(?:!!|  ) +(\d+\.\d+) +(?:#\d+ +)?([<>] .*?)(?: -- .*?)?(?: \| .*)?$",
+                     line.rstrip("\n"))
+        if m and m.group(2)[:2] in ("< ", "> "):
+            pk.append((m.group(1) + " " + m.group(2), "[rejected by the codec]" in line))
+    return pk
+
+
+def need_tshark():
+    if not shutil.which("tshark"):
+        print("SKIP: tshark is not installed (apt-get install tshark)")
+        sys.exit(77)
+
+
+def tshark_frames(pcap):
+    """Per frame: (malformed, bad checksum)."""
+    r = subprocess.run(["tshark", "-r", pcap, "-o", "tcp.check_checksum:TRUE", "-o",
+                        "ip.check_checksum:TRUE",
+                        "--disable-protocol", "http", "-T", "fields", "-E", "separator=|",
+                        "-e", "frame.number", "-e", "_ws.malformed", "-e", "ip.checksum.status",
+                        "-e", "tcp.checksum.status", "-e", "icmp.checksum.status",
+                        "-e", "icmpv6.checksum.status"],
+                       capture_output=True, text=True, errors="replace")
+    if r.returncode != 0:
+        fail("tshark -r %s: exit %d: %s" % (pcap, r.returncode, r.stderr.strip()[-300:]))
+        return []
+    frames = []
+    for line in r.stdout.splitlines():
+        f = line.split("|")
+        if len(f) < 6 or not f[0].isdigit():
+            continue
+        bad_sum = any("0" in x.split(",") for x in f[2:6])
+        frames.append((bool(f[1].strip()), bad_sum))
+    return frames
+
+
+def pcap_case(target):
+    need_tshark()
+    files = samples(target)
+    if not files:
+        print("SKIP: no samples in corpus/%s" % target)
+        sys.exit(77)
+    total = flagged = 0
+    for i, f in enumerate(files):
+        base = out("%s-%d" % (target, i))
+        args = ["--target", target] if target != "script" else []
+        r = run(*args, f, "-o", base + ".pcap", "--trace", base + ".txt")
+        if r.returncode not in (0, 1):
+            fail("%s: exit %d: %s" % (f, r.returncode, r.stderr.strip()))
+            continue
+        pk = trace_packets(base + ".txt")
+        frames = tshark_frames(base + ".pcap")
+        if len(frames) != len(pk):
+            fail("%s: tshark reads %d frames, the trace has %d packets" % (f, len(frames), len(pk)))
+            continue
+        if target == "fuzz_wire":
+            want = 1 if pk and pk[0][1] else 2
+            if len(frames) != want:
+                fail("%s: %d frames, expected %d" % (f, len(frames), want))
+        for n, ((malformed, bad), (text, rejected)) in enumerate(zip(frames, pk)):
+            if (malformed or bad) and not rejected:
+                fail("%s: frame %d: %s%s, but the input did not carry it: %s" %
+                     (f, n + 1, "malformed" if malformed else "",
+                      " bad checksum" if bad else "", text))
+            flagged += malformed or bad
+        total += len(frames)
+    print("%s: %d samples, %d frames, %d flagged by tshark (all on packets the input carried "
+          "malformed)" % (target, len(files), total, flagged))
+
+
+def known_roundtrip():
+    k = {}
+    p = os.path.join(SRC, "replay", "tests", "roundtrip-known.txt")
+    for line in open(p):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, why = line.partition(" ")
+            k[name] = why.strip()
+    return k
+
+
+def roundtrip_one(f, target, tag):
+    base = out("rt-" + tag)
+    args = ["--target", target] if target else []
+    run(*args, f, "-o", base + ".pcap", "--trace", base + ".txt")
+    r = run("--import", base + ".pcap", "-o", base + ".imp.txt")
+    if r.returncode != 0:
+        return "import failed: " + (r.stderr.strip() or r.stdout.strip())
+    run(base + ".imp.txt", "-o", base + ".imp.pcap", "--trace", base + ".imp.txt.trace")
+    a = [t for t, _ in trace_packets(base + ".txt")]
+    b = [t for t, _ in trace_packets(base + ".imp.txt.trace")]
+    if a == b:
+        return None
+    for n, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return "packet %d differs:\n    %s\n    %s" % (n + 1, x, y)
+    return "%d packets, after the import %d" % (len(a), len(b))
+
+
+def roundtrip():
+    known = known_roundtrip()
+    same = 0
+    cases = [(f, None) for f in samples("script")] + [(f, "fuzz_conn") for f in samples("fuzz_conn")]
+    for n, (f, target) in enumerate(cases):
+        name = os.path.basename(f)
+        why = roundtrip_one(f, target, "%d" % n)
+        if why is None:
+            same += 1
+            if name in known:
+                print("note: %s now round-trips (remove it from roundtrip-known.txt)" % name)
+        elif name in known:
+            print("known difference: %s (%s): %s" % (name, known[name], why.splitlines()[0]))
+        else:
+            fail("%s: round trip differs: %s" % (f, why))
+    print("roundtrip: %d of %d scenarios give the same packets after pcap -> import -> replay" %
+          (same, len(cases)))
+
+
+# ---- pcap writing for the import tests ------------------------------------------------
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s > 0xFFFF:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def ipv4_tcp(src, dst, sport, dport, seq, ack, flags, win=65535, payload=b"", opts=b""):
+    hl = 20 + len(opts)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, (hl // 4) << 4, flags, win, 0, 0) + opts + payload
+    s = bytes(map(int, src.split("."))) + bytes(map(int, dst.split(".")))
+    pseudo = s + struct.pack("!BBH", 0, 6, len(tcp))
+    c = csum(pseudo + tcp)
+    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, s[:4], s[4:])
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return ip + tcp
+
+
+def write_pcap(path, linktype, frames):
+    """frames: (time_us, bytes, wire_len or None)"""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
+        for t, b, wl in frames:
+            f.write(struct.pack("<IIII", t // 1000000, t % 1000000, len(b), wl or len(b)))
+            f.write(b)
+
+
+def eth(b, etype=0x0800):
+    return b"\x02\x00\x00\x00\x00\x0a" + b"\x02\x00\x00\x00\x00\x0b" + struct.pack("!H", etype) + b
+
+
+def linux_capture():
+    """A small client connection as Linux would capture it, plus noise."""
+    A, B = "192.0.2.1", "192.0.2.2"
+    mss = bytes([2, 4, 0x05, 0xB4])
+    P = lambda *a, **k: ipv4_tcp(*a, **k)
+    conn = [
+        (1000000, P(A, B, 40000, 80, 100, 0, 0x02, opts=mss)),
+        (1010000, P(B, A, 80, 40000, 500, 101, 0x12, opts=mss)),
+        (1010000, P(A, B, 40000, 80, 101, 501, 0x10)),
+        (1010000, P(A, B, 40000, 80, 101, 501, 0x18, payload=b"GET / HTTP/1.0\r\n" * 6 + b"\r\n\r\n")),
+        (1020000, P(B, A, 80, 40000, 501, 201, 0x10)),
+        (1030000, P(A, B, 40000, 80, 201, 501, 0x11)),
+        (1040000, P(B, A, 80, 40000, 501, 202, 0x11)),
+        (1040000, P(A, B, 40000, 80, 202, 502, 0x10)),
+    ]
+    other = P("198.51.100.1", "198.51.100.2", 1234, 22, 7, 0, 0x02, opts=mss)
+    udp = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 0, 0, 64, 17, 0, bytes(4), bytes(4)) + bytes(8)
+    arp = bytes(28)
+    return conn, other, udp, arp
+
+
+def import_case():
+    need_tshark()
+    # a pcap written by the tool, as pcapng: the same scenario comes back
+    loss = os.path.join(SRC, "replay", "examples", "loss.txt")
+    run(loss, "-o", out("loss.pcap"), "--trace", out("loss.txt"), check=0)
+    r = subprocess.run(["tshark", "-r", out("loss.pcap"), "-F", "pcapng", "-w", out("loss.pcapng")],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        fail("tshark could not write pcapng: " + r.stderr)
+    else:
+        run("--import", out("loss.pcap"), "-o", out("a.txt"), check=0)
+        run("--import", out("loss.pcapng"), "-o", out("b.txt"), check=0)
+        if open(out("a.txt")).read() != open(out("b.txt")).read():
+            fail("pcapng import differs from the pcap import")
+    # Linux-like capture on Ethernet with noise: counts, flow choice, role
+    conn, other, udp, arp = linux_capture()
+    frames = [(conn[0][0] - 1000, eth(arp, 0x0806), None), (conn[0][0] - 500, eth(udp), None),
+              (conn[0][0] - 100, eth(other), None)]
+    frames += [(t, eth(b), None) for t, b in conn]
+    frames.append((conn[-1][0] + 10, eth(conn[3][1])[:40], len(eth(conn[3][1]))))  # truncated
+    write_pcap(out("linux.pcap"), 1, frames)
+    r = run("--import", out("linux.pcap"), "--flow", "192.0.2.1:40000-192.0.2.2:80",
+            "-o", out("linux.txt"), check=0)
+    if "2 not TCP, 1 truncated" not in r.stdout:
+        fail("import counts: " + r.stdout)
+    if "check: replays against the core as captured" not in r.stdout:
+        print("note: the Linux-made capture departs from the core: " + r.stdout.strip().splitlines()[-2])
+    txt = open(out("linux.txt")).read()
+    for want in ("role client", "isn local=100 peer=500", "addr local=192.0.2.1:40000 peer=192.0.2.2:80",
+                 "connect", "send 100 payload=", "close", "< S. 0:0(0) ack 1", "> F. 101:101(0) ack 1"):
+        if want not in txt:
+            fail("linux import lacks %r:\n%s" % (want, txt))
+    # without --flow: the first TCP packet's connection (the other one); its SYN's sender is the core
+    r = run("--import", out("linux.pcap"), "-o", out("x.txt"), check=0)
+    if "core 198.51.100.1:1234 <-> peer 198.51.100.2:22, core is the client" not in r.stdout:
+        fail("first-flow import: " + r.stdout)
+    # --flow the other way round: the core is the server
+    r = run("--import", out("linux.pcap"), "--flow", "192.0.2.2:80-192.0.2.1:40000",
+            "-o", out("server.txt"), check=0)
+    if "role server" not in open(out("server.txt")).read():
+        fail("--flow B-A does not make the core the server")
+    # Linux cooked v1 and raw IP link types
+    sll = [(t, struct.pack("!HHH8sH", 0, 1, 6, bytes(8), 0x0800) + b, None) for t, b in conn]
+    write_pcap(out("sll.pcap"), 113, sll)
+    write_pcap(out("raw.pcap"), 101, [(t, b, None) for t, b in conn])
+    for name in ("sll", "raw"):
+        run("--import", out(name + ".pcap"), "-o", out(name + ".txt"), check=0)
+        if open(out(name + ".txt")).read() != open(out("linux.txt")).read():
+            fail("%s import differs from the Ethernet one" % name)
+    # --header: the configuration of an existing scenario
+    run("--import", out("loss.pcap"), "--header", loss, "-o", out("h.txt"), check=0)
+    if "sndbuf=262144" not in open(out("h.txt")).read():
+        fail("--header did not take the configuration")
+    print("import: pcapng, --flow both ways, counts, cooked and raw link types, --header")
+
+
+def bad_inputs():
+    # not a capture
+    r = run("--import", os.path.join(SRC, "README.md"), "-o", out("x.txt"), check=2)
+    if "not a pcap or pcapng capture" not in r.stderr:
+        fail("not a pcap: " + r.stderr)
+    loss = os.path.join(SRC, "replay", "examples", "loss.txt")
+    run(loss, "-o", out("good.pcap"), check=0)
+    data = open(out("good.pcap"), "rb").read()
+    open(out("cut-header.pcap"), "wb").write(data[:10])
+    r = run("--import", out("cut-header.pcap"), "-o", out("x.txt"), check=2)
+    if "not a pcap or pcapng capture" not in r.stderr or "truncated" not in r.stderr:
+        fail("truncated header: " + r.stderr)
+    open(out("cut-record.pcap"), "wb").write(data[:24 + 16 + 30])
+    r = run("--import", out("cut-record.pcap"), "-o", out("x.txt"), check=2)
+    if "damaged" not in r.stderr:
+        fail("truncated record: " + r.stderr)
+    # unknown scenario format: text that is not an event script
+    open(out("prose.txt"), "w").write("hello, this is not a scenario\n")
+    r = run(out("prose.txt"), check=2)
+    if "unknown scenario format" not in r.stderr or "prose.txt:1:1" not in r.stderr:
+        fail("unknown format: " + r.stderr)
+    # a script with a syntax error given as a script
+    open(out("bad.txt"), "w").write("role client\n+0 connect\n+0 < Q 0:0(0) win 1\n")
+    r = run("--target", "script", out("bad.txt"), check=2)
+    if "not an event script" not in r.stderr or "bad.txt:3:" not in r.stderr:
+        fail("syntax error: " + r.stderr)
+    # a capture where a scenario is expected
+    r = run(out("good.pcap"), check=2)
+    if "use --import" not in r.stderr:
+        fail("capture as input: " + r.stderr)
+    open(out("empty"), "wb").close()
+    r = run(out("empty"), check=2)
+    if "empty input" not in r.stderr:
+        fail("empty input: " + r.stderr)
+    r = run("--import", out("good.pcap"), "--flow", "nonsense", "-o", out("x.txt"), check=2)
+    if "bad --flow" not in r.stderr:
+        fail("bad flow: " + r.stderr)
+    r = run(out("no-such-file"), check=2)
+    if "No such file" not in r.stderr:
+        fail("missing file: " + r.stderr)
+    r = run("--target", "nonsense", loss, check=2)
+    if "unknown target" not in r.stderr:
+        fail("unknown target: " + r.stderr)
+    r = run("--target", "sim", loss, check=2)
+    if "observer" not in r.stderr:
+        fail("sim target: " + r.stderr)
+    print("bad inputs: clear messages, exit status 2")
+
+
+def check_svg(path, want_rtx=False):
+    try:
+        doc = xml.dom.minidom.parse(path)
+    except Exception as e:  # noqa: BLE001
+        fail("%s: not well-formed XML: %s" % (path, e))
+        return
+    root = doc.documentElement
+    if root.tagName != "svg" or not root.getAttribute("width") or not root.getAttribute("viewBox"):
+        fail("%s: the root is not a sized <svg>" % path)
+    def alltext(n):
+        return "".join(c.data if c.nodeType == c.TEXT_NODE else alltext(c) for c in n.childNodes)
+
+    text = " ".join(alltext(t) for t in doc.getElementsByTagName("text"))
+    for want in ("time (", "sequence number"):
+        if want not in text:
+            fail("%s: no axis label %r" % (path, want))
+    if want_rtx:
+        classes = [g.getAttribute("class") for g in doc.getElementsByTagName("g")]
+        if "rtx" not in classes:
+            fail("%s: no retransmission marks" % path)
+        if not [l for l in doc.getElementsByTagName("line") if l.getAttribute("class") == "sack"]:
+            fail("%s: no SACK blocks" % path)
+
+
+def svg_case():
+    n = 0
+    for target in ("script", "fuzz_conn", "fuzz_wire"):
+        for i, f in enumerate(samples(target)):
+            p = out("%s-%d.svg" % (target, i))
+            args = ["--target", target] if target != "script" else []
+            run(*args, f, "--svg", p)
+            check_svg(p, want_rtx=f.endswith("loss.txt"))
+            n += 1
+    print("svg: %d diagrams, all well-formed" % n)
+
+
+def failure_case():
+    open(out("fails.txt"), "w").write(
+        "role client\nisn local=1000 peer=5000\n+0 connect\n+0 > S 0:0(0) win * <*>\n"
+        "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1460>\n+0 > F. 1:1(0) ack 1 win *\n")
+    r = run(out("fails.txt"), "-o", out("f.pcap"), "--trace", out("f.txt"), "--svg", out("f.svg"), check=1)
+    if "FAILED at step" not in r.stdout or "expected" not in r.stdout:
+        fail("failure report: " + r.stdout)
+    t = open(out("f.txt")).read()
+    if "!! FAILED:" not in t or "\n!! " not in t:
+        fail("failure not marked in the trace:\n" + t)
+    if "FAILED" not in open(out("f.svg")).read():
+        fail("failure not marked in the SVG")
+    check_svg(out("f.svg"))
+    # fuzz_drill oracle on a packetdrill script: runs in a child, passes
+    open(out("d.pkt"), "w").write("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n")
+    r = run(out("d.pkt"), "-o", out("d.pcap"), check=0)
+    if "fuzz_drill" not in r.stdout:
+        fail("packetdrill detection: " + r.stdout)
+    print("failure: exit 1, step and message reported, marked in trace and SVG")
+
+
+def determinism():
+    loss = os.path.join(SRC, "replay", "examples", "loss.txt")
+    fc = samples("fuzz_conn")
+    for i, (f, target) in enumerate([(loss, None)] + [(x, "fuzz_conn") for x in fc[:10]]):
+        args = ["--target", target] if target else []
+        run(*args, f, "-o", out("a.pcap"), "--trace", out("a.txt"))
+        run(*args, f, "-o", out("b.pcap"), "--trace", out("b.txt"))
+        run(*args, f, "--no-fork", "-o", out("c.pcap"), "--trace", out("c.txt"))
+        A = open(out("a.txt")).read()
+        if A != open(out("b.txt")).read() or open(out("a.pcap"), "rb").read() != open(out("b.pcap"), "rb").read():
+            fail("%s: two replays differ" % f)
+        if A != open(out("c.txt")).read():
+            fail("%s: --no-fork gives another trace" % f)
+    print("determinism: identical traces and pcaps, with and without the child process")
+
+
+CASES = {
+    "pcap-fuzz_wire": lambda: pcap_case("fuzz_wire"),
+    "pcap-fuzz_conn": lambda: pcap_case("fuzz_conn"),
+    "pcap-fuzz_drill": lambda: pcap_case("fuzz_drill"),
+    "pcap-script": lambda: pcap_case("script"),
+    "roundtrip": roundtrip,
+    "import": import_case,
+    "bad-inputs": bad_inputs,
+    "svg": svg_case,
+    "failure": failure_case,
+    "determinism": determinism,
+}
+
+try:
+    CASES[CASE]()
+finally:
+    if not failures:
+        shutil.rmtree(TMP, ignore_errors=True)
+    else:
+        print("outputs kept in", TMP)
+print("%s: %s" % (CASE, "FAILED (%d)" % len(failures) if failures else "passed"))
+sys.exit(1 if failures else 0)
