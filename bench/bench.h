@@ -68,6 +68,8 @@ typedef struct bench_case {
 } bench_case;
 
 extern const bench_case bench_cases[];
+/* Batches a case will run at most (sizes the dupack send buffer); set by main. */
+extern unsigned bench_rounds_hint;
 extern const size_t bench_ncases;
 const bench_case *bench_case_find(const char *id);
 

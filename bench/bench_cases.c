@@ -589,8 +589,15 @@ static void acksend_check(void *v, unsigned n)
  * ranges (one segment each, a hole below each) sit below the growing top
  * range.  The send buffer only grows: it is sized for the whole run.
  */
-#define DUP_SCAP (64u << 20)
-#define DUP_WIN  64u
+#define DUP_WIN 64u
+
+unsigned bench_rounds_hint = 400;
+
+/* The dupack send buffer holds the whole run: every batch adds n segments. */
+static size_t dup_scap(unsigned n)
+{
+	return ring_for((bench_rounds_hint + 8) * n + 4 * DUP_WIN + 64);
+}
 
 static void dup_sack(tx_state *s, unsigned j, ptcp_sack_block *b)
 {
@@ -624,8 +631,7 @@ static void dup_topup(tx_state *s, unsigned n)
 		if (unsent >= want)
 			return;
 		if (ptcp_conn_send_space(&s->c) < want - unsent)
-			bench_die("dupack: the send buffer (%u MiB) is exhausted; fewer rounds",
-			          DUP_SCAP >> 20);
+			bench_die("dupack: the send buffer (%zu MiB) is exhausted", s->scap >> 20);
 		send_more(s, want - unsent);
 	}
 }
@@ -641,7 +647,7 @@ void bench_dupack_init(void *v, unsigned n, unsigned ranges)
 	ptcp_info i;
 	ptcp_stats st;
 	s->p.wshift = 14; /* the window never limits (the send buffer holds the whole run) */
-	tx_init(s, DUP_SCAP, DUP_WIN + 8);
+	tx_init(s, dup_scap(n), DUP_WIN + 8);
 	s->ranges = ranges ? ranges : 1;
 	s->p.wnd = 65535;
 	s->seg.wnd = 65535;

@@ -38,123 +38,160 @@ static double median_of(double *v, size_t n)
 }
 
 /* ---- Out-of-order holes -------------------------------------------------------- */
-typedef struct holes_pt {
-	double h, held, dropped, insert_ns, dup_ns, fill_ns;
-} holes_pt;
-
-static holes_pt holes_point(unsigned h, unsigned trials)
-{
-	ptcp_conn *c = calloc(1, sizeof(*c));
-	ptcp_action *acts = calloc(BENCH_ACTS, sizeof(*acts));
-	ptcp_actions out = {.v = acts, .cap = BENCH_ACTS};
-	size_t rcap = 65536;
-	uint8_t *sbuf = malloc(65536), *rbuf;
-	double *ins = calloc(trials, sizeof(double)), *dup = calloc(trials, sizeof(double)),
-	       *fill = calloc(trials, sizeof(double));
+typedef struct holes_st {
+	unsigned h;
+	ptcp_conn c;
+	ptcp_action acts[BENCH_ACTS];
+	ptcp_actions out;
+	uint8_t *sbuf, *rbuf;
+	uint32_t *fillseq; /* the segments a fill sends, in order */
 	bench_peer p;
 	ptcp_seg seg;
-	ptcp_input in = {.kind = PTCP_IN_SEGMENT};
-	holes_pt r = {h, 0, 0, 0, 0, 0};
-	const unsigned ndup = 256;
+	ptcp_input in;
+	double held, dropped;
+	double *ins, *dup, *fill; /* per trial */
+} holes_st;
+
+#define HOLES_NDUP 256u
+
+static holes_st *holes_new(unsigned h, unsigned trials)
+{
+	holes_st *st = calloc(1, sizeof(*st));
+	size_t rcap = 65536;
+	if (!st)
+		bench_die("out of memory");
 	while (rcap < (size_t)(2 * h + 4) * HS)
 		rcap *= 2;
-	rbuf = calloc(1, rcap);
-	if (!c || !acts || !sbuf || !rbuf || !ins || !dup || !fill)
+	st->h = h;
+	st->out.v = st->acts;
+	st->out.cap = BENCH_ACTS;
+	st->sbuf = malloc(65536);
+	st->rbuf = calloc(1, rcap);
+	st->fillseq = malloc(2 * (size_t)h * sizeof(uint32_t));
+	st->ins = calloc(trials, sizeof(double));
+	st->dup = calloc(trials, sizeof(double));
+	st->fill = calloc(trials, sizeof(double));
+	if (!st->sbuf || !st->rbuf || !st->fillseq || !st->ins || !st->dup || !st->fill)
 		bench_die("out of memory");
-	memset(&p, 0, sizeof(p));
-	bench_establish(c, sbuf, 65536, rbuf, rcap, &p, acts);
-	bench_peer_seg(&p, c, &seg, PTCP_ACK, bench_zeros, HS);
-	in.segment.seg = &seg;
-	ptcp_addr_v4(&in.segment.src, 10, 0, 0, 2);
-	ptcp_addr_v4(&in.segment.dst, 10, 0, 0, 1);
+	bench_establish(&st->c, st->sbuf, 65536, st->rbuf, rcap, &st->p, st->acts);
+	bench_peer_seg(&st->p, &st->c, &st->seg, PTCP_ACK, bench_zeros, HS);
+	st->in.kind = PTCP_IN_SEGMENT;
+	st->in.segment.seg = &st->seg;
+	ptcp_addr_v4(&st->in.segment.src, 10, 0, 0, 2);
+	ptcp_addr_v4(&st->in.segment.dst, 10, 0, 0, 1);
 	/* a first segment, whose ACK announces the whole buffer */
-	p.now += 1;
-	seg.seq = p.seq;
-	ptcp_step(c, &in, p.now, &out);
-	p.seq += HS;
-	for (unsigned t = 0; t < trials; t++) {
-		uint32_t base = p.seq;
-		uint64_t d0 = bench_drops(c), t0, t1;
-		ptcp_info i;
-		unsigned nfill = 0;
-		/* h segments, each opening a new hole below it */
-		t0 = bench_now_ns();
-		for (unsigned j = 0; j < h; j++) {
-			p.now += 1;
-			seg.seq = base + (2 * j + 1) * HS;
-			seg.opts.ts_val = (uint32_t)(p.now / 1000u) + 77777u;
-			ptcp_step(c, &in, p.now, &out);
-		}
-		t1 = bench_now_ns();
-		ins[t] = (double)(t1 - t0) / h;
-		r.dropped = (double)(bench_drops(c) - d0);
-		r.held = h - r.dropped;
-		/* duplicates of queued segments: the list's cost at h holes */
-		t0 = bench_now_ns();
-		for (unsigned k = 0; k < ndup; k++) {
-			p.now += 1;
-			seg.seq = base + (2 * (k % (unsigned)r.held) + 1) * HS;
-			seg.opts.ts_val = (uint32_t)(p.now / 1000u) + 77777u;
-			ptcp_step(c, &in, p.now, &out);
-		}
-		t1 = bench_now_ns();
-		dup[t] = (double)(t1 - t0) / ndup;
-		/* fill in order: every segment RCV.NXT still lacks */
-		t0 = bench_now_ns();
-		for (;;) {
-			ptcp_conn_info(c, &i);
-			if (i.rcv_nxt == base + 2 * h * HS)
-				break;
-			p.now += 1;
-			seg.seq = i.rcv_nxt;
-			seg.opts.ts_val = (uint32_t)(p.now / 1000u) + 77777u;
-			ptcp_step(c, &in, p.now, &out);
-			nfill++;
-		}
-		t1 = bench_now_ns();
-		fill[t] = (double)(t1 - t0) / nfill;
-		p.seq = base + 2 * h * HS;
-		p.now += 1;
-		bench_step_read(c, NULL, ptcp_conn_recv_avail(c), p.now, &out);
+	st->p.now += 1;
+	st->seg.seq = st->p.seq;
+	ptcp_step(&st->c, &st->in, st->p.now, &st->out);
+	st->p.seq += HS;
+	return st;
+}
+
+static void holes_free(holes_st *st)
+{
+	free(st->sbuf);
+	free(st->rbuf);
+	free(st->fillseq);
+	free(st->ins);
+	free(st->dup);
+	free(st->fill);
+	free(st);
+}
+
+static inline void holes_send(holes_st *st, uint32_t seq)
+{
+	st->p.now += 1;
+	st->seg.seq = seq;
+	st->seg.opts.ts_val = (uint32_t)(st->p.now / 1000u) + 77777u;
+	ptcp_step(&st->c, &st->in, st->p.now, &st->out);
+}
+
+/* One cycle: h hole-opening segments, duplicates, the fill; adds the time of each part. */
+static void holes_cycle(holes_st *st, uint64_t *ti, uint64_t *td, uint64_t *tf, unsigned *nf)
+{
+	unsigned h = st->h, held, nfill = 0;
+	uint32_t base = st->p.seq;
+	uint64_t d0 = bench_drops(&st->c), t0, t1;
+	ptcp_info i;
+	t0 = bench_now_ns();
+	for (unsigned j = 0; j < h; j++)
+		holes_send(st, base + (2 * j + 1) * HS);
+	t1 = bench_now_ns();
+	*ti += t1 - t0;
+	st->dropped = (double)(bench_drops(&st->c) - d0);
+	st->held = h - st->dropped;
+	held = (unsigned)st->held;
+	/* duplicates of queued segments: the list's cost at h holes */
+	t0 = bench_now_ns();
+	for (unsigned k = 0; k < HOLES_NDUP; k++)
+		holes_send(st, base + (2 * (k % held) + 1) * HS);
+	t1 = bench_now_ns();
+	*td += t1 - t0;
+	/* fill in order: the queued odd segments (the first `held`) come in with the holes
+	 * below them; the dropped ones are sent again */
+	for (unsigned j = 0; j < h; j++) {
+		st->fillseq[nfill++] = base + 2 * j * HS;
+		if (j >= held)
+			st->fillseq[nfill++] = base + (2 * j + 1) * HS;
 	}
-	r.insert_ns = median_of(ins, trials);
-	r.dup_ns = median_of(dup, trials);
-	r.fill_ns = median_of(fill, trials);
-	free(c);
-	free(acts);
-	free(sbuf);
-	free(rbuf);
-	free(ins);
-	free(dup);
-	free(fill);
-	return r;
+	t0 = bench_now_ns();
+	for (unsigned k = 0; k < nfill; k++)
+		holes_send(st, st->fillseq[k]);
+	t1 = bench_now_ns();
+	*tf += t1 - t0;
+	*nf += nfill;
+	ptcp_conn_info(&st->c, &i);
+	if (i.rcv_nxt != base + 2 * h * HS)
+		bench_die("holes: the fill did not complete (h = %u)", h);
+	st->p.seq = base + 2 * h * HS;
+	st->p.now += 1;
+	bench_step_read(&st->c, NULL, ptcp_conn_recv_avail(&st->c), st->p.now, &st->out);
+}
+
+/* One trial: enough cycles for at least 512 hole-opening segments. */
+static void holes_trial(holes_st *st, unsigned t)
+{
+	unsigned reps = (512 + st->h - 1) / st->h, nf = 0;
+	uint64_t ti = 0, td = 0, tf = 0;
+	for (unsigned r = 0; r < reps; r++)
+		holes_cycle(st, &ti, &td, &tf, &nf);
+	st->ins[t] = (double)ti / ((double)reps * st->h);
+	st->dup[t] = (double)td / ((double)reps * HOLES_NDUP);
+	st->fill[t] = (double)tf / nf;
 }
 
 static void growth_holes(const bench_opts *o)
 {
 	static const unsigned hs[] = {1, 2, 4, 8, 16, 64, 256, 1000, 10000};
 	size_t n = sizeof(hs) / sizeof(hs[0]);
+	unsigned trials = o->quick ? 5u : 15u;
 	double x[16], ins[16], dup[16], fill[16];
+	holes_st *st[16];
 	char path[512];
 	if (o->quick)
 		n--; /* up to 1000 */
 	printf("\n### Out-of-order holes\n\n");
 	printf("A receiver gets h segments of %u bytes, each one segment beyond the last (h "
-	       "holes), then 256 duplicates of queued segments, then every missing segment in "
-	       "order. ns per segment, median of %u trials.\n\n",
-	       HS, o->quick ? 5u : 15u);
+	       "holes), then %u duplicates of queued segments, then every missing segment in "
+	       "order (a cycle; a trial repeats it for at least 512 hole-opening segments). ns "
+	       "per segment, median of %u trials (round robin over h).\n\n",
+	       HS, HOLES_NDUP, trials);
+	for (size_t k = 0; k < n; k++)
+		st[k] = holes_new(hs[k], trials);
+	for (unsigned t = 0; t < trials; t++)
+		for (size_t k = 0; k < n; k++)
+			holes_trial(st[k], t);
 	printf("| holes h | ranges held | segments dropped (OOO_FULL) | ns per hole-opening "
 	       "segment | ns per duplicate at h | ns per filling segment |\n");
 	printf("|---:|---:|---:|---:|---:|---:|\n");
 	for (size_t k = 0; k < n; k++) {
-		holes_pt r = holes_point(hs[k], o->quick ? 5 : 15);
-		printf("| %u | %.0f | %.0f | %.1f | %.1f | %.1f |\n", hs[k], r.held, r.dropped,
-		       r.insert_ns, r.dup_ns, r.fill_ns);
-		fflush(stdout);
 		x[k] = hs[k];
-		ins[k] = r.insert_ns;
-		dup[k] = r.dup_ns;
-		fill[k] = r.fill_ns;
+		ins[k] = median_of(st[k]->ins, trials);
+		dup[k] = median_of(st[k]->dup, trials);
+		fill[k] = median_of(st[k]->fill, trials);
+		printf("| %u | %.0f | %.0f | %.1f | %.1f | %.1f |\n", hs[k], st[k]->held,
+		       st[k]->dropped, ins[k], dup[k], fill[k]);
+		holes_free(st[k]);
 	}
 	{
 		svg_series s[3] = {{"hole-opening segment", x, ins, n},
@@ -178,44 +215,50 @@ static void growth_sack(const bench_opts *o)
 	printf("\n### SACK scoreboard\n\n");
 	printf("The dupack case with r SACKed ranges above SND.UNA (r - 1 fixed one-segment "
 	       "ranges, each above a lost hole, and the growing top range; each dup ACK "
-	       "carries the top block and up to two others). Median of %u batches of %u.\n\n",
+	       "carries the top block and up to two others). Median of %u batches of %u, round "
+	       "robin over r.\n\n",
 	       R, B);
 	printf("| ranges r | ns per dup ACK | p10-p90 | instructions | new segments per dup ACK "
 	       "|\n|---:|---:|---:|---:|---:|\n");
-	for (size_t k = 0; k < n; k++) {
-		void *st = calloc(1, bench_dupack_size());
-		double *v = calloc(R, sizeof(double)), rel;
-		if (!st || !v)
+	{
+		void *st[16];
+		double *v = calloc(n * R, sizeof(double));
+		if (!v)
 			bench_die("out of memory");
-		bench_dupack_init(st, B, rs[k]);
-		for (unsigned r = 0; r < R + 2; r++) {
-			uint64_t t0, t1;
-			bench_dupack_prepare(st, B);
-			t0 = bench_now_ns();
-			bench_dupack_run(st, B);
-			t1 = bench_now_ns();
-			bench_dupack_check(st, B);
-			if (r >= 2)
-				v[r - 2] = (double)(t1 - t0) / B;
+		for (size_t k = 0; k < n; k++) {
+			st[k] = calloc(1, bench_dupack_size());
+			if (!st[k])
+				bench_die("out of memory");
+			bench_dupack_init(st[k], B, rs[k]);
 		}
-		rel = bench_dupack_released(st);
-		x[k] = rs[k];
-		{
-			bench_stat bs = bench_summarise(v, R);
+		/* round robin over r, as percase */
+		for (unsigned r = 0; r < R + 2; r++)
+			for (size_t k = 0; k < n; k++) {
+				uint64_t t0, t1;
+				bench_dupack_prepare(st[k], B);
+				t0 = bench_now_ns();
+				bench_dupack_run(st[k], B);
+				t1 = bench_now_ns();
+				bench_dupack_check(st[k], B);
+				if (r >= 2)
+					v[k * R + r - 2] = (double)(t1 - t0) / B;
+			}
+		for (size_t k = 0; k < n; k++) {
+			bench_stat bs = bench_summarise(v + k * R, R);
+			double rel = bench_dupack_released(st[k]), ir;
 			char id[32], irs[32] = "-";
-			double ir;
 			snprintf(id, sizeof(id), "dupack:%u", rs[k]);
 			ir = bench_icount(o, id, "bench_dupack_run");
 			if (ir >= 0)
 				snprintf(irs, sizeof(irs), "%.0f", ir);
+			x[k] = rs[k];
 			y[k] = bs.med;
 			iy[k] = ir;
 			printf("| %u | %.1f | %.1f-%.1f | %s | %.2f |\n", rs[k], y[k], bs.p10,
 			       bs.p90, irs, rel);
+			bench_dupack_fini(st[k]);
+			free(st[k]);
 		}
-		fflush(stdout);
-		bench_dupack_fini(st);
-		free(st);
 		free(v);
 	}
 	{
@@ -414,37 +457,33 @@ static void tbl_floor_run(tbl_bench *b, unsigned n, uint32_t *sink)
 	}
 }
 
-static double tbl_measure(tbl_bench *b, unsigned R, unsigned B, int what, int random)
+/* One timed batch of measurement `what` (0 lookup hot, 1 lookup random, 2 step hot,
+ * 3 step random, 4 floor); ns per operation. */
+static double tbl_batch(tbl_bench *b, unsigned B, int what, uint32_t *sink)
 {
-	double *v = calloc(R, sizeof(double)), m;
-	uint32_t sink = 0;
-	if (!v)
-		bench_die("out of memory");
-	for (unsigned r = 0; r < R + 2; r++) {
-		uint64_t t0 = bench_now_ns(), t1;
-		if (what == 2)
-			tbl_floor_run(b, B, &sink);
-		else if (what)
-			tbl_step_run(b, B, random);
-		else
-			tbl_lookup_run(b, B, random, &sink);
-		t1 = bench_now_ns();
-		if (r >= 2)
-			v[r - 2] = (double)(t1 - t0) / B;
+	uint64_t t0 = bench_now_ns(), t1;
+	switch (what) {
+	case 0:
+	case 1:
+		tbl_lookup_run(b, B, what == 1, sink);
+		break;
+	case 2:
+	case 3:
+		tbl_step_run(b, B, what == 3);
+		break;
+	default:
+		tbl_floor_run(b, B, sink);
+		break;
 	}
-	if (what == 0 && sink == PTCP_NO_HANDLE)
-		bench_die("lookup failed");
-	vsink = sink;
-	m = median_of(v, R);
-	free(v);
-	return m;
+	t1 = bench_now_ns();
+	return (double)(t1 - t0) / B;
 }
 
 static void growth_table(const bench_opts *o)
 {
 	static const uint32_t ns[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
 	size_t n = sizeof(ns) / sizeof(ns[0]);
-	unsigned R = o->quick ? 31 : 101, B = o->batch;
+	unsigned P = 3, RP = o->quick ? 11 : 34, R = P * RP, B = o->batch;
 	double x[8], lh[8], lr[8], sh[8], sr[8], fl[8];
 	char path[512];
 	if (o->quick)
@@ -456,34 +495,55 @@ static void growth_table(const bench_opts *o)
 	       "random connections (cache and TLB misses included); floor = the hardware's "
 	       "part: two dependent reads (a random connection's address from an array, then "
 	       "its block), each op depending on the one before. "
-	       "Median of %u batches of %u, ns.\n\n",
-	       R, B);
+	       "Median of %u batches of %u in %u passes over N (within a visit to one N, "
+	       "the five columns in turn), ns.\n\n",
+	       R, B, P);
 	printf(
 	    "| connections N | table memory | setup s | lookup hot | lookup random | step hot "
 	    "| step random | step random / N=1 | floor: 2 dependent random reads | step random / "
 	    "floor |\n");
 	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-	for (size_t k = 0; k < n; k++) {
-		tbl_bench *b = calloc(1, sizeof(*b));
-		uint64_t t0, t1;
-		if (!b)
+	{
+		tbl_bench *b[8];
+		double setup[8], *v = calloc(n * 5 * R, sizeof(double)),
+		                 *m[5] = {lh, lr, sh, sr, fl};
+		uint32_t sink = 0;
+		if (!v)
 			bench_die("out of memory");
-		t0 = bench_now_ns();
-		tbl_build(b, ns[k]);
-		t1 = bench_now_ns();
-		x[k] = ns[k];
-		lh[k] = tbl_measure(b, R, B, 0, 0);
-		lr[k] = tbl_measure(b, R, B, 0, 1);
-		sh[k] = tbl_measure(b, R, B, 1, 0);
-		sr[k] = tbl_measure(b, R, B, 1, 1);
-		fl[k] = tbl_measure(b, R, B, 2, 1);
-		printf(
-		    "| %u | %.1f MiB | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f | %.2f |\n",
-		    ns[k], (double)b->memlen / (1u << 20), (double)(t1 - t0) / 1e9, lh[k], lr[k],
-		    sh[k], sr[k], sr[k] / sr[0], fl[k], sr[k] / fl[k]);
-		fflush(stdout);
-		tbl_free(b);
-		free(b);
+		for (size_t k = 0; k < n; k++) {
+			uint64_t t0, t1;
+			b[k] = calloc(1, sizeof(*b[k]));
+			if (!b[k])
+				bench_die("out of memory");
+			t0 = bench_now_ns();
+			tbl_build(b[k], ns[k]);
+			t1 = bench_now_ns();
+			setup[k] = (double)(t1 - t0) / 1e9;
+		}
+		/* P passes over N; within a visit, the five measurements in turn (the table
+		 * stays warm, as a server's does); a burst of noise hits one pass only */
+		for (unsigned pass = 0; pass < P; pass++)
+			for (size_t k = 0; k < n; k++)
+				for (unsigned r = 0; r < RP + 2; r++)
+					for (int w = 0; w < 5; w++) {
+						double t = tbl_batch(b[k], B, w, &sink);
+						if (r >= 2)
+							v[(k * 5 + (size_t)w) * R + pass * RP + r -
+							  2] = t;
+					}
+		vsink = sink;
+		for (size_t k = 0; k < n; k++) {
+			x[k] = ns[k];
+			for (int w = 0; w < 5; w++)
+				m[w][k] = median_of(v + (k * 5 + (size_t)w) * R, R);
+			printf("| %u | %.1f MiB | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f | "
+			       "%.2f |\n",
+			       ns[k], (double)b[k]->memlen / (1u << 20), setup[k], lh[k], lr[k],
+			       sh[k], sr[k], sr[k] / sr[0], fl[k], sr[k] / fl[k]);
+			tbl_free(b[k]);
+			free(b[k]);
+		}
+		free(v);
 	}
 	{
 		svg_series s[5] = {{"lookup, same connection", x, lh, n},
@@ -503,7 +563,7 @@ static void growth_sim(const bench_opts *o)
 {
 	static const unsigned ks[] = {1, 10, 100, 1000, 10000};
 	size_t n = sizeof(ks) / sizeof(ks[0]);
-	const unsigned runs = 3;
+	const unsigned runs = 5;
 	double x[8], y[8];
 	char path[512];
 	if (o->quick)
@@ -513,38 +573,44 @@ static void growth_sim(const bench_opts *o)
 	       "K connections sharing the two links "
 	       "(10 ms each way, no loss), 32 KiB buffers, invariant checker off: simulated "
 	       "segments per second of CPU time (process CPU time: the machine is shared), "
-	       "median of %u runs; the run includes setting up and freeing the cores.\n\n",
+	       "median of %u runs (round robin over K); a run includes setting up and freeing the "
+	       "cores.\n\n",
 	       runs);
 	printf("| connections K | bytes each | segments | events | CPU s | segments/s | ns per "
 	       "segment |\n");
 	printf("|---:|---:|---:|---:|---:|---:|---:|\n");
-	for (size_t k = 0; k < n; k++) {
-		ptcp_sim_config cfg;
-		ptcp_sim_result res;
-		double rate[3], wall[3];
-		ptcp_sim_config_default(&cfg);
-		cfg.seed = 1;
-		cfg.conns = ks[k];
-		cfg.bytes = (64u << 20) / ks[k]; /* 64 MiB in all, at least 64 KiB each */
-		if (cfg.bytes < (64u << 10))
-			cfg.bytes = 64u << 10;
-		cfg.sndbuf = cfg.rcvbuf = 32u << 10;
-		cfg.check = 0;
-		for (unsigned r = 0; r < runs; r++) {
-			uint64_t c0 = bench_cpu_ns(), c1;
-			if (ptcp_sim_run(&cfg, &res) < 0)
-				bench_die("sim: %s", res.why);
-			c1 = bench_cpu_ns();
-			wall[r] = (double)(c1 - c0) / 1e9;
-			rate[r] = wall[r] > 0 ? (double)res.segs / wall[r] : 0;
+	{
+		double rate[8][5], cpu[8][5];
+		ptcp_sim_result res[8];
+		ptcp_sim_config cfg[8];
+		for (size_t k = 0; k < n; k++) {
+			ptcp_sim_config_default(&cfg[k]);
+			cfg[k].seed = 1;
+			cfg[k].conns = ks[k];
+			/* 64 MiB in all, at least 64 KiB each */
+			cfg[k].bytes = (64u << 20) / ks[k];
+			if (cfg[k].bytes < (64u << 10))
+				cfg[k].bytes = 64u << 10;
+			cfg[k].sndbuf = cfg[k].rcvbuf = 32u << 10;
+			cfg[k].check = 0;
 		}
-		x[k] = ks[k];
-		y[k] = median_of(rate, runs);
-		printf("| %u | %llu | %llu | %llu | %.2f | %.0f | %.0f |%s\n", ks[k],
-		       (unsigned long long)cfg.bytes, (unsigned long long)res.segs,
-		       (unsigned long long)res.events, median_of(wall, runs), y[k], 1e9 / y[k],
-		       res.ok ? "" : " (run failed)");
-		fflush(stdout);
+		for (unsigned r = 0; r < runs; r++) /* round robin over K */
+			for (size_t k = 0; k < n; k++) {
+				uint64_t c0 = bench_cpu_ns(), c1;
+				if (ptcp_sim_run(&cfg[k], &res[k]) < 0)
+					bench_die("sim: %s", res[k].why);
+				c1 = bench_cpu_ns();
+				cpu[k][r] = (double)(c1 - c0) / 1e9;
+				rate[k][r] = cpu[k][r] > 0 ? (double)res[k].segs / cpu[k][r] : 0;
+			}
+		for (size_t k = 0; k < n; k++) {
+			x[k] = ks[k];
+			y[k] = median_of(rate[k], runs);
+			printf("| %u | %llu | %llu | %llu | %.2f | %.0f | %.0f |%s\n", ks[k],
+			       (unsigned long long)cfg[k].bytes, (unsigned long long)res[k].segs,
+			       (unsigned long long)res[k].events, median_of(cpu[k], runs), y[k],
+			       1e9 / y[k], res[k].ok ? "" : " (run failed)");
+		}
 	}
 	{
 		svg_series s = {"segments per CPU second", x, y, n};

@@ -268,74 +268,68 @@ static void treap_add(treap *t, uint32_t l, uint32_t r)
 /* ---- The sweep -------------------------------------------------------------------- */
 #define MODEL_QUADRATIC_MAX 10000u /* list and sorted are quadratic in h over a sweep */
 
-typedef struct model_pt {
-	double build[3], fill[3];
-} model_pt;
-
-static model_pt model_point(uint32_t h, unsigned trials)
+/* One build-then-fill cycle of structure k at h holes; adds the times. */
+static void model_cycle(uint32_t h, int k, rng *arr, tnode *pool, uint64_t *tb, uint64_t *tf)
 {
-	model_pt pt;
-	double *b[3], *f[3];
-	rng *arr = malloc((size_t)(h + 2) * sizeof(rng));
-	tnode *pool = malloc((size_t)(h + 2) * sizeof(tnode));
-	if (!arr || !pool)
-		bench_die("out of memory");
+	list ls = {arr, 0, 0, 0};
+	sorted so = {arr, 0, 0};
+	treap tp = {pool, NIL, 0, 12345u, 0};
+	uint64_t t0, t1, t2;
+	for (uint32_t i = 0; i < h + 2; i++)
+		pool[i].a = i + 1 < h + 2 ? (int32_t)(i + 1) : NIL;
+	t0 = bench_now_ns();
+	for (uint32_t j = 0; j < h; j++) {
+		uint32_t l = 2 * j + 1;
+		if (k == 0)
+			list_add(&ls, l, l + 1);
+		else if (k == 1)
+			sorted_add(&so, l, l + 1);
+		else
+			treap_add(&tp, l, l + 1);
+	}
+	t1 = bench_now_ns();
+	for (uint32_t j = 0; j < h; j++) {
+		uint32_t l = 2 * j;
+		if (k == 0)
+			list_add(&ls, l, l + 1);
+		else if (k == 1)
+			sorted_add(&so, l, l + 1);
+		else
+			treap_add(&tp, l, l + 1);
+	}
+	t2 = bench_now_ns();
+	if ((k == 0 && (ls.nxt != 2 * h || ls.n)) || (k == 1 && (so.nxt != 2 * h || so.n)) ||
+	    (k == 2 && (tp.nxt != 2 * h || tp.root != NIL)))
+		bench_die("reassembly model %d went wrong at h = %u", k, h);
+	*tb += t1 - t0;
+	*tf += t2 - t1;
+}
+
+typedef struct model_st {
+	uint32_t h;
+	rng *arr;
+	tnode *pool;
+	double *b[3], *f[3]; /* per trial */
+} model_st;
+
+static int model_runs(uint32_t h, int k)
+{
+	return !(k < 2 && h > MODEL_QUADRATIC_MAX); /* quadratic in h: too slow to run */
+}
+
+/* One trial of every structure at h: cycles for at least 4096 operations each. */
+static void model_trial(model_st *m, unsigned tr)
+{
+	unsigned reps = (4096 + m->h - 1) / m->h;
 	for (int k = 0; k < 3; k++) {
-		b[k] = calloc(trials, sizeof(double));
-		f[k] = calloc(trials, sizeof(double));
-		if (!b[k] || !f[k])
-			bench_die("out of memory");
+		uint64_t tb = 0, tf = 0;
+		if (!model_runs(m->h, k))
+			continue;
+		for (unsigned r = 0; r < reps; r++)
+			model_cycle(m->h, k, m->arr, m->pool, &tb, &tf);
+		m->b[k][tr] = (double)tb / ((double)reps * m->h);
+		m->f[k][tr] = (double)tf / ((double)reps * m->h);
 	}
-	for (unsigned tr = 0; tr < trials; tr++) {
-		for (int k = 0; k < 3; k++) {
-			if (k < 2 && h > MODEL_QUADRATIC_MAX)
-				continue; /* quadratic in h: too slow to run */
-			list ls = {arr, 0, 0, 0};
-			sorted so = {arr, 0, 0};
-			treap tp = {pool, NIL, 0, 12345u, 0};
-			uint64_t t0, t1, t2;
-			for (uint32_t i = 0; i < h + 2; i++)
-				pool[i].a = i + 1 < h + 2 ? (int32_t)(i + 1) : NIL;
-			t0 = bench_now_ns();
-			for (uint32_t j = 0; j < h; j++) {
-				uint32_t l = 2 * j + 1;
-				if (k == 0)
-					list_add(&ls, l, l + 1);
-				else if (k == 1)
-					sorted_add(&so, l, l + 1);
-				else
-					treap_add(&tp, l, l + 1);
-			}
-			t1 = bench_now_ns();
-			for (uint32_t j = 0; j < h; j++) {
-				uint32_t l = 2 * j;
-				if (k == 0)
-					list_add(&ls, l, l + 1);
-				else if (k == 1)
-					sorted_add(&so, l, l + 1);
-				else
-					treap_add(&tp, l, l + 1);
-			}
-			t2 = bench_now_ns();
-			if ((k == 0 && (ls.nxt != 2 * h || ls.n)) ||
-			    (k == 1 && (so.nxt != 2 * h || so.n)) ||
-			    (k == 2 && (tp.nxt != 2 * h || tp.root != NIL)))
-				bench_die("reassembly model %d went wrong at h = %u", k, h);
-			b[k][tr] = (double)(t1 - t0) / h;
-			f[k][tr] = (double)(t2 - t1) / h;
-		}
-	}
-	for (int k = 0; k < 3; k++) {
-		pt.build[k] =
-		    k < 2 && h > MODEL_QUADRATIC_MAX ? -1 : bench_summarise(b[k], trials).med;
-		pt.fill[k] =
-		    k < 2 && h > MODEL_QUADRATIC_MAX ? -1 : bench_summarise(f[k], trials).med;
-		free(b[k]);
-		free(f[k]);
-	}
-	free(arr);
-	free(pool);
-	return pt;
 }
 
 void bench_ooo_models(const bench_opts *o)
@@ -346,36 +340,55 @@ void bench_ooo_models(const bench_opts *o)
 	size_t nq = 0;
 	char path[512];
 	unsigned trials = o->quick ? 3 : 9;
+	model_st m[8];
 	if (o->quick)
 		n--;
 	printf("\n#### Reassembly structures, modelled without the cap\n\n");
 	printf("Ranges only (no data, no step): h hole-opening inserts, then h in-order fills "
-	       "(each takes the range above it in). ns per operation, median of %u trials. "
-	       "list = the core's algorithm (buf.c) uncapped; sorted = sorted array with "
-	       "binary search and memmove; treap = a balanced tree in a node pool. '-': quadratic, "
-	       "not run.\n\n",
+	       "(each takes the range above it in), repeated for at least 4096 operations. ns "
+	       "per operation, median of %u trials (round robin over h). list = the core's "
+	       "algorithm (buf.c) uncapped; sorted = sorted array with binary search and "
+	       "memmove; treap = a balanced tree in a node pool. '-': quadratic, not run.\n\n",
 	       trials);
+	for (size_t i = 0; i < n; i++) {
+		m[i].h = hs[i];
+		m[i].arr = malloc((size_t)(hs[i] + 2) * sizeof(rng));
+		m[i].pool = malloc((size_t)(hs[i] + 2) * sizeof(tnode));
+		if (!m[i].arr || !m[i].pool)
+			bench_die("out of memory");
+		for (int k = 0; k < 3; k++) {
+			m[i].b[k] = calloc(trials, sizeof(double));
+			m[i].f[k] = calloc(trials, sizeof(double));
+			if (!m[i].b[k] || !m[i].f[k])
+				bench_die("out of memory");
+		}
+	}
+	for (unsigned tr = 0; tr < trials; tr++)
+		for (size_t i = 0; i < n; i++)
+			model_trial(&m[i], tr);
 	printf("| holes h | list insert | list fill | sorted insert | sorted fill | treap insert | "
 	       "treap fill |\n|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (size_t i = 0; i < n; i++) {
-		model_pt p = model_point(hs[i], trials);
 		x[i] = hs[i];
-		for (int k = 0; k < 3; k++) {
-			y[2 * k][i] = p.build[k];
-			y[2 * k + 1][i] = p.fill[k];
-		}
 		printf("| %u |", hs[i]);
-		for (int k = 0; k < 6; k++) {
-			double v = k & 1 ? p.fill[k / 2] : p.build[k / 2];
-			if (v < 0)
-				printf(" - |");
-			else
-				printf(" %.1f |", v);
+		for (int k = 0; k < 3; k++) {
+			if (!model_runs(hs[i], k)) {
+				printf(" - | - |");
+				continue;
+			}
+			y[2 * k][i] = bench_summarise(m[i].b[k], trials).med;
+			y[2 * k + 1][i] = bench_summarise(m[i].f[k], trials).med;
+			printf(" %.1f | %.1f |", y[2 * k][i], y[2 * k + 1][i]);
 		}
 		printf("\n");
 		if (hs[i] <= MODEL_QUADRATIC_MAX)
 			nq = i + 1;
-		fflush(stdout);
+		free(m[i].arr);
+		free(m[i].pool);
+		for (int k = 0; k < 3; k++) {
+			free(m[i].b[k]);
+			free(m[i].f[k]);
+		}
 	}
 	{
 		svg_series s[6] = {{"list (core algorithm) insert", x, y[0], nq},

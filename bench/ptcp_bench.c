@@ -143,6 +143,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "icount")) {
 		if (argc != 5)
 			bench_die("usage: ptcp-bench icount CASE N ROUNDS");
+		bench_rounds_hint = (unsigned)atoi(argv[4]) + 8;
 		return bench_icount_child(argv[2], (unsigned)atoi(argv[3]),
 		                          (unsigned)atoi(argv[4]));
 	}
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	bench_rounds_hint = o.rounds + 8;
 	printf("# ptcp-bench %s%s\n\n", cmd, o.quick ? " --quick" : "");
 	bench_print_env(stdout);
 	if (o.icount && !bench_have_valgrind())
