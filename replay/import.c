@@ -853,8 +853,8 @@ static int same_pkt(const ctx *c, const fpkt *f, const ptcp_run_note *n)
 	int out = n->kind == PTCP_RUN_NOTE_PACKET_OUT;
 	if (f->out != out || T(c, f) != n->time)
 		return 0;
-	if (ptcp_wire_parse_packet(n->pkt, n->len, &ip, &g) != 0 || !f->good)
-		return f->len == n->len && memcmp(f->ip, n->pkt, n->len) == 0;
+	if (!n->len || !f->good || ptcp_wire_parse_packet(n->pkt, n->len, &ip, &g) != 0)
+		return f->len == n->len && (!n->len || memcmp(f->ip, n->pkt, n->len) == 0);
 	if (g.flags != f->seg.flags || g.seq != f->seg.seq || g.ack != f->seg.ack ||
 	    ptcp_seg_len(&g) != ptcp_seg_len(&f->seg))
 		return 0;

@@ -76,7 +76,7 @@ int ptcp_replay_add_pkt(ptcp_replay_rec *r, uint64_t t, ptcp_replay_dir dir, con
 	p->len = (uint32_t)len;
 	p->dropped = dropped ? 1 : 0;
 	p->step = r->attach_next || !r->nstep ? (uint32_t)r->nstep : (uint32_t)(r->nstep - 1);
-	p->err = (int16_t)ptcp_wire_parse_packet(data, len, &ip, &seg);
+	p->err = (int16_t)ptcp_wire_parse_packet(len ? data : p->data, len, &ip, &seg);
 	r->npkt++;
 	return 0;
 }

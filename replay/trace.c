@@ -128,7 +128,8 @@ int ptcp_replay_format_pkt(const uint8_t *data, size_t len, int rel, uint32_t is
 	ptcp_seg seg;
 	const uint8_t *l4 = NULL;
 	size_t l4len = 0, hlen, plen;
-	int r = ptcp_wire_parse_ip(data, len, &ip, &l4, &l4len);
+	static const uint8_t empty[1] = {0};
+	int r = ptcp_wire_parse_ip(len ? data : empty, len, &ip, &l4, &l4len);
 	int tr = 0;
 	uint8_t flags;
 	uint32_t seq, ack;
