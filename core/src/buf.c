@@ -117,8 +117,17 @@ uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t of
 			    ptcp_seq_le(b.left, c->ooo[i].right))
 				overlaps = 1;
 		if (!overlaps && c->nooo == PTCP_OOO_MAX) {
+			/* Full: keep the ranges nearest RCV.NXT (they fill first); a lower
+			 * segment evicts the highest range - a SACK renege (RFC 2018 8),
+			 * which the sender survives - a higher one is dropped. */
+			unsigned hi = 0;
+			for (i = 1; i < c->nooo; i++)
+				if (ptcp_seq_gt(c->ooo[i].left, c->ooo[hi].left))
+					hi = i;
 			*ooo_dropped = 1;
-			return 0;
+			if (!ptcp_seq_lt(b.left, c->ooo[hi].left))
+				return 0;
+			ooo_remove(c, hi);
 		}
 		for (i = 0; i < c->nooo;) {
 			ptcp_sack_block *o = &c->ooo[i];

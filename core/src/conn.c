@@ -14,7 +14,7 @@ void ptcp_config_default(ptcp_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->flags = PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK | PTCP_CFG_SS_IDLE |
-	             PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP;
+	             PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP | PTCP_CFG_RACK;
 	cfg->mss = 1460;
 	cfg->wscale = 0xff;
 	cfg->syn_retries = 6;
@@ -146,7 +146,7 @@ void conn_closed(step_ctx *x, int err)
 	ptcp_conn *c = x->c;
 	if (c->state == PTCP_CLOSED)
 		return;
-	c->t_rexmit = c->t_timewait = c->t_finwait2 = c->t_delack = c->t_keepalive = 0;
+	c->t_rexmit = c->t_timewait = c->t_finwait2 = c->t_delack = c->t_keepalive = c->t_reo = 0;
 	c->flags &= ~(uint32_t)(F_ACK_NOW | F_PENDING | F_FORCE1 | F_FASTRETX);
 	if (err)
 		c->err = (int16_t)err;

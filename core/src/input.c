@@ -314,6 +314,9 @@ static void process_fin(step_ctx *x)
 {
 	ptcp_conn *c = x->c;
 	if (!(c->flags & F_RFIN)) {
+		/* the stream ends here: out-of-order data beyond the FIN is bogus */
+		c->nooo = 0;
+		c->ooo_last = 0;
 		c->rcv_nxt += 1;
 		c->flags |= F_RFIN;
 		c->flags &= ~(uint32_t)F_RFIN_OOO;
@@ -344,6 +347,45 @@ static void process_fin(step_ctx *x)
 static int fin_acked(const ptcp_conn *c)
 {
 	return (c->flags & F_FIN_QUEUED) && c->snd_una == c->fin_seq + 1;
+}
+
+/* Fast recovery begins: RFC 5681 3.2 steps 2-3, RFC 6582 (recover), RFC 6675 5 step 4. */
+void input_enter_recovery(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	c->ssthresh = c->cfg.cc->ssthresh(c, x->now);
+	c->recover = c->snd_max;
+	c->flags |= F_INRECOVERY;
+	c->flags &= ~(uint32_t)F_RTT;
+	c->t_reo = 0;
+	c->stats.fast_recoveries++;
+	if (c->flags & F_SACK) {
+		c->cwnd = c->ssthresh; /* pipe governs (RFC 6675 5) */
+		c->high_rxt = c->snd_una;
+	} else {
+		c->cwnd = c->ssthresh + 3 * c->snd_mss;
+		c->flags |= F_FASTRETX;
+	}
+}
+
+/*
+ * RFC 8985 6.2/6.3, reduced: a hole that SACKed data reveals and the
+ * duplicate threshold has not condemned is lost once it stays a hole for a
+ * reordering window (min RTT / 4) - the data above it was sent after it.
+ */
+static void rack_arm(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	int hole = c->nsb && ptcp_seq_lt(c->snd_una, c->sb[0].left);
+	if (!(c->cfg.flags & PTCP_CFG_RACK) || !(c->flags & F_SACK) || (c->flags & F_INRECOVERY) ||
+	    !hole) {
+		c->t_reo = 0;
+		return;
+	}
+	if (!c->t_reo) {
+		ptcp_time_t reo = c->rtt_min ? c->rtt_min / 4 : PTCP_MS(1);
+		c->t_reo = x->now + (reo ? reo : 1);
+	}
 }
 
 /* RFC 9293 3.10.7.4 fifth: the ACK field in a synchronized state. Returns 0 to drop. */
@@ -392,7 +434,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 			if (ptcp_seq_ge(ack, c->recover)) {
 				/* RFC 5681 3.2 step 6 / RFC 6675 5: recovery ends */
 				c->cwnd = c->ssthresh;
-				c->flags &= ~(uint32_t)F_INRECOVERY;
+				c->flags &= ~(uint32_t)(F_INRECOVERY | F_RACK_LOST);
 			} else if (!(c->flags & F_SACK)) {
 				/* RFC 6582 3.2 step 5: a partial ACK resends the next hole */
 				c->flags |= F_FASTRETX;
@@ -425,23 +467,13 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		c->dupacks++;
 		if (!(c->flags & F_INRECOVERY) &&
 		    (c->dupacks == 3 || ((c->flags & F_SACK) && sack_is_lost(c, c->snd_una)))) {
-			/* RFC 5681 3.2 steps 2-3, RFC 6582 (recover), RFC 6675 5 step 4 */
-			c->ssthresh = c->cfg.cc->ssthresh(c, x->now);
-			c->recover = c->snd_max;
-			c->flags |= F_INRECOVERY;
-			c->flags &= ~(uint32_t)F_RTT;
-			c->stats.fast_recoveries++;
-			if (c->flags & F_SACK) {
-				c->cwnd = c->ssthresh; /* pipe governs (RFC 6675 5) */
-				c->high_rxt = c->snd_una;
-			} else {
-				c->cwnd = c->ssthresh + 3 * c->snd_mss;
-				c->flags |= F_FASTRETX;
-			}
+			input_enter_recovery(x);
 		} else if (c->dupacks > 3 && (c->flags & F_INRECOVERY) && !(c->flags & F_SACK)) {
 			c->cwnd += c->snd_mss; /* RFC 5681 3.2 step 4: inflate */
 		}
 	}
+	sack_check_reneging(c);
+	rack_arm(x);
 	/* Window update: RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2 rule; also any
 	 * ACK that moved SND.UNA (as Linux does): else a retransmitted segment with
 	 * an older SEQ frees data while SND.WND stays stale past the peer's edge. */
@@ -535,7 +567,7 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 	}
 	/* RFC 7323 5.3 R1: PAWS (RSTs are exempt, as in common practice). */
 	if ((c->flags & F_TS) && (seg->opts.present & PTCP_OPT_TS) && !(flags & PTCP_RST) &&
-	    ptcp_seq_lt(seg->opts.ts_val, c->ts_recent)) {
+	    ptcp_seq_lt(seg->opts.ts_val + 1, c->ts_recent)) { /* one tick of slack, as Linux */
 		drop(c, PTCP_DROP_PAWS);
 		c->flags |= F_ACK_NOW;
 		return;

@@ -24,6 +24,7 @@
 #define input_segment        ptcp__input_segment
 #define input_icmp           ptcp__input_icmp
 #define input_negotiate      ptcp__input_negotiate
+#define input_enter_recovery ptcp__input_enter_recovery
 #define output_flush         ptcp__output_flush
 #define output_rst_reply     ptcp__output_rst_reply
 #define output_rst           ptcp__output_rst
@@ -44,6 +45,7 @@
 #define sack_find            ptcp__sack_find
 #define sack_next_above      ptcp__sack_next_above
 #define sack_bytes_below     ptcp__sack_bytes_below
+#define sack_check_reneging  ptcp__sack_check_reneging
 #define output_keepalive     ptcp__output_keepalive
 #define output_mss           ptcp__output_mss
 #define timer_next           ptcp__timer_next
@@ -83,7 +85,8 @@ enum {
 	F_CWR = 1u << 23,        /* set CWR on the next new data segment */
 	F_TLP_ARMED = 1u << 24,  /* t_rexmit is a probe timeout (PTO), not the RTO */
 	F_TLP_PROBE = 1u << 25,  /* send a tail loss probe in this step */
-	F_WND_PROBE = 1u << 26   /* a zero-window probe byte is out past the peer's window */
+	F_WND_PROBE = 1u << 26,  /* a zero-window probe byte is out past the peer's window */
+	F_RACK_LOST = 1u << 27   /* RACK: every hole below SACKed data is lost */
 };
 
 /* Action slots kept for non-segment actions (state, events, readable, deadline). */
@@ -109,6 +112,7 @@ void conn_established(step_ctx *x);
 void input_segment(step_ctx *x, const ptcp_input *in);
 void input_icmp(step_ctx *x, const ptcp_input *in);
 void input_negotiate(ptcp_conn *c);
+void input_enter_recovery(step_ctx *x);
 
 /* output.c */
 void output_flush(step_ctx *x);
@@ -141,6 +145,7 @@ int sack_next_seg(const ptcp_conn *c, int rule3, uint32_t *seq, uint32_t *len);
 const ptcp_sack_block *sack_find(const ptcp_conn *c, uint32_t seq);
 const ptcp_sack_block *sack_next_above(const ptcp_conn *c, uint32_t seq);
 uint32_t sack_bytes_below(const ptcp_conn *c, uint32_t seq);
+int sack_check_reneging(ptcp_conn *c);
 
 /* buf.c */
 uint32_t sbuf_space(const ptcp_conn *c);

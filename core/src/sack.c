@@ -97,6 +97,8 @@ void sack_trim(ptcp_conn *c)
 static int hole_lost(const ptcp_conn *c, unsigned i)
 {
 	uint32_t bytes = 0;
+	if (c->flags & F_RACK_LOST)
+		return 1; /* RFC 8985 6.2: sent before SACKed data, past the reordering window */
 	if (c->nsb - i >= DUPTHRESH)
 		return 1;
 	for (unsigned k = i; k < c->nsb; k++)
@@ -166,6 +168,21 @@ int sack_next_seg(const ptcp_conn *c, int rule3, uint32_t *seq, uint32_t *len)
 		}
 	}
 	return 0;
+}
+
+/*
+ * RFC 2018 8: a receiver may discard data it SACKed.  When the cumulative ACK
+ * stops at the start of a SACKed range, the peer no longer holds it: forget
+ * the scoreboard so that the data is sent again.  Returns 1 when it did.
+ */
+int sack_check_reneging(ptcp_conn *c)
+{
+	if (!c->nsb || c->sb[0].left != c->snd_una)
+		return 0;
+	c->nsb = 0;
+	c->flags &= ~(uint32_t)F_RACK_LOST;
+	c->stats.sack_reneging++;
+	return 1;
 }
 
 /* The SACKed range containing seq, if any (for go-back-N after a timeout). */

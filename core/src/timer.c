@@ -29,6 +29,8 @@ static ptcp_time_t clamp_rto(const ptcp_conn *c, ptcp_time_t rto)
 void timer_rtt_sample(ptcp_conn *c, ptcp_time_t r)
 {
 	ptcp_time_t var;
+	if (r < 0xffffffffu && (!c->rtt_min || r < c->rtt_min))
+		c->rtt_min = (uint32_t)(r ? r : 1); /* RACK.min_RTT (RFC 8985 6.2) */
 	if (c->srtt == 0) {
 		c->srtt = r ? r : 1;
 		c->rttvar = r / 2;
@@ -138,6 +140,8 @@ ptcp_time_t timer_next(const ptcp_conn *c)
 		t = c->t_delack;
 	if (c->t_keepalive && c->t_keepalive < t)
 		t = c->t_keepalive;
+	if (c->t_reo && c->t_reo < t)
+		t = c->t_reo;
 	return t;
 }
 
@@ -181,8 +185,9 @@ static void rexmit_fire(step_ctx *x)
 	}
 	c->retries++;
 	c->stats.rto_fired++;
-	c->rto = clamp_rto(c, c->rto * 2);             /* RFC 6298 5.5 */
-	c->flags &= ~(uint32_t)(F_RTT | F_INRECOVERY); /* Karn */
+	c->rto = clamp_rto(c, c->rto * 2);                           /* RFC 6298 5.5 */
+	c->flags &= ~(uint32_t)(F_RTT | F_INRECOVERY | F_RACK_LOST); /* Karn */
+	c->t_reo = 0;
 	c->dupacks = 0;
 	if (c->state == PTCP_SYN_SENT || c->state == PTCP_SYN_RECEIVED) {
 		c->snd_nxt = c->iss; /* the SYN or SYN-ACK again */
@@ -223,6 +228,16 @@ void timer_fire(step_ctx *x)
 	}
 	if (c->t_keepalive && x->now >= c->t_keepalive)
 		keepalive_fire(x);
+	if (c->t_reo && x->now >= c->t_reo) {
+		c->t_reo = 0;
+		/* RFC 8985 6.3: the hole outlived the reordering window: lost */
+		if (!(c->flags & F_INRECOVERY) && c->nsb &&
+		    ptcp_seq_lt(c->snd_una, c->sb[0].left) && c->state >= PTCP_ESTABLISHED) {
+			input_enter_recovery(x);
+			c->flags |= F_RACK_LOST;
+			c->stats.rack_losses++;
+		}
+	}
 	if (c->t_rexmit && x->now >= c->t_rexmit)
 		rexmit_fire(x);
 }

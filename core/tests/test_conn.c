@@ -1794,3 +1794,58 @@ Test(regress, an_ack_that_frees_data_updates_the_window)
 	cr_assert_eq(i.snd_wnd, 1500, "the window of the ACK that moved SND.UNA");
 	conv_fini(&t);
 }
+
+/* Regression (props, shrunk to 4 events): a FIN below out-of-order data ends the
+ * stream there; the data beyond it is dropped, never SACKed at RCV.NXT. */
+Test(regress, fin_below_out_of_order_data)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_SACK;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK_PERM | PTCP_OPT_MSS, .mss = 1460};
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &o, NULL, 0);
+	conv_seg(&t, ".", PISS + 2, ISS + 1, 8192, "x", 1); /* out of order */
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 8192, NULL, 0);
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 2, 0);
+	cr_assert_not(s->opts.present & PTCP_OPT_SACK, "no SACK block at or below RCV.NXT");
+	conv_fini(&t);
+}
+
+Test(regress, full_reassembly_list_keeps_the_lowest_ranges)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_SACK;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK_PERM | PTCP_OPT_MSS, .mss = 1460};
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &o, NULL, 0);
+	for (uint32_t i = 0; i < PTCP_OOO_MAX; i++) /* ranges at 2001, 3001, ... */
+		conv_seg(&t, ".", PISS + 2001 + 1000 * i, ISS + 1, 8192, NULL, 10);
+	conv_seg(&t, ".", PISS + 1001, ISS + 1, 8192, NULL, 10); /* lower than all: kept */
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(s->opts.sack[0].left, PISS + 1001, "the new low range is held");
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 8192, NULL, 1000); /* fills up to it */
+	expect_seg(&t, ".", ISS + 1, PISS + 1011, 0);
+	conv_fini(&t);
+}
+
+Test(sack, a_reneging_receiver_gets_the_data_again)
+{
+	conv t;
+	sack_client(&t, 0);
+	uint32_t b = ISS + 1;
+	conv_sendn(&t, 5 * 1000);
+	for (int i = 0; i < 5; i++)
+		expect_seg(&t, i == 4 ? "P." : ".", b + 1000 * (uint32_t)i, PISS + 1, 1000);
+	sack_ack(&t, b, b + 2000, b + 4000, 0, 0);             /* holds 2 and 3 */
+	conv_seg(&t, ".", PISS + 1, b + 2000, 60000, NULL, 0); /* ... then stops at 2 */
+	ptcp_stats st;
+	ptcp_conn_stats(&t.c, &st);
+	cr_assert_eq(st.sack_reneging, 1);
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", b + 2000, PISS + 1, 1000); /* resent, not skipped */
+	conv_fini(&t);
+}

@@ -217,7 +217,7 @@ void ptcp_script_apply_config(const ptcp_script *s, ptcp_config *cfg)
 {
 	const ptcp_script_config *c = &s->cfg;
 	ptcp_config_default(cfg); /* fields a scenario does not carry keep their defaults */
-	cfg->flags = c->flags;
+	cfg->flags = (cfg->flags & ~(uint32_t)PTCP_SCRIPT_CFG_FLAGS_ALL) | c->flags;
 	cfg->mss = c->mss;
 	cfg->wscale = c->wscale;
 	cfg->syn_retries = c->syn_retries;
@@ -500,7 +500,8 @@ static int cmp_seg(const ptcp_script_seg *a, const ptcp_script_seg *b, size_t i,
 	F(has_ports)
 	F(opt_len)
 	F(win)
-	F(urp) F(sport) F(dport) F(seq) F(ack) F(len)
+	F(urp)
+	F(sport) F(dport) F(seq) F(ack) F(len)
 #undef F
 	    if (memcmp(a->opt, b->opt, a->opt_len) !=
 	        0) return say(w, "event %zu: option bytes differ", i);

@@ -140,6 +140,7 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
 #define PTCP_CFG_LIMITED_TX 0x40u  /* limited transmit (RFC 3042) */
 #define PTCP_CFG_TLP        0x80u  /* tail loss probes (RFC 8985 7), with SACK */
 #define PTCP_CFG_CORK       0x100u /* hold partial segments while set (TCP_CORK) */
+#define PTCP_CFG_RACK       0x200u /* RACK reordering timer (RFC 8985 6), with SACK */
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -375,6 +376,8 @@ typedef struct ptcp_stats {
 	uint64_t ecn_reductions;         /* window reductions for an ECN echo */
 	uint64_t ce_received;            /* segments that arrived marked CE */
 	uint64_t tlp_probes;             /* tail loss probes sent */
+	uint64_t rack_losses;            /* recoveries started by the RACK reordering timer */
+	uint64_t sack_reneging;          /* the peer dropped data it had SACKed (RFC 2018 8) */
 	uint64_t challenge_acks;         /* RFC 5961 challenge ACKs sent */
 	uint64_t challenge_acks_limited; /* ... and suppressed by the rate limit */
 	uint64_t tfo_data_acked;         /* Fast Open: data in our SYN was accepted */
@@ -428,6 +431,8 @@ typedef struct ptcp_conn {
 	/* timers: one deadline each (0 = off); the minimum is reported */
 	ptcp_time_t t_rexmit, t_timewait, t_finwait2, t_first_rexmit, deadline_reported;
 	ptcp_time_t t_delack, t_keepalive, last_rcv;
+	ptcp_time_t t_reo;    /* RFC 8985 6.3: the reordering window of a SACK-revealed hole */
+	uint32_t rtt_min;     /* smallest RTT sample, microseconds (RACK.min_RTT) */
 	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
 	uint16_t rcv_mss;     /* largest segment seen from the peer (for the 2-segment rule) */
 	uint16_t quickacks;   /* immediate ACKs left */
