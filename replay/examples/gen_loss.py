@@ -57,7 +57,7 @@ def render(events):
     lines = [HEADER]
     now = 0
     for t, text in sorted(events, key=lambda e: e[0]):  # stable: same-time order kept
-        lines.append("%-8s%s" % (fmt_delta(t - now), text))
+        lines.append("%-7s %s" % (fmt_delta(t - now), text))
         now = t
     return "\n".join(lines) + "\n"
 
@@ -72,7 +72,8 @@ def peer_answers(segs):
     peer_seq = 1
     for t, flags, seq, end in segs:
         if "S" in flags:
-            ev.append((t + 2 * DELAY, "< S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,nop,wscale 7>"))
+            if not any("< S." in text for _, text in ev):  # the first SYN only
+                ev.append((t + 2 * DELAY, "< S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,nop,wscale 7>"))
             continue
         n = sent.get(seq, 0) + 1
         sent[seq] = n
