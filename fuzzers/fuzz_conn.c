@@ -24,6 +24,7 @@
 
 static ptcp_run *runner;
 static uint32_t ignore_check, ignore_fail;
+static const char *ignore_match;
 
 /* PTCP_FUZZ_IGNORE=stuck,rcv-edge,...: violations not to abort on (known
  * findings still open), see ptcp_run_parse_ignore(). */
@@ -40,6 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	ignore_check = cfg.ignore_check;
 	ignore_fail = cfg.ignore_fail;
+	ignore_match = cfg.ignore_match;
 	return 0;
 }
 
@@ -54,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	cfg.ignore_check = ignore_check;
 	cfg.ignore_fail = ignore_fail;
+	cfg.ignore_match = ignore_match;
 	ptcp_run_exec(runner, &s, &cfg, &res);
 	if (res.status == PTCP_RUN_FAIL) {
 		char msg[1024];

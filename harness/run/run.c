@@ -555,9 +555,10 @@ static int do_step(ptcp_run *r, const ptcp_input *in, ptcp_time_t t, int timer)
 	if (!(r->flags & PTCP_RUN_F_NO_CHECK) &&
 	    ptcp_check_state(&r->chk, &info, out.v, out.n, &v) != PTCP_CHECK_OK)
 		fail_check(r, &v);
-	/* a new incarnation starts a new byte stream in both directions */
+	/* a new incarnation (after CLOSED or LISTEN) starts new byte streams */
 	for (size_t i = 0; i < out.n; i++)
-		if (out.v[i].kind == PTCP_ACT_STATE && out.v[i].state.from == PTCP_CLOSED) {
+		if (out.v[i].kind == PTCP_ACT_STATE &&
+		    (out.v[i].state.from == PTCP_CLOSED || out.v[i].state.to == PTCP_LISTEN)) {
 			r->sent_len = 0;
 			r->sent_lost = 0;
 			r->read_off = 0;

@@ -29,9 +29,9 @@
  *
  * Inputs.  App calls, ICMP and time events go through
  * ptcp_script_event_to_input(); a SEND without explicit bytes sends the
- * pattern at stream offset "bytes the core accepted since the last
- * connect/listen event", so that in both directions the payload byte with
- * relative sequence number q is ptcp_script_pattern(q - 1).  Segment events
+ * pattern at stream offset "bytes the core accepted in this incarnation"
+ * (an incarnation starts when the core leaves CLOSED or enters LISTEN), so that in both directions
+ * the payload byte with relative sequence number q is ptcp_script_pattern(q - 1).  Segment events
  * are built into packets (ptcp_script_seg_to_packet) and raw events are
  * taken as they are; both go through ptcp_wire_parse_packet(), and a packet
  * that does not parse is dropped and counted by its codec error
