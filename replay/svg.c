@@ -432,8 +432,10 @@ static void draw_panel(FILE *f, const ptcp_replay_rec *r, const panel *pn, doubl
 		double x = X(&g, t < pn->t0 ? pn->t0 : t);
 		fprintf(f,
 		        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"fail\"/>"
-		        "<text x=\"%.1f\" y=\"%.1f\" class=\"failt\">FAILED</text>\n",
-		        x, g.y0, x, g.y0 + g.h, x + 3, g.y0 + 12);
+		        "<text x=\"%.1f\" y=\"%.1f\" class=\"failt\" "
+		        "text-anchor=\"%s\">FAILED</text>\n",
+		        x, g.y0, x, g.y0 + g.h, x > g.x0 + g.w - 70 ? x - 4 : x + 3, g.y0 + 12,
+		        x > g.x0 + g.w - 70 ? "end" : "start");
 	}
 	fprintf(f, "</svg>\n");
 	legend(f, g.x0 + 12, g.y0 + 14);

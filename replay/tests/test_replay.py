@@ -349,8 +349,8 @@ def bad_inputs():
     r = run("--target", "nonsense", loss, check=2)
     if "unknown target" not in r.stderr:
         fail("unknown target: " + r.stderr)
-    r = run("--target", "sim", loss, check=2)
-    if "observer" not in r.stderr:
+    r = run("--target", "sim", os.path.join(SRC, "README.md"), check=2)
+    if "observer" not in r.stderr or "ptcp-sim" not in r.stderr:
         fail("sim target: " + r.stderr)
     print("bad inputs: clear messages, exit status 2")
 
