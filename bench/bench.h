@@ -44,6 +44,8 @@ typedef struct bench_opts {
 /* ---- Timing and statistics ----------------------------------------------- */
 uint64_t bench_now_ns(void); /* CLOCK_MONOTONIC */
 uint64_t bench_cpu_ns(void); /* CLOCK_PROCESS_CPUTIME_ID */
+/* What one timing window costs (two bench_now_ns calls back to back), median. */
+double bench_clock_ns(void);
 typedef struct bench_stat {
 	double med, p10, p90, min;
 } bench_stat;

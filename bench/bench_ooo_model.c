@@ -317,18 +317,20 @@ static int model_runs(uint32_t h, int k)
 	return !(k < 2 && h > MODEL_QUADRATIC_MAX); /* quadratic in h: too slow to run */
 }
 
-/* One trial of every structure at h: cycles for at least 4096 operations each. */
+/* One trial of every structure at h: cycles for at least 256 operations each; each
+ * timing window's own cost (the clock) is taken off. */
 static void model_trial(model_st *m, unsigned tr)
 {
-	unsigned reps = (4096 + m->h - 1) / m->h;
+	unsigned reps = (256 + m->h - 1) / m->h;
+	double w = bench_clock_ns() * reps;
 	for (int k = 0; k < 3; k++) {
 		uint64_t tb = 0, tf = 0;
 		if (!model_runs(m->h, k))
 			continue;
 		for (unsigned r = 0; r < reps; r++)
 			model_cycle(m->h, k, m->arr, m->pool, &tb, &tf);
-		m->b[k][tr] = (double)tb / ((double)reps * m->h);
-		m->f[k][tr] = (double)tf / ((double)reps * m->h);
+		m->b[k][tr] = ((double)tb - w) / ((double)reps * m->h);
+		m->f[k][tr] = ((double)tf - w) / ((double)reps * m->h);
 	}
 }
 
@@ -339,14 +341,15 @@ void bench_ooo_models(const bench_opts *o)
 	double x[8], y[6][8];
 	size_t nq = 0;
 	char path[512];
-	unsigned trials = o->quick ? 3 : 9;
+	unsigned trials = o->quick ? 5 : 15;
 	model_st m[8];
 	if (o->quick)
 		n--;
 	printf("\n#### Reassembly structures, modelled without the cap\n\n");
 	printf("Ranges only (no data, no step): h hole-opening inserts, then h in-order fills "
-	       "(each takes the range above it in), repeated for at least 4096 operations. ns "
-	       "per operation, median of %u trials (round robin over h). list = the core's "
+	       "(each takes the range above it in), repeated for at least 256 operations. ns "
+	       "per operation (the clock's own cost taken off each timing window), median of %u "
+	       "trials (round robin over h). list = the core's "
 	       "algorithm (buf.c) uncapped; sorted = sorted array with binary search and "
 	       "memmove; treap = a balanced tree in a node pool. '-': quadratic, not run.\n\n",
 	       trials);

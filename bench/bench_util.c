@@ -41,6 +41,20 @@ uint64_t bench_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+double bench_clock_ns(void)
+{
+	static double ovh = -1;
+	if (ovh < 0) {
+		double v[1001];
+		for (int i = 0; i < 1001; i++) {
+			uint64_t t0 = bench_now_ns(), t1 = bench_now_ns();
+			v[i] = (double)(t1 - t0);
+		}
+		ovh = bench_summarise(v, 1001).med;
+	}
+	return ovh;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
