@@ -1022,7 +1022,7 @@ static int mutate_once(struct rng *g, ptcp_script *s, uint8_t *b0, const struct 
 			if (chance(g, 10)) {
 				sg->has_ports = 1;
 				sg->sport = (uint16_t)(chance(g, 2) ? rnd32(g) : s->peer_port);
-				sg->dport = (uint16_t)(chance(g, 2) ? rnd32(g) : s->local_port + 1);
+				sg->dport = (uint16_t)(chance(g, 2) ? rnd32(g) : (uint32_t)s->local_port + 1u);
 			}
 			break;
 		}
