@@ -334,9 +334,12 @@ static void print_report(ptcp_prop_report *rep, const char *name, const char *ex
 	ADD("  class %u: %s\n", rep->fail.cls, rep->fail.msg);
 	if (extra && *extra)
 		ADD("%s", extra);
-	if (rep->path[0])
+	if (rep->path[0] && rep->orig_events)
 		ADD("  shrunk scenario: %s (%zu events, from %zu; %u shrink runs)\n", rep->path,
 		    rep->events, rep->orig_events, rep->shrink_runs);
+	else if (rep->path[0])
+		ADD("  scenario: %s (%zu events; %u shrink runs)\n", rep->path, rep->events,
+		    rep->shrink_runs);
 #undef ADD
 	fprintf(stderr, "%s", rep->text);
 	fflush(stderr);
@@ -514,7 +517,9 @@ int ptcp_prop_for_sims(const ptcp_prop_sim *p, unsigned dflt, ptcp_prop_report *
 		ptcp_prop_simgen_default(&gdef);
 		g = &gdef;
 	}
-	for (unsigned i = 0; i < n && !rep->failed; i++) {
+	int keep = env_flag("PTCP_PROP_KEEP_GOING", 0);
+	unsigned seen[64], nseen = 0, nfail = 0;
+	for (unsigned i = 0; i < n && (!rep->failed || keep); i++) {
 		ptcp_sim_config cfg;
 		ptcp_sim_result res;
 		uint64_t seed = ptcp_prop_case_seed(base, i);
@@ -530,6 +535,16 @@ int ptcp_prop_for_sims(const ptcp_prop_sim *p, unsigned dflt, ptcp_prop_report *
 			if (p->tally)
 				p->tally(&cfg, &res, p->acc);
 			continue;
+		}
+		nfail++;
+		if (keep) {
+			unsigned k = 0;
+			while (k < nseen && seen[k] != rep->fail.cls)
+				k++;
+			if (k < nseen)
+				continue;
+			if (nseen < 64)
+				seen[nseen++] = rep->fail.cls;
 		}
 		rep->failed = 1;
 		rep->seed = seed;
@@ -569,8 +584,28 @@ int ptcp_prop_for_sims(const ptcp_prop_sim *p, unsigned dflt, ptcp_prop_report *
 		print_report(rep, p->name, extra);
 	}
 	rep->seconds = now_sec() - t0;
+	if (keep && rep->failed)
+		fprintf(stderr, "property %s: %u of %u networks failed (%u classes)\n", p->name,
+		        nfail, rep->cases, nseen);
 	if (!rep->failed && !env_flag("PTCP_PROP_QUIET", 0))
 		fprintf(stderr, "property %s: %u networks passed in %.2f s\n", p->name, rep->cases,
 		        rep->seconds);
 	return rep->failed;
+}
+
+int ptcp_prop_known(const ptcp_prop_script *p, const char *name, uint32_t avoid_off,
+                    unsigned hostile_pct, unsigned dflt, ptcp_prop_report *rep)
+{
+	ptcp_prop_gen g;
+	ptcp_prop_script q = *p;
+	if (p->gen)
+		g = *p->gen;
+	else
+		ptcp_prop_gen_default(&g);
+	g.avoid &= ~avoid_off;
+	if (hostile_pct)
+		g.hostile_pct = hostile_pct;
+	q.gen = &g;
+	q.name = name;
+	return ptcp_prop_for_scripts(&q, dflt, rep);
 }

@@ -186,7 +186,8 @@ typedef struct peer {
 	uint32_t ts_base;
 	unsigned loss_pct;
 	unsigned need_ack;
-	int dead; /* the core reset the connection */
+	int dead;    /* the core reset the connection */
+	int simopen; /* we answered the core's SYN with a SYN */
 	int ce_pending;
 } peer;
 
@@ -615,7 +616,10 @@ static void peer_rexmit(gen *g)
 	if (p->una == p->nxt)
 		return;
 	if (p->una == 0) { /* our SYN is not acknowledged: it goes again */
-		peer_syn(g, p->syn_seen && g->s->role == PTCP_SCRIPT_CLIENT);
+		int ack = p->syn_seen && g->s->role == PTCP_SCRIPT_CLIENT;
+		if (p->simopen && (g->o->avoid & PTCP_PROP_AVOID_SIMOPEN_SYNACK))
+			ack = 0;
+		peer_syn(g, ack);
 		return;
 	}
 	uint32_t data_end = p->fin_sent ? p->fin_seq : p->nxt;
@@ -787,6 +791,8 @@ static uint32_t pick_ack(gen *g, const ptcp_info *i)
 	case 3:
 		return i->snd_una - (uint32_t)R(g, 1, 3000) - isn;
 	case 4:
+		if (g->o->avoid & PTCP_PROP_AVOID_HUGE_SACK)
+			return i->snd_una - 0x20000000u - isn;
 		return i->snd_una - 0x80000000u - isn;
 	case 5:
 		return i->snd_una + (uint32_t)R(g, 0, i->snd_max - i->snd_una) - isn;
@@ -875,8 +881,14 @@ static void hostile(gen *g)
 		for (unsigned j = 0; j < k; j++) {
 			l[j] = pick_ack(g, &i);
 			r[j] = P(g, 70) ? l[j] + (uint32_t)R(g, 1, 3000) : pick_ack(g, &i);
-			if ((g->o->avoid & PTCP_PROP_AVOID_HUGE_SACK) && r[j] - l[j] >= 0x40000000u)
+			if ((g->o->avoid & PTCP_PROP_AVOID_HUGE_SACK) &&
+			    (r[j] - l[j] >= 0x40000000u ||
+			     l[j] + g->s->isn_local - i.snd_una + 0x40000000u >= 0x80000000u ||
+			     r[j] + g->s->isn_local - i.snd_una + 0x40000000u >= 0x80000000u)) {
+				/* both edges within 2^30 of SND.UNA: no 2^31 ambiguity */
+				l[j] = i.snd_una - g->s->isn_local;
 				r[j] = l[j] + (uint32_t)R(g, 1, 3000);
+			}
 		}
 		n += opt_sack(s->opt + n, l, r, k);
 		s->opt_len = (uint8_t)n;
@@ -1048,9 +1060,10 @@ static void move(gen *g)
 			unsigned c = (unsigned)R(g, 0, 99);
 			if (c < 85)
 				peer_syn(g, g->s->role == PTCP_SCRIPT_CLIENT);
-			else if (c < 90 && g->s->role == PTCP_SCRIPT_CLIENT)
+			else if (c < 90 && g->s->role == PTCP_SCRIPT_CLIENT) {
 				peer_syn(g, 0); /* simultaneous open */
-			else if (c < 93 && g->s->role == PTCP_SCRIPT_CLIENT) {
+				p->simopen = 1;
+			} else if (c < 93 && g->s->role == PTCP_SCRIPT_CLIENT) {
 				ptcp_script_event *e = seg_ev(g, PTCP_RST | PTCP_ACK, 0, p->rcv, 0);
 				if (e)
 					commit(g, e);
@@ -1263,8 +1276,13 @@ void ptcp_prop_gen_sim(const ptcp_prop_simgen *o, uint64_t seed, ptcp_sim_config
 		cfg->heal = PTCP_SEC(RR(1, 60));
 	if (PP(30))
 		cfg->sndbuf = cfg->rcvbuf = (uint32_t)RR(4096, 1u << 18);
-	if (PP(20))
+	if (PP(20)) {
 		cfg->ipv6 = 1;
+		/* an IPv6 link carries at least 1280 bytes (RFC 8200 5) */
+		for (int i = 0; i < 2; i++)
+			if (cfg->link[i].mtu && cfg->link[i].mtu < 1280)
+				cfg->link[i].mtu = 1280;
+	}
 	int sack = o->sack < 0 ? PP(80) : o->sack;
 	if (!sack)
 		cfg->core.flags &= ~(uint32_t)PTCP_CFG_SACK;

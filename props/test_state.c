@@ -310,19 +310,11 @@ Test(state, rst_exact, .timeout = 280)
  * win 1; < FR. 0:1(1) ack 2147483649 win 1  -> ESTABLISHED -> CLOSED
  * (SEQ 0, RCV.NXT 1).
  */
-static ptcp_prop_gen rst_trim_gen;
-
-Test(state, rst_exact_trimmed, .timeout = 280,
-     .disabled = 1 /* known core bug: the RST check uses the trimmed SEG.SEQ */)
+Test(state, known_rst_trimmed, .timeout = 280, .disabled = PTCP_PROP_KNOWN_BUG)
 {
 	ptcp_prop_report rep;
-	ptcp_prop_script p = rst_exact;
-	p.name = "state-rst-exact-trimmed";
-	ptcp_prop_gen_default(&rst_trim_gen);
-	rst_trim_gen.hostile_pct = 20;
-	rst_trim_gen.avoid &= ~(uint32_t)PTCP_PROP_AVOID_RST_TRIM;
-	p.gen = &rst_trim_gen;
-	int rc = ptcp_prop_for_scripts(&p, 2500, &rep);
+	int rc = ptcp_prop_known(&rst_exact, "state-known-rst-trimmed", PTCP_PROP_AVOID_RST_TRIM,
+	                         20, 2500, &rep);
 	cr_assert(rc == 0, "%s", rep.text);
 }
 
@@ -369,38 +361,12 @@ Test(state, closed_absorbing, .timeout = 280)
 }
 
 /* ---- state/close_ends ------------------------------------------------------ */
-/* Scenarios with a zero or shrunken peer window are left out: they meet two known core bugs
- * (see state/close_ends_any_window). */
-typedef struct ends_st {
-	int strict; /* judge every scenario */
-	uint32_t max_win;
-	int small_win;
-} ends_st;
-
-static void ends_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp_prop_fail *f)
-{
-	ends_st *st = vs;
-	(void)s;
-	(void)f;
-	if (n->kind != PTCP_RUN_NOTE_STEP || n->input->kind != PTCP_IN_SEGMENT)
-		return;
-	uint32_t w = n->input->segment.seg->wnd;
-	if (!(n->input->segment.seg->flags & PTCP_ACK))
-		return;
-	if (w == 0 || w < st->max_win / 2)
-		st->small_win = 1;
-	if (w > st->max_win)
-		st->max_win = w;
-}
-
 static void ends_end(void *vs, const ptcp_script *s, const ptcp_run_result *res, const ptcp_conn *c,
                      ptcp_prop_fail *f)
 {
-	ends_st *st = vs;
+	(void)vs;
 	(void)c;
 	if (res->status != PTCP_RUN_PASS || res->truncated)
-		return;
-	if (st->small_win && !st->strict)
 		return;
 	/* the last open, then a close or an abort after it */
 	size_t open = s->n, closed = 0;
@@ -426,26 +392,10 @@ static void ends_end(void *vs, const ptcp_script *s, const ptcp_run_result *res,
 	                (unsigned long long)(PTCP_SEC(7200) / 1000000u), sname(fin));
 }
 
-static void ends_begin(void *vs, const ptcp_script *s)
-{
-	(void)vs;
-	(void)s;
-}
-
-static void ends_begin_strict(void *vs, const ptcp_script *s)
-{
-	ends_st *st = vs;
-	(void)s;
-	st->strict = 1;
-}
-
 static const ptcp_prop_script close_ends = {
     .name = "state-close-ends",
-    .state_size = sizeof(ends_st),
     .run_flags = PTCP_RUN_F_NO_CHECK | PTCP_RUN_F_NO_DATA,
     .drain = PTCP_SEC(7200),
-    .begin = ends_begin,
-    .note = ends_note,
     .end = ends_end,
 };
 
@@ -453,32 +403,5 @@ Test(state, close_ends, .timeout = 280)
 {
 	ptcp_prop_report rep;
 	int rc = ptcp_prop_for_scripts(&close_ends, 2500, &rep);
-	cr_assert(rc == 0, "%s", rep.text);
-}
-
-/*
- * The same without the window precondition.  KNOWN CORE BUGS: (1) a peer
- * window that reopens to fewer bytes than sender SWS avoidance will send
- * leaves the data (and the FIN) queued with no timer at all; (2) a
- * zero-window probe that gets no useful answer is not sent again: the
- * timer fires, sends nothing and sets no new deadline (also
- * sim-corebug-lost-window-probe).  Either way the connection stays in
- * FIN-WAIT-1 / LAST-ACK forever.  Shrunk (seed 0x398e92a4f17b6c7e,
- * 5 events): connect; < S. win 63 <mss 1460,...,wscale 7>; send 60;
- * < F. 188:188(0) ack 53 win 1; close  -> FIN-WAIT-1 forever.
- */
-static ptcp_prop_gen any_window_gen;
-
-Test(state, close_ends_any_window, .timeout = 280,
-     .disabled = 1 /* known core bugs: SWS without persist timer, lost window probe */)
-{
-	ptcp_prop_report rep;
-	ptcp_prop_script p = close_ends;
-	p.name = "state-close-ends-any-window";
-	p.begin = ends_begin_strict;
-	ptcp_prop_gen_default(&any_window_gen);
-	any_window_gen.avoid &= ~(uint32_t)PTCP_PROP_AVOID_SMALL_WND;
-	p.gen = &any_window_gen;
-	int rc = ptcp_prop_for_scripts(&p, 2500, &rep);
 	cr_assert(rc == 0, "%s", rep.text);
 }
