@@ -169,6 +169,7 @@ typedef struct sink {
 	ptcp_replay_rec *rec; /* else: record directly */
 	int oom;
 	const ptcp_script *s; /* the scenario being run (for ICMP packets) */
+	unsigned long crash_at, steps;
 	/* the packets a step emitted, held until the step is known (an ICMP
 	 * error's packet goes before them) */
 	uint8_t *held;
@@ -445,6 +446,10 @@ static void observe(void *arg, const ptcp_run_note *n)
 		hold(k, n->pkt, n->len, n->time);
 		return;
 	case PTCP_RUN_NOTE_STEP:
+		/* for the tests: PTCP_REPLAY_CRASH_AT=N kills the child process at its
+		 * Nth step, as a core crash would */
+		if (k->fd >= 0 && k->crash_at && ++k->steps == k->crash_at)
+			raise(SIGSEGV);
 		if (n->input && n->input->kind == PTCP_IN_ICMP && k->s) {
 			/* the ICMP error as the packet it stands for */
 			uint8_t pkt[128];
@@ -625,12 +630,14 @@ static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp
 		return -1;
 	}
 	if (pid == 0) {
-		sink k = {ops[1], NULL, 0, NULL, NULL, 0, 0, 0, 0, 0};
+		sink k = {.fd = ops[1]};
 		close(ops[0]);
 		close(errp[0]);
 		dup2(errp[1], 2);
 		close(errp[1]);
 		signal(SIGPIPE, SIG_IGN);
+		if (getenv("PTCP_REPLAY_CRASH_AT"))
+			k.crash_at = strtoul(getenv("PTCP_REPLAY_CRASH_AT"), NULL, 10);
 		if (t == PTCP_REPLAY_FUZZ_WIRE) {
 			ptcp_replay_fuzz_wire_oracle(data, len);
 			sink_end(&k, 1,
@@ -739,8 +746,12 @@ static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp
 		}
 		ptcp_replay_rec_fail(rec, m);
 		if (rec->fail_next) {
-			ptcp_replay_step *st = ptcp_replay_add_step(
-			    rec, tl, rec->nstep ? rec->step[rec->nstep - 1].event : 0);
+			/* the step of the packets reported last (the next event's) */
+			uint32_t evn = rec->nstep ? rec->step[rec->nstep - 1].event + 1 : 0;
+			if (rec->npkt && rec->pkt[rec->npkt - 1].t > tl)
+				tl = rec->pkt[rec->npkt - 1].t;
+			ptcp_replay_step *st =
+			    ptcp_replay_add_step(rec, tl, oracle_target(t) ? 0 : evn);
 			if (st)
 				snprintf(st->what, sizeof st->what, "%s",
 				         oracle_target(t) ? "the oracle" : "crashed in this step");
@@ -888,7 +899,7 @@ int ptcp_replay_run(ptcp_replay_target t, const uint8_t *data, size_t len, const
 	if (o->fork) {
 		rc = child_run(t, data, len, &s, &cfg, rec, o, err, errcap);
 	} else {
-		sink k = {-1, rec, 0, NULL, NULL, 0, 0, 0, 0, 0};
+		sink k = {.fd = -1, .rec = rec};
 		run_script(&s, &cfg, &k);
 		rc = 0;
 		if (k.oom) {

@@ -392,6 +392,7 @@ def svg_case():
 
 
 def failure_case():
+    need_tshark()
     open(out("fails.txt"), "w").write(
         "role client\nisn local=1000 peer=5000\n+0 connect\n+0 > S 0:0(0) win * <*>\n"
         "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1460>\n+0 > F. 1:1(0) ack 1 win *\n")
@@ -404,12 +405,27 @@ def failure_case():
     if "FAILED" not in open(out("f.svg")).read():
         fail("failure not marked in the SVG")
     check_svg(out("f.svg"))
+    # a crash (the child killed at its 40th step, as a core crash would): the outputs are
+    # still written, with what happened up to the crash, and the crash is the verdict
+    loss = os.path.join(SRC, "replay", "examples", "loss.txt")
+    env = dict(os.environ, PTCP_REPLAY_CRASH_AT="40")
+    r = subprocess.run([TOOL, loss, "-o", out("c.pcap"), "--trace", out("c.txt"), "--svg", out("c.svg")],
+                       capture_output=True, text=True, env=env)
+    if r.returncode != 1 or "crashed with signal" not in r.stdout:
+        fail("crash: exit %d: %s%s" % (r.returncode, r.stdout, r.stderr))
+    t = open(out("c.txt")).read()
+    if "!! FAILED: crashed with signal" not in t or len(trace_packets(out("c.txt"))) < 30:
+        fail("crash trace:\n" + t[-2000:])
+    if len(tshark_frames(out("c.pcap"))) != len(trace_packets(out("c.txt"))):
+        fail("crash pcap does not hold the packets up to the crash")
+    check_svg(out("c.svg"))
     # fuzz_drill oracle on a packetdrill script: runs in a child, passes
     open(out("d.pkt"), "w").write("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n")
     r = run(out("d.pkt"), "-o", out("d.pcap"), check=0)
     if "fuzz_drill" not in r.stdout:
         fail("packetdrill detection: " + r.stdout)
-    print("failure: exit 1, step and message reported, marked in trace and SVG")
+    print("failure: exit 1, step and message reported, marked in trace and SVG; a crash keeps "
+          "the outputs up to it")
 
 
 def determinism():
