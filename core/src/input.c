@@ -394,7 +394,9 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 	ptcp_conn *c = x->c;
 	uint32_t ack = seg->ack;
 	uint32_t una0 = c->snd_una; /* before this ACK */
-	uint32_t wnd = (uint32_t)seg->wnd << c->snd_wscale;
+	/* RFC 7323 2.2: the window of a segment with SYN set is never scaled
+	 * (a simultaneous open's SYN-ACK comes through here) */
+	uint32_t wnd = (seg->flags & PTCP_SYN) ? seg->wnd : (uint32_t)seg->wnd << c->snd_wscale;
 	if (ptcp_seq_gt(ack, c->snd_max)) {
 		/* acks something not yet sent: send an ACK, drop */
 		drop(c, PTCP_DROP_BAD_ACK);

@@ -379,6 +379,11 @@ static int resend_range(step_ctx *x, uint32_t seq, uint32_t len)
 		len = output_mss(c);
 	if (ptcp_seq_gt(seq + len, data_end))
 		len = ptcp_seq_gt(data_end, seq) ? data_end - seq : 0;
+	/* only what was sent, and within the peer's window */
+	if (ptcp_seq_gt(seq + len, c->snd_max))
+		len = ptcp_seq_gt(c->snd_max, seq) ? c->snd_max - seq : 0;
+	if (ptcp_seq_gt(seq + len, c->snd_una + c->snd_wnd))
+		len = ptcp_seq_gt(c->snd_una + c->snd_wnd, seq) ? c->snd_una + c->snd_wnd - seq : 0;
 	if (!len)
 		return 0;
 	s = conn_emit(x);

@@ -20,8 +20,12 @@ static int block_valid(const ptcp_conn *c, ptcp_sack_block b, uint32_t ack)
 	 * segment, and of the newest we had: an old ACK's blocks may be stale)
 	 * and already sent. */
 	uint32_t floor = ptcp_seq_gt(ack, c->snd_una) ? ack : c->snd_una;
-	return ptcp_seq_lt(b.left, b.right) && ptcp_seq_ge(b.left, floor) &&
-	       ptcp_seq_le(b.right, c->snd_max);
+	/* offsets from the floor: a block far away (near 2^31) cannot pass as
+	 * "above and below" at once through modular comparison */
+	uint32_t lo = b.left - floor, hi = b.right - floor, span = c->snd_max - floor;
+	if (ptcp_seq_lt(c->snd_max, floor))
+		return 0;
+	return lo < hi && hi <= span;
 }
 
 static void insert(ptcp_conn *c, ptcp_sack_block b)

@@ -1849,3 +1849,32 @@ Test(sack, a_reneging_receiver_gets_the_data_again)
 	expect_seg(&t, ".", b + 2000, PISS + 1, 1000); /* resent, not skipped */
 	conv_fini(&t);
 }
+
+/* Regressions found by the property suites (shrunk scenarios of 3-4 events). */
+Test(regress, simultaneous_open_syn_ack_window_is_not_scaled)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_WSCALE;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	conv_connect(&t, ISS);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS | PTCP_OPT_WSCALE, .mss = 1460, .wscale = 13};
+	conv_seg_opts(&t, "S", PISS, 0, 1, &o, NULL, 0);          /* their SYN crosses ours */
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 1, NULL, NULL, 0); /* RFC 7323 2.2: unscaled */
+	ptcp_info i;
+	ptcp_conn_info(&t.c, &i);
+	cr_assert_eq(i.state, PTCP_ESTABLISHED);
+	cr_assert_eq(i.snd_wnd, 1);
+	conv_fini(&t);
+}
+
+Test(regress, far_away_sack_blocks_are_ignored)
+{
+	conv t;
+	sack_client(&t, PTCP_CFG_RACK);
+	uint32_t b = ISS + 1;
+	/* a block ~2^31 away passes modular comparisons both ways: it must not count */
+	sack_ack(&t, b, b + 2109405478u, b + 2147483648u, 0, 0);
+	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER, "no reordering timer for it");
+	conv_fini(&t);
+}
