@@ -4,11 +4,10 @@
  *
  * IMPLEMENTATION NOTES
  * c->sb holds the SACKed ranges above SND.UNA, sorted and disjoint, at most
- * PTCP_SB_MAX (when full, the highest range is forgotten: the low ones
- * matter for loss detection).  The holes between SND.UNA and the ranges are
- * what may need resending.  A hole is lost (RFC 6675 IsLost) when at least
- * DupThresh ranges, or more than (DupThresh - 1) * SMSS bytes, are SACKed
- * above it.  HighRxt is c->high_rxt.
+ * PTCP_SB_MAX (when full, the lowest range is forgotten: the high ones prove
+ * the holes below them lost and keep growing during recovery).  The holes between SND.UNA and the
+ * ranges are what may need resending.  A hole is lost (RFC 6675 IsLost) when at least DupThresh
+ * ranges, or more than (DupThresh - 1) * SMSS bytes, are SACKed above it.  HighRxt is c->high_rxt.
  */
 #include "internal.h"
 
@@ -51,9 +50,14 @@ static void insert(ptcp_conn *c, ptcp_sack_block b)
 		return;
 	}
 	if (c->nsb == PTCP_SB_MAX) {
-		if (i == PTCP_SB_MAX)
-			return; /* higher than everything kept: forget it */
-		c->nsb--;       /* forget the highest */
+		/* Full: keep the highest ranges - they prove the holes below lost and
+		 * are the ones the peer keeps extending; forgetting the lowest only
+		 * risks resending data the peer holds. */
+		if (i == 0)
+			return; /* lower than everything kept */
+		memmove(&c->sb[0], &c->sb[1], (c->nsb - 1) * sizeof(c->sb[0]));
+		c->nsb--;
+		i--;
 	}
 	memmove(&c->sb[i + 1], &c->sb[i], (c->nsb - i) * sizeof(c->sb[0]));
 	c->sb[i] = b;
