@@ -11,6 +11,12 @@
  */
 #include "internal.h"
 
+/* x mod cap for x < 2 cap (positions and lengths are below cap) */
+static inline uint32_t wrap(uint32_t x, uint32_t cap)
+{
+	return x >= cap ? x - cap : x;
+}
+
 uint32_t sbuf_space(const ptcp_conn *c)
 {
 	return c->scap - c->slen;
@@ -19,7 +25,7 @@ uint32_t sbuf_space(const ptcp_conn *c)
 uint32_t sbuf_write(ptcp_conn *c, const uint8_t *data, uint32_t len)
 {
 	uint32_t n = min_u32(len, sbuf_space(c));
-	uint32_t tail = (c->shead + c->slen) % c->scap;
+	uint32_t tail = wrap(c->shead + c->slen, c->scap);
 	uint32_t first = min_u32(n, c->scap - tail);
 	memcpy(c->sbuf + tail, data, first);
 	memcpy(c->sbuf, data + first, n - first);
@@ -34,14 +40,14 @@ void sbuf_ack(ptcp_conn *c, uint32_t ack)
 	if (!ptcp_seq_gt(ack, c->sbuf_seq))
 		return;
 	n = ptcp_seq_lt(ack, end) ? ack - c->sbuf_seq : c->slen;
-	c->shead = (c->shead + n) % c->scap;
+	c->shead = wrap(c->shead + n, c->scap);
 	c->slen -= n;
 	c->sbuf_seq += n;
 }
 
 void sbuf_spans(const ptcp_conn *c, uint32_t seq, uint32_t len, ptcp_seg *seg)
 {
-	uint32_t pos = (c->shead + (seq - c->sbuf_seq)) % c->scap;
+	uint32_t pos = wrap(c->shead + (seq - c->sbuf_seq), c->scap);
 	uint32_t first = min_u32(len, c->scap - pos);
 	seg->payload = len ? c->sbuf + pos : NULL;
 	seg->payload_len = first;
@@ -57,7 +63,7 @@ uint32_t rbuf_read(ptcp_conn *c, uint8_t *dst, uint32_t len)
 		memcpy(dst, c->rbuf + c->rhead, first);
 		memcpy(dst + first, c->rbuf, n - first);
 	}
-	c->rhead = (c->rhead + n) % c->rcap;
+	c->rhead = wrap(c->rhead + n, c->rcap);
 	c->rlen -= n;
 	return n;
 }
@@ -75,7 +81,7 @@ static void rcopy(ptcp_conn *c, uint32_t pos, const ptcp_seg *seg, uint32_t off,
 			src = seg->payload2 + (off - seg->payload_len);
 			avail = (uint32_t)(seg->payload_len + seg->payload2_len) - off;
 		}
-		pos %= c->rcap;
+		pos = pos >= c->rcap ? pos % c->rcap : pos;
 		n = min_u32(min_u32(len, avail), c->rcap - pos);
 		memcpy(c->rbuf + pos, src, n);
 		pos += n;

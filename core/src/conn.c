@@ -98,7 +98,7 @@ static ptcp_action *push(step_ctx *x, ptcp_action_kind k)
 	if (x->out->n >= x->out->cap)
 		return NULL; /* cannot happen: RESERVE keeps room for these */
 	a = &x->out->v[x->out->n++];
-	memset(a, 0, sizeof(*a));
+	act_zero(a, k);
 	a->kind = k;
 	return a;
 }

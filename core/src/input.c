@@ -457,7 +457,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		if (ptcp_conn_send_space(c) > space0 && !(c->flags & F_FIN_QUEUED)) {
 			ptcp_action *a = &x->out->v[x->out->n];
 			if (x->out->n < x->out->cap) {
-				memset(a, 0, sizeof(*a));
+				act_zero(a, PTCP_ACT_WRITABLE);
 				a->kind = PTCP_ACT_WRITABLE;
 				a->writable.space = ptcp_conn_send_space(c);
 				x->out->n++;
@@ -745,7 +745,7 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 				if (!(c->flags & F_SHUT_RD)) {
 					ptcp_action *a = &x->out->v[x->out->n];
 					if (x->out->n < x->out->cap) {
-						memset(a, 0, sizeof(*a));
+						act_zero(a, PTCP_ACT_READABLE);
 						a->kind = PTCP_ACT_READABLE;
 						a->readable.avail = c->rlen;
 						x->out->n++;

@@ -172,4 +172,18 @@ static inline uint32_t max_u32(uint32_t a, uint32_t b)
 	return a > b ? a : b;
 }
 
+/* zero an action cheaply: the header and small union members; an EMIT
+ * also its segment but the option layout (unused when nitems == 0). */
+#include <stddef.h>
+static inline void act_zero(ptcp_action *a, ptcp_action_kind k)
+{
+	if (k != PTCP_ACT_EMIT) {
+		memset(a, 0, 32);
+		return;
+	}
+	memset(a, 0, offsetof(ptcp_action, emit.seg.opts.items));
+	a->emit.seg.opts.unknown_len = 0; /* no stale bytes from an earlier action */
+	a->emit.seg.opts.pad_len = 0;
+	memset(&a->emit.seg.payload, 0, sizeof(*a) - offsetof(ptcp_action, emit.seg.payload));
+}
 #endif

@@ -505,8 +505,10 @@ void output_flush(step_ctx *x)
 			tail_loss_probe(x);
 		if ((c->flags & (F_INRECOVERY | F_SACK)) == (F_INRECOVERY | F_SACK))
 			sack_recovery(x);
-		else
-			send_data(x, ~0u, 0);
+		else if (ptcp_seq_lt(c->snd_nxt, c->sbuf_seq + c->slen) ||
+		         ptcp_seq_lt(c->snd_nxt, c->snd_max) ||
+		         (c->flags & (F_FIN_QUEUED | F_FORCE1)))
+			send_data(x, ~0u, 0); /* nothing to send: skip */
 		break;
 	}
 	if (c->flags & F_ACK_NOW)
