@@ -479,8 +479,9 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 	/* Window update: RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2 rule; also any
 	 * ACK that moved SND.UNA (as Linux does): else a retransmitted segment with
 	 * an older SEQ frees data while SND.WND stays stale past the peer's edge. */
-	if (ptcp_seq_lt(c->snd_wl1, seq) || (c->snd_wl1 == seq && ptcp_seq_le(c->snd_wl2, ack)) ||
-	    ptcp_seq_gt(ack, una0)) {
+	if (ptcp_seq_ge(ack, c->snd_una) && /* RFC 9293: only when SND.UNA =< SEG.ACK */
+	    (ptcp_seq_lt(c->snd_wl1, seq) || (c->snd_wl1 == seq && ptcp_seq_le(c->snd_wl2, ack)) ||
+	     ptcp_seq_gt(ack, una0))) {
 		c->snd_wnd = wnd;
 		c->snd_wl1 = seq;
 		c->snd_wl2 = ack;

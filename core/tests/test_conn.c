@@ -1878,3 +1878,18 @@ Test(regress, far_away_sack_blocks_are_ignored)
 	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER, "no reordering timer for it");
 	conv_fini(&t);
 }
+
+/* Regression (props x10): the window of an old ACK (SEG.ACK < SND.UNA) is not taken. */
+Test(regress, an_old_ack_does_not_set_the_window)
+{
+	conv t;
+	client(&t);
+	conv_sendn(&t, 2000);
+	conv_seg(&t, ".", PISS + 1, ISS + 1001, 4000, NULL, 0);
+	conv_seg(&t, ".", PISS + 1, ISS + 2001, 1, NULL, 0);     /* all acked, window 1 */
+	conv_seg(&t, ".", PISS + 50, ISS + 1001, 9000, NULL, 0); /* newer SEQ, older ACK */
+	ptcp_info i;
+	ptcp_conn_info(&t.c, &i);
+	cr_assert_eq(i.snd_wnd, 1, "SND.WND stays what the latest ACK offered");
+	conv_fini(&t);
+}
