@@ -11,7 +11,7 @@
 #   apps    SMALL bytes: python http.server -> ptcp-get, ptcp-bulk --http -> curl,
 #           Python socket peer <-> ptcp-echo (both ways at once), Python send/recv
 #   ipv6    SMALL bytes each way over IPv6 (nc and the Python peer)
-#   impair  SMALL bytes each way (nc) and an echo, with 2% loss, 1% reordering and
+#   impair  SMALL and BIG bytes each way (nc) and an echo, with 2% loss, 1% reordering and
 #           1% duplication in both directions (tc netem, or ptcp-impair without it)
 #   pmtu    SMALL bytes each way over IPv4 and IPv6 across a 1280-byte link in the
 #           middle that both ends must discover (ICMP frag-needed / packet too big)
@@ -95,6 +95,10 @@ case_impair() {
 	xfer_p2k "p2k-impair-$SMALL" "$TMP/small" "$K4" nc
 	xfer_echo "echo-impair-$SMALL" "$P4" "$(stat -c %s "$TMP/small")"
 	xfer_k2p "k2p-v6-impair-$SMALL" "$TMP/small" "$P6" py
+	# and the big transfer each way under the same faults (issue 9)
+	mkdata big "$BIG"
+	xfer_k2p "k2p-impair-$BIG" "$TMP/big" "$P4" nc
+	xfer_p2k "p2k-impair-$BIG" "$TMP/big" "$K4" nc
 }
 
 case_pmtu() {
