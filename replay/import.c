@@ -804,7 +804,9 @@ static void infer_config(ctx *c, const fpkt *syn_core, const fpkt *syn_peer,
 		/* the receive buffer: the SYN's window when it is not capped, else the
 		 * first later window, scaled */
 		cfg->rcvbuf = syn_core->seg.wnd ? syn_core->seg.wnd : 65536;
-		if (syn_core->seg.wnd == 65535) {
+		/* capped: 65535, or (ptcp) 65535 rounded down to the window scale */
+		if (syn_core->seg.wnd == 65535 ||
+		    (ws_both && syn_core->seg.wnd == (65535u & ~((1u << cfg->wscale) - 1u)))) {
 			cfg->rcvbuf = 65536;
 			for (size_t i = 0; i < c->nf; i++) {
 				const fpkt *p = c->f[i];

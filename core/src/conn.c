@@ -57,7 +57,8 @@ int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t s
 	else
 		ptcp_config_default(&c->cfg);
 	if (c->cfg.mss < 64 || c->cfg.init_cwnd == 0 || c->cfg.rto_min == 0 ||
-	    c->cfg.rto_max < c->cfg.rto_min || (c->cfg.wscale != 0xff && c->cfg.wscale > 14))
+	    c->cfg.rto_initial == 0 || c->cfg.rto_max < c->cfg.rto_min ||
+	    (c->cfg.wscale != 0xff && c->cfg.wscale > 14))
 		return PTCP_EINVAL;
 	if (!c->cfg.cc)
 		c->cfg.cc = &ptcp_cc_cubic;

@@ -599,8 +599,11 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 	}
 	if (!ok) {
 		drop(c, PTCP_DROP_UNACCEPTABLE);
-		if (tlen && ptcp_seq_le(seq + tlen, c->rcv_nxt))
-			note_dsack(c, seq, seq + tlen); /* wholly old data */
+		/* wholly old data: a duplicate, if it is no RST and lies within a
+		 * buffer's worth below RCV.NXT (2^31 away reads as "old" too) */
+		if (tlen && !(flags & PTCP_RST) && ptcp_seq_le(seq + tlen, c->rcv_nxt) &&
+		    c->rcv_nxt - seq <= c->rcap)
+			note_dsack(c, seq, seq + tlen);
 		if (!(flags & PTCP_RST)) {
 			c->flags |= F_ACK_NOW;
 			if (c->state == PTCP_TIME_WAIT && (flags & PTCP_FIN))
@@ -618,7 +621,7 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 		}
 		if (dup > tlen)
 			dup = tlen;
-		if (dup)
+		if (dup && !(flags & PTCP_RST))
 			note_dsack(c, seq, seq + dup);
 		off += dup;
 		tlen -= dup;

@@ -31,10 +31,15 @@ static uint16_t window_field(ptcp_conn *c, int syn)
 {
 	uint32_t w = output_rcv_window(c);
 	uint32_t field;
+	/* What a SYN-ACK can announce: unscaled (RFC 7323 2.2), and a multiple of
+	 * the scale so that later scaled windows can say the same edge; in
+	 * SYN-RECEIVED nothing announces more (a SYN-ACK sent again would pull
+	 * the edge back). */
+	uint32_t synmax = 65535u & ~((1u << c->rcv_wscale) - 1u);
+	if (syn || c->state == PTCP_SYN_RECEIVED)
+		w = min_u32(w, synmax);
 	if (syn) {
-		/* RFC 7323 2.2: the window in a SYN is never scaled. */
-		field = min_u32(w, 65535);
-		w = field;
+		field = w;
 	} else {
 		uint8_t ws = c->rcv_wscale;
 		field = w >> ws;

@@ -1040,6 +1040,13 @@ Test(api, bad_arguments)
 	cr_assert_eq(ptcp_step(&t.c, &in, 0, &small), PTCP_EINVAL);
 	in.kind = (ptcp_input_kind)999;
 	cr_assert_eq(conv_step(&t, &in), PTCP_EINVAL);
+	{
+		ptcp_conn c2;
+		uint8_t b[16];
+		ptcp_config bad = plain();
+		bad.rto_initial = 0; /* a deadline at 0 would read as "no timer" (fuzz_conn) */
+		cr_assert_eq(ptcp_conn_init(&c2, &bad, b, sizeof b, b, sizeof b), PTCP_EINVAL);
+	}
 	cr_assert_eq(conv_send(&t, "x", 1), PTCP_ENOTCONN);
 	cr_assert_eq(conv_close(&t), PTCP_ENOTCONN);
 	conv_connect(&t, ISS);
