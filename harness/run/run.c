@@ -778,6 +778,23 @@ static void inject(ptcp_run *r, const uint8_t *pkt, size_t len, int explicit_pay
 	do_step(r, &in, r->now, 0);
 }
 
+/* ptcp_script_pattern_fill(), 256 bytes at a time (the high bytes of the
+ * offset are constant within such a run). */
+static void pattern_fill(uint8_t *buf, uint32_t off, size_t len)
+{
+	while (len) {
+		uint32_t hi = (off >> 8) ^ (off >> 16) ^ (off >> 24);
+		size_t run = 256u - (off & 255u);
+		if (run > len)
+			run = len;
+		for (size_t i = 0; i < run; i++)
+			buf[i] = (uint8_t)((off + (uint32_t)i) ^ hi);
+		buf += run;
+		off += (uint32_t)run;
+		len -= run;
+	}
+}
+
 static void run_input(ptcp_run *r, const ptcp_script_event *e, ptcp_time_t t)
 {
 	const ptcp_script *s = r->s;
@@ -821,13 +838,28 @@ static void run_input(ptcp_run *r, const ptcp_script_event *e, ptcp_time_t t)
 		return;
 	}
 	ptcp_input in;
-	int rc = ptcp_script_event_to_input(s, &c, (uint32_t)r->sent_len, r->io, r->io_cap, &in);
+	/* the pattern only as far as the send buffer can take it (the rest of a
+	 * large send is never read: the core accepts at most the free space) */
+	size_t space = ptcp_conn_send_space(&r->conn);
+	ptcp_script_event cc = c;
+	if (c.kind == PTCP_SCRIPT_SEND && !c.send.data) {
+		if (c.send.len > space)
+			cc.send.len = (uint32_t)space;
+		pattern_fill(r->io, (uint32_t)r->sent_len, cc.send.len);
+		cc.send.data = r->io;
+	}
+	int rc = ptcp_script_event_to_input(s, &cc, (uint32_t)r->sent_len, r->io, r->io_cap, &in);
 	if (rc) {
 		fail(r, PTCP_RUN_FAIL_RET, "event does not make an input: %s", ptcp_strerror(rc));
 		return;
 	}
+	if (c.kind == PTCP_SCRIPT_SEND)
+		in.send.len = c.send.len;
 	record_event(r, &c, t);
 	int ret = do_step(r, &in, t, 0);
+	if (c.kind == PTCP_SCRIPT_SEND && ret > 0 && (size_t)ret > space)
+		fail(r, PTCP_RUN_FAIL_RET,
+		     "send accepted %d bytes, ptcp_conn_send_space() said %zu", ret, space);
 	if (c.kind != PTCP_SCRIPT_TIME && c.kind != PTCP_SCRIPT_ICMP)
 		r->last_ret = ret;
 }

@@ -54,7 +54,8 @@
  *     from the action, then parsed back with its checksum verified), and
  *     ptcp_check_liveness() (no packet counts as in flight, the application
  *     counts as pending; skipped while the last send asked for MORE);
- *   - the return value is one ptcp_step() documents for the input kind;
+ *   - the return value is one ptcp_step() documents for the input kind, and
+ *     a send accepts at most ptcp_conn_send_space() bytes;
  *   - the deadline the actions reported equals ptcp_conn_next_deadline(),
  *     and a timer step that does nothing does not leave the deadline due;
  *   - data: every payload byte the core emits equals the byte the
@@ -248,15 +249,16 @@ int ptcp_run_result_format(const ptcp_run_result *res, char *buf, size_t cap);
  *   bit 5     a small action array (PTCP_ACTIONS_MIN);
  *   bits 6-7  reserved (0).
  * Expect events are dropped (the oracle is the invariants), the work is
- * bounded (PTCP_RUN_FUZZ_* below), and the configuration is clamped into
- * what ptcp_conn_init() accepts (mss >= 64, rto_min >= 1 us, rto_max >=
- * rto_min, init_cwnd >= 1) so that no input is wasted.
- * Returns 0 or PTCP_SCRIPT_ENOMEM.
+ * bounded (PTCP_RUN_FUZZ_* below: segment payloads are cut to
+ * PTCP_RUN_FUZZ_SEG bytes, sends and reads to PTCP_RUN_FUZZ_IO), and the configuration is clamped
+ * into what ptcp_conn_init() accepts (mss >= 64, rto_initial and rto_min >= 1 us, rto_max >=
+ * rto_min, init_cwnd >= 1) so that no input is wasted. Returns 0 or PTCP_SCRIPT_ENOMEM.
  */
 #define PTCP_RUN_FUZZ_EVENTS 256            /* events after the prefix */
 #define PTCP_RUN_FUZZ_TIME   PTCP_SEC(3600) /* virtual time */
 #define PTCP_RUN_FUZZ_STEPS  4096           /* ptcp_step() calls */
-#define PTCP_RUN_FUZZ_IO     65536u         /* send / read length */
+#define PTCP_RUN_FUZZ_IO     16384u         /* send / read length */
+#define PTCP_RUN_FUZZ_SEG    16384u         /* payload of a segment event (longer: cut) */
 #define PTCP_RUN_FUZZ_BUF    (1u << 20)     /* send / receive buffer size */
 #define PTCP_RUN_FUZZ_DRAIN  PTCP_SEC(600)
 

@@ -146,6 +146,8 @@ int ptcp_run_fuzz_prepare(const uint8_t *data, size_t len, ptcp_script *out, ptc
 	ptcp_script_config *c = &out->cfg;
 	if (c->mss < 64)
 		c->mss = 64;
+	if (c->rto_initial == 0)
+		c->rto_initial = 1;
 	if (c->rto_min == 0)
 		c->rto_min = 1;
 	if (c->rto_max < c->rto_min)
@@ -174,6 +176,8 @@ int ptcp_run_fuzz_prepare(const uint8_t *data, size_t len, ptcp_script *out, ptc
 			break;
 		}
 		*d = *e; /* moves the owned buffers */
+		if (d->kind == PTCP_SCRIPT_SEGMENT && d->seg.len > PTCP_RUN_FUZZ_SEG)
+			d->seg.len = PTCP_RUN_FUZZ_SEG; /* an explicit payload keeps its head */
 		e->kind = PTCP_SCRIPT_CLOSE;
 		d->delta = e->delta + carry > PTCP_SCRIPT_TIME_MAX ? PTCP_SCRIPT_TIME_MAX
 		                                                   : e->delta + carry;

@@ -259,6 +259,39 @@ static void drops(ptcp_run *r)
 	ptcp_script_free(&s);
 }
 
+/* Sent bytes are the pattern of their relative sequence number. */
+static void pattern(ptcp_run *r)
+{
+	static const char *const text =
+	    "config sndbuf=200000 nodelay=1\n"
+	    "+0 connect\n"
+	    "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,nop,wscale 7>\n"
+	    "+0 send 777\n"
+	    "+0 send 70000\n"
+	    "+10ms < . 1:1(0) ack 5001 win 65535\n";
+	ptcp_script s, rec;
+	ptcp_run_config cfg;
+	ptcp_run_result res;
+	size_t bytes = 0, bad = 0;
+	ptcp_run_config_default(&cfg);
+	ptcp_script_init(&rec);
+	cfg.record = &rec;
+	if (parse("pattern", text, &s))
+		return;
+	ptcp_run_exec(r, &s, &cfg, &res);
+	for (size_t i = 0; i < rec.n; i++) {
+		const ptcp_script_seg *g = &rec.ev[i].seg;
+		if (rec.ev[i].kind != PTCP_SCRIPT_EXPECT_SEG || !g->payload)
+			continue;
+		for (uint32_t k = 0; k < g->len; k++, bytes++)
+			bad += g->payload[k] != ptcp_script_pattern(g->seq + k - 1);
+	}
+	EXPECT(res.status == PTCP_RUN_PASS && bytes > 5000 && bad == 0,
+	       "pattern: %s, %zu bytes emitted, %zu differ from the pattern", res.msg, bytes, bad);
+	ptcp_script_free(&s);
+	ptcp_script_free(&rec);
+}
+
 /* Random binary scripts: no runner error, and record/replay agrees. */
 static void random_scripts(ptcp_run *r)
 {
@@ -297,6 +330,7 @@ int main(void)
 	expects(r);
 	timers(r);
 	drops(r);
+	pattern(r);
 	random_scripts(r);
 	ptcp_run_free(r);
 	printf("%d passed, %d failed\n", passed, failed);
