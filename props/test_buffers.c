@@ -1,0 +1,216 @@
+/*
+ * Property family: buffers and the application interface (the byte
+ * accounting between the application, the core and the peer).
+ *
+ *   buffers/send      the send queue holds exactly what the application
+ *                     gave and the peer has not acknowledged
+ *                     (send_queued = accepted - acked), the free space is
+ *                     the buffer less the queue, a send takes
+ *                     min(len, space) or returns EAGAIN when there is no
+ *                     space, and WRITABLE reports the space that is free;
+ *   buffers/receive   the in-order data waiting is what arrived in order
+ *                     less what the application read (recv_ready =
+ *                     RCV.NXT - IRS - 1 - FIN - read), a read takes
+ *                     min(len, ready), 0 only at the end of the stream,
+ *                     EAGAIN when nothing waits, and READABLE reports what
+ *                     waits.
+ * Both are judged per incarnation, while the connection is synchronized
+ * and has not been reset, timed out, shut down for reading or aborted
+ * (where the RFC lets the core drop data).
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "prop.h"
+
+static int starts_incarnation(const ptcp_run_note *n)
+{
+	for (size_t i = 0; i < n->actions->n; i++)
+		if (n->actions->v[i].kind == PTCP_ACT_STATE &&
+		    (n->actions->v[i].state.from == PTCP_CLOSED ||
+		     n->actions->v[i].state.to == PTCP_LISTEN))
+			return 1;
+	return 0;
+}
+
+static int synced(unsigned s)
+{
+	return s >= PTCP_ESTABLISHED && s <= PTCP_TIME_WAIT;
+}
+
+typedef struct buf_st {
+	uint64_t accepted; /* bytes the application's sends took */
+	uint64_t read;     /* bytes its reads took */
+	int fin_in;        /* the peer's FIN arrived (PEER_CLOSED) */
+	int wr_closed;     /* shutdown WR or close */
+	int rd_closed;     /* shutdown RD, close or abort: the core may drop received data */
+	int dead;          /* reset, timed out, an error */
+	size_t space_before, ready_before;
+	unsigned state_before;
+	int eof_before;
+} buf_st;
+
+static void buf_begin(void *vs, const ptcp_script *s)
+{
+	buf_st *st = vs;
+	(void)s;
+	memset(st, 0, sizeof *st);
+}
+
+static void events(buf_st *st, const ptcp_run_note *n)
+{
+	for (size_t i = 0; i < n->actions->n; i++) {
+		const ptcp_action *a = &n->actions->v[i];
+		if (a->kind != PTCP_ACT_EVENT)
+			continue;
+		if (a->event.ev == PTCP_EV_PEER_CLOSED)
+			st->fin_in = 1;
+		if (a->event.ev == PTCP_EV_RESET || a->event.ev == PTCP_EV_TIMEDOUT ||
+		    a->event.ev == PTCP_EV_ERROR || a->event.err)
+			st->dead = 1;
+	}
+}
+
+static void send_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp_prop_fail *f)
+{
+	buf_st *st = vs;
+	if (n->kind != PTCP_RUN_NOTE_STEP)
+		return;
+	const ptcp_info *i = n->info;
+	const ptcp_input *in = n->input;
+	if (starts_incarnation(n))
+		memset(st, 0, sizeof *st);
+	events(st, n);
+	size_t space = ptcp_conn_send_space(n->conn);
+	if (in->kind == PTCP_IN_SEND && st->state_before >= PTCP_ESTABLISHED &&
+	    st->state_before <= PTCP_CLOSE_WAIT && !st->wr_closed && !st->dead) {
+		size_t want = in->send.len < st->space_before ? in->send.len : st->space_before;
+		if (want == 0 && in->send.len ? n->ret != PTCP_EAGAIN : n->ret != (int)want)
+			ptcp_prop_failf(f, 1, "send(%zu) with %zu bytes free returned %d",
+			                in->send.len, st->space_before, n->ret);
+	}
+	if (in->kind == PTCP_IN_SEND && n->ret > 0)
+		st->accepted += (uint64_t)n->ret;
+	if (in->kind == PTCP_IN_CLOSE || in->kind == PTCP_IN_ABORT ||
+	    (in->kind == PTCP_IN_SHUTDOWN && (in->shutdown.how & PTCP_SHUT_WR)))
+		st->wr_closed = 1;
+	if (in->kind == PTCP_IN_ABORT)
+		st->dead = 1;
+	if (synced(i->state) && !st->dead) {
+		uint64_t acked = i->snd_una - i->iss - 1u; /* SYN excluded */
+		if (acked > st->accepted)
+			acked = st->accepted; /* the FIN */
+		if (i->send_queued != st->accepted - acked)
+			ptcp_prop_failf(f, 2,
+			                "%zu bytes queued; the application gave %llu and the peer "
+			                "acknowledged %llu",
+			                i->send_queued, (unsigned long long)st->accepted,
+			                (unsigned long long)acked);
+		if (space + i->send_queued > s->cfg.sndbuf)
+			ptcp_prop_failf(f, 3, "%zu bytes free and %zu queued in a %u-byte buffer",
+			                space, i->send_queued, s->cfg.sndbuf);
+		if (!st->wr_closed && i->state <= PTCP_CLOSE_WAIT &&
+		    space != s->cfg.sndbuf - i->send_queued)
+			ptcp_prop_failf(
+			    f, 4, "%zu bytes free, the buffer (%u) less the queue (%zu) is %zu",
+			    space, s->cfg.sndbuf, i->send_queued,
+			    (size_t)(s->cfg.sndbuf - i->send_queued));
+		for (size_t k = 0; k < n->actions->n; k++)
+			if (n->actions->v[k].kind == PTCP_ACT_WRITABLE &&
+			    n->actions->v[k].writable.space != space)
+				ptcp_prop_failf(f, 5,
+				                "WRITABLE says %zu bytes free, the core has %zu",
+				                n->actions->v[k].writable.space, space);
+	}
+	st->space_before = space;
+	st->state_before = i->state;
+}
+
+static void recv_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp_prop_fail *f)
+{
+	buf_st *st = vs;
+	(void)s;
+	if (n->kind != PTCP_RUN_NOTE_STEP)
+		return;
+	const ptcp_info *i = n->info;
+	const ptcp_input *in = n->input;
+	if (starts_incarnation(n))
+		memset(st, 0, sizeof *st);
+	events(st, n);
+	if (in->kind == PTCP_IN_READ && synced(st->state_before) && !st->rd_closed && !st->dead) {
+		if (st->ready_before) {
+			size_t want =
+			    in->read.len < st->ready_before ? in->read.len : st->ready_before;
+			if (n->ret != (int)want)
+				ptcp_prop_failf(f, 10, "read(%zu) with %zu bytes ready returned %d",
+				                in->read.len, st->ready_before, n->ret);
+		} else if (in->read.len && st->eof_before && n->ret != 0) {
+			ptcp_prop_failf(f, 11, "read(%zu) at the end of the stream returned %d",
+			                in->read.len, n->ret);
+		} else if (in->read.len && !st->eof_before && n->ret != PTCP_EAGAIN) {
+			ptcp_prop_failf(f, 12,
+			                "read(%zu) with nothing ready, before the FIN, returned %d",
+			                in->read.len, n->ret);
+		}
+	}
+	if (in->kind == PTCP_IN_READ && n->ret > 0)
+		st->read += (uint64_t)n->ret;
+	if (in->kind == PTCP_IN_CLOSE || in->kind == PTCP_IN_ABORT ||
+	    (in->kind == PTCP_IN_SHUTDOWN && (in->shutdown.how & PTCP_SHUT_RD)))
+		st->rd_closed = 1;
+	size_t ready = ptcp_conn_recv_avail(n->conn);
+	if (synced(i->state) && !st->rd_closed && !st->dead) {
+		uint64_t in_order = i->rcv_nxt - i->irs - 1u - (st->fin_in ? 1u : 0u);
+		if (i->recv_ready != ready)
+			ptcp_prop_failf(f, 13, "recv_ready %zu, ptcp_conn_recv_avail %zu",
+			                i->recv_ready, ready);
+		if (ready != in_order - st->read)
+			ptcp_prop_failf(
+			    f, 14, "%zu bytes ready; %llu arrived in order and %llu were read",
+			    ready, (unsigned long long)in_order, (unsigned long long)st->read);
+		for (size_t k = 0; k < n->actions->n; k++)
+			if (n->actions->v[k].kind == PTCP_ACT_READABLE &&
+			    n->actions->v[k].readable.avail != ready)
+				ptcp_prop_failf(f, 15, "READABLE says %zu bytes, %zu are ready",
+				                n->actions->v[k].readable.avail, ready);
+		if (ptcp_conn_eof(n->conn) != (st->fin_in && ready == 0))
+			ptcp_prop_failf(f, 16, "ptcp_conn_eof %d with FIN %s and %zu bytes ready",
+			                ptcp_conn_eof(n->conn), st->fin_in ? "in" : "not in",
+			                ready);
+	}
+	st->ready_before = ready;
+	st->eof_before = st->fin_in && ready == 0;
+	st->state_before = i->state;
+}
+
+static const ptcp_prop_script sendp = {
+    .name = "buffers-send",
+    .state_size = sizeof(buf_st),
+    .run_flags = PTCP_RUN_F_NO_CHECK | PTCP_RUN_F_NO_DATA,
+    .drain = PTCP_SEC(600),
+    .begin = buf_begin,
+    .note = send_note,
+};
+
+Test(buffers, send, .timeout = 280)
+{
+	ptcp_prop_report rep;
+	int rc = ptcp_prop_for_scripts(&sendp, 2000, &rep);
+	cr_assert(rc == 0, "%s", rep.text);
+}
+
+static const ptcp_prop_script recvp = {
+    .name = "buffers-receive",
+    .state_size = sizeof(buf_st),
+    .run_flags = PTCP_RUN_F_NO_CHECK | PTCP_RUN_F_NO_DATA,
+    .drain = PTCP_SEC(600),
+    .begin = buf_begin,
+    .note = recv_note,
+};
+
+Test(buffers, receive, .timeout = 280)
+{
+	ptcp_prop_report rep;
+	int rc = ptcp_prop_for_scripts(&recvp, 2000, &rep);
+	cr_assert(rc == 0, "%s", rep.text);
+}
