@@ -1,0 +1,82 @@
+/*
+ * fuzz_sim: the input bytes choose a small deterministic simulation (seed,
+ * application model, connection count, per-link loss / duplication /
+ * reordering / corruption, delay and jitter, MTU, buffer sizes) with a heal
+ * time after which the faults stop.  Oracle: ptcp_sim_run() passes - stream
+ * integrity, the invariant checker and liveness once the faults stop (all
+ * checked inside the simulator); otherwise res.why is printed and we abort.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+typedef struct reader {
+	const uint8_t *p;
+	size_t n;
+} reader;
+
+static unsigned byte(reader *r)
+{
+	if (r->n == 0)
+		return 0;
+	r->n--;
+	return *r->p++;
+}
+
+static unsigned u16(reader *r)
+{
+	unsigned hi = byte(r);
+	return (hi << 8) | byte(r);
+}
+
+static void link_from(reader *r, ptcp_sim_link *l)
+{
+	/* percentages in steps of 0.25, capped so that some data gets through */
+	l->loss = (byte(r) % 81) / 4.0;                      /* 0 .. 20 % */
+	l->dup = (byte(r) % 41) / 4.0;                       /* 0 .. 10 % */
+	l->reorder = (byte(r) % 81) / 4.0;                   /* 0 .. 20 % */
+	l->corrupt = (byte(r) % 41) / 4.0;                   /* 0 .. 10 % */
+	l->delay = 100 + (ptcp_time_t)(byte(r) % 200) * 100; /* 0.1 .. 20 ms */
+	l->jitter = (ptcp_time_t)(byte(r) % 100) * 100;      /* 0 .. 10 ms */
+	l->reorder_delay = (ptcp_time_t)(byte(r) % 50) * 200;
+	unsigned m = byte(r);
+	l->mtu = m < 128 ? 0 : 576 + (m - 128) * 8; /* none, or 576 .. 1592 */
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	reader r = {data, size};
+	ptcp_sim_config cfg;
+	ptcp_sim_result res;
+
+	ptcp_sim_config_default(&cfg);
+	cfg.seed = 0;
+	for (int i = 0; i < 4; i++)
+		cfg.seed = (cfg.seed << 8) | byte(&r);
+	cfg.app = (ptcp_sim_app)(byte(&r) % PTCP_SIM_APP_COUNT);
+	cfg.conns = 1 + byte(&r) % 3;
+	cfg.bytes = 2048 + (uint64_t)(u16(&r) % 63) * 1024; /* 2 .. 64 KiB */
+	cfg.sndbuf = 2048 + (uint32_t)(u16(&r) % 63) * 1024;
+	cfg.rcvbuf = 2048 + (uint32_t)(u16(&r) % 63) * 1024;
+	cfg.ipv6 = byte(&r) & 1;
+	link_from(&r, &cfg.link[0]);
+	link_from(&r, &cfg.link[1]);
+	/* IPv6 links have an MTU of at least 1280 (RFC 8200 section 5) */
+	for (int i = 0; i < 2; i++)
+		if (cfg.ipv6 && cfg.link[i].mtu && cfg.link[i].mtu < 1280)
+			cfg.link[i].mtu = 1280 + (cfg.link[i].mtu - 576) / 2;
+	/* faults stop after 0.05 .. 5 s of virtual time; then liveness must hold */
+	cfg.heal = 50000 + (ptcp_time_t)(byte(&r) % 100) * 50000;
+	/* generous bound after the heal (backed-off RTOs are capped at 60 s) */
+	cfg.max_time = cfg.heal + 600 * (ptcp_time_t)1000000;
+
+	int rc = ptcp_sim_run(&cfg, &res);
+	if (rc != 0 || !res.ok) {
+		fprintf(stderr, "fuzz_sim: run failed (rc %d): %s\n", rc, res.why);
+		abort();
+	}
+	return 0;
+}
