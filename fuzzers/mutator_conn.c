@@ -10,7 +10,8 @@
  * the mutator then runs the input once through the runner with an observer
  * and keeps, for every event, the core's variables just before it
  * (RCV.NXT, RCV.WND, SND.UNA, SND.NXT, SND.MAX, SND.WND, the MSS, the
- * last TSval the core sent), as relative numbers of the script.
+ * last TSval the core sent), as relative numbers of the script (not with
+ * PTCP_MUTATOR_NO_RUN set: scripts/fuzz sets it to minimize crashes).
  *
  * Operations (one or a few per call, weighted):
  *   seq      a segment's seq at RCV.NXT, RCV.NXT + RCV.WND, +-1 around
@@ -1022,7 +1023,8 @@ static int mutate_once(struct rng *g, ptcp_script *s, uint8_t *b0, const struct 
 			if (chance(g, 10)) {
 				sg->has_ports = 1;
 				sg->sport = (uint16_t)(chance(g, 2) ? rnd32(g) : s->peer_port);
-				sg->dport = (uint16_t)(chance(g, 2) ? rnd32(g) : (uint32_t)s->local_port + 1u);
+				sg->dport = (uint16_t)(chance(g, 2) ? rnd32(g)
+				                                    : (uint32_t)s->local_port + 1u);
 			}
 			break;
 		}
@@ -1225,7 +1227,12 @@ size_t ptcp_fuzz_conn_mutate(uint8_t *data, size_t size, size_t max_size, unsign
 	uint8_t b0 = size ? data[0] : 0;
 	if (ptcp_script_decode_binary(data, size, &s))
 		return byte_fallback(data, size, max_size, &g);
-	if (!chance(&g, 4)) {
+	/* PTCP_MUTATOR_NO_RUN=1: no analysis run (crash minimization mutates the
+	 * crashing input itself; running it inside the mutator would crash there) */
+	static int no_run = -1;
+	if (no_run < 0)
+		no_run = getenv("PTCP_MUTATOR_NO_RUN") != NULL;
+	if (!no_run && !chance(&g, 4)) {
 		snaps = calloc(s.n + 1, sizeof *snaps);
 		if (snaps && analyse(data, size, &s, snaps)) {
 			free(snaps);
