@@ -152,10 +152,12 @@ typedef struct ptcp_prop_gen {
 #define PTCP_PROP_AVOID_OLD_ACK        0x200u /* an old ACK (below SND.UNA) opening the window */
 #define PTCP_PROP_AVOID_FIN_HOLE       0x400u /* a FIN below out-of-order data */
 #define PTCP_PROP_AVOID_SIMOPEN_SYNACK 0x800u /* a SYN-ACK answering a simultaneous open */
+#define PTCP_PROP_AVOID_BOGUS_ECR      0x1000u /* a TSecr the core never sent */
 /* the default: the bugs the core still has (the others stay as switches) */
 #define PTCP_PROP_AVOID_ALL                                                                        \
 	(PTCP_PROP_AVOID_TINY_MSS | PTCP_PROP_AVOID_SYNRCVD | PTCP_PROP_AVOID_RST_TRIM |           \
-	 PTCP_PROP_AVOID_HUGE_SACK | PTCP_PROP_AVOID_OLD_ACK | PTCP_PROP_AVOID_SIMOPEN_SYNACK)
+	 PTCP_PROP_AVOID_HUGE_SACK | PTCP_PROP_AVOID_OLD_ACK | PTCP_PROP_AVOID_SIMOPEN_SYNACK |    \
+	 PTCP_PROP_AVOID_BOGUS_ECR)
 
 void ptcp_prop_gen_default(ptcp_prop_gen *g);
 

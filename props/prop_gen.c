@@ -873,6 +873,9 @@ static void hostile(gen *g)
 		if (P(g, 50) || !p->ts_on) {
 			uint32_t tv = tsval_now(g) - (uint32_t)R(g, 1, 0x90000000u);
 			n += opt_ts(s->opt + n, tv, p->core_tsval);
+		} else if (!(g->o->avoid & PTCP_PROP_AVOID_BOGUS_ECR) && P(g, 50)) {
+			/* a TSecr we never sent */
+			n += opt_ts(s->opt + n, tsval_now(g), ptcp_prop_u32(&g->r));
 		} else {
 			n += opt_ts(s->opt + n, tsval_now(g), p->core_tsval);
 		}

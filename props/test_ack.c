@@ -19,7 +19,18 @@
  *                       window), are non-empty and disjoint, at most 4 (3
  *                       with timestamps); a first block may be a D-SACK
  *                       (RFC 2883: at or below SEG.ACK, or inside the
- *                       second block).
+ *                       second block); the first other block holds the
+ *                       out-of-order segment that triggered the ACK (RFC
+ *                       2018 4);
+ *   ack/retransmit_and_timeout_justified
+ *                       data is sent again only after loss evidence: a
+ *                       timer (RTO, TLP, RACK, persist), three duplicate
+ *                       ACKs (fewer for a small flight, RFC 5827), SACK
+ *                       showing three segments or ranges above a hole (RFC
+ *                       6675), an ICMP; then until the recovery point is
+ *                       acknowledged; a connection times out only after
+ *                       its retry limit of RTOs, its user timeout without
+ *                       progress (RFC 5482) or its keep-alive probes.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -243,12 +254,44 @@ Test(ack, rto, .timeout = 280)
 }
 
 /* ---- ack/sack_blocks -------------------------------------------------------------- */
+typedef struct sack_st {
+	ptcp_info prev;
+	uint64_t drops;
+} sack_st;
+
 static void sack_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp_prop_fail *f)
 {
-	(void)vs;
+	sack_st *st = vs;
+	ptcp_info *prev = &st->prev;
 	(void)s;
 	NOTE_STEP(n);
 	const ptcp_info *i = n->info;
+	ptcp_stats stats;
+	uint64_t drops = 0;
+	ptcp_conn_stats(n->conn, &stats);
+	for (unsigned d = 0; d < PTCP_DROP_COUNT; d++)
+		drops += stats.drops[d];
+	int dropped = drops != st->drops;
+	st->drops = drops;
+	/* RFC 2018 4: the first block holds the segment that triggered the ACK (data that
+	 * arrived out of order, inside the window, in this step, and was not dropped) */
+	int ooo = 0;
+	uint32_t ooo_l = 0, ooo_r = 0;
+	if (n->input->kind == PTCP_IN_SEGMENT && !dropped &&
+	    (prev->state == PTCP_ESTABLISHED || prev->state == PTCP_FIN_WAIT_1 ||
+	     prev->state == PTCP_FIN_WAIT_2)) {
+		const ptcp_seg *g = n->input->segment.seg;
+		uint32_t len = (uint32_t)ptcp_seg_len(g);
+		if (len && !(g->flags & (PTCP_SYN | PTCP_RST)) &&
+		    ptcp_seq_gt(g->seq, prev->rcv_nxt) &&
+		    ptcp_seq_lt(g->seq, prev->rcv_nxt + prev->rcv_wnd) &&
+		    ptcp_seq_gt(g->seq, i->rcv_nxt)) {
+			ooo = 1;
+			ooo_l = g->seq;
+			ooo_r = g->seq + 1; /* at least its first byte */
+		}
+	}
+	*prev = *i;
 	for (size_t k = 0; k < n->actions->n; k++) {
 		const ptcp_action *a = &n->actions->v[k];
 		if (a->kind != PTCP_ACT_EMIT)
@@ -270,6 +313,22 @@ static void sack_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, pt
 			ptcp_prop_failf(f, 3, "%u SACK blocks (at most %u fit)", o->sack_count,
 			                max);
 		uint32_t edge = g->ack + ((uint32_t)g->wnd << i->rcv_wscale);
+		if (ooo && o->sack_count) {
+			/* the first block that is not a D-SACK */
+			unsigned b = 0;
+			if (ptcp_seq_le(o->sack[0].right, g->ack) ||
+			    (o->sack_count > 1 && ptcp_seq_ge(o->sack[0].left, o->sack[1].left) &&
+			     ptcp_seq_le(o->sack[0].right, o->sack[1].right)))
+				b = 1;
+			if (b < o->sack_count && (ptcp_seq_gt(o->sack[b].left, ooo_l) ||
+			                          ptcp_seq_lt(o->sack[b].right, ooo_r)))
+				ptcp_prop_failf(
+				    f, 7,
+				    "the first SACK block [%u, %u) does not hold the segment "
+				    "at %u that triggered the ACK (RFC 2018 4)",
+				    o->sack[b].left, o->sack[b].right, ooo_l);
+			ooo = 0;
+		}
 		for (unsigned b = 0; b < o->sack_count && b < PTCP_SACK_MAX; b++) {
 			ptcp_sack_block x = o->sack[b];
 			if (!ptcp_seq_lt(x.left, x.right)) {
@@ -303,6 +362,7 @@ static void sack_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, pt
 
 static const ptcp_prop_script sack_blocks = {
     .name = "ack-sack-blocks",
+    .state_size = sizeof(sack_st),
     .run_flags = PTCP_RUN_F_NO_CHECK | PTCP_RUN_F_NO_DATA,
     .drain = PTCP_SEC(600),
     .note = sack_note,
@@ -318,5 +378,286 @@ Test(ack, sack_blocks, .timeout = 280)
 	lossy_gen.loss_pct_max = 30; /* more holes */
 	p.gen = &lossy_gen;
 	int rc = ptcp_prop_for_scripts(&p, 2500, &rep);
+	cr_assert(rc == 0, "%s", rep.text);
+}
+
+/* ---- ack/retransmit_justified and ack/timeout_justified ----------------------------- */
+#define RSACK_MAX 16
+
+typedef struct rx_st {
+	ptcp_info prev;
+	uint64_t rto_fired;    /* stats before the step */
+	uint64_t episode_rtos; /* RTOs since SND.UNA last moved */
+	ptcp_time_t since;     /* SND.UNA last moved (or data became outstanding) */
+	unsigned dupacks;      /* pure ACKs of SND.UNA with data outstanding, since it moved */
+	int recovering;        /* a loss was detected: resending is allowed ... */
+	uint32_t recover;      /* ... until SND.UNA reaches this */
+	uint32_t sl[RSACK_MAX], sr[RSACK_MAX];
+	unsigned ns;
+	ptcp_time_t last_in; /* the last segment from the peer the core accepted */
+	uint64_t drops;      /* segments the core dropped, so far */
+} rx_st;
+
+static void rx_sack_add(rx_st *st, uint32_t l, uint32_t r)
+{
+	for (unsigned i = 0; i < st->ns;) {
+		if (ptcp_seq_le(l, st->sr[i]) && ptcp_seq_ge(r, st->sl[i])) {
+			if (ptcp_seq_lt(st->sl[i], l))
+				l = st->sl[i];
+			if (ptcp_seq_gt(st->sr[i], r))
+				r = st->sr[i];
+			st->sl[i] = st->sl[st->ns - 1];
+			st->sr[i] = st->sr[st->ns - 1];
+			st->ns--;
+		} else {
+			i++;
+		}
+	}
+	if (st->ns < RSACK_MAX) {
+		st->sl[st->ns] = l;
+		st->sr[st->ns] = r;
+		st->ns++;
+	}
+}
+
+/* SACKed bytes and ranges above una (the union the peer ever reported). */
+static uint32_t rx_sacked(const rx_st *st, uint32_t una, unsigned *ranges)
+{
+	uint32_t n = 0;
+	*ranges = 0;
+	for (unsigned i = 0; i < st->ns; i++) {
+		int32_t l = (int32_t)(st->sl[i] - una), r = (int32_t)(st->sr[i] - una);
+		if (l < 0)
+			l = 0;
+		if (r > l) {
+			n += (uint32_t)(r - l);
+			(*ranges)++;
+		}
+	}
+	return n;
+}
+
+static void rx_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp_prop_fail *f)
+{
+	rx_st *st = vs;
+	NOTE_STEP(n);
+	const ptcp_info *i = n->info, *p = &st->prev;
+	const ptcp_input *in = n->input;
+	ptcp_stats stats;
+	ptcp_conn_stats(n->conn, &stats);
+	if (new_incarnation(n) || p->state < PTCP_SYN_SENT) {
+		uint64_t keep = st->rto_fired, drops = st->drops;
+		memset(st, 0, sizeof *st);
+		st->rto_fired = keep;
+		st->drops = drops;
+		st->since = n->time;
+	}
+	uint32_t mss = i->mss ? i->mss : 536;
+	int timer = n->timer || in->kind == PTCP_IN_TIME;
+	/* what the peer told us */
+	if (in->kind == PTCP_IN_SEGMENT) {
+		const ptcp_seg *g = in->segment.seg;
+		uint64_t dropped = 0;
+		for (unsigned d = 0; d < PTCP_DROP_COUNT; d++)
+			dropped += stats.drops[d];
+		if (dropped == st->drops)
+			st->last_in = n->time; /* accepted: keep-alive starts over */
+		st->drops = dropped;
+		/* (a FIN too: one the core drops at a zero window is a pure ACK to it) */
+		if ((g->flags & PTCP_ACK) && !(g->flags & (PTCP_SYN | PTCP_RST)) &&
+		    (!ptcp_seg_len(g) || p->rcv_wnd == 0) && g->ack == p->snd_una &&
+		    p->snd_max != p->snd_una)
+			st->dupacks++; /* (data dropped at our zero window does not count either) */
+		if ((g->flags & PTCP_ACK) && (g->opts.present & PTCP_OPT_SACK))
+			for (unsigned k = 0; k < g->opts.sack_count; k++) {
+				uint32_t span = p->snd_max - p->snd_una;
+				uint32_t lo = g->opts.sack[k].left - p->snd_una;
+				uint32_t hi = g->opts.sack[k].right - p->snd_una;
+				if (lo < hi && hi <= span)
+					rx_sack_add(st, g->opts.sack[k].left,
+					            g->opts.sack[k].right);
+			}
+	}
+	if (i->snd_una != p->snd_una || (p->snd_una == p->snd_max && !p->send_queued)) {
+		st->since = n->time;
+		st->episode_rtos = 0;
+		st->dupacks = 0;
+	}
+	if (stats.rto_fired > st->rto_fired)
+		st->episode_rtos += stats.rto_fired - st->rto_fired;
+	/* loss evidence opens a recovery (RFC 5681 3.2, RFC 6675 IsLost, RFC 5827 for
+	 * small windows); a timer (RTO, TLP, RACK, persist) or an ICMP may resend too */
+	unsigned ranges;
+	uint32_t sacked = rx_sacked(st, p->snd_una, &ranges);
+	uint32_t segs = (p->snd_max - p->snd_una + mss - 1) / mss;
+	unsigned thresh = segs >= 4 ? 3u : segs > 1 ? segs - 1u : 1u;
+	int evidence =
+	    st->dupacks >= thresh || ranges >= thresh || sacked > 2 * mss || (sacked && segs <= 4);
+	if (evidence || timer || in->kind == PTCP_IN_ICMP || stats.rto_fired > st->rto_fired) {
+		if (!st->recovering || ptcp_seq_gt(p->snd_max, st->recover))
+			st->recover = i->snd_max;
+		st->recovering = 1;
+	}
+	for (size_t k = 0; k < n->actions->n; k++) {
+		const ptcp_action *a = &n->actions->v[k];
+		if (a->kind != PTCP_ACT_EMIT)
+			continue;
+		const ptcp_seg *g = &a->emit.seg;
+		size_t len = ptcp_seg_len(g);
+		if (!len || (g->flags & (PTCP_SYN | PTCP_RST)) || i->state < PTCP_ESTABLISHED)
+			continue;
+		if (!ptcp_seq_lt(g->seq, p->snd_max))
+			continue; /* new data */
+		if (len <= 1 && g->seq == i->snd_una - 1)
+			continue; /* keep-alive */
+		if (len == 1 && (p->snd_wnd == 0 || i->snd_wnd == 0))
+			continue; /* a zero-window probe again */
+		if (!st->recovering)
+			ptcp_prop_failf(
+			    f, 20,
+			    "bytes %u..%u sent again on input kind %d without a timeout, "
+			    "%u duplicate ACKs or SACK evidence (%u bytes in %u ranges)",
+			    g->seq, g->seq + (uint32_t)len, (int)in->kind, st->dupacks, sacked,
+			    ranges);
+	}
+	if (st->recovering && !ptcp_seq_lt(i->snd_una, st->recover))
+		st->recovering = 0;
+	/* ack/timeout_justified */
+	for (size_t k = 0; k < n->actions->n; k++) {
+		const ptcp_action *a = &n->actions->v[k];
+		if (a->kind != PTCP_ACT_EVENT || a->event.ev != PTCP_EV_TIMEDOUT)
+			continue;
+		unsigned limit = p->state == PTCP_SYN_SENT       ? s->cfg.syn_retries
+		                 : p->state == PTCP_SYN_RECEIVED ? s->cfg.synack_retries
+		                                                 : s->cfg.max_retries;
+		int by_count = st->episode_rtos >= limit;
+		int by_user = s->cfg.user_timeout && n->time - st->since >= s->cfg.user_timeout;
+		int by_ka =
+		    s->cfg.keepalive_idle &&
+		    n->time - st->last_in >=
+		        s->cfg.keepalive_idle + s->cfg.keepalive_cnt * s->cfg.keepalive_intvl;
+		if (!by_count && !by_user && !by_ka)
+			ptcp_prop_failf(
+			    f, 21,
+			    "timed out in %s after %llu retransmission timeouts (limit %u) "
+			    "and %llu us without progress (user timeout %llu us)",
+			    ptcp_state_name(p->state), (unsigned long long)st->episode_rtos, limit,
+			    (unsigned long long)(n->time - st->since),
+			    (unsigned long long)s->cfg.user_timeout);
+	}
+	st->rto_fired = stats.rto_fired;
+	st->prev = *i;
+}
+
+static const ptcp_prop_script justified = {
+    .name = "ack-retransmit-justified",
+    .state_size = sizeof(rx_st),
+    .run_flags = PTCP_RUN_F_NO_CHECK | PTCP_RUN_F_NO_DATA,
+    .drain = PTCP_SEC(3600),
+    .note = rx_note,
+};
+
+Test(ack, retransmit_and_timeout_justified, .timeout = 280)
+{
+	ptcp_prop_report rep;
+	int rc = ptcp_prop_for_scripts(&justified, 2500, &rep);
+	cr_assert(rc == 0, "%s", rep.text);
+}
+
+/* ---- ack/rtt ---------------------------------------------------------------------------- */
+/*
+ * RFC 6298 2.2-2.3: the first measurement R gives SRTT = R, RTTVAR = R/2;
+ * later ones SRTT = 7/8 SRTT + 1/8 R, RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|
+ * (the R a new SRTT implies must give the new RTTVAR, up to integer
+ * rounding), RTO = SRTT + max(G, 4 RTTVAR) (G = 1 ms) within the bounds,
+ * and no measurement is longer than the connection has existed.
+ */
+typedef struct rtt_st {
+	ptcp_info prev;
+	ptcp_time_t born;
+} rtt_st;
+
+static void rtt_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp_prop_fail *f)
+{
+	rtt_st *st = vs;
+	NOTE_STEP(n);
+	const ptcp_info *i = n->info, *p = &st->prev;
+	if (new_incarnation(n))
+		st->born = n->time;
+	if (i->state < PTCP_SYN_SENT || new_incarnation(n) || p->state < PTCP_SYN_SENT ||
+	    (i->srtt == p->srtt && i->rttvar == p->rttvar)) {
+		st->prev = *i;
+		return;
+	}
+	uint64_t S = p->srtt, V = p->rttvar, S2 = i->srtt, V2 = i->rttvar, R = 0;
+	int ok = 0;
+	if (S == 0) {
+		R = S2;
+		ok = V2 == S2 / 2 || (S2 == 1 && V2 == 0);
+	} else {
+		for (uint64_t k = 0; k < 8 && !ok; k++) {
+			if (8 * S2 + k < 7 * S)
+				continue;
+			R = 8 * S2 + k - 7 * S;
+			uint64_t d = S > R ? S - R : R - S;
+			ok = V2 == (3 * V + d) / 4;
+		}
+		if (!ok && S2 == 1) /* SRTT 0 is kept at 1 */
+			ok = 1;
+	}
+	if (!ok)
+		ptcp_prop_failf(f, 30,
+		                "SRTT %llu -> %llu, RTTVAR %llu -> %llu: no measurement gives both "
+		                "(RFC 6298 2.3)",
+		                (unsigned long long)S, (unsigned long long)S2,
+		                (unsigned long long)V, (unsigned long long)V2);
+	else if (R > n->time - st->born + 2000u) /* 1 ms timestamp clock, +500 us */
+		ptcp_prop_failf(f, 31,
+		                "an RTT measurement of %llu us, the connection is %llu us old",
+		                (unsigned long long)R, (unsigned long long)(n->time - st->born));
+	uint64_t var = 4 * V2 > 1000 ? 4 * V2 : 1000;
+	uint64_t want = S2 + var;
+	if (want < s->cfg.rto_min)
+		want = s->cfg.rto_min;
+	if (want > s->cfg.rto_max)
+		want = s->cfg.rto_max;
+	if (i->rto != want && !(s->cfg.user_timeout && i->rto < want))
+		ptcp_prop_failf(f, 32,
+		                "RTO %llu after a measurement; SRTT %llu + max(1 ms, 4 x %llu) "
+		                "within the bounds is %llu",
+		                (unsigned long long)i->rto, (unsigned long long)S2,
+		                (unsigned long long)V2, (unsigned long long)want);
+	st->prev = *i;
+}
+
+static const ptcp_prop_script rtt = {
+    .name = "ack-rtt",
+    .state_size = sizeof(rtt_st),
+    .run_flags = PTCP_RUN_F_NO_CHECK | PTCP_RUN_F_NO_DATA,
+    .drain = PTCP_SEC(600),
+    .note = rtt_note,
+};
+
+Test(ack, rtt, .timeout = 280)
+{
+	ptcp_prop_report rep;
+	int rc = ptcp_prop_for_scripts(&rtt, 2000, &rep);
+	cr_assert(rc == 0, "%s", rep.text);
+}
+
+/*
+ * KNOWN CORE BUG: an RTT measured from a TSecr the core never sent.
+ * take_rtt_sample() takes TSval(now) - TSecr of any acceptable segment as
+ * the RTT when it is below 2^31 ms, so a bogus echo (an attacker's, or a
+ * broken peer's) gives a measurement of days: SRTT and the RTO jump to the
+ * maximum (RFC 7323 4.1 / 5: only echoes of values we sent are usable).
+ * Shrunk (2 events): connect (TS val 0); < S. 0:0(0) ack 1 win 1 <...,TS val
+ * 1365715416 ecr 3330669872>  -> an RTT of 964297424500 us.
+ */
+Test(ack, known_bogus_tsecr, .timeout = 280, .disabled = PTCP_PROP_KNOWN_BUG)
+{
+	ptcp_prop_report rep;
+	int rc = ptcp_prop_known(&rtt, "ack-known-bogus-tsecr", PTCP_PROP_AVOID_BOGUS_ECR, 25, 2500,
+	                         &rep);
 	cr_assert(rc == 0, "%s", rep.text);
 }

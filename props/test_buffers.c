@@ -214,3 +214,72 @@ Test(buffers, receive, .timeout = 280)
 	int rc = ptcp_prop_for_scripts(&recvp, 2000, &rep);
 	cr_assert(rc == 0, "%s", rep.text);
 }
+
+/*
+ * buffers/fin: our FIN comes only after the application closed its sending
+ * side, always at the same sequence number: right after the last byte it
+ * gave (ISS + 1 + bytes accepted), and nothing is sent beyond it.
+ */
+typedef struct fin_st {
+	uint64_t accepted;
+	int wr_closed;
+	int have_fin;
+	uint32_t fin_seq;
+} fin_st;
+
+static void fin_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp_prop_fail *f)
+{
+	fin_st *st = vs;
+	(void)s;
+	if (n->kind != PTCP_RUN_NOTE_STEP)
+		return;
+	const ptcp_input *in = n->input;
+	const ptcp_info *i = n->info;
+	if (starts_incarnation(n))
+		memset(st, 0, sizeof *st);
+	if (in->kind == PTCP_IN_SEND && n->ret > 0)
+		st->accepted += (uint64_t)n->ret;
+	if (in->kind == PTCP_IN_CLOSE || (in->kind == PTCP_IN_SHUTDOWN && (in->shutdown.how & 2)))
+		st->wr_closed = 1;
+	for (size_t k = 0; k < n->actions->n; k++) {
+		const ptcp_action *a = &n->actions->v[k];
+		if (a->kind != PTCP_ACT_EMIT || (a->emit.seg.flags & PTCP_RST))
+			continue;
+		const ptcp_seg *g = &a->emit.seg;
+		uint32_t end = g->seq + ptcp_seg_seqlen(g);
+		uint32_t stream_end = i->iss + 1u + (uint32_t)st->accepted;
+		if (g->flags & PTCP_FIN) {
+			uint32_t fseq = end - 1u;
+			if (!st->wr_closed)
+				ptcp_prop_failf(f, 20,
+				                "a FIN before the application closed its side");
+			else if (fseq != stream_end)
+				ptcp_prop_failf(f, 21,
+				                "FIN at %u, the stream (%llu bytes) ends at %u",
+				                fseq, (unsigned long long)st->accepted, stream_end);
+			else if (st->have_fin && fseq != st->fin_seq)
+				ptcp_prop_failf(f, 22, "FIN at %u, it was at %u before", fseq,
+				                st->fin_seq);
+			st->have_fin = 1;
+			st->fin_seq = fseq;
+		} else if (ptcp_seg_len(g) && ptcp_seq_gt(end, stream_end)) {
+			ptcp_prop_failf(f, 23, "data up to %u, the stream ends at %u", end,
+			                stream_end);
+		}
+	}
+}
+
+static const ptcp_prop_script finp = {
+    .name = "buffers-fin",
+    .state_size = sizeof(fin_st),
+    .run_flags = PTCP_RUN_F_NO_CHECK | PTCP_RUN_F_NO_DATA,
+    .drain = PTCP_SEC(600),
+    .note = fin_note,
+};
+
+Test(buffers, fin, .timeout = 280)
+{
+	ptcp_prop_report rep;
+	int rc = ptcp_prop_for_scripts(&finp, 2000, &rep);
+	cr_assert(rc == 0, "%s", rep.text);
+}

@@ -405,3 +405,108 @@ Test(state, close_ends, .timeout = 280)
 	int rc = ptcp_prop_for_scripts(&close_ends, 2500, &rep);
 	cr_assert(rc == 0, "%s", rep.text);
 }
+
+/* ---- state/errors ----------------------------------------------------------- */
+/*
+ * The error a connection dies with is the one its cause calls for (RFC
+ * 9293 3.10.7 and ptcp.h): a RST in SYN-SENT (or an active SYN-RECEIVED)
+ * is ECONNREFUSED, in ESTABLISHED / FIN-WAIT / CLOSE-WAIT ECONNRESET, in
+ * CLOSING / LAST-ACK / TIME-WAIT none; giving up retransmitting is
+ * ETIMEDOUT; an ICMP hard error EUNREACH; an abort of a live connection
+ * EABORTED (none once our FIN was acknowledged or in LISTEN); an orderly
+ * end none.  ptcp_conn_error() and the CLOSED event report it, and every
+ * later send (and read with nothing left) returns it (ENOTCONN for send
+ * after an orderly end).
+ */
+typedef struct err_st {
+	ptcp_info prev;
+	int passive;
+	int err;
+	int have;
+} err_st;
+
+static void err_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp_prop_fail *f)
+{
+	err_st *st = vs;
+	(void)s;
+	if (n->kind != PTCP_RUN_NOTE_STEP)
+		return;
+	const ptcp_input *in = n->input;
+	const ptcp_info *i = n->info;
+	unsigned from = st->prev.state;
+	if (from == LI && i->state != LI && i->state != CL)
+		st->passive = 1;
+	if (in->kind == PTCP_IN_CONNECT && i->state == SS)
+		st->passive = 0;
+	if (in->kind == PTCP_IN_LISTEN && i->state == LI)
+		st->passive = 1;
+	if (i->state == CL && from != CL) {
+		int want = 0, known = 1, timedout = 0, closed_ev = -1;
+		for (size_t k = 0; k < n->actions->n; k++) {
+			const ptcp_action *a = &n->actions->v[k];
+			if (a->kind == PTCP_ACT_EVENT && a->event.ev == PTCP_EV_TIMEDOUT)
+				timedout = 1;
+			if (a->kind == PTCP_ACT_EVENT && a->event.ev == PTCP_EV_CLOSED)
+				closed_ev = a->event.err;
+		}
+		if (timedout) {
+			want = PTCP_ETIMEDOUT;
+		} else if (in->kind == PTCP_IN_SEGMENT && (in->segment.seg->flags & PTCP_RST)) {
+			if (from == SS || (from == SR && !st->passive))
+				want = PTCP_ECONNREFUSED;
+			else if (from == ES || from == F1 || from == F2 || from == CW)
+				want = PTCP_ECONNRESET;
+			else
+				want = 0;
+		} else if (in->kind == PTCP_IN_ICMP) {
+			want = PTCP_EUNREACH;
+		} else if (in->kind == PTCP_IN_ABORT) {
+			want = (from == CL || from == LI || from == CG || from == LA || from == TW)
+			           ? 0
+			           : PTCP_EABORTED;
+		} else if (in->kind == PTCP_IN_TIME) {
+			want = 0; /* 2 MSL, FIN-WAIT-2 timeout (a retransmission timeout says so) */
+		} else {
+			known = 0; /* close with unread data, data after close: the core's RST */
+		}
+		int got = ptcp_conn_error(n->conn);
+		if (known && got != want)
+			ptcp_prop_failf(
+			    f, 40, "%s -> CLOSED on input kind %d: error %d (%s), want %d (%s)",
+			    sname(from), (int)in->kind, got, ptcp_strerror(got), want,
+			    ptcp_strerror(want));
+		if (closed_ev != -1 && closed_ev != got)
+			ptcp_prop_failf(f, 41, "the CLOSED event says %d, ptcp_conn_error %d",
+			                closed_ev, got);
+		st->err = got;
+		st->have = 1;
+	}
+	if (i->state != CL)
+		st->have = 0;
+	if (st->have && i->state == CL && from == CL) {
+		if (in->kind == PTCP_IN_SEND && in->send.len &&
+		    n->ret != (st->err ? st->err : PTCP_ENOTCONN))
+			ptcp_prop_failf(f, 42, "send on a connection that died with %d returned %d",
+			                st->err, n->ret);
+		if (in->kind == PTCP_IN_READ && in->read.len && st->err &&
+		    st->prev.recv_ready == 0 && n->ret != st->err && n->ret != 0)
+			ptcp_prop_failf(f, 43, "read on a connection that died with %d returned %d",
+			                st->err, n->ret);
+	}
+	st->prev = *i;
+}
+
+static const ptcp_prop_script errors = {
+    .name = "state-errors",
+    .state_size = sizeof(err_st),
+    .run_flags = PTCP_RUN_F_NO_CHECK | PTCP_RUN_F_NO_DATA,
+    .drain = PTCP_SEC(3600),
+    .note = err_note,
+};
+
+Test(state, errors, .timeout = 280)
+{
+	ptcp_prop_report rep;
+	int rc = ptcp_prop_for_scripts(&errors, 2500, &rep);
+	cr_assert(rc == 0, "%s", rep.text);
+}
