@@ -575,6 +575,7 @@ Test(ack, retransmit_and_timeout_justified, .timeout = 280)
 typedef struct rtt_st {
 	ptcp_info prev;
 	ptcp_time_t born;
+	uint64_t rtos; /* RTOs before this incarnation */
 } rtt_st;
 
 static void rtt_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp_prop_fail *f)
@@ -584,6 +585,16 @@ static void rtt_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptc
 	const ptcp_info *i = n->info, *p = &st->prev;
 	if (new_incarnation(n))
 		st->born = n->time;
+	/* the handshake measures the RTT when the SYN went once (Karn, RFC 6298 3) */
+	ptcp_stats stats;
+	ptcp_conn_stats(n->conn, &stats);
+	if (new_incarnation(n))
+		st->rtos = stats.rto_fired;
+	if (p->state == PTCP_SYN_SENT && i->state == PTCP_ESTABLISHED &&
+	    stats.rto_fired == st->rtos && i->srtt == 0)
+		ptcp_prop_failf(f, 33,
+		                "the handshake completed without a retransmission, and no RTT "
+		                "was measured");
 	if (i->state < PTCP_SYN_SENT || new_incarnation(n) || p->state < PTCP_SYN_SENT ||
 	    (i->srtt == p->srtt && i->rttvar == p->rttvar)) {
 		st->prev = *i;

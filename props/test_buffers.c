@@ -283,3 +283,98 @@ Test(buffers, fin, .timeout = 280)
 	int rc = ptcp_prop_for_scripts(&finp, 2000, &rep);
 	cr_assert(rc == 0, "%s", rep.text);
 }
+
+/*
+ * buffers/more: data given with PTCP_SEND_MORE (MSG_MORE) is not sent as a
+ * partial segment while more is announced: until a send without MORE (or
+ * an empty one), a close or shutdown, or 200 ms (or one RTO: the SWS
+ * override timer, when that is shorter), every new segment that
+ * reaches the end of the stream is a full one (or half the largest window
+ * the peer offered; a FIN, a retransmission, a window probe or a tail loss
+ * probe aside).
+ */
+typedef struct more_st {
+	int held; /* the last send asked for MORE */
+	ptcp_time_t since;
+	uint32_t snd_max;
+	uint64_t accepted;
+	uint32_t iss;
+	uint64_t probes;
+	uint32_t max_wnd;
+	ptcp_time_t rto; /* before the step */
+} more_st;
+
+static void more_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp_prop_fail *f)
+{
+	more_st *st = vs;
+	(void)s;
+	if (n->kind != PTCP_RUN_NOTE_STEP)
+		return;
+	const ptcp_input *in = n->input;
+	const ptcp_info *i = n->info;
+	ptcp_stats stats;
+	ptcp_conn_stats(n->conn, &stats);
+	if (starts_incarnation(n)) {
+		memset(st, 0, sizeof *st);
+		st->probes = stats.tlp_probes;
+	}
+	if (in->kind == PTCP_IN_SEND) {
+		if (n->ret > 0)
+			st->accepted += (uint64_t)n->ret;
+		if ((in->send.flags & PTCP_SEND_MORE) && in->send.len && n->ret > 0) {
+			if (!st->held)
+				st->since = n->time;
+			st->held = 1;
+		} else {
+			st->held = 0;
+		}
+	}
+	if (in->kind == PTCP_IN_CLOSE || in->kind == PTCP_IN_SHUTDOWN || in->kind == PTCP_IN_ABORT)
+		st->held = 0;
+	int probe = stats.tlp_probes != st->probes;
+	if (i->snd_wnd > st->max_wnd)
+		st->max_wnd = i->snd_wnd;
+	/* 200 ms, or the SWS override timer (one RTO: 4.2.3.4 of RFC 1122 says 0.1 - 1 s) */
+	ptcp_time_t rto = st->rto && st->rto < i->rto ? st->rto : i->rto;
+	ptcp_time_t hold = rto < PTCP_MS(200) ? rto : PTCP_MS(200);
+	if (st->held && n->time < st->since + hold && !probe && i->state >= PTCP_ESTABLISHED) {
+		uint32_t stream_end = i->iss + 1u + (uint32_t)st->accepted;
+		for (size_t k = 0; k < n->actions->n; k++) {
+			const ptcp_action *a = &n->actions->v[k];
+			if (a->kind != PTCP_ACT_EMIT)
+				continue;
+			const ptcp_seg *g = &a->emit.seg;
+			uint32_t len = (uint32_t)ptcp_seg_len(g);
+			if (!len || (g->flags & (PTCP_FIN | PTCP_SYN | PTCP_RST)) ||
+			    ptcp_seq_lt(g->seq, st->snd_max) || (len == 1 && i->snd_wnd <= 1))
+				continue;
+			/* (half the largest window the peer offered is a segment too, RFC
+			 * 1122 4.2.3.4) */
+			if (g->seq + len == stream_end && len < i->mss && len < st->max_wnd / 2 &&
+			    st->max_wnd >= i->mss) /* (a smaller window: the SWS override timer) */
+				ptcp_prop_failf(
+				    f, 30,
+				    "a partial segment of %u bytes (MSS %u) ends the stream "
+				    "%llu us after a send asked for MORE",
+				    len, i->mss, (unsigned long long)(n->time - st->since));
+		}
+	}
+	st->probes = stats.tlp_probes;
+	st->snd_max = i->snd_max;
+	st->rto = i->rto;
+}
+
+static const ptcp_prop_script morep = {
+    .name = "buffers-more",
+    .state_size = sizeof(more_st),
+    .run_flags = PTCP_RUN_F_NO_CHECK | PTCP_RUN_F_NO_DATA,
+    .drain = PTCP_SEC(600),
+    .note = more_note,
+};
+
+Test(buffers, more, .timeout = 280)
+{
+	ptcp_prop_report rep;
+	int rc = ptcp_prop_for_scripts(&morep, 2000, &rep);
+	cr_assert(rc == 0, "%s", rep.text);
+}

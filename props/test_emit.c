@@ -303,3 +303,115 @@ Test(emit, timestamps, .timeout = 280)
 	int rc = ptcp_prop_for_scripts(&timestamps, 2500, &rep);
 	cr_assert(rc == 0, "%s", rep.text);
 }
+
+/* ---- emit/stats ---------------------------------------------------------------------- */
+/*
+ * The counters (ptcp_conn_stats) count what happened: per step, segs_out
+ * grows by the segments emitted, bytes_out by their payload, retransmits
+ * by the emitted segments that resend sequence space sent before (below
+ * SND.MAX), dsacks_out by the D-SACK blocks emitted (RFC 2883), segs_in by
+ * one for a segment input the core took (none otherwise), bytes_in by the
+ * bytes RCV.NXT advanced over (less the FIN), and every other counter by
+ * at most one event per step.
+ */
+typedef struct stats_st {
+	ptcp_stats s;
+	ptcp_info prev;
+	int have;
+} stats_st;
+
+static void stats_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp_prop_fail *f)
+{
+	stats_st *st = vs;
+	(void)s;
+	if (n->kind != PTCP_RUN_NOTE_STEP)
+		return;
+	ptcp_stats now;
+	ptcp_conn_stats(n->conn, &now);
+	const ptcp_info *i = n->info, *p = &st->prev;
+	if (!st->have) {
+		memset(&st->s, 0, sizeof st->s);
+		st->have = 1;
+	}
+	uint64_t segs = 0, bytes = 0, rtx = 0, dsack = 0;
+	for (size_t k = 0; k < n->actions->n; k++) {
+		const ptcp_action *a = &n->actions->v[k];
+		if (a->kind != PTCP_ACT_EMIT)
+			continue;
+		const ptcp_seg *g = &a->emit.seg;
+		uint32_t len = (uint32_t)ptcp_seg_len(g);
+		segs++;
+		bytes += len;
+		if ((len || (g->flags & (PTCP_SYN | PTCP_FIN))) && !(g->flags & PTCP_RST) &&
+		    p->state >= PTCP_SYN_SENT && ptcp_seq_lt(g->seq, p->snd_max) &&
+		    !(len <= 1 && !(g->flags & (PTCP_SYN | PTCP_FIN)) && g->seq == p->snd_una - 1))
+			rtx++;
+		const ptcp_tcp_opts *o = &g->opts;
+		if ((o->present & PTCP_OPT_SACK) && o->sack_count &&
+		    (ptcp_seq_le(o->sack[0].right, g->ack) ||
+		     (o->sack_count > 1 && ptcp_seq_ge(o->sack[0].left, o->sack[1].left) &&
+		      ptcp_seq_le(o->sack[0].right, o->sack[1].right))))
+			dsack++;
+	}
+#define D(field) (now.field - st->s.field)
+	if (D(segs_out) != segs)
+		ptcp_prop_failf(f, 20, "segs_out grew by %llu, %llu segments emitted",
+		                (unsigned long long)D(segs_out), (unsigned long long)segs);
+	if (D(bytes_out) != bytes)
+		ptcp_prop_failf(f, 21, "bytes_out grew by %llu, %llu payload bytes emitted",
+		                (unsigned long long)D(bytes_out), (unsigned long long)bytes);
+	if (D(retransmits) != rtx)
+		ptcp_prop_failf(f, 22,
+		                "retransmits grew by %llu, %llu segments resent sequence space",
+		                (unsigned long long)D(retransmits), (unsigned long long)rtx);
+	if (D(dsacks_out) != dsack)
+		ptcp_prop_failf(f, 23, "dsacks_out grew by %llu, %llu D-SACK blocks emitted",
+		                (unsigned long long)D(dsacks_out), (unsigned long long)dsack);
+	if (n->input->kind != PTCP_IN_SEGMENT && D(segs_in) != 0)
+		ptcp_prop_failf(f, 24, "segs_in grew on input kind %d", (int)n->input->kind);
+	if (n->input->kind == PTCP_IN_SEGMENT && D(segs_in) > 1)
+		ptcp_prop_failf(f, 25, "segs_in grew by %llu on one segment",
+		                (unsigned long long)D(segs_in));
+	if (n->input->kind == PTCP_IN_SEGMENT && p->state >= PTCP_ESTABLISHED &&
+	    i->state >= PTCP_ESTABLISHED && i->irs == p->irs) {
+		uint32_t adv = i->rcv_nxt - p->rcv_nxt;
+		uint32_t fin = 0;
+		for (size_t k = 0; k < n->actions->n; k++)
+			if (n->actions->v[k].kind == PTCP_ACT_EVENT &&
+			    n->actions->v[k].event.ev == PTCP_EV_PEER_CLOSED)
+				fin = 1;
+		if (adv < 0x80000000u && D(bytes_in) != adv - (adv ? fin : 0))
+			ptcp_prop_failf(f, 26,
+			                "bytes_in grew by %llu, RCV.NXT advanced %u (FIN %u)",
+			                (unsigned long long)D(bytes_in), adv, fin);
+	}
+	uint64_t drops = 0;
+	for (unsigned d = 0; d < PTCP_DROP_COUNT; d++)
+		drops += D(drops[d]);
+	/* (a zero window drops the text, then the segment may be dropped as a whole) */
+	if (drops > 2 || D(rto_fired) > 1 || D(tlp_probes) > 1 || D(fast_recoveries) > 1)
+		ptcp_prop_failf(f, 27,
+		                "one step counted %llu drops, %llu RTOs, %llu probes, %llu "
+		                "recoveries",
+		                (unsigned long long)drops, (unsigned long long)D(rto_fired),
+		                (unsigned long long)D(tlp_probes),
+		                (unsigned long long)D(fast_recoveries));
+#undef D
+	st->s = now;
+	st->prev = *i;
+}
+
+static const ptcp_prop_script statsp = {
+    .name = "emit-stats",
+    .state_size = sizeof(stats_st),
+    .run_flags = PTCP_RUN_F_NO_CHECK | PTCP_RUN_F_NO_DATA,
+    .drain = PTCP_SEC(600),
+    .note = stats_note,
+};
+
+Test(emit, stats, .timeout = 280)
+{
+	ptcp_prop_report rep;
+	int rc = ptcp_prop_for_scripts(&statsp, 2000, &rep);
+	cr_assert(rc == 0, "%s", rep.text);
+}
