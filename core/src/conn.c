@@ -252,6 +252,8 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 	if (h->ecn_ok)
 		c->flags |= F_PEER_ECN;
 	input_negotiate(c);
+	/* the listener's SYN-ACK went out at most a few RTOs ago */
+	c->ts_low = timer_tsval(c, now) - 600000u;
 	c->snd_wnd = c->max_sndwnd = h->snd_wnd;
 	c->snd_wl1 = h->irs; /* the completing ACK sets the scaled window */
 	c->snd_wl2 = h->iss;

@@ -68,7 +68,7 @@ void input_negotiate(ptcp_conn *c)
 	/* RFC 9293 3.7.1 / RFC 6691: the MSS less the options every segment carries. */
 	mss = min_u32(c->peer_mss, c->cfg.mss);
 	if (c->flags & F_TS)
-		mss -= 12;
+		mss = mss > 12 ? mss - 12 : 0; /* a tiny MSS option must not wrap around */
 	c->snd_mss = mss < 32 ? 32 : mss;
 	/* RFC 5681 3.1 with RFC 6928 initial window. */
 	c->cwnd = c->cfg.init_cwnd * c->snd_mss;
@@ -191,9 +191,12 @@ static void take_rtt_sample(step_ctx *x, const ptcp_seg *seg, uint32_t ack)
 {
 	ptcp_conn *c = x->c;
 	if ((c->flags & F_TS) && (seg->opts.present & PTCP_OPT_TS) && seg->opts.ts_ecr) {
-		/* RFC 7323 4.1: RTT from the echoed timestamp (1 ms clock). */
-		uint32_t ms = timer_tsval(c, x->now) - seg->opts.ts_ecr;
-		if (ms < 0x7fffffffu)
+		/* RFC 7323 4.1: RTT from the echoed timestamp (1 ms clock) - only an
+		 * echo of a value we sent: between our first TSval and now. */
+		uint32_t now_ts = timer_tsval(c, x->now);
+		uint32_t ms = now_ts - seg->opts.ts_ecr;
+		if (ptcp_seq_ge(seg->opts.ts_ecr, c->ts_low) &&
+		    ptcp_seq_le(seg->opts.ts_ecr, now_ts))
 			timer_rtt_sample(c, (ptcp_time_t)ms * 1000u + 500u);
 	} else if ((c->flags & F_RTT) && ptcp_seq_gt(ack, c->rtt_seq)) {
 		timer_rtt_sample(c, x->now - c->rtt_start);

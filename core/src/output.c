@@ -122,6 +122,8 @@ static void send_syn(step_ctx *x)
 		s->opts.present |= PTCP_OPT_TS;
 		s->opts.ts_val = timer_tsval(c, x->now);
 		s->opts.ts_ecr = synack ? c->ts_recent : 0;
+		if (c->snd_max == c->iss)
+			c->ts_low = s->opts.ts_val; /* the first SYN or SYN-ACK */
 	}
 	if ((c->cfg.flags & PTCP_CFG_WSCALE) && (!synack || (c->flags & F_PEER_WS))) {
 		s->opts.present |= PTCP_OPT_WSCALE;

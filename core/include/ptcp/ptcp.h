@@ -425,6 +425,7 @@ typedef struct ptcp_conn {
 	uint32_t listen_iss;
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, last_ack_sent;
+	uint32_t ts_low; /* the first TSval we sent: echoes below it are bogus */
 	/* RTT (RFC 6298) */
 	uint32_t rtt_seq;
 	ptcp_time_t rtt_start, srtt, rttvar, rto;
