@@ -29,8 +29,10 @@
  *                       showing three segments or ranges above a hole (RFC
  *                       6675), an ICMP; then until the recovery point is
  *                       acknowledged; a connection times out only after
- *                       its retry limit of RTOs, its user timeout without
- *                       progress (RFC 5482) or its keep-alive probes.
+ *                       its retry limit of RTOs (counted again after each
+ *                       zero-window answer to a probe, RFC 1122 4.2.2.17),
+ *                       its user timeout without progress (RFC 5482) or its
+ *                       keep-alive probes.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -460,8 +462,13 @@ static void rx_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp
 		uint64_t dropped = 0;
 		for (unsigned d = 0; d < PTCP_DROP_COUNT; d++)
 			dropped += stats.drops[d];
-		if (dropped == st->drops)
+		if (dropped == st->drops) {
 			st->last_in = n->time; /* accepted: keep-alive starts over */
+			/* RFC 1122 4.2.2.17: a peer that answers window probes is alive */
+			if ((g->flags & PTCP_ACK) && g->wnd == 0 && g->ack == p->snd_una &&
+			    !(g->flags & (PTCP_SYN | PTCP_RST)))
+				st->episode_rtos = 0;
+		}
 		st->drops = dropped;
 		/* (a FIN too: one the core drops at a zero window is a pure ACK to it) */
 		if ((g->flags & PTCP_ACK) && !(g->flags & (PTCP_SYN | PTCP_RST)) &&
