@@ -693,7 +693,7 @@ static void check_echo(const char *name, unsigned dflt)
 
 Test(table, echo, .timeout = 280)
 {
-	check_echo("table-echo", 250);
+	check_echo("table-echo", 1500);
 }
 
 /*
