@@ -9,7 +9,9 @@
  * echoes what it reads and closes after the client's FIN.  The table's
  * configuration is drawn too: SYN cookies (when the queue is full, or for
  * every SYN), SYN-queue and accept-queue sizes, pool size, buffers,
- * connection options.
+ * connection options, the size of the action array (the minimum
+ * sometimes); some clients abort midway, and the server sometimes accepts
+ * only every few hundred ms (connections wait in the accept queue).
  *
  *   table/echo   every echo comes back byte for byte (each connection's
  *                data reaches the right peer: demultiplexing, the SYN
@@ -20,7 +22,8 @@
  *                side emits (ptcp_check_pair against the other end), the
  *                table's reported deadline is ptcp_table_next_deadline(),
  *                and in the end the table holds no connection, no SYN-queue
- *                entry and no timer.
+ *                entry and no timer (but for a server connection whose
+ *                client aborted: its RST may have been lost).
  * A failure is shrunk (fewer clients, fewer bytes, faults off) and printed
  * with its seed and configuration.
  */
@@ -48,6 +51,9 @@ typedef struct tcfg {
 	uint32_t tflags, max_conns, max_requests, backlog, buf;
 	uint32_t conn_flags;
 	int scarce; /* resources may be too small: refused connections are allowed */
+	ptcp_time_t abort_at[MAXC]; /* 0: the client completes; else it aborts then */
+	ptcp_time_t accept_every;   /* 0: accept at once; else the server wakes this often */
+	unsigned acts_cap;          /* the table's action array */
 } tcfg;
 
 typedef struct pkt {
@@ -64,7 +70,7 @@ typedef struct client {
 	ptcp_check_conn chk;
 	ptcp_time_t deadline;
 	uint32_t sent, got;
-	int started, shut, done, failed, closed;
+	int started, shut, done, failed, closed, aborted;
 } client;
 
 typedef struct server_conn {
@@ -87,7 +93,7 @@ typedef struct world {
 	pkt *q;
 	size_t nq;
 	uint64_t order;
-	ptcp_time_t now, tdeadline;
+	ptcp_time_t now, tdeadline, wake;
 	ptcp_action acts[ACTS];
 	ptcp_table_tag tags[ACTS];
 	ptcp_addr server_addr, client_addr[MAXC];
@@ -180,7 +186,7 @@ static void client_app(world *w, unsigned i)
 	client *k = &w->cl[i];
 	const tcfg *c = w->cfg;
 	ptcp_input in;
-	if (!k->started || k->failed || k->closed)
+	if (!k->started || k->failed || k->closed || k->aborted)
 		return;
 	ptcp_state st = ptcp_conn_state(&k->c);
 	if (st != PTCP_ESTABLISHED && st != PTCP_CLOSE_WAIT && st != PTCP_FIN_WAIT_1 &&
@@ -290,7 +296,7 @@ static void table_actions(world *w, const ptcp_table_actions *out)
 
 static int table_step(world *w, ptcp_handle h, const ptcp_input *in)
 {
-	ptcp_table_actions out = {.v = w->acts, .tag = w->tags, .cap = ACTS, .n = 0};
+	ptcp_table_actions out = {.v = w->acts, .tag = w->tags, .cap = w->cfg->acts_cap, .n = 0};
 	int r = ptcp_table_step(&w->t, h, in, w->now, &out);
 	table_actions(w, &out);
 	if (ptcp_table_next_deadline(&w->t) != w->tdeadline)
@@ -301,10 +307,11 @@ static int table_step(world *w, ptcp_handle h, const ptcp_input *in)
 	return r;
 }
 
-static void server_app(world *w)
+static void server_app(world *w, int wake)
 {
 	ptcp_handle h;
-	while (w->nsv < 64 && ptcp_table_accept(&w->t, (uint32_t)w->lid, &h) == 0) {
+	while ((wake || !w->cfg->accept_every) && w->nsv < 64 &&
+	       ptcp_table_accept(&w->t, (uint32_t)w->lid, &h) == 0) {
 		server_conn *s = &w->sv[w->nsv++];
 		memset(s, 0, sizeof *s);
 		s->h = h;
@@ -421,6 +428,7 @@ static void run(const tcfg *c, ptcp_prop_fail *f)
 	ptcp_addr_v4(&w->server_addr, 10, 0, 0, 2);
 	w->lid = ptcp_table_listen(&w->t, NULL, 80, c->backlog);
 	w->tdeadline = PTCP_TIME_NEVER;
+	w->wake = c->accept_every;
 	ptcp_config cc;
 	ptcp_config_default(&cc);
 	cc.flags = c->conn_flags;
@@ -460,6 +468,24 @@ static void run(const tcfg *c, ptcp_prop_fail *f)
 			next = w->tdeadline;
 			kind = 3;
 		}
+		int busy = 0;
+		for (unsigned i = 0; i < c->nclients; i++) {
+			client *k = &w->cl[i];
+			busy |= !k->done && !k->failed && !k->aborted;
+			if (c->abort_at[i] && !k->aborted && k->started && !k->done &&
+			    c->abort_at[i] < next) {
+				next = c->abort_at[i];
+				kind = 5;
+				which = i;
+			}
+		}
+		ptcp_listener_info li;
+		if (ptcp_table_listener_info(&w->t, (uint32_t)w->lid, &li) == 0 && li.accept_queue)
+			busy = 1; /* connections still wait to be accepted */
+		if (c->accept_every && (busy || w->nsv == 0) && w->wake < next) {
+			next = w->wake;
+			kind = 4;
+		}
 		if (kind < 0 || next > limit)
 			break;
 		if (next > w->now)
@@ -479,7 +505,7 @@ static void run(const tcfg *c, ptcp_prop_fail *f)
 			in.segment.dst = ip.dst;
 			if (p.to_table) {
 				table_step(w, PTCP_NO_HANDLE, &in);
-				server_app(w);
+				server_app(w, 0);
 			} else {
 				client *k = client_of_port(w, seg.dport);
 				if (!k)
@@ -502,17 +528,25 @@ static void run(const tcfg *c, ptcp_prop_fail *f)
 			w->cl[which].deadline = PTCP_TIME_NEVER;
 			client_step(w, (unsigned)which, &in);
 			client_app(w, (unsigned)which);
-		} else {
+		} else if (kind == 3) {
 			in.kind = PTCP_IN_TIME;
 			table_step(w, PTCP_NO_HANDLE, &in);
-			server_app(w);
+			server_app(w, 0);
+		} else if (kind == 4) {
+			w->wake = w->now + c->accept_every;
+			server_app(w, 1);
+		} else {
+			client *k = &w->cl[which];
+			k->aborted = 1;
+			in.kind = PTCP_IN_ABORT;
+			client_step(w, (unsigned)which, &in);
 		}
 	}
 	if (f->cls)
 		goto out;
 	for (unsigned i = 0; i < c->nclients; i++) {
 		client *k = &w->cl[i];
-		if (!k->done && !(k->failed && c->scarce))
+		if (!k->done && !k->aborted && !(k->failed && c->scarce))
 			ptcp_prop_failf(
 			    f, 6, "client %u did not complete: %s, sent %u, echo %u of %u%s%s", i,
 			    ptcp_state_name(ptcp_conn_state(&k->c)), k->sent, k->got, c->bytes[i],
@@ -543,7 +577,12 @@ static void run(const tcfg *c, ptcp_prop_fail *f)
 			        w->sv[i].h, w->sv[i].closed, w->sv[i].eof, w->sv[i].pending,
 			        cb ? ptcp_state_name(ptcp_conn_state(cb)) : "-");
 		}
-	if (!f->cls && (u.conns || u.requests || u.timers))
+	/* a client's RST can be lost: its server connection then idles forever (half-open,
+	 * no keep-alive), as RFC 9293 allows */
+	unsigned aborted = 0;
+	for (unsigned i = 0; i < c->nclients; i++)
+		aborted += w->cl[i].aborted;
+	if (!f->cls && (u.conns > aborted || u.requests || u.timers > aborted))
 		ptcp_prop_failf(f, 7,
 		                "an hour later the table holds %u connections, %u SYN-queue "
 		                "entries, %u timers",
@@ -566,7 +605,12 @@ static void gen(uint64_t seed, tcfg *c)
 		c->bytes[i] = (uint32_t)(ptcp_prop_chance(&r, 20) ? ptcp_prop_range(&r, 0, 100)
 		                                                  : ptcp_prop_range(&r, 1, 100000));
 		c->start[i] = ptcp_prop_range(&r, 0, PTCP_MS(500));
+		if (ptcp_prop_chance(&r, 10))
+			c->abort_at[i] = c->start[i] + ptcp_prop_range(&r, 1, PTCP_MS(300));
 	}
+	if (ptcp_prop_chance(&r, 30))
+		c->accept_every = ptcp_prop_range(&r, PTCP_MS(1), PTCP_MS(400));
+	c->acts_cap = ptcp_prop_chance(&r, 30) ? PTCP_TABLE_ACTIONS_MIN : ACTS;
 	c->delay = PTCP_MS(ptcp_prop_range(&r, 1, 30));
 	c->jitter = ptcp_prop_chance(&r, 30) ? PTCP_MS(ptcp_prop_range(&r, 1, 10)) : 0;
 	c->heal = PTCP_SEC(ptcp_prop_range(&r, 1, 20));
@@ -602,6 +646,10 @@ static void gen(uint64_t seed, tcfg *c)
 
 static void describe(const tcfg *c, char *buf, size_t cap)
 {
+	ptcp_time_t first_abort = 0;
+	for (unsigned i = 0; i < c->nclients; i++)
+		if (c->abort_at[i] && (!first_abort || c->abort_at[i] < first_abort))
+			first_abort = c->abort_at[i];
 	size_t k = 0;
 	int n = snprintf(buf, cap, "%u clients (bytes", c->nclients);
 	for (unsigned i = 0; i < c->nclients && n > 0 && (size_t)n < cap - k; i++) {
@@ -610,13 +658,16 @@ static void describe(const tcfg *c, char *buf, size_t cap)
 	}
 	if (n > 0 && (size_t)n < cap - k) {
 		k += (size_t)n;
-		snprintf(buf + k, cap - k,
-		         "), delay %llu us, jitter %llu, loss/dup/reorder %u/%u/%u per mille until "
-		         "%llu s, table flags 0x%x, pool %u, SYN queue %u, backlog %u, buffers %u, "
-		         "core flags 0x%x",
-		         (unsigned long long)c->delay, (unsigned long long)c->jitter, c->loss,
-		         c->dup, c->reorder, (unsigned long long)(c->heal / 1000000u), c->tflags,
-		         c->max_conns, c->max_requests, c->backlog, c->buf, c->conn_flags);
+		snprintf(
+		    buf + k, cap - k,
+		    "), delay %llu us, jitter %llu, loss/dup/reorder %u/%u/%u per mille until "
+		    "%llu s, table flags 0x%x, pool %u, SYN queue %u, backlog %u, buffers %u, "
+		    "core flags 0x%x, accept every %llu us, %u actions, first abort at %llu us",
+		    (unsigned long long)c->delay, (unsigned long long)c->jitter, c->loss, c->dup,
+		    c->reorder, (unsigned long long)(c->heal / 1000000u), c->tflags, c->max_conns,
+		    c->max_requests, c->backlog, c->buf, c->conn_flags,
+		    (unsigned long long)c->accept_every, c->acts_cap,
+		    (unsigned long long)first_abort);
 	}
 }
 
@@ -640,6 +691,13 @@ static int variant(tcfg *c, unsigned v)
 		return c->jitter ? (c->jitter = 0, 1) : 0;
 	if (v-- == 0)
 		return c->tflags ? (c->tflags = 0, 1) : 0;
+	if (v-- == 0)
+		return c->accept_every ? (c->accept_every = 0, 1) : 0;
+	if (v-- == 0)
+		return c->acts_cap != ACTS ? (c->acts_cap = ACTS, 1) : 0;
+	for (unsigned i = 0; i < MAXC; i++)
+		if (v-- == 0)
+			return c->abort_at[i] ? (c->abort_at[i] = 0, 1) : 0;
 	return -1;
 }
 
