@@ -388,6 +388,12 @@ static void stats_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, p
 	uint64_t drops = 0;
 	for (unsigned d = 0; d < PTCP_DROP_COUNT; d++)
 		drops += D(drops[d]);
+	/* an in-order segment cannot find the out-of-order queue full */
+	if (n->input->kind == PTCP_IN_SEGMENT && D(drops[PTCP_DROP_OOO_FULL]) &&
+	    n->input->segment.seg->seq == p->rcv_nxt && p->state >= PTCP_ESTABLISHED)
+		ptcp_prop_failf(f, 28,
+		                "an in-order segment counted as dropped for a full "
+		                "out-of-order queue");
 	/* (a zero window drops the text, then the segment may be dropped as a whole) */
 	if (drops > 2 || D(rto_fired) > 1 || D(tlp_probes) > 1 || D(fast_recoveries) > 1)
 		ptcp_prop_failf(f, 27,

@@ -577,6 +577,18 @@ static void run(const tcfg *c, ptcp_prop_fail *f)
 			        w->sv[i].h, w->sv[i].closed, w->sv[i].eof, w->sv[i].pending,
 			        cb ? ptcp_state_name(ptcp_conn_state(cb)) : "-");
 		}
+	/* the occupancy report is consistent with the configuration */
+	if (!f->cls &&
+	    (u.conns_max != c->max_conns || u.requests_max != c->max_requests || u.listeners != 1 ||
+	     u.listeners_max != tc.max_listeners || u.hashed > u.hash_slots ||
+	     u.hash_slots < c->max_conns || (u.hash_slots & (u.hash_slots - 1)) ||
+	     u.timers > u.timers_max || u.conns > u.conns_max))
+		ptcp_prop_failf(
+		    f, 8,
+		    "usage: conns %u/%u (pool %u), requests %u/%u (%u), listeners %u/%u, "
+		    "hashed %u in %u slots, timers %u/%u",
+		    u.conns, u.conns_max, c->max_conns, u.requests, u.requests_max, c->max_requests,
+		    u.listeners, u.listeners_max, u.hashed, u.hash_slots, u.timers, u.timers_max);
 	/* a client's RST can be lost: its server connection then idles forever (half-open,
 	 * no keep-alive), as RFC 9293 allows */
 	unsigned aborted = 0;
