@@ -257,6 +257,8 @@ void sim_fail(sim *s, sim_core *k, const char *fmt, ...)
 		va_end(ap);
 	}
 	trace(s, k, "FAIL %s", w);
+	if (s->cfg.observe.fail)
+		s->cfg.observe.fail(s->cfg.observe.arg, s->now, w);
 }
 
 void sim_fail_check(sim *s, sim_core *k, const ptcp_check_violation *v)
@@ -453,6 +455,31 @@ static int queue_push(sim_link *l, uint64_t depart)
 	return 0;
 }
 
+/* Tell the observer what became of packet p (sent by end `from`). */
+static void note_pkt(sim *s, const pkt *p, uint8_t from, ptcp_sim_verdict v, ptcp_sim_drop d,
+                     int err)
+{
+	ptcp_sim_pkt_note n;
+	if (!s->cfg.observe.pkt)
+		return;
+	memset(&n, 0, sizeof(n));
+	n.t = s->now;
+	n.verdict = v;
+	n.drop = d;
+	n.codec_err = err;
+	n.conn = p->conn;
+	n.from = from;
+	n.flags = (uint8_t)(((p->flags & PKT_DUP) ? PTCP_SIM_PKT_DUPLICATE : 0u) |
+	                    ((p->flags & PKT_REORDER) ? PTCP_SIM_PKT_REORDERED : 0u) |
+	                    ((p->flags & PKT_CORRUPT) ? PTCP_SIM_PKT_CORRUPTED : 0u));
+	n.corrupt_pos = p->corrupt_pos;
+	n.mtu = p->icmp_mtu;
+	n.seq = p->icmp_seq;
+	n.data = p->data;
+	n.len = p->len;
+	s->cfg.observe.pkt(s->cfg.observe.arg, &n);
+}
+
 /* A packet from core k enters its link at s->now. */
 static void link_send(sim *s, sim_core *k, uint32_t ref, const ptcp_seg *seg)
 {
@@ -467,6 +494,7 @@ static void link_send(sim *s, sim_core *k, uint32_t ref, const ptcp_seg *seg)
 		/* RFC 1191: dropped; "fragmentation needed" back to the sender */
 		s->res->drops[PTCP_SIM_DROP_MTU]++;
 		s->res->icmp++;
+		note_pkt(s, p, k->side, PTCP_SIM_DROPPED, PTCP_SIM_DROP_MTU, 0);
 		p->flags = PKT_ICMP;
 		p->core = k->id;
 		p->icmp_mtu = l->cfg.mtu;
@@ -488,6 +516,7 @@ static void link_send(sim *s, sim_core *k, uint32_t ref, const ptcp_seg *seg)
 			s->res->drops[PTCP_SIM_DROP_QUEUE]++;
 			sim_hash(s, 0xd0e0e000ull);
 			trace(s, k, "link%d drop queue (%u queued)", k->side, l->qn);
+			note_pkt(s, p, k->side, PTCP_SIM_DROPPED, PTCP_SIM_DROP_QUEUE, 0);
 			pkt_free(s, ref);
 			return;
 		}
@@ -504,6 +533,7 @@ static void link_send(sim *s, sim_core *k, uint32_t ref, const ptcp_seg *seg)
 		s->res->drops[PTCP_SIM_DROP_LOSS]++;
 		sim_hash(s, 0x1055ull);
 		trace(s, k, "link%d drop loss", k->side);
+		note_pkt(s, p, k->side, PTCP_SIM_DROPPED, PTCP_SIM_DROP_LOSS, 0);
 		pkt_free(s, ref);
 		return;
 	}
@@ -519,6 +549,7 @@ static void link_send(sim *s, sim_core *k, uint32_t ref, const ptcp_seg *seg)
 		memcpy(s->pkts[dup], p, sizeof(pkt) + p->len);
 		if (p->seg.payload) /* the copy's parse points into the copy */
 			s->pkts[dup]->seg.payload = s->pkts[dup]->data + (p->seg.payload - p->data);
+		s->pkts[dup]->flags |= PKT_DUP;
 		copies = 2;
 		s->res->dups++;
 		trace(s, k, "link%d duplicate", k->side);
@@ -536,6 +567,7 @@ static void link_send(sim *s, sim_core *k, uint32_t ref, const ptcp_seg *seg)
 			                        : (l->cfg.delay > 1000 ? l->cfg.delay : 1000);
 			at += 1 + ptcp_sim_rng_below(&l->rng, extra);
 			s->res->reordered++;
+			q->flags |= PKT_REORDER;
 			trace(s, k, "link%d reorder: arrives at %llu", k->side,
 			      (unsigned long long)at);
 		}
@@ -596,6 +628,8 @@ static void emit(sim *s, sim_core *k, const ptcp_action *a)
 	p->conn = k->conn->idx;
 	p->to = (uint8_t)!k->side;
 	p->flags = 0;
+	p->corrupt_pos = p->icmp_mtu = p->icmp_seq = 0;
+	note_pkt(s, p, k->side, PTCP_SIM_SENT, PTCP_SIM_DROP_COUNT, 0);
 	/* Parse once, here: the checker compares the result with the emitted
 	 * segment, and the receiver gets it unless the link corrupts the bytes. */
 	n = ptcp_wire_parse_packet(p->data, p->len, &p->ip, &p->seg);
@@ -685,6 +719,18 @@ int sim_step(sim *s, sim_core *k, ptcp_input *in)
 			break;
 		}
 	}
+	if (s->cfg.observe.step) {
+		ptcp_sim_step_note n;
+		memset(&n, 0, sizeof(n));
+		n.t = s->now;
+		n.conn = k->conn->idx;
+		n.side = k->side;
+		n.input = in->kind;
+		n.input_name = in_name(in->kind);
+		n.ret = r;
+		n.core = &k->c;
+		s->cfg.observe.step(s->cfg.observe.arg, &n);
+	}
 	return r;
 }
 
@@ -711,6 +757,7 @@ static sim_conn *deliver(sim *s, uint32_t ref)
 		in.icmp.mtu = p->icmp_mtu;
 		in.icmp.seq = p->icmp_seq;
 		trace(s, k, "< icmp frag-needed mtu %u seq %u", p->icmp_mtu, p->icmp_seq);
+		note_pkt(s, p, p->to, PTCP_SIM_ICMP, PTCP_SIM_DROP_COUNT, 0);
 		pkt_free(s, ref);
 		sim_step(s, k, &in);
 		return c;
@@ -731,6 +778,7 @@ static sim_conn *deliver(sim *s, uint32_t ref)
 		if (s->cfg.trace)
 			trace(s, &c->e[p->to], "drop codec: %s%s", ptcp_strerror(r),
 			      (p->flags & PKT_CORRUPT) ? " (corrupted)" : "");
+		note_pkt(s, p, (uint8_t)!p->to, PTCP_SIM_DROPPED, PTCP_SIM_DROP_CODEC, r);
 		if (!(p->flags & PKT_CORRUPT))
 			sim_fail(s, &c->e[p->to], "an intact packet failed to parse: %s",
 			         ptcp_strerror(r));
@@ -743,6 +791,8 @@ static sim_conn *deliver(sim *s, uint32_t ref)
 		 * a flip there is invisible, and legitimately so. */
 		uint32_t pos = p->corrupt_pos;
 		if (!(p->ip.src.family == 6 && (pos <= 3 || pos == 7))) {
+			/* the receiver's codec took it: show it as delivered */
+			note_pkt(s, p, (uint8_t)!p->to, PTCP_SIM_DELIVERED, PTCP_SIM_DROP_COUNT, 0);
 			sim_fail(s, &c->e[p->to],
 			         "a corrupted packet passed the codec (len %u, byte %u flipped)",
 			         p->len, pos);
@@ -754,6 +804,7 @@ static sim_conn *deliver(sim *s, uint32_t ref)
 	idx = (unsigned)segp->dport - (p->to ? SERVER_PORT : CLIENT_PORT);
 	if (idx >= s->nconns) {
 		s->res->drops[PTCP_SIM_DROP_NOPORT]++;
+		note_pkt(s, p, (uint8_t)!p->to, PTCP_SIM_DROPPED, PTCP_SIM_DROP_NOPORT, 0);
 		pkt_free(s, ref);
 		return c;
 	}
@@ -769,6 +820,7 @@ static sim_conn *deliver(sim *s, uint32_t ref)
 	in.segment.src = ipp->src;
 	in.segment.dst = ipp->dst;
 	in.segment.ecn = ipp->tos & 3u;
+	note_pkt(s, p, (uint8_t)!p->to, PTCP_SIM_DELIVERED, PTCP_SIM_DROP_COUNT, 0);
 	sim_step(s, k, &in);
 	pkt_free(s, ref);
 	return k->conn;

@@ -114,6 +114,78 @@ typedef enum ptcp_sim_app {
 	PTCP_SIM_APP_COUNT
 } ptcp_sim_app;
 
+/* Link drop reasons. */
+typedef enum ptcp_sim_drop {
+	PTCP_SIM_DROP_LOSS = 0, /* random loss */
+	PTCP_SIM_DROP_QUEUE,    /* tail drop at the bottleneck queue */
+	PTCP_SIM_DROP_MTU,      /* larger than the link MTU (ICMP sent) */
+	PTCP_SIM_DROP_CODEC,    /* the receiver's parse rejected it (see codec[]) */
+	PTCP_SIM_DROP_NOPORT,   /* no core on that port */
+	PTCP_SIM_DROP_COUNT
+} ptcp_sim_drop;
+
+/* ---- Observer ------------------------------------------------------------ */
+/*
+ * What the network did with a packet.  Every packet a core emits is
+ * reported once as SENT (the bytes as built, at the time the core emitted
+ * it), then, per copy the link makes, exactly once as DELIVERED (the bytes
+ * as the receiving core gets them, at the arrival time) or DROPPED (the
+ * bytes as they were when dropped: at the send time for loss / queue / MTU,
+ * at the arrival time for codec / no-port drops).  A packet larger than the
+ * link MTU is DROPPED (mtu) and its ICMP error arrives at the sender as
+ * ICMP (data: the packet it quotes, mtu and seq set; `from` is the end the
+ * error goes to).  When a check fails on a packet, the run stops there and
+ * the packet may have no verdict after SENT.
+ */
+typedef enum ptcp_sim_verdict {
+	PTCP_SIM_SENT = 0,
+	PTCP_SIM_DELIVERED,
+	PTCP_SIM_DROPPED,
+	PTCP_SIM_ICMP,
+} ptcp_sim_verdict;
+
+/* ptcp_sim_pkt_note.flags: what happened to this copy on the link */
+#define PTCP_SIM_PKT_DUPLICATE 0x01u /* the second copy of a duplicated packet */
+#define PTCP_SIM_PKT_REORDERED 0x02u /* held back an extra (reordering) delay */
+#define PTCP_SIM_PKT_CORRUPTED 0x04u /* a byte was flipped (corrupt_pos) */
+
+typedef struct ptcp_sim_pkt_note {
+	ptcp_time_t t; /* virtual time of the verdict */
+	ptcp_sim_verdict verdict;
+	ptcp_sim_drop drop;   /* DROPPED: why */
+	int codec_err;        /* DROPPED by the codec: its PTCP_E* code */
+	unsigned conn;        /* the connection's index */
+	uint8_t from;         /* the sending end: 0 client (host A), 1 server (host B) */
+	uint8_t flags;        /* PTCP_SIM_PKT_* */
+	uint32_t corrupt_pos; /* CORRUPTED: the byte flipped */
+	uint32_t mtu, seq;    /* ICMP: the MTU and the quoted sequence number */
+	const uint8_t *data;  /* the IP packet (valid during the call) */
+	size_t len;
+} ptcp_sim_pkt_note;
+
+/* One ptcp_step() of a core, reported after its actions were handled. */
+typedef struct ptcp_sim_step_note {
+	ptcp_time_t t;
+	unsigned conn;
+	uint8_t side;          /* 0 client (host A), 1 server (host B) */
+	ptcp_input_kind input; /* what was stepped */
+	const char *input_name;
+	int ret;               /* ptcp_step's result */
+	const ptcp_conn *core; /* the core after the step (read it with ptcp_conn_info) */
+} ptcp_sim_step_note;
+
+/*
+ * Observer callbacks (ptcp_sim_config.observe): any may be NULL.  They only
+ * watch: the run is the same with or without them (same trace hash).
+ * fail is called once, with res->why, when the run fails.
+ */
+typedef struct ptcp_sim_observer {
+	void (*pkt)(void *arg, const ptcp_sim_pkt_note *n);
+	void (*step)(void *arg, const ptcp_sim_step_note *n);
+	void (*fail)(void *arg, ptcp_time_t t, const char *why);
+	void *arg;
+} ptcp_sim_observer;
+
 typedef struct ptcp_sim_config {
 	uint64_t seed;
 	uint64_t bytes; /* per connection: bulk/echo payload, rr request budget, random budget */
@@ -130,17 +202,8 @@ typedef struct ptcp_sim_config {
 	ptcp_time_t max_time; /* virtual time limit (default 1 hour) */
 	FILE *trace;          /* a text trace, one line per event, or NULL */
 	FILE *script;         /* an event script of connection 0's client, or NULL (if built in) */
+	ptcp_sim_observer observe; /* packet / step / failure callbacks (all NULL: none) */
 } ptcp_sim_config;
-
-/* Link drop reasons. */
-typedef enum ptcp_sim_drop {
-	PTCP_SIM_DROP_LOSS = 0, /* random loss */
-	PTCP_SIM_DROP_QUEUE,    /* tail drop at the bottleneck queue */
-	PTCP_SIM_DROP_MTU,      /* larger than the link MTU (ICMP sent) */
-	PTCP_SIM_DROP_CODEC,    /* the receiver's parse rejected it (see codec[]) */
-	PTCP_SIM_DROP_NOPORT,   /* no core on that port */
-	PTCP_SIM_DROP_COUNT
-} ptcp_sim_drop;
 
 #define PTCP_SIM_CODEC_COUNT (1 - PTCP_ERR_MIN) /* codec[-err] */
 

@@ -24,6 +24,8 @@ typedef struct hent {
 
 #define PKT_CORRUPT 0x01u
 #define PKT_ICMP    0x02u
+#define PKT_DUP     0x04u /* the link's copy (for the observer only) */
+#define PKT_REORDER 0x08u /* held back by reordering (for the observer only) */
 
 typedef struct pkt {
 	uint32_t len;
