@@ -29,8 +29,10 @@ static void usage(FILE *f)
 	      "-o SCENARIO.txt\n"
 	      "  T: script (a text event script or shrunk property scenario), fuzz_conn (a "
 	      "binary\n"
-	      "     fuzz_conn input), fuzz_wire (raw packet bytes), fuzz_drill, sim; default: "
-	      "detected\n"
+	      "     fuzz_conn input), fuzz_wire (raw packet bytes), fuzz_drill, fuzz_sim (a\n"
+	      "     fuzz_sim input), sim (a ptcp-sim command line, or the event script ptcp-sim\n"
+	      "     --trace records); default: detected\n"
+	      "  --drops: the packets the network dropped (simulator runs), as a second pcap\n"
 	      "  --import: one TCP connection of a pcap/pcapng capture (the first, or --flow;\n"
 	      "     SRC is the core's end) as the event script that replays the peer's side;\n"
 	      "     --header takes the configuration from an existing scenario\n"
@@ -202,10 +204,9 @@ int main(int argc, char **argv)
 			NEED();
 			target = ptcp_replay_target_parse(v);
 			if (target < 0) {
-				fprintf(stderr,
-				        "ptcp-replay: unknown target '%s' (script, fuzz_conn, "
-				        "fuzz_wire, fuzz_drill, sim)\n",
-				        v);
+				char l[256];
+				ptcp_replay_target_list(l, sizeof l);
+				fprintf(stderr, "ptcp-replay: unknown target '%s' (%s)\n", v, l);
 				return 2;
 			}
 		} else if (strcmp(a, "--import") == 0) {

@@ -76,7 +76,8 @@ typedef struct ptcp_replay_rec {
 	uint8_t have_conn; /* the fields above are known */
 	uint8_t role;      /* ptcp_script_role */
 	uint32_t isn_local, isn_peer;
-	uint8_t have_isn; /* relative numbers are possible */
+	uint8_t have_isn;   /* relative numbers are possible */
+	uint8_t multi_conn; /* packets of other connections too: the SVG draws this one only */
 
 	ptcp_replay_step *step;
 	size_t nstep, step_cap;
@@ -142,18 +143,24 @@ typedef enum ptcp_replay_target {
 	PTCP_REPLAY_FUZZ_CONN,  /* a binary fuzz_conn input (ptcp_run_fuzz_prepare) */
 	PTCP_REPLAY_FUZZ_WIRE,  /* raw packet bytes (the fuzz_wire oracle) */
 	PTCP_REPLAY_FUZZ_DRILL, /* a packetdrill script */
-	PTCP_REPLAY_SIM,        /* a simulator run */
+	PTCP_REPLAY_SIM,        /* a ptcp-sim command line, or the event script ptcp-sim records */
+	PTCP_REPLAY_FUZZ_SIM,   /* a fuzz_sim input (the simulator, with the target's oracle) */
 	PTCP_REPLAY_TARGET_COUNT
+	/* values past PTCP_REPLAY_TARGET_COUNT: the other fuzz targets of oracles.def */
 } ptcp_replay_target;
 
 /* "script", "fuzz_conn", ... ; ptcp_replay_target_parse returns -1 for an unknown name. */
 const char *ptcp_replay_target_name(ptcp_replay_target t);
 int ptcp_replay_target_parse(const char *name);
+/* The names --target takes, comma-separated, into buf (always terminated). */
+void ptcp_replay_target_list(char *buf, size_t cap);
 
 /*
- * Guess what an input is: a capture (returns -1: use --import), a text event
- * script, a packetdrill script, one IP packet (fuzz_wire) or else a binary
- * fuzz_conn input; an empty input is -1 too.  why says how it was told.
+ * Guess what an input is: a capture (returns -1: use --import), a file
+ * whose name contains "fuzz_sim" (a fuzz_sim input), a ptcp-sim command
+ * line (sim), a text event script, a packetdrill script, one IP packet
+ * (fuzz_wire) or else a binary fuzz_conn input; an empty input is -1 too.
+ * why says how it was told.
  */
 int ptcp_replay_detect(const uint8_t *data, size_t len, const char *name, char *why, size_t cap);
 

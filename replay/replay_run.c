@@ -28,23 +28,33 @@
 #include <unistd.h>
 
 #include "replay.h"
+#include "replay_int.h"
 #include "run.h"
 
-/* The fuzz_wire and fuzz_drill targets' LLVMFuzzerTestOneInput, renamed by the build. */
-int ptcp_replay_fuzz_wire_oracle(const uint8_t *data, size_t size);
-int ptcp_replay_fuzz_drill_oracle(const uint8_t *data, size_t size);
+/* The fuzz targets' LLVMFuzzerTestOneInput, renamed by the build (oracles.def). */
+#define PTCP_REPLAY_ORACLE(n, passed, packets)                                                     \
+	int ptcp_replay_##n##_oracle(const uint8_t *, size_t);
+#include "oracles.def"
+#undef PTCP_REPLAY_ORACLE
 
-static int oracle_target(ptcp_replay_target t)
-{
-	return t == PTCP_REPLAY_FUZZ_WIRE || t == PTCP_REPLAY_FUZZ_DRILL;
-}
+static const ptcp_replay_oracle oracles[] = {
+#define PTCP_REPLAY_ORACLE(n, passed, packets) {#n, ptcp_replay_##n##_oracle, passed, packets},
+#include "oracles.def"
+#undef PTCP_REPLAY_ORACLE
+};
+#define NORACLES (sizeof oracles / sizeof oracles[0])
 
 static const char *const target_names[PTCP_REPLAY_TARGET_COUNT] = {
-    "auto", "script", "fuzz_conn", "fuzz_wire", "fuzz_drill", "sim"};
+    "auto", "script", "fuzz_conn", "fuzz_wire", "fuzz_drill", "sim", "fuzz_sim"};
 
+/* Targets past PTCP_REPLAY_TARGET_COUNT are oracles[t - PTCP_REPLAY_TARGET_COUNT]. */
 const char *ptcp_replay_target_name(ptcp_replay_target t)
 {
-	return (unsigned)t < PTCP_REPLAY_TARGET_COUNT ? target_names[t] : "?";
+	if ((unsigned)t < PTCP_REPLAY_TARGET_COUNT)
+		return target_names[t];
+	if ((unsigned)t - PTCP_REPLAY_TARGET_COUNT < NORACLES)
+		return oracles[t - PTCP_REPLAY_TARGET_COUNT].name;
+	return "?";
 }
 
 int ptcp_replay_target_parse(const char *name)
@@ -52,7 +62,37 @@ int ptcp_replay_target_parse(const char *name)
 	for (int i = 0; i < PTCP_REPLAY_TARGET_COUNT; i++)
 		if (strcmp(name, target_names[i]) == 0)
 			return i;
+	for (size_t i = 0; i < NORACLES; i++)
+		if (strcmp(name, oracles[i].name) == 0)
+			return PTCP_REPLAY_TARGET_COUNT + (int)i;
 	return -1;
+}
+
+const ptcp_replay_oracle *ptcp_replay_oracle_of(ptcp_replay_target t)
+{
+	const char *n = ptcp_replay_target_name(t);
+	for (size_t i = 0; i < NORACLES; i++)
+		if (strcmp(n, oracles[i].name) == 0)
+			return &oracles[i];
+	return NULL;
+}
+
+void ptcp_replay_target_list(char *buf, size_t cap)
+{
+	size_t l = 0;
+	buf[0] = 0;
+	for (int i = 1; i < PTCP_REPLAY_TARGET_COUNT + (int)NORACLES; i++) {
+		const char *n = ptcp_replay_target_name((ptcp_replay_target)i);
+		if (i >= PTCP_REPLAY_TARGET_COUNT && ptcp_replay_target_parse(n) != i)
+			continue; /* built in already */
+		if (l < cap)
+			l += (size_t)snprintf(buf + l, cap - l, "%s%s", l ? ", " : "", n);
+	}
+}
+
+static int oracle_target(ptcp_replay_target t)
+{
+	return ptcp_replay_oracle_of(t) != NULL;
 }
 
 /* ---- Detection ------------------------------------------------------------ */
@@ -98,6 +138,14 @@ int ptcp_replay_detect(const uint8_t *d, size_t n, const char *name, char *why, 
 		         "a pcap/pcapng capture: use --import to turn it into a scenario");
 		return -1;
 	}
+	if (name && strstr(name, "fuzz_sim")) {
+		snprintf(why, cap, "the name says fuzz_sim (a fuzz_sim input)");
+		return PTCP_REPLAY_FUZZ_SIM;
+	}
+	if (is_text(d, n) && ptcp_replay_is_sim_scenario(d, n)) {
+		snprintf(why, cap, "a ptcp-sim command line (a simulator scenario)");
+		return PTCP_REPLAY_SIM;
+	}
 	if (is_text(d, n)) {
 		ptcp_script s;
 		ptcp_script_error e;
@@ -137,13 +185,13 @@ int ptcp_replay_detect(const uint8_t *d, size_t n, const char *name, char *why, 
 }
 
 /* ---- Messages from the run to the record ---------------------------------------- */
-enum { OP_META = 1, OP_PKT, OP_STEP, OP_FAIL, OP_END };
+enum { OP_META = 1, OP_PKT, OP_STEP, OP_FAIL, OP_END, OP_NOTE };
 
 struct msg_meta {
 	ptcp_addr local, peer;
 	uint16_t local_port, peer_port;
 	uint32_t isn_local, isn_peer;
-	uint8_t role, have_isn;
+	uint8_t role, have_isn, multi_conn;
 };
 
 struct msg_pkt {
@@ -164,7 +212,7 @@ struct msg_end {
 	int ran;
 };
 
-typedef struct sink {
+typedef struct ptcp_replay_sink {
 	int fd;               /* >= 0: the child's end of the pipe */
 	ptcp_replay_rec *rec; /* else: record directly */
 	int oom;
@@ -196,7 +244,14 @@ static void apply(ptcp_replay_rec *r, unsigned op, const uint8_t *p, size_t len)
 		r->isn_peer = m.isn_peer;
 		r->role = m.role;
 		r->have_isn = m.have_isn;
+		r->multi_conn = m.multi_conn;
 		r->have_conn = 1;
+		return;
+	}
+	case OP_NOTE: {
+		size_t k = len < sizeof r->note - 1 ? len : sizeof r->note - 1;
+		memcpy(r->note, p, k);
+		r->note[k] = 0;
 		return;
 	}
 	case OP_PKT: {
@@ -341,6 +396,54 @@ static void sink_end(sink *k, int ran, const char *verdict)
 {
 	struct msg_end m = {ran};
 	send_op(k, OP_END, &m, sizeof m, verdict, strlen(verdict));
+}
+
+/* ---- For the targets' recorders (replay_int.h) ------------------------------------ */
+static sink *cur_sink;
+
+ptcp_replay_sink *ptcp_replay_cur_sink(void)
+{
+	return cur_sink;
+}
+
+void ptcp_replay_sink_conn(ptcp_replay_sink *k, const ptcp_addr *local, uint16_t local_port,
+                           const ptcp_addr *peer, uint16_t peer_port, int role, uint32_t isn_local,
+                           uint32_t isn_peer, int have_isn, int multi_conn)
+{
+	struct msg_meta m;
+	memset(&m, 0, sizeof m);
+	m.local = *local;
+	m.peer = *peer;
+	m.local_port = local_port;
+	m.peer_port = peer_port;
+	m.isn_local = isn_local;
+	m.isn_peer = isn_peer;
+	m.role = (uint8_t)role;
+	m.have_isn = (uint8_t)have_isn;
+	m.multi_conn = (uint8_t)multi_conn;
+	send_op(k, OP_META, &m, sizeof m, NULL, 0);
+}
+
+void ptcp_replay_sink_pkt(ptcp_replay_sink *k, uint64_t t, ptcp_replay_dir dir, const uint8_t *d,
+                          size_t len, int dropped, const char *label)
+{
+	sink_pkt(k, t, (int)dir, d, len, dropped, label);
+}
+
+void ptcp_replay_sink_step(ptcp_replay_sink *k, uint64_t t, size_t event, const char *what,
+                           const ptcp_info *info)
+{
+	sink_step(k, t, event, what, info);
+}
+
+void ptcp_replay_sink_fail(ptcp_replay_sink *k, const char *msg)
+{
+	sink_fail(k, msg);
+}
+
+void ptcp_replay_sink_note(ptcp_replay_sink *k, const char *note)
+{
+	send_op(k, OP_NOTE, note, strlen(note), NULL, 0);
 }
 
 /* ---- The script runner's observer ------------------------------------------------- */
@@ -582,7 +685,8 @@ static const char *key_line(const char *buf, char *out, size_t cap)
 {
 	static const char *const keys[] = {"fuzz_wire:",     "ERROR: AddressSanitizer",
 	                                   "runtime error:", "ERROR: LeakSanitizer",
-	                                   "SUMMARY:",       "Assertion"};
+	                                   "SUMMARY:",       "Assertion",
+	                                   "fuzz_sim:",      "ptcp-sim:"};
 	const char *best = NULL;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !best; i++)
 		best = strstr(buf, keys[i]);
@@ -638,17 +742,23 @@ static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp
 		signal(SIGPIPE, SIG_IGN);
 		if (getenv("PTCP_REPLAY_CRASH_AT"))
 			k.crash_at = strtoul(getenv("PTCP_REPLAY_CRASH_AT"), NULL, 10);
-		if (t == PTCP_REPLAY_FUZZ_WIRE) {
-			ptcp_replay_fuzz_wire_oracle(data, len);
+		cur_sink = &k;
+		if (oracle_target(t)) {
+			const ptcp_replay_oracle *orc = ptcp_replay_oracle_of(t);
+			orc->run(data, len);
+			sink_end(&k, 1, orc->passed);
+		} else if (t == PTCP_REPLAY_SIM) {
+			/* ptcp-sim prints its summary: to the parent's stderr reader */
+			dup2(2, 1);
+			int st = ptcp_replay_sim_cmdline(data, len);
+			fflush(NULL);
+			if (st == 2)
+				_exit(3); /* a bad scenario: ptcp-sim said why on stderr */
+			/* the verdict came through the observer (fail) and the note */
 			sink_end(&k, 1,
-			         "passed: the fuzz_wire oracle (parse, rebuild, parse back, "
-			         "checksums) holds");
-		} else if (t == PTCP_REPLAY_FUZZ_DRILL) {
-			ptcp_replay_fuzz_drill_oracle(data, len);
-			sink_end(
-			    &k, 1,
-			    "passed: the fuzz_drill oracle (both parsers: errors with a place, "
-			    "print -> parse -> print stable, binary round trip) holds");
+			         st == 0 ? "passed: the simulator's checks (stream integrity, "
+			                   "invariant checker, liveness) hold"
+			                 : "failed");
 		} else {
 			run_script(s, cfg, &k);
 		}
@@ -720,6 +830,12 @@ static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp
 	free(buf);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (t == PTCP_REPLAY_SIM && WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+		char line[400];
+		key_line(ebuf, line, sizeof line);
+		snprintf(err, errcap, "not a ptcp-sim scenario: %s", line);
+		return -1;
+	}
 	if (!got_end || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		char line[400], m[640];
 		uint64_t tl = rec->nstep ? rec->step[rec->nstep - 1].t : 0;
@@ -838,10 +954,10 @@ static int drill_run(const uint8_t *data, size_t len, const char *name, const pt
 }
 
 /*
- * sim: the event script ptcp-sim records of connection 0's client
- * (ptcp-sim ... --trace FILE), replayed as the sim-trace-replay test does
- * (strict: every emitted segment expected).  Only that end's view: both
- * ends and the link's decisions need an observer in harness/sim.
+ * sim: a ptcp-sim command line (one run: the simulator's packet observer
+ * records it, replay_sim.c), or the event script ptcp-sim records of
+ * connection 0's client (ptcp-sim ... --trace FILE), replayed as the
+ * sim-trace-replay test does (strict: every emitted segment expected).
  */
 static int sim_run(const uint8_t *data, size_t len, const char *name, const ptcp_replay_opts *o,
                    ptcp_replay_rec *rec, char *err, size_t errcap)
@@ -849,15 +965,25 @@ static int sim_run(const uint8_t *data, size_t len, const char *name, const ptcp
 	ptcp_replay_opts so = *o;
 	ptcp_script s;
 	ptcp_script_error e;
-	if (ptcp_script_parse_text(name, (const char *)data, len, &s, &e) != 0) {
-		snprintf(
-		    err, errcap,
-		    "sim: give the event script ptcp-sim records (ptcp-sim ... --trace FILE); "
-		    "simulator runs as such cannot be replayed: harness/sim (sim.h) has no packet "
-		    "observer (a callback in ptcp_sim_config with every packet a core emits as "
-		    "bytes, its time, connection and side, and the link's verdict: delivered, "
-		    "lost, queue or MTU drop, corrupted, duplicated)");
-		return -1;
+	int script = !ptcp_replay_is_sim_scenario(data, len) &&
+	             ptcp_script_parse_text(name, (const char *)data, len, &s, &e) == 0;
+	if (script && s.n == 0) {
+		/* comments only: nothing to replay either way */
+		ptcp_script_free(&s);
+		script = 0;
+	}
+	if (!script) {
+		char m[400];
+		if (ptcp_replay_sim_scenario_check(data, len, m, sizeof m)) {
+			snprintf(err, errcap,
+			         "sim: not a ptcp-sim scenario: %s (give a ptcp-sim command line, "
+			         "e.g. \"ptcp-sim --seed 16 --bytes 1m --loss 2\", or the event "
+			         "script ptcp-sim --trace records)",
+			         m);
+			return -1;
+		}
+		rec->attach_next = 1;
+		return child_run(PTCP_REPLAY_SIM, data, len, NULL, NULL, rec, o, err, errcap);
 	}
 	ptcp_script_free(&s);
 	so.run_flags |= PTCP_RUN_F_STRICT;
@@ -865,9 +991,9 @@ static int sim_run(const uint8_t *data, size_t len, const char *name, const ptcp
 		return -1;
 	snprintf(rec->target, sizeof rec->target, "sim");
 	snprintf(rec->note, sizeof rec->note,
-	         "the client of connection 0 as ptcp-sim records it (its packets as it sent and "
-	         "received them); the server's side and the packets the network dropped need a "
-	         "packet observer in harness/sim");
+	         "the event script ptcp-sim recorded: the client of connection 0 (its packets "
+	         "as it sent and received them); give the ptcp-sim command line instead for "
+	         "both ends and the network's drops");
 	return 0;
 }
 
@@ -890,7 +1016,21 @@ int ptcp_replay_run(ptcp_replay_target t, const uint8_t *data, size_t len, const
 		return drill_run(data, len, name, o, rec, err, errcap);
 	case PTCP_REPLAY_SIM:
 		return sim_run(data, len, name, o, rec, err, errcap);
+	case PTCP_REPLAY_FUZZ_SIM:
+		return child_run(t, data, len, NULL, NULL, rec, o, err, errcap);
 	default:
+		if (oracle_target(t)) {
+			/* a fuzz target known by its oracle only (oracles.def) */
+			const ptcp_replay_oracle *orc = ptcp_replay_oracle_of(t);
+			rc = child_run(t, data, len, NULL, NULL, rec, o, err, errcap);
+			if (!orc->packets && !rec->note[0])
+				snprintf(
+				    rec->note, sizeof rec->note,
+				    "no packets: ptcp-replay has no recorder for %s (its verdict "
+				    "and crash report are its own oracle's)",
+				    orc->name);
+			return rc;
+		}
 		snprintf(err, errcap, "unknown target");
 		return -1;
 	}
