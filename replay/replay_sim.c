@@ -259,7 +259,7 @@ int ptcp_replay_sim_run_hook(const ptcp_sim_config *cfg, ptcp_sim_result *res)
 			drops += res->drops[d];
 		snprintf(
 		    note, sizeof note,
-		    "simulator: seed %llu, %s x%u, %llu bytes each way; %llu segments, %llu "
+		    "simulator: seed %llu, %s x%u, %llu bytes per connection (--bytes); %llu segments, %llu "
 		    "delivered, %llu dropped by the network (%llu lost, %llu queue, %llu mtu, "
 		    "%llu codec), %llu duplicated, %llu reordered, %llu corrupted; trace hash "
 		    "%016llx; the pcap is host A's capture (clients), --drops the network's drops",

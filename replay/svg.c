@@ -51,14 +51,23 @@ typedef struct panel {
 	uint64_t t0, t1;
 } panel;
 
-static int parse(const ptcp_replay_pkt *p, ptcp_ip *ip, ptcp_seg *seg)
+static int parse(const ptcp_replay_rec *r, const ptcp_replay_pkt *p, ptcp_ip *ip, ptcp_seg *seg)
 {
 	const uint8_t *l4;
 	size_t l4len;
 	if (ptcp_wire_parse_ip(p->data, p->len, ip, &l4, &l4len) < 0)
 		return -1;
 	/* Show segments with a bad checksum too: they were on the wire. */
-	return ptcp_wire_parse_tcp(l4, l4len, NULL, NULL, 0, seg) < 0 ? -1 : 0;
+	if (ptcp_wire_parse_tcp(l4, l4len, NULL, NULL, 0, seg) < 0)
+		return -1;
+	/* several connections in the record: draw the record's own */
+	if (r->multi_conn && r->have_conn) {
+		int out = p->dir == PTCP_REPLAY_OUT;
+		if (seg->sport != (out ? r->local_port : r->peer_port) ||
+		    seg->dport != (out ? r->peer_port : r->local_port))
+			return -1;
+	}
+	return 0;
 }
 
 /* The ISN of each direction's sender and the window shift of its receiver. */
@@ -70,7 +79,7 @@ static void bases(const ptcp_replay_rec *r, uint32_t isn[2], uint8_t ws[2])
 		ptcp_ip ip;
 		ptcp_seg g;
 		int d = r->pkt[i].dir;
-		if (parse(&r->pkt[i], &ip, &g))
+		if (parse(r, &r->pkt[i], &ip, &g))
 			continue;
 		if ((g.flags & PTCP_SYN) && !have[d]) {
 			isn[d] = g.seq;
@@ -106,7 +115,7 @@ static void collect(const ptcp_replay_rec *r, panel *pn, const uint32_t isn[2], 
 		const ptcp_replay_pkt *p = &r->pkt[i];
 		ptcp_ip ip;
 		ptcp_seg g;
-		if (parse(p, &ip, &g))
+		if (parse(r, p, &ip, &g))
 			continue;
 		if (p->dir == d) {
 			seg_mark *m = &pn->seg[pn->nseg++];

@@ -55,6 +55,10 @@
  *          then every end reads what is left and closes.
  * Stream data: the byte at stream offset k is ptcp_sim_pattern(k) (the same
  * pattern as event scripts), and the stream checker compares every byte.
+ *
+ * Observer: cfg.observe's callbacks see every packet with the link's
+ * verdict, every step and the failure (see ptcp_sim_observer); they are
+ * called from the places that decide, and change nothing (same hash).
  */
 #ifndef PTCP_SIM_H
 #define PTCP_SIM_H

@@ -32,7 +32,9 @@ Cases:
                   missing files: a clear message and exit status 2
   svg             every SVG the tool writes is well-formed XML (python's
                   parser) with axes, labels and marks; the loss example has
-                  retransmissions and SACK blocks; also the fuzz_sim samples
+                  retransmissions and SACK blocks; also the fuzz_sim samples;
+                  docs/replay-sim-example.svg is the tool's picture of
+                  replay/examples/sim-loss.txt (drops and retransmissions)
   failure         a failing scenario: exit 1, the failing step and the
                   message in the output, "!!" lines in the trace, the FAILED
                   mark in the SVG; a crash input still gives the outputs; a
@@ -554,6 +556,18 @@ def svg_case():
             run(*args, f, "--svg", p)
             check_svg(p, want_rtx=f.endswith("loss.txt"))
             n += 1
+    # the README's simulator example: made by the tool, with drops and retransmissions
+    ex = os.path.join(SRC, "replay", "examples", "sim-loss.txt")
+    run(ex, "--svg", out("sim-loss.svg"), check=0)
+    check_svg(out("sim-loss.svg"))
+    doc = xml.dom.minidom.parse(out("sim-loss.svg"))
+    classes = [g.getAttribute("class") for g in doc.getElementsByTagName("g")]
+    if "drop" not in classes or "rtx" not in classes:
+        fail("sim-loss.svg: no drop or retransmission marks")
+    if open(out("sim-loss.svg")).read() != open(os.path.join(SRC, "docs", "replay-sim-example.svg")).read():
+        fail("docs/replay-sim-example.svg is not what the tool makes of replay/examples/sim-loss.txt "
+             "(regenerate it, see the README)")
+    n += 1
     print("svg: %d diagrams, all well-formed" % n)
 
 
