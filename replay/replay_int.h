@@ -23,6 +23,9 @@ void ptcp_replay_sink_pkt(ptcp_replay_sink *k, uint64_t t, ptcp_replay_dir dir, 
 /* A step (info may be NULL). */
 void ptcp_replay_sink_step(ptcp_replay_sink *k, uint64_t t, size_t event, const char *what,
                            const ptcp_info *info);
+/* A step begins: with PTCP_REPLAY_CRASH_AT=N set, the child crashes (SIGSEGV) at its Nth
+ * step, as a core crash would (for the tests). */
+void ptcp_replay_sink_crash_point(ptcp_replay_sink *k);
 /* A check failed. */
 void ptcp_replay_sink_fail(ptcp_replay_sink *k, const char *msg);
 /* More about the run (rec->note). */

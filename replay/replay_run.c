@@ -436,6 +436,13 @@ void ptcp_replay_sink_step(ptcp_replay_sink *k, uint64_t t, size_t event, const 
 	sink_step(k, t, event, what, info);
 }
 
+void ptcp_replay_sink_crash_point(ptcp_replay_sink *k)
+{
+	/* for the tests: PTCP_REPLAY_CRASH_AT=N kills the child at its Nth step */
+	if (k->fd >= 0 && k->crash_at && ++k->steps == k->crash_at)
+		raise(SIGSEGV);
+}
+
 void ptcp_replay_sink_fail(ptcp_replay_sink *k, const char *msg)
 {
 	sink_fail(k, msg);

@@ -203,6 +203,7 @@ static void on_step(void *arg, const ptcp_sim_step_note *n)
 	simrec *r = arg;
 	ptcp_info info;
 	char what[128];
+	ptcp_replay_sink_crash_point(r->k);
 	ptcp_conn_info(n->core, &info);
 	if (n->ret < 0)
 		snprintf(what, sizeof what, "%c%u %s -> %s", n->side ? 's' : 'c', n->conn,
@@ -259,7 +260,8 @@ int ptcp_replay_sim_run_hook(const ptcp_sim_config *cfg, ptcp_sim_result *res)
 			drops += res->drops[d];
 		snprintf(
 		    note, sizeof note,
-		    "simulator: seed %llu, %s x%u, %llu bytes per connection (--bytes); %llu segments, %llu "
+		    "simulator: seed %llu, %s x%u, %llu bytes per connection (--bytes); %llu "
+		    "segments, %llu "
 		    "delivered, %llu dropped by the network (%llu lost, %llu queue, %llu mtu, "
 		    "%llu codec), %llu duplicated, %llu reordered, %llu corrupted; trace hash "
 		    "%016llx; the pcap is host A's capture (clients), --drops the network's drops",

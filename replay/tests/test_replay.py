@@ -38,7 +38,7 @@ Cases:
   failure         a failing scenario: exit 1, the failing step and the
                   message in the output, "!!" lines in the trace, the FAILED
                   mark in the SVG; a crash input still gives the outputs; a
-                  failing simulator scenario too
+                  failing simulator scenario too, and a crash in a fuzz_sim run
   determinism     two replays give identical traces and pcaps; the child
                   process and --no-fork give the same trace; simulator runs
 Exit status 0 pass, 1 fail, 77 skip (tshark missing).
@@ -616,6 +616,21 @@ def failure_case():
     if len(tshark_frames(out("sf.pcap"))) < 50:
         fail("sim failure: the pcap does not hold the run up to the failure")
     check_svg(out("sf.svg"))
+    # a crash during a fuzz_sim run (the child killed at its 60th step): the outputs hold
+    # both hosts' steps up to it, the crash is the verdict
+    seed = samples("fuzz_sim")[2]
+    env = dict(os.environ, PTCP_REPLAY_CRASH_AT="60")
+    r = subprocess.run([TOOL, "--target", "fuzz_sim", seed, "-o", out("sc.pcap"), "--trace",
+                        out("sc.txt")], capture_output=True, text=True, env=env)
+    if r.returncode != 1 or "crashed with signal" not in r.stdout:
+        fail("fuzz_sim crash: exit %d: %s%s" % (r.returncode, r.stdout, r.stderr))
+    t = open(out("sc.txt")).read()
+    if "!! FAILED: crashed with signal" not in t or t.count(" c0 ") < 5 or t.count(" s0 ") < 5:
+        fail("fuzz_sim crash trace:\n" + t[-2000:])
+    kept = [l for l in t.splitlines() if re.match(r"^(?:!!|  ) +\d+\.\d+ +(?:#\d+ +)?[<>] ", l)
+            and "[dropped by the network]" not in l]
+    if len(tshark_frames(out("sc.pcap"))) != len(kept):
+        fail("fuzz_sim crash: the pcap does not hold the packets up to the crash")
     print("failure: exit 1, step and message reported, marked in trace and SVG; a crash keeps "
           "the outputs up to it; a failing simulator run too")
 
