@@ -849,7 +849,9 @@ static int child_run(ptcp_replay_target t, const uint8_t *data, size_t len, ptcp
 		key_line(ebuf, line, sizeof line);
 		if (WIFSIGNALED(status))
 			snprintf(m, sizeof m, "%s with signal %d (%s)%s%s",
-			         oracle_target(t) && WTERMSIG(status) == SIGABRT
+			         /* a sanitizer's report ends in abort() too: that is a crash */
+			         oracle_target(t) && WTERMSIG(status) == SIGABRT &&
+			                 !strstr(ebuf, "Sanitizer")
 			             ? "the oracle aborted"
 			             : "crashed",
 			         WTERMSIG(status), strsignal(WTERMSIG(status)), line[0] ? ": " : "",
