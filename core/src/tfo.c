@@ -33,29 +33,137 @@ static uint32_t lid_of(const ptcp_table *t, uint32_t idx)
 	return (t->meta[idx].flags & M_ACCEPTQ) ? t->meta[idx].listener : PTCP_NO_LISTENER;
 }
 
+void ptcp_tfo_synack(const ptcp_conn *c, ptcp_time_t now, ptcp_seg *g)
+{
+	uint32_t wnd = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	memset(g, 0, sizeof(*g));
+	g->sport = c->lport;
+	g->dport = c->rport;
+	/* RFC 9293 3.10.7.2: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>; RFC 7413 4.2.2:
+	 * RCV.NXT is past the SYN's data, so the SYN-ACK acknowledges it */
+	g->seq = c->iss;
+	g->ack = c->rcv_nxt;
+	g->flags = PTCP_SYN | PTCP_ACK;
+	g->wnd = (uint16_t)(wnd < 65535 ? wnd : 65535); /* RFC 7323 2.2: never scaled in a SYN */
+	g->opts.present = PTCP_OPT_MSS;                 /* RFC 9293 3.7.1 */
+	g->opts.mss = c->cfg.mss;
+	if (c->flags & F_SACK)
+		g->opts.present |= PTCP_OPT_SACK_PERM; /* RFC 2018 2 */
+	if (c->flags & F_TS) {
+		/* RFC 7323 3.2: TSecr echoes the SYN's TSval */
+		g->opts.present |= PTCP_OPT_TS;
+		g->opts.ts_val = timer_tsval(c, now);
+		g->opts.ts_ecr = c->ts_recent;
+	}
+	if (c->flags & F_WS) {
+		g->opts.present |= PTCP_OPT_WSCALE; /* RFC 7323 2.2: only if the SYN had it */
+		g->opts.wscale = c->rcv_wscale;
+	}
+	if (c->flags & F_ECN)
+		g->flags |= PTCP_ECE; /* RFC 3168 6.1.1: an ECN-setup SYN-ACK */
+}
+
+/*
+ * Give c the text of SYN seg (its data, FIN and PSH) as the segment after the
+ * handshake would carry it.  RFC 7413 4.2.2: the SYN-ACK acknowledges the
+ * data, so the pure ACKs this step emits are left out of v.
+ */
+static void syn_text(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *v)
+{
+	const ptcp_seg *seg = in->segment.seg;
+	const ptcp_tcp_opts *o = &seg->opts;
+	ptcp_seg d = *seg;
+	ptcp_input din = *in;
+	size_t j = 0;
+	d.flags = (uint8_t)(PTCP_ACK | (seg->flags & (PTCP_FIN | PTCP_PSH)));
+	d.seq = seg->seq + 1;
+	d.ack = c->iss + 1;
+	d.wnd = (uint16_t)(seg->wnd >> c->snd_wscale);
+	memset(&d.opts, 0, sizeof(d.opts));
+	if (o->present & PTCP_OPT_TS) {
+		d.opts.present = PTCP_OPT_TS;
+		d.opts.ts_val = o->ts_val;
+		d.opts.ts_ecr = 0; /* no RTT sample from it */
+	}
+	din.segment.seg = &d;
+	if (ptcp_step(c, &din, now, v) != 0) {
+		v->n = 0;
+		return;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const ptcp_action *a = &v->v[i];
+		if (a->kind == PTCP_ACT_EMIT && a->emit.seg.flags == PTCP_ACK &&
+		    ptcp_seg_len(&a->emit.seg) == 0)
+			continue;
+		v->v[j++] = *a;
+	}
+	v->n = j;
+}
+
+int ptcp_tfo_server_open(ptcp_conn *c, const ptcp_input *syn, uint32_t iss, ptcp_time_t now,
+                         ptcp_actions *out)
+{
+	const ptcp_seg *seg;
+	const ptcp_tcp_opts *o;
+	ptcp_handshake h;
+	ptcp_actions rest;
+	ptcp_action *sa;
+	size_t n0;
+	int r;
+	if (!c || !syn || !out || !out->v || out->cap < PTCP_ACTIONS_MIN + 1 ||
+	    syn->kind != PTCP_IN_SEGMENT || !syn->segment.seg)
+		return PTCP_EINVAL;
+	seg = syn->segment.seg;
+	o = &seg->opts;
+	if ((seg->flags & (PTCP_SYN | PTCP_ACK | PTCP_RST)) != PTCP_SYN)
+		return PTCP_EINVAL;
+	memset(&h, 0, sizeof(h));
+	h.laddr = syn->segment.dst;
+	h.raddr = syn->segment.src;
+	h.lport = seg->dport;
+	h.rport = seg->sport;
+	h.iss = iss;
+	h.irs = seg->seq;
+	/* RFC 9293 3.7.1: 0 = absent; RFC 7323 2.3: a shift over 14 is used as 14 */
+	h.peer_mss = (o->present & PTCP_OPT_MSS) ? o->mss : 0;
+	h.peer_wscale = (o->present & PTCP_OPT_WSCALE) ? (o->wscale > 14 ? 14 : o->wscale) : 0xff;
+	h.sack_ok = (o->present & PTCP_OPT_SACK_PERM) != 0;
+	h.ts_ok = (o->present & PTCP_OPT_TS) != 0;
+	h.ts_recent = o->ts_val;
+	h.snd_wnd = seg->wnd; /* RFC 7323 2.2: not scaled in a SYN */
+	/* RFC 3168 6.1.1: an ECN-setup SYN has both ECE and CWR */
+	h.ecn_ok = (c->cfg.flags & PTCP_CFG_ECN) &&
+	           (seg->flags & (PTCP_ECE | PTCP_CWR)) == (PTCP_ECE | PTCP_CWR);
+	r = ptcp_conn_establish(c, &h, now, out);
+	if (r != 0)
+		return r;
+	/* the SYN-ACK goes before anything the SYN's text makes us send */
+	n0 = out->n;
+	if (out->cap - n0 < PTCP_ACTIONS_MIN + 1)
+		return PTCP_EINVAL;
+	rest.v = out->v + n0 + 1;
+	rest.cap = out->cap - n0 - 1;
+	rest.n = 0;
+	if (ptcp_seg_len(seg) > 0 || (seg->flags & PTCP_FIN))
+		syn_text(c, syn, now, &rest);
+	sa = &out->v[n0];
+	memset(sa, 0, sizeof(*sa));
+	sa->kind = PTCP_ACT_EMIT;
+	sa->emit.src = c->laddr;
+	sa->emit.dst = c->raddr;
+	ptcp_tfo_synack(c, now, &sa->emit.seg);
+	out->n = n0 + 1 + rest.n;
+	return 0;
+}
+
 /* Our SYN-ACK for pending connection idx, from its block. */
 static void tfo_synack(tstep *x, uint32_t idx, ptcp_action *a)
 {
 	const ptcp_conn *c = &x->t->conns[idx];
-	uint32_t wnd = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	ptcp_tuple k;
-	synack sa;
-	memset(&k, 0, sizeof(k));
-	k.laddr = c->laddr;
-	k.raddr = c->raddr;
-	k.lport = c->lport;
-	k.rport = c->rport;
-	memset(&sa, 0, sizeof(sa));
-	sa.seq = c->iss;
-	sa.ack = c->rcv_nxt; /* RFC 7413 4.2.2: acknowledges the SYN's data */
-	sa.wnd = (uint16_t)(wnd < 65535 ? wnd : 65535);
-	sa.ws_ok = (c->flags & F_WS) != 0;
-	sa.sack_ok = (c->flags & F_SACK) != 0;
-	sa.ts_ok = (c->flags & F_TS) != 0;
-	sa.ecn_ok = (c->flags & F_ECN) != 0;
-	sa.tsval = timer_tsval(c, x->now);
-	sa.tsecr = c->ts_recent;
-	synack_emit(x, &k, &sa, a);
+	a->kind = PTCP_ACT_EMIT;
+	a->emit.src = c->laddr;
+	a->emit.dst = c->raddr;
+	ptcp_tfo_synack(c, x->now, &a->emit.seg);
 }
 
 void tfo_clear(ptcp_table *t, uint32_t idx)

@@ -72,6 +72,27 @@ uint32_t ptcp_isn(const uint8_t key[16], const ptcp_tuple *k, ptcp_time_t now);
 void ptcp_tfo_cookie(const uint8_t key[16], const ptcp_addr *client,
                      uint8_t cookie[PTCP_TFO_COOKIE_LEN]);
 
+/*
+ * RFC 7413 4.2.2, for a caller that keeps its own listeners (one block per
+ * SYN): the server side of a Fast Open SYN whose cookie the caller has
+ * checked (or that its policy accepts without one).  Makes c (initialised
+ * with ptcp_conn_init, CLOSED) the ESTABLISHED connection of that SYN with
+ * our ISN iss, takes the SYN's data as if the segment after the handshake
+ * had carried it (readable at once), and emits the SYN-ACK that
+ * acknowledges the SYN and its data (no separate ACK, no Fast Open option).
+ * syn is the PTCP_IN_SEGMENT input of the SYN.  Until the peer acknowledges
+ * our SYN the caller sends that SYN-ACK again when it wants to
+ * (ptcp_tfo_synack), as ptcp_table does.
+ * Returns 0, or PTCP_ESTATE (c is not CLOSED), PTCP_EINVAL (not a SYN,
+ * NULL pointers, out->cap < PTCP_ACTIONS_MIN + 1).
+ */
+int ptcp_tfo_server_open(ptcp_conn *c, const ptcp_input *syn, uint32_t iss, ptcp_time_t now,
+                         ptcp_actions *out);
+
+/* The SYN-ACK of a connection opened by ptcp_tfo_server_open (or by a table's Fast Open), at now.
+ */
+void ptcp_tfo_synack(const ptcp_conn *c, ptcp_time_t now, ptcp_seg *seg);
+
 /* ---- Configuration ------------------------------------------------------ */
 #define PTCP_TBL_SYNCOOKIES        0x01u /* SYN cookies when a SYN queue is full (tcp_syncookies=1) */
 #define PTCP_TBL_SYNCOOKIES_ALWAYS 0x02u /* SYN cookies for every SYN (tcp_syncookies=2) */
