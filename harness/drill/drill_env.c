@@ -98,8 +98,6 @@ static int sysctl(struct runner *r, int line, const char *name, const char *v)
 	    {"tcp_recovery", "1"},
 	    {"tcp_ecn_option", NULL},
 	    {"tcp_syncookies", "1"},
-	    {"tcp_fastopen", "0x70403"},
-	    {"tcp_fastopen_key", NULL},
 	    {"tcp_notsent_lowat", "4294967295"},
 	};
 	char feat[96];
@@ -155,8 +153,13 @@ static int sysctl(struct runner *r, int line, const char *name, const char *v)
 			goto unsupported;
 		return 0;
 	}
-	if (strncmp(name, "tcp_fastopen", 12) == 0)
-		return drill_unsupported(r, line, "fastopen", "sysctl net.ipv4.%s=%s", name, v);
+	if (strcmp(name, "tcp_fastopen") == 0 || strcmp(name, "tcp_fastopen_key") == 0)
+		return tfo_sysctl(r, line, name, v);
+	if (strcmp(name, "tcp_challenge_ack_limit") == 0) {
+		/* RFC 5961 7: the core's limit is per connection, Linux's per host */
+		r->base_cfg.challenge_ack_limit = (uint32_t)strtoul(v, NULL, 0);
+		return 0;
+	}
 unsupported:
 	snprintf(feat, sizeof(feat), "sysctl %s", name);
 	return drill_unsupported(r, line, feat, "sysctl %s=%s", name, v);

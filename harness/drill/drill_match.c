@@ -72,6 +72,16 @@ static uint32_t local_offset(const struct flow *f)
 	return f ? f->live_isn - f->script_isn : 0;
 }
 
+/*
+ * The peer's sequence numbers: a SYN's are absolute (the first one is the remote ISN); in
+ * other segments, '<' seq and '>' ack (and SACK blocks) are relative to the remote ISN, as
+ * upstream scripts write them ("< S 1428932:1428932(0)", then "< . 1:1(0)").
+ */
+static uint32_t remote_offset(const struct flow *f, bool syn)
+{
+	return f && !syn ? f->remote_isn : 0;
+}
+
 static uint32_t ts_to_script(const struct flow *f, uint32_t live)
 {
 	if (f && f->found_first_ts)
@@ -134,7 +144,8 @@ void format_pkt(const struct runner *r, const struct flow *f, const struct pkt *
 	at = append(buf, size, at, "%s %" PRIu32 ":%" PRIu32 "(%" PRIu32 ")", fl, seq, seq + len,
 	            len);
 	if (p->seg.flags & PTCP_ACK)
-		at = append(buf, size, at, " ack %" PRIu32, p->seg.ack);
+		at = append(buf, size, at, " ack %" PRIu32,
+		            p->seg.ack - remote_offset(f, (p->seg.flags & PTCP_SYN) != 0));
 	at = append(buf, size, at, " win %u", (unsigned)p->seg.wnd);
 	if (p->seg.urp)
 		at = append(buf, size, at, " urg %u", (unsigned)p->seg.urp);
@@ -253,8 +264,14 @@ static int build_options(struct runner *r, const struct ptcp_drill_event *ev, co
 			                         "TCP MD5 signature option");
 		case PTCP_DRILL_OPT_FO:
 		case PTCP_DRILL_OPT_FO_EXP:
-			return drill_unsupported(r, ev->line, "fastopen",
-			                         "TCP Fast Open option in an inbound packet");
+			/* RFC 7413 4.1.1; kind 254 + 0xF989 for FOEXP (the item's len 0) */
+			kind = op->kind == PTCP_DRILL_OPT_FO ? PTCP_OPTKIND_TFO : PTCP_OPTKIND_EXP;
+			o->present |= PTCP_OPT_TFO;
+			if (tfo_script_cookie(r, ev->line, op->blob,
+			                      pk->has_ports ? pk->dst_port : f->lport,
+			                      o->tfo_cookie, &o->tfo_len))
+				return -1;
+			break;
 		default:
 			return drill_fail(r, ev->line, "unknown TCP option");
 		}
@@ -325,7 +342,7 @@ int match_inbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t t
 	memset(&seg, 0, sizeof(seg));
 	seg.sport = pk->has_ports ? pk->src_port : f->rport;
 	seg.dport = pk->has_ports ? pk->dst_port : f->lport;
-	seg.seq = pk->seq;
+	seg.seq = pk->seq + remote_offset(f, syn);
 	seg.ack = ack ? pk->ack + local_offset(f) : (pk->has_ack ? pk->ack : 0);
 	seg.flags = (uint8_t)pk->flag_bits;
 	seg.wnd = (uint16_t)pk->win;
@@ -436,8 +453,8 @@ static int check_options(struct runner *r, const struct ptcp_drill_event *ev, co
 				    "%s (option sack: expected %zu blocks vs actual %u)", ctx,
 				    s->n_sack, (unsigned)a->sack_count);
 			for (size_t k = 0; k < s->n_sack; k++)
-				if (s->sack[k].left != a->sack[k].left ||
-				    s->sack[k].right != a->sack[k].right)
+				if (s->sack[k].left != a->sack[k].left - remote_offset(f, false) ||
+				    s->sack[k].right != a->sack[k].right - remote_offset(f, false))
 					return drill_fail(r, ev->line,
 					                  "%s (option sack: block %zu differs)",
 					                  ctx, k + 1);
@@ -464,9 +481,20 @@ static int check_options(struct runner *r, const struct ptcp_drill_event *ev, co
 			break;
 		}
 		case PTCP_OPTKIND_TFO:
-		case PTCP_OPTKIND_EXP:
-			return drill_unsupported(r, ev->line, "fastopen",
-			                         "TCP Fast Open option in an outbound packet");
+		case PTCP_OPTKIND_EXP: {
+			/* RFC 7413 4.1.1: the cookie (none: a request) */
+			uint8_t want[16], wlen;
+			if (tfo_script_cookie(r, ev->line, s->blob, f ? f->lport : 0, want, &wlen))
+				return -1;
+			if (wlen != a->tfo_len || memcmp(want, a->tfo_cookie, wlen) != 0)
+				return drill_fail(
+				    r, ev->line,
+				    "%s (option Fast Open: expected a %u-byte cookie, "
+				    "got %u bytes%s)",
+				    ctx, (unsigned)wlen, (unsigned)a->tfo_len,
+				    wlen == a->tfo_len ? " that differ" : "");
+			break;
+		}
 		default:
 			break;
 		}
@@ -600,7 +628,9 @@ int match_outbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t 
 		char diff[600];
 		size_t at = 0;
 		uint32_t ack_s = pk->has_ack ? pk->ack : 0;
-		uint32_t ack_a = (a.seg.flags & PTCP_ACK) || pk->has_ack ? a.seg.ack : 0;
+		uint32_t ack_a = (a.seg.flags & PTCP_ACK) || pk->has_ack
+		                     ? a.seg.ack - remote_offset(f, (a.seg.flags & PTCP_SYN) != 0)
+		                     : 0;
 		int e = ecn_bits(pk->ip.ecn);
 		diff[0] = '\0';
 		if (g.len != expected)

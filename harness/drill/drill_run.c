@@ -235,6 +235,7 @@ static int apply_options(struct runner *r)
 		r->base_cfg.mss = 1440; /* tun MTU 1500 - 40 - 20 */
 	r->def_sndbuf = DRILL_DEF_SNDBUF;
 	r->def_rcvbuf = DRILL_DEF_RCVBUF;
+	tfo_env_init(r);
 	return 0;
 }
 
@@ -270,16 +271,10 @@ static int prescan(struct runner *r)
 		if (ev->kind != PTCP_DRILL_EV_PACKET || pk->proto != PTCP_DRILL_TCP)
 			continue;
 		for (size_t k = 0; k < pk->n_options; k++) {
-			if (pk->options[k].kind == PTCP_DRILL_OPT_FO ||
-			    pk->options[k].kind == PTCP_DRILL_OPT_FO_EXP)
-				return drill_unsupported(r, ev->line, "fastopen",
-				                         "TCP Fast Open option");
 			if (pk->options[k].kind == PTCP_DRILL_OPT_MD5)
 				return drill_unsupported(r, ev->line, "TCP MD5 option",
 				                         "TCP MD5 signature option");
 		}
-		if ((pk->flag_bits & PTCP_DRILL_FLAG_SYN) && pk->len > 0)
-			return drill_unsupported(r, ev->line, "fastopen", "data in a SYN");
 	}
 	return 0;
 }

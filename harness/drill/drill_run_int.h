@@ -104,6 +104,13 @@ struct sock {
 	bool peer_fin;              /* the peer's FIN arrived (Linux RCV_SHUTDOWN) */
 	uint16_t lport, rport;
 	uint32_t iss; /* the ISS we gave the block */
+	/* TCP Fast Open, server side (drill_tfo.c) */
+	int tfo_qlen;         /* TCP_FASTOPEN on a listener: max pending Fast Open children */
+	bool tfo_key_set;     /* TCP_FASTOPEN_KEY given: tfo_key, else the sysctl's */
+	uint8_t tfo_key[16];  /* as Linux stores it (the sysctl's words little-endian) */
+	bool tfo_pending;     /* a Fast Open child whose SYN-ACK is not acknowledged yet */
+	int tfo_retries;      /* SYN-ACKs sent again */
+	int64_t tfo_deadline; /* script time of the next SYN-ACK retransmission */
 	struct flow *flow;
 	struct sock *next;
 };
@@ -159,6 +166,10 @@ struct runner {
 	/* the environment (sysctls): what new sockets start from */
 	ptcp_config base_cfg;
 	int def_sndbuf, def_rcvbuf;
+	uint32_t tfo_sysctl;      /* net.ipv4.tcp_fastopen (defaults.sh: 0x70403) */
+	uint8_t tfo_key[16];      /* net.ipv4.tcp_fastopen_key, the words little-endian */
+	bool grant_on, grant_exp; /* add a Fast Open cookie to the next SYN-ACK emitted */
+	uint8_t grant[8];
 
 	/* clock and events */
 	int64_t now;             /* script time */
@@ -227,6 +238,25 @@ int stack_advance(struct runner *r, int64_t t);
 int stack_advance_one(struct runner *r, int64_t limit);
 /* Allocate buffers and a block for sk from its config (connect/listen/child). */
 int sock_make_conn(struct runner *r, struct sock *sk);
+/* A child of listener lsk for SYN seg (the listener's options, an ISS), no step yet. */
+struct sock *stack_child(struct runner *r, struct sock *lsk, const ptcp_seg *seg);
+/* Queue one EMIT action as if the core had emitted it; take the actions in r->out. */
+void stack_emit(struct runner *r, const ptcp_action *a);
+void stack_take_actions(struct runner *r, struct sock *sk);
+
+/* drill_tfo.c: TCP Fast Open, server side, as Linux's listener does it */
+void tfo_env_init(struct runner *r);
+int tfo_sysctl(struct runner *r, int line, const char *name, const char *v);
+int tfo_setsockopt_key(struct runner *r, struct sock *sk, const char *str, int64_t len);
+/* The cookie a '<' or '>' line's blob names (NULL: none, a request); 0 or -1 (failed). */
+int tfo_script_cookie(struct runner *r, int line, const char *blob, uint16_t lport,
+                      uint8_t cookie[16], uint8_t *len);
+/* A SYN to listener lsk: 1 a Fast Open child took it, 0 a plain handshake (r->grant set
+ * when the SYN-ACK brings a cookie), -1 failed. */
+int tfo_listener_syn(struct runner *r, struct sock *lsk, const ptcp_seg *seg, const ptcp_input *in);
+/* A segment for a pending Fast Open child: true when it was handled here. */
+bool tfo_child_segment(struct runner *r, struct sock *sk, const ptcp_seg *seg);
+void tfo_timer(struct runner *r, struct sock *sk);
 /* The config a socket gives its block (options applied). */
 void sock_config(const struct runner *r, const struct sock *sk, ptcp_config *cfg);
 /* Re-apply options to a live block (TCP_NODELAY etc. after connect). */

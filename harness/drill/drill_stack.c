@@ -194,16 +194,51 @@ static int errno_of_event(int err)
 	return drill_errno(err);
 }
 
+/*
+ * The listener grants a Fast Open cookie (RFC 7413 4.1.2): the cookie option goes at the end
+ * of the child's SYN-ACK, in the encoding of the SYN's request (kind 34, or 254 with the
+ * experiment ID as Linux answers a FOEXP request).  Returns the segment to send.
+ */
+static const ptcp_seg *grant_cookie(struct runner *r, const ptcp_seg *sg, ptcp_seg *g,
+                                    const ptcp_addr *src, const ptcp_addr *dst)
+{
+	int n;
+	if (!r->grant_on || (sg->flags & (PTCP_SYN | PTCP_ACK)) != (PTCP_SYN | PTCP_ACK))
+		return sg;
+	r->grant_on = false;
+	*g = *sg;
+	g->opts.present |= PTCP_OPT_TFO;
+	g->opts.tfo_len = 8;
+	memcpy(g->opts.tfo_cookie, r->grant, 8);
+	if (!r->grant_exp || g->opts.nitems)
+		return g;
+	n = ptcp_wire_build_tcp(r->wirebuf, sizeof(r->wirebuf), g, src, dst);
+	if (n < 0 || ptcp_wire_parse_tcp(r->wirebuf, (size_t)n, src, dst, 1, g) != 0)
+		return sg;
+	g->payload = NULL;
+	for (size_t i = 0; i < g->opts.nitems; i++) {
+		if (g->opts.items[i].kind == PTCP_OPTKIND_TFO) {
+			g->opts.items[i].kind = PTCP_OPTKIND_EXP;
+			g->opts.nitems = (uint8_t)(i + 1); /* its NOP padding goes */
+			break;
+		}
+	}
+	return g;
+}
+
 static void take_emit(struct runner *r, const ptcp_action *a)
 {
 	struct pkt *p;
 	int n, e;
 	ptcp_addr src = a->emit.src, dst = a->emit.dst;
+	ptcp_seg gs;
+	const ptcp_seg *sg;
 	if (!src.family)
 		src = r->local;
 	if (!dst.family)
 		dst = r->remote;
-	n = ptcp_wire_build_tcp(r->wirebuf, sizeof(r->wirebuf), &a->emit.seg, &src, &dst);
+	sg = grant_cookie(r, &a->emit.seg, &gs, &src, &dst);
+	n = ptcp_wire_build_tcp(r->wirebuf, sizeof(r->wirebuf), sg, &src, &dst);
 	if (n < 0) {
 		drill_fail(r, r->ev ? r->ev->line : 0,
 		           "the core emitted a segment the codec cannot build: %s",
@@ -241,7 +276,12 @@ static void take_emit(struct runner *r, const ptcp_action *a)
 	}
 }
 
-static void take_actions(struct runner *r, struct sock *sk)
+void stack_emit(struct runner *r, const ptcp_action *a)
+{
+	take_emit(r, a);
+}
+
+void stack_take_actions(struct runner *r, struct sock *sk)
 {
 	for (size_t i = 0; i < r->out.n && !r->stopped; i++) {
 		const ptcp_action *a = &r->out.v[i];
@@ -300,7 +340,7 @@ static int step_conn(struct runner *r, ptcp_conn *c, struct sock *sk, const ptcp
 		           (int)in->kind);
 		return ret;
 	}
-	take_actions(r, sk);
+	stack_take_actions(r, sk);
 	return ret;
 }
 
@@ -327,10 +367,9 @@ static int accept_queue_len(const struct runner *r, const struct sock *lsk)
 	return n;
 }
 
-static struct sock *new_child(struct runner *r, struct sock *lsk, const ptcp_seg *seg)
+struct sock *stack_child(struct runner *r, struct sock *lsk, const ptcp_seg *seg)
 {
 	struct sock *sk = sock_new(r);
-	ptcp_input in = {.kind = PTCP_IN_LISTEN};
 	if (!sk) {
 		drill_fail(r, 0, "out of memory");
 		return NULL;
@@ -355,11 +394,23 @@ static struct sock *new_child(struct runner *r, struct sock *lsk, const ptcp_seg
 	sk->ss = SS_CONNECTED;
 	if (sock_make_conn(r, sk) != 0)
 		return NULL;
-	in.listen.local = r->local;
-	in.listen.lport = sk->lport;
-	in.listen.iss = r->next_iss;
 	sk->iss = r->next_iss;
 	r->next_iss += 100000000u;
+	sk->flow = r->sut;
+	if (r->sut && r->sut->state == FLOW_PASSIVE_SYN)
+		r->sut->live_isn = sk->iss;
+	return sk;
+}
+
+static struct sock *new_child(struct runner *r, struct sock *lsk, const ptcp_seg *seg)
+{
+	struct sock *sk = stack_child(r, lsk, seg);
+	ptcp_input in = {.kind = PTCP_IN_LISTEN};
+	if (!sk)
+		return NULL;
+	in.listen.local = r->local;
+	in.listen.lport = sk->lport;
+	in.listen.iss = sk->iss;
 	if (stack_step(r, sk, &in) != 0)
 		drill_fail(r, r->ev ? r->ev->line : 0, "PTCP_IN_LISTEN failed on a fresh block");
 	return sk;
@@ -375,7 +426,8 @@ int stack_inject(struct runner *r, const ptcp_seg *seg, uint8_t ecn)
 	in.segment.ecn = ecn;
 	for (sk = r->socks; sk; sk = sk->next) {
 		if (conn_alive(sk) && sk->lport == seg->dport && sk->rport == seg->sport) {
-			stack_step(r, sk, &in);
+			if (!tfo_child_segment(r, sk, seg))
+				stack_step(r, sk, &in);
 			return 0;
 		}
 		if (sk->kind == SK_LISTEN && sk->lport == seg->dport && sk->conn &&
@@ -389,13 +441,19 @@ int stack_inject(struct runner *r, const ptcp_seg *seg, uint8_t ecn)
 				            lsk->backlog);
 				return 0;
 			}
+			switch (tfo_listener_syn(r, lsk, seg, &in)) {
+			case 1:
+				return 0; /* a Fast Open child */
+			case 0:
+				break;
+			default:
+				return -1;
+			}
 			sk = new_child(r, lsk, seg);
 			if (!sk)
 				return -1;
-			sk->flow = r->sut;
-			if (r->sut && r->sut->state == FLOW_PASSIVE_SYN)
-				r->sut->live_isn = sk->iss;
 			stack_step(r, sk, &in);
+			r->grant_on = false;
 			return 0;
 		}
 		stack_step(r, lsk, &in);
@@ -415,6 +473,8 @@ int64_t stack_next_deadline(const struct runner *r)
 		ptcp_time_t d;
 		if (!sk->conn)
 			continue;
+		if (sk->tfo_pending && sk->tfo_deadline < best)
+			best = sk->tfo_deadline;
 		d = ptcp_conn_next_deadline(sk->conn);
 		if (d == PTCP_TIME_NEVER)
 			continue;
@@ -440,6 +500,11 @@ int stack_advance_one(struct runner *r, int64_t limit)
 		ptcp_time_t cd;
 		if (!sk->conn)
 			continue;
+		if (sk->tfo_pending && sk->tfo_deadline <= r->now) {
+			tfo_timer(r, sk);
+			if (r->stopped || !sk->conn)
+				break;
+		}
 		cd = ptcp_conn_next_deadline(sk->conn);
 		if (cd != PTCP_TIME_NEVER && (int64_t)cd - DRILL_BASE_US <= r->now)
 			stack_step(r, sk, &in);

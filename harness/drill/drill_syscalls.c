@@ -694,6 +694,19 @@ static enum attempt att_setsockopt(struct runner *r, struct call *c)
 		}
 		return done_ok(c, 0);
 	}
+	if (level == 6 && opt == 33) { /* TCP_FASTOPEN_KEY "16 bytes", 16 */
+		int64_t len;
+		if (val->kind != PTCP_DRILL_EXPR_STRING) {
+			drill_fail(r, c->ev->line,
+			           "setsockopt(TCP_FASTOPEN_KEY): expected a string");
+			return ATT_STOP;
+		}
+		if (arg_int(r, c, 4, &len))
+			return ATT_STOP;
+		if (tfo_setsockopt_key(r, sk, val->str, len) != 0)
+			return done_err(c, E_EINVAL);
+		return done_ok(c, 0);
+	}
 	if (val->kind != PTCP_DRILL_EXPR_ARRAY) {
 		drill_unsupported(r, c->ev->line, "setsockopt value type",
 		                  "setsockopt(%s) with a %s value", drill_sym_name(level, opt),
@@ -791,6 +804,11 @@ static enum attempt att_setsockopt(struct runner *r, struct call *c)
 			sk->cfg.fin_wait2_timeout = v > 0 ? PTCP_SEC((ptcp_time_t)v) : PTCP_SEC(60);
 			refresh = true;
 			break;
+		case 23: /* TCP_FASTOPEN: the listener's Fast Open queue length */
+			if (v < 0)
+				return done_err(c, E_EINVAL);
+			sk->tfo_qlen = (int)v;
+			return done_ok(c, 0);
 		case 18: /* TCP_USER_TIMEOUT */
 			if (v < 0)
 				return done_err(c, E_EINVAL);
