@@ -90,6 +90,11 @@ static void syn_text(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_a
 		v->n = 0;
 		return;
 	}
+	/* RFC 7323 2.2: the SYN's window is not scaled; the made-up segment's scaled one
+	 * would round it down */
+	c->snd_wnd = seg->wnd;
+	if (c->max_sndwnd < seg->wnd)
+		c->max_sndwnd = seg->wnd;
 	for (size_t i = 0; i < v->n; i++) {
 		const ptcp_action *a = &v->v[i];
 		if (a->kind == PTCP_ACT_EMIT && a->emit.seg.flags == PTCP_ACK &&
@@ -239,26 +244,9 @@ int tfo_syn(tstep *x, const tseg *s, uint32_t lid, const uint8_t **cookie, uint8
 	t->meta[idx].tfo_retries = 0;
 	t->meta[idx].tfo_deadline = x->now + tbl_rto_backoff(t, 0);
 	t->tfo_pending++;
-	{
-		/* The SYN's text, as the segment after the handshake would carry it. */
-		ptcp_seg d = *seg;
-		ptcp_input din = *s->in;
-		d.flags = (uint8_t)(PTCP_ACK | (seg->flags & (PTCP_FIN | PTCP_PSH)));
-		d.seq = seg->seq + 1;
-		d.ack = h.iss + 1;
-		d.wnd = (uint16_t)(seg->wnd >> c->snd_wscale);
-		memset(&d.opts, 0, sizeof(d.opts));
-		if (o->present & PTCP_OPT_TS) {
-			d.opts.present = PTCP_OPT_TS;
-			d.opts.ts_val = o->ts_val;
-			d.opts.ts_ecr = 0; /* no RTT sample from it */
-		}
-		din.segment.seg = &d;
-		if (tbl_view(x, &v)) {
-			ptcp_step(c, &din, x->now, &v);
-			/* the SYN-ACK acknowledges the data: no separate ACK */
-			tbl_absorb(x, idx, &v, 1);
-		}
+	if (tbl_view(x, &v)) {
+		syn_text(c, s->in, x->now, &v);
+		tbl_absorb(x, idx, &v, 1);
 	}
 	tfo_synack(x, idx, &x->out->v[sa_at]);
 	x->out->tag[sa_at].conn = idx;

@@ -67,9 +67,10 @@ static void flags_text(uint8_t f, char *out)
 	out[n] = '\0';
 }
 
-static uint32_t local_offset(const struct flow *f)
+/* Our sequence numbers: a SYN's as the script wrote its ISN, the others relative to it. */
+static uint32_t local_offset(const struct flow *f, bool syn)
 {
-	return f ? f->live_isn - f->script_isn : 0;
+	return f ? f->live_isn - (syn ? f->script_isn : 0) : 0;
 }
 
 /*
@@ -137,7 +138,7 @@ void format_pkt(const struct runner *r, const struct flow *f, const struct pkt *
 {
 	char fl[12];
 	size_t at = 0;
-	uint32_t seq = p->seg.seq - local_offset(f);
+	uint32_t seq = p->seg.seq - local_offset(f, (p->seg.flags & PTCP_SYN) != 0);
 	uint32_t len = (uint32_t)p->seg.payload_len;
 	(void)r;
 	flags_text(p->seg.flags, fl);
@@ -235,8 +236,8 @@ static int build_options(struct runner *r, const struct ptcp_drill_event *ev, co
 			o->present |= PTCP_OPT_SACK;
 			o->sack_count = (uint8_t)op->n_sack;
 			for (size_t k = 0; k < op->n_sack; k++) {
-				o->sack[k].left = op->sack[k].left + local_offset(f);
-				o->sack[k].right = op->sack[k].right + local_offset(f);
+				o->sack[k].left = op->sack[k].left + local_offset(f, false);
+				o->sack[k].right = op->sack[k].right + local_offset(f, false);
 			}
 			break;
 		case PTCP_DRILL_OPT_TS:
@@ -343,7 +344,7 @@ int match_inbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t t
 	seg.sport = pk->has_ports ? pk->src_port : f->rport;
 	seg.dport = pk->has_ports ? pk->dst_port : f->lport;
 	seg.seq = pk->seq + remote_offset(f, syn);
-	seg.ack = ack ? pk->ack + local_offset(f) : (pk->has_ack ? pk->ack : 0);
+	seg.ack = ack ? pk->ack + local_offset(f, syn) : (pk->has_ack ? pk->ack : 0);
 	seg.flags = (uint8_t)pk->flag_bits;
 	seg.wnd = (uint16_t)pk->win;
 	seg.urp = pk->has_urg ? (uint16_t)pk->urg : 0;
@@ -636,10 +637,10 @@ int match_outbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t 
 		if (g.len != expected)
 			at = append(diff, sizeof(diff), at,
 			            "; payload: expected %zu bytes vs actual %zu", expected, g.len);
-		if (pk->seq != a.seg.seq - local_offset(f))
+		if (pk->seq != a.seg.seq - local_offset(f, (a.seg.flags & PTCP_SYN) != 0))
 			at = append(diff, sizeof(diff), at,
 			            "; tcp_seq: expected %" PRIu32 " vs actual %" PRIu32, pk->seq,
-			            a.seg.seq - local_offset(f));
+			            a.seg.seq - local_offset(f, (a.seg.flags & PTCP_SYN) != 0));
 		if (ack_s != ack_a)
 			at = append(diff, sizeof(diff), at,
 			            "; tcp_ack_seq: expected %" PRIu32 " vs actual %" PRIu32, ack_s,
