@@ -115,7 +115,7 @@ int ptcp_tfo_server_open(ptcp_conn *c, const ptcp_input *syn, uint32_t iss, ptcp
 	ptcp_action *sa;
 	size_t n0;
 	int r;
-	if (!c || !syn || !out || !out->v || out->cap < PTCP_ACTIONS_MIN + 1 ||
+	if (!c || !syn || !out || !out->v || out->cap < 2 * PTCP_ACTIONS_MIN ||
 	    syn->kind != PTCP_IN_SEGMENT || !syn->segment.seg)
 		return PTCP_EINVAL;
 	seg = syn->segment.seg;
@@ -143,9 +143,7 @@ int ptcp_tfo_server_open(ptcp_conn *c, const ptcp_input *syn, uint32_t iss, ptcp
 	if (r != 0)
 		return r;
 	/* the SYN-ACK goes before anything the SYN's text makes us send */
-	n0 = out->n;
-	if (out->cap - n0 < PTCP_ACTIONS_MIN + 1)
-		return PTCP_EINVAL;
+	n0 = out->n; /* a few: the state change, the event, the deadline */
 	rest.v = out->v + n0 + 1;
 	rest.cap = out->cap - n0 - 1;
 	rest.n = 0;

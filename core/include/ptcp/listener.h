@@ -84,7 +84,7 @@ void ptcp_tfo_cookie(const uint8_t key[16], const ptcp_addr *client,
  * our SYN the caller sends that SYN-ACK again when it wants to
  * (ptcp_tfo_synack), as ptcp_table does.
  * Returns 0, or PTCP_ESTATE (c is not CLOSED), PTCP_EINVAL (not a SYN,
- * NULL pointers, out->cap < PTCP_ACTIONS_MIN + 1).
+ * NULL pointers, out->cap < 2 * PTCP_ACTIONS_MIN).
  */
 int ptcp_tfo_server_open(ptcp_conn *c, const ptcp_input *syn, uint32_t iss, ptcp_time_t now,
                          ptcp_actions *out);
