@@ -97,7 +97,6 @@ static int sysctl(struct runner *r, int line, const char *name, const char *v)
 	    {"tcp_reordering", "3"},
 	    {"tcp_recovery", "1"},
 	    {"tcp_ecn_option", NULL},
-	    {"tcp_syncookies", "1"},
 	    {"tcp_notsent_lowat", "4294967295"},
 	};
 	char feat[96];
@@ -155,6 +154,8 @@ static int sysctl(struct runner *r, int line, const char *name, const char *v)
 	}
 	if (strcmp(name, "tcp_fastopen") == 0 || strcmp(name, "tcp_fastopen_key") == 0)
 		return tfo_sysctl(r, line, name, v);
+	if (strcmp(name, "tcp_syncookies") == 0 || strcmp(name, "tcp_abort_on_overflow") == 0)
+		return dtbl_sysctl(r, line, name, v);
 	if (strcmp(name, "tcp_challenge_ack_limit") == 0) {
 		/* RFC 5961 7: the core's limit is per connection, Linux's per host */
 		r->base_cfg.challenge_ack_limit = (uint32_t)strtoul(v, NULL, 0);

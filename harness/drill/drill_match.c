@@ -323,6 +323,17 @@ int match_inbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t t
 		return drill_fail(r, ev->line, "bad ECN codepoint for an inbound packet");
 	if (!pk->has_win)
 		return drill_fail(r, ev->line, "window must be specified for inbound packets");
+	if (pk->has_ports) {
+		/* a '<' line naming its ports speaks for that connection: it becomes the one
+		 * under test again (own scripts interleave handshakes this way) */
+		for (struct flow *g = r->flows; g; g = g->next) {
+			if (g->state != FLOW_LISTENING && g->lport == pk->dst_port &&
+			    g->rport == pk->src_port) {
+				r->sut = f = g;
+				break;
+			}
+		}
+	}
 	if (syn && !ack && (!f || f->state == FLOW_LISTENING)) {
 		/* A SYN to the listening socket under test: a new child becomes the SUT. */
 		uint16_t lport = f ? f->lport : r->bind_port;
@@ -330,7 +341,7 @@ int match_inbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t t
 		if (!f)
 			return -1;
 		f->lport = lport;
-		f->rport = r->next_rport++;
+		f->rport = pk->has_ports ? pk->src_port : r->next_rport++;
 		f->remote_isn = pk->seq;
 	} else if (f && (f->state == FLOW_SYN_SENT || f->state == FLOW_CONNECTING) && syn && ack) {
 		f->state = FLOW_SYN_ACKED;

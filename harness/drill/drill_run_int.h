@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "drill_run.h"
+#include "ptcp/listener.h"
 #include "ptcp/ptcp.h"
 
 #define DRILL_BASE_US    1000000
@@ -111,6 +112,10 @@ struct sock {
 	bool tfo_pending;     /* a Fast Open child whose SYN-ACK is not acknowledged yet */
 	int tfo_retries;      /* SYN-ACKs sent again */
 	int64_t tfo_deadline; /* script time of the next SYN-ACK retransmission */
+	/* a listener or connection hosted by the core's ptcp_table (drill_table.c) */
+	bool in_table;
+	uint32_t lid;  /* listener id */
+	ptcp_handle h; /* connection handle */
 	struct flow *flow;
 	struct sock *next;
 };
@@ -169,6 +174,14 @@ struct runner {
 	uint32_t tfo_sysctl;      /* net.ipv4.tcp_fastopen (defaults.sh: 0x70403) */
 	uint8_t tfo_key[16];      /* net.ipv4.tcp_fastopen_key, the words little-endian */
 	bool grant_on, grant_exp; /* add a Fast Open cookie to the next SYN-ACK emitted */
+	/* listeners in the core's ptcp_table (drill_table.c): set by the sysctls
+	 * tcp_syncookies, tcp_abort_on_overflow */
+	bool tbl_mode;
+	uint32_t tbl_flags; /* PTCP_TBL_* */
+	ptcp_table *tbl;
+	void *tbl_mem;
+	ptcp_action *tacts;
+	ptcp_table_tag *ttags;
 	uint8_t grant[8];
 
 	/* clock and events */
@@ -243,6 +256,20 @@ struct sock *stack_child(struct runner *r, struct sock *lsk, const ptcp_seg *seg
 /* Queue one EMIT action as if the core had emitted it; take the actions in r->out. */
 void stack_emit(struct runner *r, const ptcp_action *a);
 void stack_take_actions(struct runner *r, struct sock *sk);
+void stack_take_action(struct runner *r, struct sock *sk, const ptcp_action *a);
+
+/* drill_table.c: listeners in the core's connection table */
+int dtbl_sysctl(struct runner *r, int line, const char *name, const char *v);
+int dtbl_listen(struct runner *r, struct sock *lsk);
+int dtbl_unlisten(struct runner *r, struct sock *lsk);
+bool dtbl_owns(const struct runner *r, uint16_t lport);
+int dtbl_step(struct runner *r, ptcp_handle h, const ptcp_input *in);
+int64_t dtbl_next_deadline(const struct runner *r);
+void dtbl_time(struct runner *r);
+int dtbl_accept_queue(const struct runner *r, const struct sock *lsk);
+/* The oldest connection of lsk's accept queue, taken (its socket), or NULL. */
+struct sock *dtbl_accept(struct runner *r, struct sock *lsk);
+void dtbl_free(struct runner *r);
 
 /* drill_tfo.c: TCP Fast Open, server side, as Linux's listener does it */
 void tfo_env_init(struct runner *r);

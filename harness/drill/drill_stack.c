@@ -45,7 +45,8 @@ int stack_init(struct runner *r)
 
 static void sock_free(struct sock *sk)
 {
-	free(sk->conn);
+	if (!sk->in_table) /* a table's block belongs to the table */
+		free(sk->conn);
 	free(sk->sbuf);
 	free(sk->rbuf);
 	free(sk);
@@ -74,6 +75,7 @@ void stack_free(struct runner *r)
 	}
 	free(r->scratch);
 	free(r->zeros);
+	dtbl_free(r);
 	r->socks = NULL;
 	r->flows = NULL;
 	r->outq = r->outq_tail = NULL;
@@ -283,8 +285,13 @@ void stack_emit(struct runner *r, const ptcp_action *a)
 
 void stack_take_actions(struct runner *r, struct sock *sk)
 {
-	for (size_t i = 0; i < r->out.n && !r->stopped; i++) {
-		const ptcp_action *a = &r->out.v[i];
+	for (size_t i = 0; i < r->out.n && !r->stopped; i++)
+		stack_take_action(r, sk, &r->out.v[i]);
+}
+
+void stack_take_action(struct runner *r, struct sock *sk, const ptcp_action *a)
+{
+	{
 		switch (a->kind) {
 		case PTCP_ACT_EMIT:
 			take_emit(r, a);
@@ -333,6 +340,8 @@ static int step_conn(struct runner *r, ptcp_conn *c, struct sock *sk, const ptcp
 		drill_fail(r, r->ev ? r->ev->line : 0, "the core does not settle (livelock?)");
 		return PTCP_EINVAL;
 	}
+	if (sk && sk->in_table)
+		return dtbl_step(r, sk->h, in);
 	ret = ptcp_step(c, in, (ptcp_time_t)(DRILL_BASE_US + r->now), &r->out);
 	if (ret == PTCP_EINVAL && in->kind != PTCP_IN_CONNECT && in->kind != PTCP_IN_LISTEN &&
 	    in->kind != PTCP_IN_SHUTDOWN && in->kind != PTCP_IN_SEND && in->kind != PTCP_IN_READ) {
@@ -352,7 +361,7 @@ int stack_step(struct runner *r, struct sock *sk, const ptcp_input *in)
 static bool conn_alive(const struct sock *sk)
 {
 	ptcp_state st;
-	if (sk->kind != SK_CONN || !sk->conn)
+	if (sk->kind != SK_CONN || !sk->conn || sk->in_table)
 		return false;
 	st = ptcp_conn_state(sk->conn);
 	return st != PTCP_CLOSED && st != PTCP_LISTEN;
@@ -361,6 +370,8 @@ static bool conn_alive(const struct sock *sk)
 static int accept_queue_len(const struct runner *r, const struct sock *lsk)
 {
 	int n = 0;
+	if (lsk->in_table)
+		return dtbl_accept_queue(r, lsk);
 	for (const struct sock *sk = r->socks; sk; sk = sk->next)
 		if (sk->parent == lsk && !sk->accepted && sk->established_order)
 			n++;
@@ -424,6 +435,8 @@ int stack_inject(struct runner *r, const ptcp_seg *seg, uint8_t ecn)
 	in.segment.src = r->remote;
 	in.segment.dst = r->local;
 	in.segment.ecn = ecn;
+	if (dtbl_owns(r, seg->dport))
+		return dtbl_step(r, PTCP_NO_HANDLE, &in) < 0 && r->stopped ? -1 : 0;
 	for (sk = r->socks; sk; sk = sk->next) {
 		if (conn_alive(sk) && sk->lport == seg->dport && sk->rport == seg->sport) {
 			if (!tfo_child_segment(r, sk, seg))
@@ -468,10 +481,10 @@ int stack_inject(struct runner *r, const ptcp_seg *seg, uint8_t ecn)
 
 int64_t stack_next_deadline(const struct runner *r)
 {
-	int64_t best = INT64_MAX;
+	int64_t best = dtbl_next_deadline(r);
 	for (const struct sock *sk = r->socks; sk; sk = sk->next) {
 		ptcp_time_t d;
-		if (!sk->conn)
+		if (!sk->conn || sk->in_table)
 			continue;
 		if (sk->tfo_pending && sk->tfo_deadline < best)
 			best = sk->tfo_deadline;
@@ -495,10 +508,11 @@ int stack_advance_one(struct runner *r, int64_t limit)
 		return 0;
 	if (d > r->now)
 		r->now = d;
+	dtbl_time(r);
 	for (struct sock *sk = r->socks; sk && !r->stopped; sk = sk->next) {
 		ptcp_input in = {.kind = PTCP_IN_TIME};
 		ptcp_time_t cd;
-		if (!sk->conn)
+		if (!sk->conn || sk->in_table)
 			continue;
 		if (sk->tfo_pending && sk->tfo_deadline <= r->now) {
 			tfo_timer(r, sk);

@@ -225,7 +225,13 @@ static enum attempt att_listen(struct runner *r, struct call *c)
 		return ATT_STOP;
 	sk = c->sk;
 	if (sk->kind == SK_LISTEN) {
+		/* listen() again (Linux: a new backlog); the runner also makes the listener the
+		 * socket under test again, so that the next '<' SYN opens another connection */
 		sk->backlog = (int)backlog;
+		if (sk->flow) {
+			sk->flow->state = FLOW_LISTENING;
+			r->sut = sk->flow;
+		}
 		return done_ok(c, 0);
 	}
 	if (sk->kind != SK_NEW)
@@ -234,14 +240,20 @@ static enum attempt att_listen(struct runner *r, struct call *c)
 		sk->lport = r->bind_port; /* Linux would pick an ephemeral port */
 	sk->kind = SK_LISTEN;
 	sk->backlog = backlog < 0 ? 0 : (int)backlog;
-	if (sock_make_conn(r, sk))
-		return ATT_STOP;
-	in.listen.local = r->local;
-	in.listen.lport = sk->lport;
-	in.listen.iss = 1;
-	if (stack_step(r, sk, &in) != 0) {
-		drill_fail(r, c->ev->line, "PTCP_IN_LISTEN failed");
-		return ATT_STOP;
+	if (r->tbl_mode) {
+		/* the core's connection table listens (drill_table.c) */
+		if (dtbl_listen(r, sk))
+			return ATT_STOP;
+	} else {
+		if (sock_make_conn(r, sk))
+			return ATT_STOP;
+		in.listen.local = r->local;
+		in.listen.lport = sk->lport;
+		in.listen.iss = 1;
+		if (stack_step(r, sk, &in) != 0) {
+			drill_fail(r, c->ev->line, "PTCP_IN_LISTEN failed");
+			return ATT_STOP;
+		}
 	}
 	if (!sk->flow)
 		sk->flow = flow_new(r, FLOW_LISTENING);
@@ -272,7 +284,7 @@ static enum attempt att_accept(struct runner *r, struct call *c)
 	}
 	if (c->sk->kind != SK_LISTEN)
 		return done_err(c, E_EINVAL);
-	child = oldest_child(r, c->sk);
+	child = c->sk->in_table ? dtbl_accept(r, c->sk) : oldest_child(r, c->sk);
 	if (!child)
 		return c->sk->nonblock ? done_err(c, E_EAGAIN) : ATT_BLOCK;
 	if (c->script_fd >= 0 && sock_by_fd(r, c->script_fd)) {
@@ -594,6 +606,10 @@ static enum attempt att_close(struct runner *r, struct call *c)
 		sock_release(r, sk);
 		break;
 	case SK_LISTEN:
+		if (sk->in_table) {
+			dtbl_unlisten(r, sk);
+			break;
+		}
 		stack_step(r, sk, &in);
 		/* Linux inet_csk_listen_stop(): request sockets vanish, established children not
 		 * yet accepted are reset. */
