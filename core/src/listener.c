@@ -577,11 +577,17 @@ static void syn_in(tstep *x, const tseg *s, uint32_t lid)
 	}
 	syn_handshake(t, s, &h, &ecn);
 	if (want_cookie) {
+		if (ptcp_seg_len(seg) > 0)
+			t->stats.syn_data_ignored++;
 		cookie_synack(x, s, &h, ecn); /* no Fast Open with cookies (as Linux) */
 		return;
 	}
 	if (tfo_syn(x, s, lid, &cookie, cbuf))
 		return;
+	/* RFC 7413 4.2.2 / RFC 9293 3.10.7.2: data not taken by Fast Open waits for a
+	 * retransmission */
+	if (ptcp_seg_len(seg) > 0)
+		t->stats.syn_data_ignored++;
 	/* RFC 9293 3.10.7.2 third: a SYN-RECEIVED entry, ISS from RFC 6528 */
 	ri = t->free_req;
 	r = &t->reqs[ri];

@@ -633,6 +633,7 @@ Test(tfo, request_grant_and_data_with_a_valid_cookie)
 	cr_assert_neq(h, PTCP_NO_HANDLE);
 	cr_assert_eq(c.tag[0].conn, h);
 	cr_assert_eq(tstats(&c).tfo_accepted, 1);
+	cr_assert_eq(tstats(&c).syn_data_ignored, 0);
 	cr_assert_eq(tusage(&c).tfo_pending, 1);
 	cr_assert_eq(tusage(&c).requests, 1, "only the cookie request's");
 	ptcp_handle a;
@@ -674,6 +675,7 @@ Test(tfo, invalid_cookie_falls_back_to_the_handshake)
 	cr_assert_eq(memcmp(s->opts.tfo_cookie, cookie, 8), 0);
 	uint32_t iss = s->seq;
 	cr_assert_eq(tdrops(&c, PTCP_TDROP_TFO_COOKIE_INVALID), 1);
+	cr_assert_eq(tstats(&c).syn_data_ignored, 1);
 	cr_assert_eq(tusage(&c).requests, 2);
 	cr_assert_eq(tusage(&c).conns, 0);
 	/* the client sends the data again after the handshake */
@@ -965,6 +967,7 @@ Test(listen, text_in_a_syn_is_not_acknowledged_without_fast_open)
 	tconv_seg(&c, "S", PISS, 0, 65535, &syn_opts, "early", 5);
 	const ptcp_seg *s = tnext(&c);
 	cr_assert_eq(s->ack, PISS + 1);
+	cr_assert_eq(tstats(&c).syn_data_ignored, 1);
 	tconv_fini(&c);
 }
 

@@ -150,6 +150,8 @@ typedef struct ptcp_table_stats {
 	uint64_t cookies_ok;       /* connections made from a valid cookie */
 	uint64_t tfo_cookies_sent; /* Fast Open cookies given out */
 	uint64_t tfo_accepted;     /* SYNs whose data was accepted at once */
+	uint64_t syn_data_ignored; /* SYNs with data not taken (no Fast Open, a missing, wrong or
+	                              unusable cookie, a SYN cookie): only the SYN acknowledged */
 	uint64_t established;      /* connections made by listeners */
 	uint64_t accepted;         /* connections taken by ptcp_table_accept */
 	uint64_t challenge_acks;   /* challenge ACKs let through the rate limit */
