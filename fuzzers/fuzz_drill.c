@@ -138,7 +138,7 @@ static void events(const char *text, size_t len)
 static int skip_nul;
 
 /* PTCP_FUZZ_DRILL_IGNORE=nul: no packetdrill parse of inputs with a NUL byte
- * (an open finding, fuzz-known/fuzz_drill/nul-in-command). */
+ * (was an open finding, now corpus/regressions/fuzz_drill/nul-in-command). */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *v = getenv("PTCP_FUZZ_DRILL_IGNORE");

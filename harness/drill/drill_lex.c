@@ -138,32 +138,41 @@ static bool skip_space(struct ptcp_drill_lexer *lx, struct ptcp_drill_token *tok
 
 /* A quoted run starting at the opening quote q; backslash escapes the next character.
  * Returns false at the end of the input (or at a newline if !multiline). */
-static bool scan_quoted(struct ptcp_drill_lexer *lx, int q, bool multiline)
+/* Scans a quoted string or command: 1, or 0 when unterminated, -1 at a NUL
+ * byte inside (the AST keeps C strings: a NUL would cut the text). */
+static int scan_quoted(struct ptcp_drill_lexer *lx, int q, bool multiline)
 {
 	advance(lx); /* opening quote */
 	for (;;) {
 		int c = peek(lx, 0);
+		if (c == 0)
+			return -1;
 		if (c == -1 || (c == '\n' && !multiline))
-			return false;
+			return 0;
 		if (c == '\\') {
 			int n = peek(lx, 1);
+			if (n == 0)
+				return -1;
 			if (n == -1 || (n == '\n' && !multiline))
-				return false;
+				return 0;
 			advance(lx);
 			advance(lx);
 			continue;
 		}
 		advance(lx);
 		if (c == q)
-			return true;
+			return 1;
 	}
 }
 
 static void lex_string(struct ptcp_drill_lexer *lx, struct ptcp_drill_token *tok)
 {
 	start_token(lx, tok, PTCP_DRILL_TK_STRING);
-	if (!scan_quoted(lx, '"', false)) {
-		set_error(lx, tok, "unterminated string (missing closing '\"' on this line)");
+	int r = scan_quoted(lx, '"', false);
+	if (r <= 0) {
+		set_error(lx, tok,
+		          r < 0 ? "NUL byte in a string"
+		                : "unterminated string (missing closing '\"' on this line)");
 		return;
 	}
 	tok->end = lx->pos;
@@ -174,8 +183,11 @@ static void lex_string(struct ptcp_drill_lexer *lx, struct ptcp_drill_token *tok
 static void lex_backquote(struct ptcp_drill_lexer *lx, struct ptcp_drill_token *tok)
 {
 	start_token(lx, tok, PTCP_DRILL_TK_BACKQUOTE);
-	if (!scan_quoted(lx, '`', true)) {
-		set_error(lx, tok, "unterminated command (missing closing '`')");
+	int r = scan_quoted(lx, '`', true);
+	if (r <= 0) {
+		set_error(lx, tok,
+		          r < 0 ? "NUL byte in a command"
+		                : "unterminated command (missing closing '`')");
 		return;
 	}
 	tok->end = lx->pos;
@@ -237,10 +249,12 @@ static void lex_option(struct ptcp_drill_lexer *lx, struct ptcp_drill_token *tok
 		if (c == -1 || c == ' ' || c == '\t' || c == '\r' || c == '\n')
 			break;
 		if (c == '"' || c == '`') {
-			if (!scan_quoted(lx, c, c == '`')) {
+			int r = scan_quoted(lx, c, c == '`');
+			if (r <= 0) {
 				set_error(lx, tok,
-				          c == '"' ? "unterminated string in option value"
-				                   : "unterminated command in option value");
+				          r < 0      ? "NUL byte in option value"
+				          : c == '"' ? "unterminated string in option value"
+				                     : "unterminated command in option value");
 				return;
 			}
 			continue;

@@ -612,7 +612,7 @@ static int parse_seg(struct ps *ps, ptcp_script_event *e, size_t dirpos)
 	int out = e->kind == PTCP_SCRIPT_EXPECT_SEG;
 	struct tok t, k, v;
 	uint64_t x;
-	int r, have_win = 0, have_sport = 0, have_dport = 0;
+	int r, have_win = 0, have_sport = 0, have_dport = 0, have_field = 0;
 	size_t paypos = 0;
 	if (!next_tok(ps, &t))
 		return fail(ps, ps->pos, "missing flags");
@@ -640,6 +640,11 @@ static int parse_seg(struct ps *ps, ptcp_script_event *e, size_t dirpos)
 		next_tok(ps, &t);
 		if (tok_is(&t, "ack") || tok_is(&t, "win") || tok_is(&t, "urg")) {
 			int isack = tok_is(&t, "ack"), iswin = tok_is(&t, "win");
+			int bit = isack ? 1 : iswin ? 2 : 4;
+			/* a field given twice (once as '*'): which one counts would be a guess */
+			if (have_field & bit)
+				return fail(ps, t.pos, "'%.*s' given twice", (int)t.len, t.p);
+			have_field |= bit;
 			if (!next_tok(ps, &v))
 				return fail(ps, ps->pos, "missing value after '%.*s'", (int)t.len,
 				            t.p);
