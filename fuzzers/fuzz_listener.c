@@ -261,12 +261,18 @@ static void check_after(int what)
 			/* a block new in this step starts CLOSED (an active open) or in
 			 * SYN-RECEIVED: the SYN-queue entry it grows from held that state
 			 * (RFC 9293 3.10.7.2), the block reports SYN-RECEIVED -> ESTABLISHED */
-			if (!reported[h] && !W.live[h] && a->state.from == PTCP_SYN_RECEIVED)
+			int fresh = !reported[h] && !W.live[h];
+			/* ... also a block given back and taken again in one step (a SYN
+			 * that ends TIME-WAIT, RFC 6191, makes the new connection at once) */
+			if (from == PTCP_CLOSED && (reported[h] || W.live[h]))
+				fresh = 1;
+			if (fresh && a->state.from == PTCP_SYN_RECEIVED)
 				from = PTCP_SYN_RECEIVED;
-			else if (!reported[h] && !W.live[h])
+			else if (fresh)
 				from = PTCP_CLOSED;
-			CHECK(a->state.from == from, "conn %u: state change %s -> %s, but it was %s",
-			      h, ptcp_state_name(a->state.from), ptcp_state_name(a->state.to),
+			CHECK(a->state.from == from,
+			      "conn %u: state change %s -> %s, but it was %s", h,
+			      ptcp_state_name(a->state.from), ptcp_state_name(a->state.to),
 			      ptcp_state_name(from));
 			CHECK(ptcp_check_arrow_ok(a->state.from, a->state.to) ||
 			          (a->state.from == PTCP_CLOSED && a->state.to == PTCP_ESTABLISHED),
@@ -338,10 +344,49 @@ static void check_after(int what)
 	      syn_queued, u.requests);
 }
 
+/* PTCP_FUZZ_LISTENER_TRACE=1: every step and its actions on stderr */
+static int trace_on(void)
+{
+	static int on = -1;
+	if (on < 0)
+		on = getenv("PTCP_FUZZ_LISTENER_TRACE") != NULL;
+	return on;
+}
+
+static void trace(ptcp_handle h, const ptcp_input *in, int what, int r)
+{
+	fprintf(stderr, "%12llu %-8s conn %d input %d -> %d\n", (unsigned long long)W.now,
+	        lp_op_name(what), h == PTCP_NO_HANDLE ? -1 : (int)h, (int)in->kind, r);
+	if (in->kind == PTCP_IN_SEGMENT) {
+		const ptcp_seg *g = in->segment.seg;
+		fprintf(stderr, "%12s in  %u>%u flags 0x%02x seq %u ack %u win %u len %zu\n", "",
+		        g->sport, g->dport, g->flags, g->seq, g->ack, g->wnd, ptcp_seg_len(g));
+	}
+	for (size_t i = 0; i < W.out.n; i++) {
+		const ptcp_action *a = &W.out.v[i];
+		int c = W.out.tag[i].conn == PTCP_NO_HANDLE ? -1 : (int)W.out.tag[i].conn;
+		if (a->kind == PTCP_ACT_EMIT)
+			fprintf(
+			    stderr,
+			    "%12s out %u>%u flags 0x%02x seq %u ack %u win %u len %zu (conn %d)\n",
+			    "", a->emit.seg.sport, a->emit.seg.dport, a->emit.seg.flags,
+			    a->emit.seg.seq, a->emit.seg.ack, a->emit.seg.wnd,
+			    ptcp_seg_len(&a->emit.seg), c);
+		else if (a->kind == PTCP_ACT_STATE)
+			fprintf(stderr, "%12s conn %d %s -> %s\n", "", c,
+			        ptcp_state_name(a->state.from), ptcp_state_name(a->state.to));
+		else if (a->kind == PTCP_ACT_EVENT)
+			fprintf(stderr, "%12s conn %d event %s (%d)\n", "", c,
+			        ptcp_event_name(a->event.ev), a->event.err);
+	}
+}
+
 static int step(ptcp_handle h, const ptcp_input *in, int what)
 {
 	W.out.n = 0;
 	int r = ptcp_table_step(&W.t, h, in, W.now, &W.out);
+	if (trace_on())
+		trace(h, in, what, r);
 	CHECK(documented(r), "ptcp_table_step (%s) returned undocumented %d", lp_op_name(what), r);
 	if (h == PTCP_NO_HANDLE && in->kind != PTCP_IN_CONNECT)
 		CHECK(r == 0, "ptcp_table_step (%s) returned %d", lp_op_name(what), r);
