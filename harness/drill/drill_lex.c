@@ -205,6 +205,10 @@ static void lex_code(struct ptcp_drill_lexer *lx, struct ptcp_drill_token *tok)
 			set_error(lx, tok, "unterminated code block (missing '}%')");
 			return;
 		}
+		if (peek(lx, 0) == 0) {
+			set_error(lx, tok, "NUL byte in a code block");
+			return;
+		}
 		if (peek(lx, 0) == '}' && peek(lx, 1) == '%') {
 			tok->body = tok->start + 2;
 			tok->body_end = lx->pos;
@@ -235,9 +239,12 @@ static void lex_option(struct ptcp_drill_lexer *lx, struct ptcp_drill_token *tok
 	tok->value = lx->pos;
 	int c = peek(lx, 0);
 	if (c == '"') {
-		if (!scan_quoted(lx, '"', false)) {
+		int r = scan_quoted(lx, '"', false);
+		if (r <= 0) {
 			set_error(lx, tok,
-			          "unterminated string (missing closing '\"' on this line)");
+			          r < 0
+			              ? "NUL byte in option value"
+			              : "unterminated string (missing closing '\"' on this line)");
 			return;
 		}
 		tok->value_end = lx->pos;
@@ -248,6 +255,10 @@ static void lex_option(struct ptcp_drill_lexer *lx, struct ptcp_drill_token *tok
 		c = peek(lx, 0);
 		if (c == -1 || c == ' ' || c == '\t' || c == '\r' || c == '\n')
 			break;
+		if (c == 0) {
+			set_error(lx, tok, "NUL byte in option value");
+			return;
+		}
 		if (c == '"' || c == '`') {
 			int r = scan_quoted(lx, c, c == '`');
 			if (r <= 0) {
