@@ -1,8 +1,8 @@
 # Sourced by the scripts: installs the Debian packages the project needs.
 # ensure_deps PURPOSE  (test | fuzz)
 PTCP_PKGS_TEST="meson ninja-build gcc clang libclang-rt-14-dev llvm libcriterion-dev pkg-config
-  libpcap-dev python3 tshark tcpdump iproute2 binutils netcat-openbsd curl iputils-ping ethtool"
-PTCP_PKGS_FUZZ="$PTCP_PKGS_TEST afl++ zip"
+  libpcap-dev python3 tshark tcpdump iproute2 binutils netcat-openbsd curl iputils-ping ethtool zip unzip"
+PTCP_PKGS_FUZZ="$PTCP_PKGS_TEST afl++"
 
 ensure_deps() {
 	local want missing=() p
