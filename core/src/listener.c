@@ -564,8 +564,8 @@ static void syn_in(tstep *x, const tseg *s, uint32_t lid)
 		l->last_overflow = x->now;
 	}
 	/* RFC 4987 3.6: SYN cookies instead of state when the queue is full */
-	want_cookie = (t->cfg.flags & PTCP_TBL_SYNCOOKIES_ALWAYS) ||
-	              (full && (t->cfg.flags & PTCP_TBL_SYNCOOKIES));
+	want_cookie = !s->tw && ((t->cfg.flags & PTCP_TBL_SYNCOOKIES_ALWAYS) ||
+	                         (full && (t->cfg.flags & PTCP_TBL_SYNCOOKIES)));
 	if (full && !want_cookie) {
 		t->stats.drops[PTCP_TDROP_SYN_QUEUE_FULL]++;
 		return;
@@ -598,7 +598,7 @@ static void syn_in(tstep *x, const tseg *s, uint32_t lid)
 	r->hash = s->hash;
 	r->listener = lid;
 	r->heap_pos = NONE32;
-	r->iss = ptcp_isn(t->k_isn, &s->k, x->now);
+	r->iss = s->tw ? s->tw_isn : ptcp_isn(t->k_isn, &s->k, x->now);
 	r->irs = seg->seq;
 	r->ts_recent = h.ts_recent;
 	r->ts_off = tbl_ts_off(t, &s->k);

@@ -648,6 +648,8 @@ static void segment_in(tstep *x, const ptcp_input *in)
 	s.k.lport = s.seg->dport;
 	s.k.rport = s.seg->sport;
 	s.hash = tuple_hash(t, &s.k);
+	s.tw = 0;
+	s.tw_isn = 0;
 	t->stats.segs_in++;
 	ref = hash_find(t, &s.k, s.hash);
 	if (ref != NONE32 && (ref & REF_REQ)) {
@@ -664,6 +666,7 @@ static void segment_in(tstep *x, const ptcp_input *in)
 			 * closes the block and goes on to the listener below. */
 			ptcp_input seg_in = *in;
 			int was_tw = c->state == PTCP_TIME_WAIT;
+			uint32_t old_nxt = c->snd_nxt;
 			uint64_t sent0 = c->stats.challenge_acks;
 			uint64_t lim0 = c->stats.challenge_acks_limited;
 			seg_in.segment.challenge_limited = ca_budget(x) == 0;
@@ -675,6 +678,11 @@ static void segment_in(tstep *x, const ptcp_input *in)
 			}
 			if (!was_tw)
 				return; /* closed by this segment (a RST): done */
+			/* RFC 1122 4.2.2.13: the new incarnation's ISN is larger than
+			 * any sequence number the old one used (as Linux: SND.NXT plus
+			 * a maximal unscaled window and 2). */
+			s.tw = 1;
+			s.tw_isn = old_nxt + 65535 + 2;
 		}
 	}
 	lid = lsn_find(t, &s.k.laddr, s.k.lport);

@@ -136,6 +136,8 @@ typedef struct tseg {
 	const ptcp_seg *seg;
 	ptcp_tuple k; /* laddr = the IP destination */
 	uint32_t hash;
+	uint32_t tw_isn; /* tw: the ISS for a SYN that ended TIME-WAIT */
+	uint8_t tw;
 } tseg;
 
 /* What a SYN-ACK says. */

@@ -230,7 +230,7 @@ int tfo_syn(tstep *x, const tseg *s, uint32_t lid, const uint8_t **cookie, uint8
 		return 0;
 	}
 	syn_handshake(t, s, &h, &ecn);
-	h.iss = ptcp_isn(t->k_isn, &s->k, x->now);
+	h.iss = s->tw ? s->tw_isn : ptcp_isn(t->k_isn, &s->k, x->now);
 	idx = tbl_conn_adopt(x, &h, s->hash, lid, ecn, &v);
 	if (idx == NONE32) {
 		x->out->n--;

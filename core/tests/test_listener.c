@@ -996,6 +996,9 @@ Test(listen, syn_reopens_a_time_wait_connection)
 	const ptcp_seg *s = tnext(&c);
 	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
 	cr_assert_eq(s->ack, PISS + 100001);
+	/* RFC 1122 4.2.2.13: the new ISS lies above the old connection's
+	 * sequence space (its SND.NXT was iss + 2), by a maximal window */
+	cr_assert_eq(s->seq, iss + 2 + 65535 + 2, "new ISS %u, old SND.NXT %u", s->seq, iss + 2);
 	cr_assert_null(ptcp_table_conn(&c.t, h), "the released block is free again");
 	cr_assert_eq(tusage(&c).requests, 1);
 	tconv_fini(&c);
