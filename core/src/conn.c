@@ -39,6 +39,7 @@ void ptcp_config_linux(ptcp_config *cfg)
 	ptcp_config_default(cfg);
 	cfg->wscale = 8;
 	cfg->flags &= ~(uint32_t)PTCP_CFG_SS_IDLE; /* tcp_slow_start_after_idle=0 */
+	cfg->flags |= PTCP_CFG_RST_KEEP_DATA;      /* tcp_reset() keeps the receive queue */
 	cfg->abc = 0;                              /* tcp_slow_start: cwnd += segments acked */
 	cfg->syn_retries = 5;
 	cfg->synack_retries = 5;

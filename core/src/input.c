@@ -129,7 +129,10 @@ static void rst_closed(step_ctx *x, int err)
 	ptcp_conn *c = x->c;
 	c->slen = 0;
 	if (err) {
-		c->rlen = 0;
+		/* RFC 9293 3.10.7.4: "all segment queues should be flushed"; with
+		 * RST_KEEP_DATA the in-order bytes stay readable before the error. */
+		if (!(c->cfg.flags & PTCP_CFG_RST_KEEP_DATA))
+			c->rlen = 0;
 		c->nooo = 0;
 		conn_event(x, PTCP_EV_RESET, err);
 	}

@@ -141,6 +141,11 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
 #define PTCP_CFG_TLP        0x80u  /* tail loss probes (RFC 8985 7), with SACK */
 #define PTCP_CFG_CORK       0x100u /* hold partial segments while set (TCP_CORK) */
 #define PTCP_CFG_RACK       0x200u /* RACK reordering timer (RFC 8985 6), with SACK */
+/* On a RST keep the in-order data already received readable: PTCP_IN_READ
+ * returns it, then the reset error (as Linux).  Off: the RST flushes it and
+ * READ reports the reset at once (RFC 9293 3.10.7.4).  Out-of-order data is
+ * discarded either way.  Set by ptcp_config_linux(). */
+#define PTCP_CFG_RST_KEEP_DATA 0x400u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -178,7 +183,8 @@ void ptcp_config_default(ptcp_config *cfg);
  * The behaviour of Linux with the sysctls of packetdrill's defaults.sh:
  * window scale 8 (rmem max 15 MiB), timestamps, SACK, initial window 10,
  * RTO 200 ms .. 120 s (initial 1 s), SYN and SYN-ACK retries 5, delayed
- * ACK 40 ms with 16 quick ACKs, TIME-WAIT 60 s.  Used by ptcp-drill.
+ * ACK 40 ms with 16 quick ACKs, TIME-WAIT 60 s, received data still
+ * readable after a RST (PTCP_CFG_RST_KEEP_DATA).  Used by ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
 
