@@ -315,6 +315,8 @@ int match_inbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t t
 	ptcp_seg seg;
 	bool syn = pk->flag_bits & PTCP_DRILL_FLAG_SYN, ack = pk->flag_bits & PTCP_DRILL_FLAG_ACK;
 	(void)t;
+	if (pk->proto == PTCP_DRILL_ICMP)
+		return match_inbound_icmp(r, ev);
 	if (packet_supported(r, ev))
 		return -1;
 	if (pk->ip.ecn != PTCP_DRILL_ECN_UNSPEC && pk->ip.ecn != PTCP_DRILL_ECN_NOECN &&

@@ -42,6 +42,8 @@ struct ptcp_drill_run_config {
 	bool skip_python;         /* ignore %{ }% blocks (else the script ends UNSUPPORTED) */
 	bool ignore_psh;          /* do not check PSH (an analysis aid: see past that deviation) */
 	FILE *trace;              /* non-NULL: log events and segments there */
+	const char *const *defines; /* "NAME=VALUE" (-D): values of script words like CODE */
+	size_t n_defines;
 };
 
 #define PTCP_DRILL_MESSAGE_MAX 2048

@@ -242,6 +242,7 @@ int lowest_free_fd(struct runner *r);
 int stack_step(struct runner *r, struct sock *sk, const ptcp_input *in);
 /* Give a segment from the peer to whatever owns its 4-tuple (or answer with a RST). */
 int stack_inject(struct runner *r, const ptcp_seg *seg, uint8_t ecn);
+int stack_icmp(struct runner *r, uint16_t lport, uint16_t rport, const ptcp_input *in);
 /* The earliest core deadline (script time), INT64_MAX if none. */
 int64_t stack_next_deadline(const struct runner *r);
 /* Fire the timers due at or before t (advancing r->now to each), completing a pending
@@ -301,6 +302,7 @@ bool flow_ts_get(const struct flow *f, uint32_t script, uint32_t *live);
 /* drill_match.c */
 /* Build and inject the '<' packet of the current event. */
 int match_inbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t t);
+int match_inbound_icmp(struct runner *r, const struct ptcp_drill_event *ev); /* drill_icmp.c */
 /* Wait for, and check, the '>' packet of the current event. */
 int match_outbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t lo, int64_t hi,
                    bool any);

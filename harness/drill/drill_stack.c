@@ -477,6 +477,31 @@ int stack_inject(struct runner *r, const ptcp_seg *seg, uint8_t ecn)
 	return r->stopped ? -1 : 0;
 }
 
+/* An ICMP error about the connection lport/rport (RFC 5927): to the table's entry for that
+ * 4-tuple, or to the socket's core; nobody's: ignored (as the kernel does). */
+int stack_icmp(struct runner *r, uint16_t lport, uint16_t rport, const ptcp_input *in)
+{
+	if (dtbl_owns(r, lport)) {
+		ptcp_tuple k = {
+		    .laddr = r->local, .raddr = r->remote, .lport = lport, .rport = rport};
+		ptcp_handle h = ptcp_table_lookup(r->tbl, &k);
+		if (h == PTCP_NO_HANDLE) {
+			drill_trace(r, "  ICMP ignored: no table entry for %u > %u",
+			            (unsigned)rport, (unsigned)lport);
+			return 0;
+		}
+		return dtbl_step(r, h, in) < 0 && r->stopped ? -1 : 0;
+	}
+	for (struct sock *sk = r->socks; sk; sk = sk->next) {
+		if (conn_alive(sk) && sk->lport == lport && sk->rport == rport) {
+			stack_step(r, sk, in);
+			return r->stopped ? -1 : 0;
+		}
+	}
+	drill_trace(r, "  ICMP ignored: no connection %u > %u", (unsigned)rport, (unsigned)lport);
+	return 0;
+}
+
 /* ---- Time ------------------------------------------------------------------------------ */
 
 int64_t stack_next_deadline(const struct runner *r)

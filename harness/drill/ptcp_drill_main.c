@@ -45,6 +45,7 @@ static void usage(FILE *f, const char *argv0)
 	    "  --check-ts-ecr           check the TS ecr of '>' lines (upstream does not)\n"
 	    "  --skip-python            ignore %%{ }%% blocks instead of UNSUPPORTED\n"
 	    "  --ignore-psh             do not check PSH (analysis: see past that deviation)\n"
+	    "  -D NAME=VALUE            define a script variable (e.g. -D CODE=host_unreachable)\n"
 	    "  --root=DIR               name scripts relative to DIR\n"
 	    "  --expected=FILE          fail only when a script listed in FILE does not pass\n"
 	    "  --update-expected=FILE   write the scripts that passed to FILE\n"
@@ -292,6 +293,8 @@ static const char *value(int argc, char **argv, int *i, const char *name)
 	return NULL;
 }
 
+#define MAX_DEFINES 16
+
 int main(int argc, char **argv)
 {
 	struct ptcp_drill_run_config cfg;
@@ -301,6 +304,8 @@ int main(int argc, char **argv)
 	struct namelist xl = {0};
 	bool quiet = false, have_root = false, skip_missing = false;
 	int status = 0;
+	const char *defines[MAX_DEFINES];
+	size_t n_defines = 0;
 	ptcp_drill_run_config_default(&cfg);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
@@ -322,7 +327,17 @@ int main(int argc, char **argv)
 			cfg.ignore_psh = true;
 		else if (strcmp(a, "--skip-python") == 0)
 			cfg.skip_python = true;
-		else if ((v = value(argc, argv, &i, "--root")) != NULL)
+		else if ((v = value(argc, argv, &i, "-D")) != NULL ||
+		         (v = value(argc, argv, &i, "--define")) != NULL) {
+			if (!strchr(v, '=') || v[0] == '=' || n_defines == MAX_DEFINES) {
+				fprintf(stderr, "%s: -D wants NAME=VALUE (at most %d): %s\n",
+				        argv[0], MAX_DEFINES, v);
+				return 2;
+			}
+			defines[n_defines++] = v;
+			cfg.defines = defines;
+			cfg.n_defines = n_defines;
+		} else if ((v = value(argc, argv, &i, "--root")) != NULL)
 			root = v;
 		else if ((v = value(argc, argv, &i, "--expected")) != NULL)
 			expected = v;

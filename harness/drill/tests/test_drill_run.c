@@ -274,3 +274,36 @@ Test(drill_run, parse_error_is_error)
 	cr_expect_eq(r.line, 2);
 	cr_expect(strstr(r.message, ":2:") != NULL, "%s", r.message);
 }
+
+/* Inbound ICMP: a hard error in SYN-SENT aborts the connect; a code written as a variable
+ * takes its value from -D (cfg.defines) and is UNSUPPORTED (named) without one. */
+#define CLIENT_SYN                                                                                 \
+	"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"                                            \
+	"+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n"                                            \
+	"+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)\n"                   \
+	"+0 > S 0:0(0) <...>\n"
+
+Test(drill_run, icmp_inbound)
+{
+	static const char *const defs[] = {"CODE=port_unreachable"};
+	struct ptcp_drill_run_config cfg;
+	struct ptcp_drill_result r;
+	const char *var = CLIENT_SYN "+.01 < icmp unreachable CODE [0:0(0)]\n"
+	                             "+0 connect(3, ..., ...) = -1 EHOSTUNREACH (No route)\n";
+	expect_pass(CLIENT_SYN "+.01 < icmp unreachable port_unreachable [0:0(0)]\n"
+	                       "+0 connect(3, ..., ...) = -1 EHOSTUNREACH (No route)\n",
+	            false);
+	/* not quoting our SYN: ignored, so the connect is still in progress */
+	expect_fail(CLIENT_SYN "+.01 < icmp unreachable port_unreachable [7:8(1)]\n"
+	                       "+0 connect(3, ..., ...) = -1 EHOSTUNREACH (No route)\n",
+	            false, 6, "EALREADY");
+	expect_unsupported(var, 5, "ICMP code variable");
+	ptcp_drill_run_config_default(&cfg);
+	cfg.defines = defs;
+	cfg.n_defines = 1;
+	r = run_cfg(var, &cfg);
+	cr_expect_eq(r.verdict, PTCP_DRILL_PASS, "got %s: %s", ptcp_drill_verdict_name(r.verdict),
+	             r.message);
+	expect_fail(CLIENT_SYN "+.01 < icmp unreachable frag_needed [0:0(0)]\n", false, 5,
+	            "needs an mtu");
+}
