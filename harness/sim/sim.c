@@ -272,9 +272,12 @@ sim_core *sim_core_by_id(sim *s, uint32_t id)
 	return &s->conns[id >> 1].e[id & 1];
 }
 
+/* Earlier first; at the same instant a core's timer goes first (as the script
+ * runner fires a due deadline before the next input), then insertion order. */
 static inline int hless(const hent *a, const hent *b)
 {
-	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+	int at = a->kind == EV_TIMER, bt = b->kind == EV_TIMER;
+	return a->t < b->t || (a->t == b->t && (at > bt || (at == bt && a->seq < b->seq)));
 }
 
 static inline void hplace(sim *s, uint32_t i, const hent *e)
