@@ -464,9 +464,11 @@ static void rx_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp
 			dropped += stats.drops[d];
 		if (dropped == st->drops) {
 			st->last_in = n->time; /* accepted: keep-alive starts over */
-			/* RFC 1122 4.2.2.17: a peer that answers window probes is alive */
+			/* RFC 1122 4.2.2.17: a peer that answers window probes is alive
+			 * (a zero window the core took: an older segment's window is no
+			 * update, RFC 9293 3.10.7.4) */
 			if ((g->flags & PTCP_ACK) && g->wnd == 0 && g->ack == p->snd_una &&
-			    !(g->flags & (PTCP_SYN | PTCP_RST)))
+			    i->snd_wnd == 0 && !(g->flags & (PTCP_SYN | PTCP_RST)))
 				st->episode_rtos = 0;
 		}
 		st->drops = dropped;
