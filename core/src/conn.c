@@ -41,6 +41,8 @@ void ptcp_config_linux(ptcp_config *cfg)
 	cfg->flags &= ~(uint32_t)PTCP_CFG_SS_IDLE; /* tcp_slow_start_after_idle=0 */
 	cfg->flags |= PTCP_CFG_RST_KEEP_DATA;      /* tcp_reset() keeps the receive queue */
 	cfg->abc = 0;                              /* tcp_slow_start: cwnd += segments acked */
+	/* tcp_cwnd_reduction (PRR) and tcp_cong_control (growth by delivered) */
+	cfg->flags |= PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX | PTCP_CFG_DELIVERED;
 	cfg->syn_retries = 5;
 	cfg->synack_retries = 5;
 	cfg->msl = PTCP_SEC(30);

@@ -365,9 +365,15 @@ void input_enter_recovery(step_ctx *x)
 	c->flags &= ~(uint32_t)F_RTT;
 	c->t_reo = 0;
 	c->stats.fast_recoveries++;
+	/* RFC 8985 7.2: no probe during recovery: a pending PTO becomes the RTO */
+	if (c->flags & F_TLP_ARMED)
+		timer_rexmit_restart(x);
 	if (c->flags & F_SACK) {
-		c->cwnd = c->ssthresh; /* pipe governs (RFC 6675 5) */
 		c->high_rxt = c->snd_una;
+		if (c->cfg.flags & PTCP_CFG_PRR)
+			prr_enter(c); /* RFC 6937 3: cwnd follows PRR from the next ACK on */
+		else
+			c->cwnd = c->ssthresh; /* pipe governs (RFC 6675 5) */
 	} else {
 		c->cwnd = c->ssthresh + 3 * c->snd_mss;
 		c->flags |= F_FASTRETX;
@@ -415,6 +421,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		challenge_ack(x);
 		return 0;
 	}
+	uint32_t sacked0 = prr_sacked(c), dupacks0 = c->dupacks, acked = 0;
 	sack_on_ack(c, seg);
 	/* RFC 3168 6.1.2: an ECN echo halves the window, once per window of data. */
 	if ((c->flags & F_ECN) && (seg->flags & PTCP_ECE) && !(seg->flags & PTCP_SYN) &&
@@ -426,8 +433,8 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		c->stats.ecn_reductions++;
 	}
 	if (ptcp_seq_gt(ack, c->snd_una)) {
-		uint32_t acked = ack - c->snd_una;
 		uint32_t space0 = (uint32_t)ptcp_conn_send_space(c);
+		acked = ack - c->snd_una;
 		take_rtt_sample(x, seg, ack);
 		c->snd_una = ack;
 		if (ptcp_seq_lt(c->snd_nxt, c->snd_una))
@@ -450,7 +457,13 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 				    c->cwnd > acked ? c->cwnd - acked + c->snd_mss : c->snd_mss;
 			}
 		} else {
-			c->cfg.cc->on_ack(c, acked, x->now);
+			/* RFC 6937 2: Linux grows cwnd by DeliveredData (data SACKed
+			 * earlier already counted then, and did not grow cwnd) */
+			uint32_t grow = acked;
+			if (c->cfg.flags & PTCP_CFG_DELIVERED)
+				grow = prr_delivered(c, acked, sacked0, prr_sacked(c), dupacks0);
+			if (grow)
+				c->cfg.cc->on_ack(c, grow, x->now);
 		}
 		c->dupacks = 0;
 		/* RFC 6298 5.2 / 5.3 */
@@ -481,6 +494,11 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		}
 	}
 	sack_check_reneging(c);
+	if ((c->flags & (F_INRECOVERY | F_SACK)) == (F_INRECOVERY | F_SACK) &&
+	    (c->cfg.flags & PTCP_CFG_PRR))
+		/* RFC 6937 3: on every ACK during recovery */
+		prr_on_ack(c, prr_delivered(c, acked, sacked0, prr_sacked(c), dupacks0),
+		           acked != 0);
 	rack_arm(x);
 	/* Window update: RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2 rule; also any
 	 * ACK that moved SND.UNA (as Linux does): else a retransmitted segment with

@@ -46,6 +46,11 @@
 #define sack_next_above      ptcp__sack_next_above
 #define sack_bytes_below     ptcp__sack_bytes_below
 #define sack_check_reneging  ptcp__sack_check_reneging
+#define prr_sacked           ptcp__prr_sacked
+#define prr_delivered        ptcp__prr_delivered
+#define prr_enter            ptcp__prr_enter
+#define prr_on_ack           ptcp__prr_on_ack
+#define prr_sent             ptcp__prr_sent
 #define output_keepalive     ptcp__output_keepalive
 #define output_mss           ptcp__output_mss
 #define timer_next           ptcp__timer_next
@@ -146,6 +151,14 @@ const ptcp_sack_block *sack_find(const ptcp_conn *c, uint32_t seq);
 const ptcp_sack_block *sack_next_above(const ptcp_conn *c, uint32_t seq);
 uint32_t sack_bytes_below(const ptcp_conn *c, uint32_t seq);
 int sack_check_reneging(ptcp_conn *c);
+
+/* prr.c */
+uint32_t prr_sacked(const ptcp_conn *c);
+uint32_t prr_delivered(const ptcp_conn *c, uint32_t acked, uint32_t sacked0, uint32_t sacked1,
+                       uint32_t dupacks0);
+void prr_enter(ptcp_conn *c);
+void prr_on_ack(ptcp_conn *c, uint32_t delivered, int advanced);
+void prr_sent(ptcp_conn *c, uint32_t bytes);
 
 /* buf.c */
 uint32_t sbuf_space(const ptcp_conn *c);

@@ -434,7 +434,7 @@ static void tail_loss_probe(step_ctx *x)
 }
 
 /* RFC 6675 5 step C: send while cwnd - pipe >= 1 SMSS, by NextSeg's rules. */
-static void sack_recovery(step_ctx *x)
+static void sack_recovery_send(step_ctx *x)
 {
 	ptcp_conn *c = x->c;
 	for (int guard = 0; guard < 1024; guard++) {
@@ -452,6 +452,14 @@ static void sack_recovery(step_ctx *x)
 			continue;
 		return;
 	}
+}
+
+static void sack_recovery(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	uint64_t out0 = c->stats.bytes_out;
+	sack_recovery_send(x);
+	prr_sent(c, (uint32_t)(c->stats.bytes_out - out0)); /* RFC 6937 3: prr_out */
 }
 
 static void send_ack(step_ctx *x)

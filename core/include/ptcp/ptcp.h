@@ -146,6 +146,11 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * READ reports the reset at once (RFC 9293 3.10.7.4).  Out-of-order data is
  * discarded either way.  Set by ptcp_config_linux(). */
 #define PTCP_CFG_RST_KEEP_DATA 0x400u
+#define PTCP_CFG_PRR           0x800u /* proportional rate reduction in SACK recovery (RFC 6937) */
+/* PRR as Linux: RecoverFS is cwnd at entry; SSRB's extra segment only when SND.UNA advances */
+#define PTCP_CFG_PRR_LINUX 0x1000u
+/* cwnd grows by DeliveredData (RFC 6937 2: newly acked or SACKed), not SND.UNA's advance (Linux) */
+#define PTCP_CFG_DELIVERED 0x2000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -184,7 +189,9 @@ void ptcp_config_default(ptcp_config *cfg);
  * window scale 8 (rmem max 15 MiB), timestamps, SACK, initial window 10,
  * RTO 200 ms .. 120 s (initial 1 s), SYN and SYN-ACK retries 5, delayed
  * ACK 40 ms with 16 quick ACKs, TIME-WAIT 60 s, received data still
- * readable after a RST (PTCP_CFG_RST_KEEP_DATA).  Used by ptcp-drill.
+ * readable after a RST (PTCP_CFG_RST_KEEP_DATA), PRR in recovery and cwnd
+ * growth by delivered data (PTCP_CFG_PRR, _PRR_LINUX, _DELIVERED).  Used by
+ * ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
 
@@ -464,6 +471,8 @@ typedef struct ptcp_conn {
 	uint32_t chack_count; /* challenge ACKs in the current second */
 	ptcp_time_t chack_start;
 	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
+	/* RFC 6937 3 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
+	uint32_t prr_dlv, prr_out, prr_recover_fs;
 	ptcp_stats stats;
 } ptcp_conn;
 
