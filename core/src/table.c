@@ -667,8 +667,8 @@ static void segment_in(tstep *x, const ptcp_input *in)
 			ptcp_input seg_in = *in;
 			int was_tw = c->state == PTCP_TIME_WAIT;
 			uint32_t old_nxt = c->snd_nxt;
-			uint64_t sent0 = c->stats.challenge_acks;
-			uint64_t lim0 = c->stats.challenge_acks_limited;
+			uint32_t sent0 = c->stats.challenge_acks;
+			uint32_t lim0 = c->stats.challenge_acks_limited;
 			seg_in.segment.challenge_limited = ca_budget(x) == 0;
 			tbl_run_step(x, ref, &seg_in);
 			if (t->meta[ref].flags & M_HASHED) {

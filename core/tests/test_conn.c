@@ -1089,7 +1089,9 @@ Test(api, sizes)
 	            sizeof(ptcp_action));
 	printf("sizeof(ptcp_conn) = %zu bytes, sizeof(ptcp_action) = %zu bytes\n",
 	       sizeof(ptcp_conn), sizeof(ptcp_action));
-	cr_assert_leq(sizeof(ptcp_conn), 1024); /* issue 10 aims below 512 */
+	/* 760 on x86-64 since the fields were ordered by size and the counters
+	 * made 32-bit; issue 10 aims below 512 */
+	cr_assert_leq(sizeof(ptcp_conn), 760);
 }
 
 /* ---- delayed ACKs (RFC 9293 3.8.6.3, RFC 5681 4.2) ---------------------- */

@@ -398,6 +398,34 @@ typedef struct ptcp_stats {
 	uint64_t drops[PTCP_DROP_COUNT];
 } ptcp_stats;
 
+/*
+ * The counters as the connection block keeps them: the fields of ptcp_stats
+ * in 32 bits (private; ptcp_conn_stats() widens them into ptcp_stats).  Each
+ * counter wraps modulo 2^32 (bytes_in/bytes_out after 4 GiB): a caller that
+ * needs totals beyond that takes differences of successive snapshots.
+ */
+typedef struct ptcp_conn_counters {
+	uint32_t segs_in;
+	uint32_t segs_out;
+	uint32_t bytes_in;    /* payload bytes accepted in order */
+	uint32_t bytes_out;   /* payload bytes sent, retransmissions included */
+	uint32_t retransmits; /* segments retransmitted */
+	uint32_t rto_fired;
+	uint32_t fast_recoveries;        /* entries into fast recovery (dup ACKs or SACK) */
+	uint32_t dsacks_in;              /* duplicate-SACK blocks received */
+	uint32_t dsacks_out;             /* duplicate-SACK blocks sent */
+	uint32_t ecn_reductions;         /* window reductions for an ECN echo */
+	uint32_t ce_received;            /* segments that arrived marked CE */
+	uint32_t tlp_probes;             /* tail loss probes sent */
+	uint32_t rack_losses;            /* recoveries started by the RACK reordering timer */
+	uint32_t sack_reneging;          /* the peer dropped data it had SACKed (RFC 2018 8) */
+	uint32_t challenge_acks;         /* RFC 5961 challenge ACKs sent */
+	uint32_t challenge_acks_limited; /* ... and suppressed by the rate limit */
+	uint32_t tfo_data_acked;         /* Fast Open: data in our SYN was accepted */
+	uint32_t tfo_data_refused;       /* ... or not (sent again after the handshake) */
+	uint32_t drops[PTCP_DROP_COUNT];
+} ptcp_conn_counters;
+
 /* A snapshot of the connection's variables (RFC 9293 3.3.1 names). */
 typedef struct ptcp_info {
 	ptcp_state state;
@@ -417,17 +445,30 @@ typedef struct ptcp_info {
 #define PTCP_OOO_MAX 8
 #define PTCP_SB_MAX  6
 
+/*
+ * Fields are grouped by size (8-byte, then 4, 2, 1) so that the block has
+ * no padding holes; the names follow RFC 9293 3.3.1.  sizeof(ptcp_conn) is
+ * printed by `ptcp-bench memory` (BENCHMARKS.md).
+ */
 typedef struct ptcp_conn {
 	ptcp_config cfg;
-	/* identity */
-	ptcp_addr laddr, raddr;
-	uint16_t lport, rport;
-	uint8_t state;
-	uint8_t snd_wscale, rcv_wscale;
-	uint8_t retries;
+	/* RTT (RFC 6298) */
+	ptcp_time_t rtt_start, srtt, rttvar, rto;
+	/* timers: one deadline each (0 = off); the minimum is reported */
+	ptcp_time_t t_rexmit, t_timewait, t_finwait2, t_first_rexmit, deadline_reported;
+	ptcp_time_t t_delack, t_keepalive, last_rcv;
+	ptcp_time_t t_reo;    /* RFC 8985 6.3: the reordering window of a SACK-revealed hole */
+	ptcp_time_t last_snd; /* when new data last went out (slow start after idle) */
+	ptcp_time_t cc_time;  /* congestion control state (see ptcp_cc_ops) */
+	ptcp_time_t chack_start;
+	/* send buffer ring: byte shead has sequence number sbuf_seq */
+	uint8_t *sbuf;
+	/* receive buffer ring: rlen in-order unread bytes from rhead, then
+	 * out-of-order data at its offset from RCV.NXT */
+	uint8_t *rbuf;
+	uint32_t scap, shead, slen, sbuf_seq;
+	uint32_t rcap, rhead, rlen;
 	uint32_t flags;
-	int16_t err; /* the PTCP_E* the connection died with */
-	uint16_t peer_mss;
 	/* send sequence space (RFC 9293 3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
 	uint32_t snd_mss, cwnd, ssthresh, dupacks, recover;
@@ -439,41 +480,33 @@ typedef struct ptcp_conn {
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, last_ack_sent;
 	uint32_t ts_low; /* the first TSval we sent: echoes below it are bogus */
-	/* RTT (RFC 6298) */
 	uint32_t rtt_seq;
-	ptcp_time_t rtt_start, srtt, rttvar, rto;
-	/* timers: one deadline each (0 = off); the minimum is reported */
-	ptcp_time_t t_rexmit, t_timewait, t_finwait2, t_first_rexmit, deadline_reported;
-	ptcp_time_t t_delack, t_keepalive, last_rcv;
-	ptcp_time_t t_reo;    /* RFC 8985 6.3: the reordering window of a SACK-revealed hole */
 	uint32_t rtt_min;     /* smallest RTT sample, microseconds (RACK.min_RTT) */
 	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
-	uint16_t rcv_mss;     /* largest segment seen from the peer (for the 2-segment rule) */
-	uint16_t quickacks;   /* immediate ACKs left */
-	uint8_t ka_probes;
-	ptcp_time_t last_snd; /* when new data last went out (slow start after idle) */
-	ptcp_time_t cc_time;  /* congestion control state (see ptcp_cc_ops) */
 	uint32_t cc_state[6];
-	/* send buffer ring: byte shead has sequence number sbuf_seq */
-	uint8_t *sbuf;
-	uint32_t scap, shead, slen, sbuf_seq;
-	/* receive buffer ring: rlen in-order unread bytes from rhead, then
-	 * out-of-order data at its offset from RCV.NXT */
-	uint8_t *rbuf;
-	uint32_t rcap, rhead, rlen;
-	uint8_t nooo, ooo_last;
 	ptcp_sack_block ooo[PTCP_OOO_MAX];
-	uint8_t nsb; /* SACK scoreboard (RFC 6675), sorted */
-	ptcp_sack_block sb[PTCP_SB_MAX];
-	uint32_t high_rxt;    /* RFC 6675 HighRxt */
-	uint32_t ecn_recover; /* RFC 3168 6.1.2: one reduction per window */
-	uint32_t tlp_end_seq; /* RFC 8985 7: a probe is out up to here (0 = none) */
-	uint32_t chack_count; /* challenge ACKs in the current second */
-	ptcp_time_t chack_start;
-	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
+	ptcp_sack_block sb[PTCP_SB_MAX]; /* SACK scoreboard (RFC 6675), sorted */
+	uint32_t high_rxt;               /* RFC 6675 HighRxt */
+	uint32_t ecn_recover;            /* RFC 3168 6.1.2: one reduction per window */
+	uint32_t tlp_end_seq;            /* RFC 8985 7: a probe is out up to here (0 = none) */
+	uint32_t chack_count;            /* challenge ACKs in the current second */
 	/* RFC 6937 3 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
 	uint32_t prr_dlv, prr_out, prr_recover_fs;
-	ptcp_stats stats;
+	ptcp_sack_block dsack;    /* RFC 2883: duplicate to report in the next ACK */
+	ptcp_conn_counters stats; /* 32-bit, wrapping; see ptcp_conn_stats() */
+	/* identity */
+	uint16_t lport, rport;
+	int16_t err; /* the PTCP_E* the connection died with */
+	uint16_t peer_mss;
+	uint16_t rcv_mss;   /* largest segment seen from the peer (for the 2-segment rule) */
+	uint16_t quickacks; /* immediate ACKs left */
+	ptcp_addr laddr, raddr;
+	uint8_t state;
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t retries;
+	uint8_t ka_probes;
+	uint8_t nooo, ooo_last;
+	uint8_t nsb;
 } ptcp_conn;
 
 /*
@@ -538,6 +571,8 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 ptcp_time_t ptcp_conn_next_deadline(const ptcp_conn *c);
 ptcp_state ptcp_conn_state(const ptcp_conn *c);
 void ptcp_conn_info(const ptcp_conn *c, ptcp_info *info);
+/* The connection's counters, widened to 64 bits (each wraps modulo 2^32 in
+ * the block: see ptcp_conn_counters). */
 void ptcp_conn_stats(const ptcp_conn *c, ptcp_stats *st);
 /* Bytes that a PTCP_IN_SEND would accept now. */
 size_t ptcp_conn_send_space(const ptcp_conn *c);
