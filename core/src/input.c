@@ -515,6 +515,11 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 			c->flags &= ~(uint32_t)F_WND_PROBE;
 			if (ptcp_seq_gt(c->snd_nxt, c->snd_una) && c->snd_max - c->snd_una <= 1)
 				c->snd_nxt = c->snd_una;
+			/* RFC 9293 3.8.6.1: the persist timer runs only while the
+			 * window is zero; data held back now (SWS, MSG_MORE) gets its
+			 * own override timer from output */
+			if (c->snd_una == c->snd_max)
+				c->t_rexmit = 0;
 		}
 		if (wnd > c->max_sndwnd)
 			c->max_sndwnd = wnd;
