@@ -269,8 +269,12 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		if ((c->cfg.flags & PTCP_CFG_SS_IDLE) && c->snd_una == c->snd_max && c->last_snd &&
 		    x->now - c->last_snd > c->rto) {
 			uint32_t iw = c->cfg.init_cwnd * c->snd_mss;
-			if (c->cwnd > iw)
+			if (c->cwnd > iw) {
 				c->cwnd = cwnd = iw;
+				/* RFC 9438 5.8: no growth credit from the idle time: a
+				 * new epoch (as after a timeout) */
+				c->cfg.cc->on_rto(c, x->now);
+			}
 		}
 		/* Two limits: the peer's window is an edge in sequence space
 		 * (SND.UNA + SND.WND, RFC 9293 3.8.6); cwnd bounds what is in flight,
