@@ -348,15 +348,21 @@ static void more_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, pt
 			if (!len || (g->flags & (PTCP_FIN | PTCP_SYN | PTCP_RST)) ||
 			    ptcp_seq_lt(g->seq, st->snd_max) || (len == 1 && i->snd_wnd <= 1))
 				continue;
+			/* a full segment is the MSS less the SACK blocks it carries (RFC
+			 * 6691, RFC 9293 3.7.1: the options come out of the MSS) */
+			uint32_t full = i->mss;
+			uint32_t sack = g->opts.sack_count ? 4u + 8u * g->opts.sack_count : 0u;
+			if (sack)
+				full = full > sack + 64 ? full - sack : (full < 64 ? full : 64);
 			/* (half the largest window the peer offered is a segment too, RFC
 			 * 1122 4.2.3.4) */
-			if (g->seq + len == stream_end && len < i->mss && len < st->max_wnd / 2 &&
+			if (g->seq + len == stream_end && len < full && len < st->max_wnd / 2 &&
 			    st->max_wnd >= i->mss) /* (a smaller window: the SWS override timer) */
 				ptcp_prop_failf(
 				    f, 30,
-				    "a partial segment of %u bytes (MSS %u) ends the stream "
-				    "%llu us after a send asked for MORE",
-				    len, i->mss, (unsigned long long)(n->time - st->since));
+				    "a partial segment of %u bytes (MSS %u, %u with its SACK "
+				    "blocks) ends the stream %llu us after a send asked for MORE",
+				    len, i->mss, full, (unsigned long long)(n->time - st->since));
 		}
 	}
 	st->probes = stats.tlp_probes;

@@ -1,0 +1,216 @@
+/*
+ * Edges the property generators rarely reach, each pinned by a conversation
+ * (found by mutation testing, scripts/mutate: a fault in these lines survived
+ * every suite).  They assert on emitted segments, events, ptcp_conn_read()
+ * and the public counters (ptcp_conn_stats).
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "conv.h"
+
+#define ISS  1000u
+#define PISS 5000u /* the peer's ISS */
+#define RBUF 16384u
+#define SBUF 16384u
+
+static ptcp_stats stats(const conv *t)
+{
+	ptcp_stats st;
+	ptcp_conn_stats(&t->c, &st);
+	return st;
+}
+
+/* An established client; options: SACK if sack, the peer's MSS mss. */
+static void client(conv *t, ptcp_config cfg, int sack, uint16_t mss)
+{
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = mss};
+	if (sack) {
+		cfg.flags |= PTCP_CFG_SACK;
+		o.present |= PTCP_OPT_SACK_PERM;
+	}
+	conv_init(t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(t, ISS), 0);
+	conv_seg_opts(t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert(saw_state(t, PTCP_ESTABLISHED));
+}
+
+static ptcp_config plain(void)
+{
+	ptcp_config cfg;
+	ptcp_config_default(&cfg);
+	cfg.flags = PTCP_CFG_NODELAY;
+	return cfg;
+}
+
+/* A segment from the peer whose payload is in two parts (ptcp_seg allows it). */
+static int seg2(conv *t, uint32_t seq, const char *a, size_t na, const char *b, size_t nb)
+{
+	ptcp_seg s;
+	ptcp_input in = {.kind = PTCP_IN_SEGMENT};
+	memset(&s, 0, sizeof(s));
+	s.sport = t->rport;
+	s.dport = t->lport;
+	s.flags = PTCP_ACK;
+	s.seq = seq;
+	s.ack = ISS + 1;
+	s.wnd = 60000;
+	s.payload = (const uint8_t *)a;
+	s.payload_len = na;
+	s.payload2 = (const uint8_t *)b;
+	s.payload2_len = nb;
+	in.segment.seg = &s;
+	ptcp_addr_v4(&in.segment.src, 10, 0, 0, 2);
+	ptcp_addr_v4(&in.segment.dst, 10, 0, 0, 1);
+	return conv_step(t, &in);
+}
+
+/* The two parts of a received payload are both copied, in order, also from
+ * an offset inside the second part (a segment that overlaps RCV.NXT). */
+Test(edges, two_part_payload_is_read_in_order)
+{
+	conv t;
+	char got[16] = {0};
+	/* the second part sits in a larger array: a wrong offset reads other bytes */
+	static const char part2[] = "defghXXXXXXXXXXXXXXXX";
+	client(&t, plain(), 0, 1000);
+	seg2(&t, PISS + 1, "abc", 3, part2, 5);
+	cr_assert_eq(conv_read(&t, got, sizeof got), 8);
+	cr_assert_str_eq(got, "abcdefgh");
+	/* 6 bytes again from PISS + 3 ("cd" + "efgh" old, then "ij" new): offset 6 is in part 2 */
+	memset(got, 0, sizeof got);
+	seg2(&t, PISS + 3, "cdef", 4, "ghijXXXXXXXXXXXX", 4);
+	cr_assert_eq(conv_read(&t, got, sizeof got), 2);
+	cr_assert_str_eq(got, "ij");
+	conv_fini(&t);
+}
+
+/* RFC 2883: a duplicate segment is answered with a D-SACK block, and counted. */
+Test(edges, dsack_sent_is_counted)
+{
+	conv t;
+	client(&t, plain(), 1, 1000);
+	cr_assert_eq(stats(&t).dsacks_out, 0);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "abcd", 4);
+	cr_assert_eq(stats(&t).dsacks_out, 0);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "abcd", 4);
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 5, 0);
+	cr_assert_eq(s->opts.sack_count, 1);
+	cr_assert_eq(stats(&t).dsacks_out, 1);
+	conv_fini(&t);
+}
+
+/* Out-of-order data beyond PTCP_OOO_MAX ranges is dropped and counted as
+ * ooo-full; in-order and fitting segments are not. */
+Test(edges, ooo_full_is_counted_only_when_full)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "a", 1);
+	cr_assert_eq(stats(&t).drops[PTCP_DROP_OOO_FULL], 0, "in order: nothing dropped");
+	for (uint32_t k = 0; k < PTCP_OOO_MAX; k++) {
+		conv_seg(&t, "P.", PISS + 4 + 2 * k, ISS + 1, 60000, "x", 1);
+		cr_assert_eq(stats(&t).drops[PTCP_DROP_OOO_FULL], 0, "range %u fits", k);
+	}
+	conv_seg(&t, "P.", PISS + 4 + 2 * PTCP_OOO_MAX, ISS + 1, 60000, "x", 1);
+	cr_assert_eq(stats(&t).drops[PTCP_DROP_OOO_FULL], 1, "one range too many");
+	conv_fini(&t);
+}
+
+/* RFC 5681 4.2: a segment that fills part of a gap is acknowledged at once
+ * (not delayed), even past the quick-ACK phase. */
+Test(edges, partial_gap_fill_is_acked_at_once)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.delack = PTCP_MS(40);
+	cfg.quickack = 0;
+	client(&t, cfg, 0, 1000);
+	conv_seg(&t, "P.", PISS + 11, ISS + 1, 60000, "0123456789", 10);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0); /* out of order: a duplicate ACK */
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "abcde", 5);
+	expect_seg(&t, ".", ISS + 1, PISS + 6, 0);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.10.5: ABORT in ESTABLISHED reports the connection aborted. */
+Test(edges, abort_in_established_reports_eaborted)
+{
+	conv t;
+	int err = 0;
+	client(&t, plain(), 0, 1000);
+	conv_abort(&t);
+	expect_seg(&t, "R", ISS + 1, 0, 0);
+	cr_assert(saw_event(&t, PTCP_EV_CLOSED, &err));
+	cr_assert_eq(err, PTCP_EABORTED);
+	conv_fini(&t);
+}
+
+/* A peer MSS below 32 (no timestamps): segments of the 32-byte floor. */
+Test(edges, tiny_peer_mss_floor)
+{
+	conv t;
+	client(&t, plain(), 0, 20);
+	conv_sendn(&t, 40);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 32);
+	expect_seg(&t, "P.", ISS + 33, PISS + 1, 8);
+	conv_fini(&t);
+}
+
+/* RFC 1191: an ICMP MTU below the floor gives segments of 32 bytes. */
+Test(edges, icmp_mtu_floor)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	conv_sendn(&t, 100);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 100);
+	conv_icmp(&t, PTCP_ICMP_FRAG_NEEDED, 68, ISS + 1);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 32);
+	conv_fini(&t);
+}
+
+/* RFC 5482: a backed-off RTO does not overshoot the user timeout: the
+ * connection times out when the data has been unacknowledged for the user
+ * timeout (here between two RTO expiries), and no deadline lies beyond it. */
+Test(edges, user_timeout_caps_the_backed_off_rto)
+{
+	conv t;
+	int err = 0, done = 0;
+	ptcp_config cfg = plain();
+	cfg.user_timeout = PTCP_MS(2500);
+	client(&t, cfg, 0, 1000);
+	conv_sendn(&t, 10);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 10);
+	ptcp_time_t first = t.now;
+	for (int k = 0; k < 30 && !done; k++) {
+		cr_assert_leq(last_deadline(&t), first + PTCP_MS(2500));
+		conv_to_deadline(&t);
+		done = saw_event(&t, PTCP_EV_TIMEDOUT, &err);
+	}
+	cr_assert(done);
+	cr_assert_eq(err, PTCP_ETIMEDOUT);
+	cr_assert_eq(t.now, first + PTCP_MS(2500));
+	conv_fini(&t);
+}
+
+/* RFC 2018 4: after an in-order segment removed a range from the middle of
+ * the list, the most recently received range is still reported first. */
+Test(edges, sack_most_recent_first_after_a_range_goes)
+{
+	conv t;
+	client(&t, plain(), 1, 1000);
+	conv_seg(&t, "P.", PISS + 301, ISS + 1, 60000, NULL, 100); /* X */
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, "P.", PISS + 101, ISS + 1, 60000, NULL, 100); /* Y */
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, "P.", PISS + 501, ISS + 1, 60000, NULL, 100); /* Z, the latest */
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(s->opts.sack[0].left, PISS + 501);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, NULL, 100); /* fills up to Y's end */
+	s = expect_seg(&t, ".", ISS + 1, PISS + 201, 0);
+	cr_assert_eq(s->opts.sack_count, 2);
+	cr_assert_eq(s->opts.sack[0].left, PISS + 501, "Z, the most recent, first");
+	cr_assert_eq(s->opts.sack[1].left, PISS + 301);
+	conv_fini(&t);
+}
