@@ -398,6 +398,8 @@ typedef struct rx_st {
 	unsigned ns;
 	ptcp_time_t last_in; /* the last segment from the peer the core accepted */
 	uint64_t drops;      /* segments the core dropped, so far */
+	int wl_set;          /* SND.WL1 / SND.WL2 as RFC 9293 3.10.7.4 keeps them */
+	uint32_t wl1, wl2;
 } rx_st;
 
 static void rx_sack_add(rx_st *st, uint32_t l, uint32_t r)
@@ -464,11 +466,24 @@ static void rx_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp
 			dropped += stats.drops[d];
 		if (dropped == st->drops) {
 			st->last_in = n->time; /* accepted: keep-alive starts over */
-			/* RFC 1122 4.2.2.17: a peer that answers window probes is alive
-			 * (a zero window the core took: an older segment's window is no
-			 * update, RFC 9293 3.10.7.4) */
-			if ((g->flags & PTCP_ACK) && g->wnd == 0 && g->ack == p->snd_una &&
-			    i->snd_wnd == 0 && !(g->flags & (PTCP_SYN | PTCP_RST)))
+			/* RFC 9293 3.10.7.4: the window of an ACK is taken only when it is
+			 * not older than the last update (SND.WL1 < SEG.SEQ, or SND.WL1 ==
+			 * SEG.SEQ and SND.WL2 =< SEG.ACK), or when it moves SND.UNA */
+			int took = 0;
+			if ((g->flags & PTCP_ACK) && !(g->flags & PTCP_RST) &&
+			    ptcp_seq_ge(g->ack, p->snd_una) &&
+			    (!st->wl_set || ptcp_seq_lt(st->wl1, g->seq) ||
+			     (st->wl1 == g->seq && ptcp_seq_le(st->wl2, g->ack)) ||
+			     ptcp_seq_gt(g->ack, p->snd_una))) {
+				took = 1;
+				st->wl_set = 1;
+				st->wl1 = g->seq;
+				st->wl2 = g->ack;
+			}
+			/* RFC 1122 4.2.2.17: a peer that answers window probes (with a
+			 * zero window the core takes) is alive */
+			if (took && (g->flags & PTCP_ACK) && g->wnd == 0 && g->ack == p->snd_una &&
+			    !(g->flags & (PTCP_SYN | PTCP_RST)))
 				st->episode_rtos = 0;
 		}
 		st->drops = dropped;

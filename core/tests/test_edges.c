@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "tconv.h"
 
 #define ISS  1000u
 #define PISS 5000u /* the peer's ISS */
@@ -213,4 +214,32 @@ Test(edges, sack_most_recent_first_after_a_range_goes)
 	cr_assert_eq(s->opts.sack[0].left, PISS + 501, "Z, the most recent, first");
 	cr_assert_eq(s->opts.sack[1].left, PISS + 301);
 	conv_fini(&t);
+}
+
+/* A SYN cookie carries the MSS index (0..3) in its low bits: an ACK whose
+ * cookie decodes to index 4 is no cookie (dropped, counted), while the
+ * right one opens the connection. */
+Test(edges, cookie_mss_index_out_of_range_is_invalid)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	static const ptcp_tcp_opts syn = {
+	    .present = PTCP_OPT_MSS | PTCP_OPT_SACK_PERM | PTCP_OPT_TS, .mss = 536, .ts_val = 100};
+	tconv_cfg(&cfg);
+	cfg.flags = PTCP_TBL_SYNCOOKIES_ALWAYS;
+	tconv_init(&c, &cfg);
+	tconv_listen(&c, 16);
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	uint32_t iss = s->seq;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = s->opts.ts_val};
+	/* MSS 536 is index 0: the cookie + 4 names index 4 */
+	tconv_seg(&c, ".", PISS + 1, iss + 1 + 4, 1000, &o, NULL, 0);
+	texpect_nothing(&c);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_COOKIE_INVALID), 1);
+	cr_assert_eq(tusage(&c).conns, 0);
+	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, &o, NULL, 0);
+	cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE);
+	tconv_fini(&c);
 }
