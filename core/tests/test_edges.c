@@ -148,25 +148,27 @@ Test(edges, abort_in_established_reports_eaborted)
 	conv_fini(&t);
 }
 
-/* A peer MSS below 32 (no timestamps): segments of the 32-byte floor. */
+/* A peer MSS below 32 (no timestamps): segments of the 32-byte floor (31,
+ * just below it, tells a floor of 31 or 33 apart). */
 Test(edges, tiny_peer_mss_floor)
 {
 	conv t;
-	client(&t, plain(), 0, 20);
+	client(&t, plain(), 0, 31);
 	conv_sendn(&t, 40);
 	expect_seg(&t, ".", ISS + 1, PISS + 1, 32);
 	expect_seg(&t, "P.", ISS + 33, PISS + 1, 8);
 	conv_fini(&t);
 }
 
-/* RFC 1191: an ICMP MTU below the floor gives segments of 32 bytes. */
+/* RFC 1191: an ICMP MTU whose MSS is below the floor (71 - 40 = 31) gives
+ * segments of 32 bytes. */
 Test(edges, icmp_mtu_floor)
 {
 	conv t;
 	client(&t, plain(), 0, 1000);
 	conv_sendn(&t, 100);
 	expect_seg(&t, "P.", ISS + 1, PISS + 1, 100);
-	conv_icmp(&t, PTCP_ICMP_FRAG_NEEDED, 68, ISS + 1);
+	conv_icmp(&t, PTCP_ICMP_FRAG_NEEDED, 71, ISS + 1);
 	expect_seg(&t, ".", ISS + 1, PISS + 1, 32);
 	conv_fini(&t);
 }
@@ -242,4 +244,32 @@ Test(edges, cookie_mss_index_out_of_range_is_invalid)
 	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, &o, NULL, 0);
 	cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE);
 	tconv_fini(&c);
+}
+
+/* RFC 9438 4.2: after a reduction, W_cubic starts at cwnd_epoch and K =
+ * cbrt((W_max - cwnd_epoch) / C): one RTT later the target is W_cubic(2 RTT)
+ * = W_max - C (K - 0.1)^3, 5.3 segments above cwnd_epoch here (fast
+ * convergence: W_max 680, cwnd 560 segments, K 6.69 s); a wrong K moves that
+ * start (K 6.25 s: 27 segments). */
+Test(edges, cubic_first_rtt_after_a_reduction)
+{
+	enum { SEG = 1000 };
+	ptcp_conn c;
+	memset(&c, 0, sizeof(c));
+	c.snd_mss = SEG;
+	c.cwnd = 1000 * SEG;
+	c.ssthresh = 0x7fffffff;
+	c.srtt = PTCP_MS(100);
+	ptcp_cc_cubic.init(&c);
+	ptcp_cc_cubic.ssthresh(&c, 0); /* W_last_max 1000 */
+	c.cwnd = 800 * SEG;
+	c.ssthresh = ptcp_cc_cubic.ssthresh(&c, 0);
+	cr_assert_eq(c.ssthresh, 560 * SEG);
+	c.cwnd = c.ssthresh;
+	ptcp_time_t now = PTCP_SEC(5);
+	for (uint32_t i = 0; i < 560; i++)
+		ptcp_cc_cubic.on_ack(&c, SEG, now);
+	cr_assert_gt(c.cwnd, 560 * SEG, "concave growth starts");
+	cr_assert_leq(c.cwnd, 560 * SEG + 5300,
+	              "grew %u bytes in the first RTT; W_cubic allows 5300", c.cwnd - 560 * SEG);
 }
