@@ -273,3 +273,37 @@ Test(edges, cubic_first_rtt_after_a_reduction)
 	cr_assert_leq(c.cwnd, 560 * SEG + 5300,
 	              "grew %u bytes in the first RTT; W_cubic allows 5300", c.cwnd - 560 * SEG);
 }
+
+/* RFC 9293 3.10.7.2: in LISTEN an ACK gets <SEQ=SEG.ACK><CTL=RST> and a RST
+ * is ignored; both are dropped segments, counted as such. */
+Test(edges, listen_drops_are_counted)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_listen(&t, ISS), 0);
+	conv_seg(&t, ".", PISS, 777, 8192, NULL, 0);
+	expect_seg(&t, "R", 777, 0, 0);
+	cr_assert_eq(stats(&t).drops[PTCP_DROP_LISTEN], 1);
+	conv_seg(&t, "R", PISS, 0, 0, NULL, 0);
+	expect_nothing(&t);
+	cr_assert_eq(stats(&t).drops[PTCP_DROP_LISTEN], 2);
+	conv_fini(&t);
+}
+
+/* RFC 6191: a newer SYN ends TIME-WAIT; that is no error (err 0). */
+Test(edges, time_wait_reuse_is_no_error)
+{
+	conv t;
+	int err = -1;
+	client(&t, plain(), 0, 1000);
+	conv_close(&t);
+	expect_seg(&t, "F.", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, ".", PISS + 1, ISS + 2, 8192, NULL, 0);
+	conv_seg(&t, "F.", PISS + 1, ISS + 2, 8192, NULL, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_TIME_WAIT);
+	conv_seg(&t, "S", PISS + 100000, 0, 8192, NULL, 0);
+	cr_assert(saw_event(&t, PTCP_EV_TW_REUSE, &err));
+	cr_assert_eq(err, 0);
+	conv_fini(&t);
+}
