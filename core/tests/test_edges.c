@@ -307,3 +307,67 @@ Test(edges, time_wait_reuse_is_no_error)
 	cr_assert_eq(err, 0);
 	conv_fini(&t);
 }
+
+/* After TIME-WAIT ends (2 MSL), the closed connection reports no deadline. */
+Test(edges, no_deadline_after_time_wait)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	conv_close(&t);
+	expect_seg(&t, "F.", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, ".", PISS + 1, ISS + 2, 8192, NULL, 0);
+	conv_seg(&t, "F.", PISS + 1, ISS + 2, 8192, NULL, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_TIME_WAIT);
+	cr_assert_neq(last_deadline(&t), PTCP_TIME_NEVER);
+	conv_to_deadline(&t);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_CLOSED);
+	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER,
+	             "closed: no timer left (deadline %llu, now %llu)",
+	             (unsigned long long)last_deadline(&t), (unsigned long long)t.now);
+	conv_fini(&t);
+}
+
+/* The table's documented limits: up to 65535 listeners. */
+Test(edges, table_max_listeners_limit)
+{
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	cfg.max_listeners = 65535;
+	cr_assert_gt(ptcp_table_mem_size(&cfg), 0);
+	cfg.max_listeners = 65536;
+	cr_assert_eq(ptcp_table_mem_size(&cfg), 0);
+}
+
+/* A listener with backlog 1 holds one established connection not yet
+ * accepted: of two handshakes answered while it was empty, the second
+ * final ACK finds the accept queue full. */
+Test(edges, accept_queue_holds_backlog_connections)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {
+	    .present = PTCP_OPT_MSS | PTCP_OPT_TS, .mss = 1460, .ts_val = 100};
+	uint32_t iss[2], tsv[2];
+	tconv_init(&c, NULL);
+	tconv_listen(&c, 1);
+	for (int k = 0; k < 2; k++) {
+		c.cport = (uint16_t)(1000 + k);
+		tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+		const ptcp_seg *s = tnext(&c);
+		cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+		iss[k] = s->seq;
+		tsv[k] = s->opts.ts_val;
+	}
+	for (int k = 0; k < 2; k++) {
+		c.cport = (uint16_t)(1000 + k);
+		ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = tsv[k]};
+		tconv_seg(&c, ".", PISS + 1, iss[k] + 1, 1000, &o, NULL, 0);
+		if (k == 0) {
+			cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE, "the first fits");
+			cr_assert_eq(tdrops(&c, PTCP_TDROP_ACCEPT_QUEUE_FULL), 0);
+		} else {
+			cr_assert_eq(tconnected(&c), PTCP_NO_HANDLE, "the second does not");
+			cr_assert_eq(tdrops(&c, PTCP_TDROP_ACCEPT_QUEUE_FULL), 1);
+		}
+	}
+	tconv_fini(&c);
+}
