@@ -389,8 +389,8 @@ static void rack_arm(step_ctx *x)
 {
 	ptcp_conn *c = x->c;
 	int hole = c->nsb && ptcp_seq_lt(c->snd_una, c->sb[0].left);
-	if (!(c->cfg.flags & PTCP_CFG_RACK) || !(c->flags & F_SACK) || (c->flags & F_INRECOVERY) ||
-	    !hole) {
+	if (!(c->cfg.flags & PTCP_CFG_RACK) || !(c->flags & F_SACK) ||
+	    (c->flags & (F_INRECOVERY | F_RTO_LOSS)) || !hole) {
 		c->t_reo = 0;
 		return;
 	}
@@ -445,6 +445,8 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 			c->tlp_end_seq = 0; /* RFC 8985 7.4: the probe episode is over */
 		c->retries = 0;
 		c->t_first_rexmit = 0;
+		if ((c->flags & F_RTO_LOSS) && ptcp_seq_ge(ack, c->recover))
+			c->flags &= ~(uint32_t)F_RTO_LOSS; /* RFC 6675 5.1: the episode is over */
 		if (c->flags & F_INRECOVERY) {
 			if (ptcp_seq_ge(ack, c->recover)) {
 				/* RFC 5681 3.2 step 6 / RFC 6675 5: recovery ends */
@@ -486,7 +488,8 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 	           c->snd_max != c->snd_una) {
 		/* RFC 5681 2: a duplicate ACK */
 		c->dupacks++;
-		if (!(c->flags & F_INRECOVERY) &&
+		/* RFC 6675 5.1: not before a timeout's recover point is reached */
+		if (!(c->flags & (F_INRECOVERY | F_RTO_LOSS)) &&
 		    (c->dupacks == 3 || ((c->flags & F_SACK) && sack_is_lost(c, c->snd_una)))) {
 			input_enter_recovery(x);
 		} else if (c->dupacks > 3 && (c->flags & F_INRECOVERY) && !(c->flags & F_SACK)) {

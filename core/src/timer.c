@@ -152,6 +152,7 @@ static void rexmit_fire(step_ctx *x)
 	ptcp_conn *c = x->c;
 	uint32_t data_end = c->sbuf_seq + c->slen;
 	unsigned limit;
+	int in_recovery;
 	c->t_rexmit = 0;
 	/* RFC 9293 3.8.6.1: the persist timer, when the peer's window is zero. */
 	if (c->state >= PTCP_ESTABLISHED && c->snd_una == c->snd_max &&
@@ -185,7 +186,8 @@ static void rexmit_fire(step_ctx *x)
 	}
 	c->retries++;
 	c->stats.rto_fired++;
-	c->rto = clamp_rto(c, c->rto * 2);                           /* RFC 6298 5.5 */
+	c->rto = clamp_rto(c, c->rto * 2); /* RFC 6298 5.5 */
+	in_recovery = (c->flags & F_INRECOVERY) != 0;
 	c->flags &= ~(uint32_t)(F_RTT | F_INRECOVERY | F_RACK_LOST); /* Karn */
 	c->t_reo = 0;
 	c->dupacks = 0;
@@ -195,10 +197,22 @@ static void rexmit_fire(step_ctx *x)
 	}
 	/* RFC 5681 3.1 eq. 4 and the loss window; ssthresh is held on a second
 	 * timeout of the same data (RFC 5681 3.1). */
-	if (c->retries == 1)
+	/* RFC 5681 3.1 / RFC 6675 5.1: a timeout in fast recovery is the same
+	 * loss episode, whose entry already set ssthresh; recomputing it from
+	 * the cwnd that recovery shrank (PRR, RFC 6937 3) would cut it twice
+	 * for one congestion event - CUBIC's W_max (RFC 9438 4.6) fell to a few
+	 * segments after every burst loss.  Linux's tcp_enter_loss likewise
+	 * keeps ssthresh when the timeout hits during Recovery. */
+	if (c->retries == 1 && !in_recovery)
 		c->ssthresh = c->cfg.cc->ssthresh(c, x->now);
 	c->cfg.cc->on_rto(c, x->now);
 	c->cwnd = c->snd_mss;
+	/* RFC 6675 5.1 / RFC 6582 3.2 (4): after a timeout, recover is the highest
+	 * octet sent, and no new fast recovery starts before it is acknowledged:
+	 * the holes below it are this episode's losses, already paid for. */
+	if (!(c->flags & F_RTO_LOSS) || ptcp_seq_gt(c->snd_max, c->recover))
+		c->recover = c->snd_max;
+	c->flags |= F_RTO_LOSS;
 	c->high_rxt = c->snd_una; /* the scoreboard is kept: go-back-N skips SACKed data */
 	/* RFC 6298 5.4: the timeout resends the earliest unacknowledged data even
 	 * when the peer's window has closed meanwhile (then as a 1-byte probe,
@@ -231,7 +245,7 @@ void timer_fire(step_ctx *x)
 	if (c->t_reo && x->now >= c->t_reo) {
 		c->t_reo = 0;
 		/* RFC 8985 6.3: the hole outlived the reordering window: lost */
-		if (!(c->flags & F_INRECOVERY) && c->nsb &&
+		if (!(c->flags & (F_INRECOVERY | F_RTO_LOSS)) && c->nsb &&
 		    ptcp_seq_lt(c->snd_una, c->sb[0].left) && c->state >= PTCP_ESTABLISHED) {
 			input_enter_recovery(x);
 			c->flags |= F_RACK_LOST;
