@@ -25,6 +25,30 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int verbose; /* --stats: one line per run on stderr */
+
+/* --events: every recovery entry and timeout of the sender, on stderr */
+static void on_step(void *arg, const ptcp_sim_step_note *n)
+{
+	uint64_t *last = arg; /* fast_recoveries, rto_fired seen so far */
+	ptcp_stats st;
+	ptcp_info in;
+	if (n->side != 0)
+		return;
+	ptcp_conn_stats(n->core, &st);
+	if (st.fast_recoveries == last[0] && st.rto_fired == last[1])
+		return;
+	ptcp_conn_info(n->core, &in);
+	fprintf(stderr, "  t=%.3f %s cwnd %u ssthresh %u flight %u (segments) rack %llu\n",
+	        (double)n->t / 1e6, st.rto_fired != last[1] ? "RTO     " : "recovery",
+	        in.cwnd / in.mss, in.ssthresh / in.mss, (in.snd_max - in.snd_una) / in.mss,
+	        (unsigned long long)st.rack_losses);
+	last[0] = st.fast_recoveries;
+	last[1] = st.rto_fired;
+}
+
+static int events;
+
 static double run_one(int cc, double loss, uint64_t bytes, uint64_t seed, double *secs)
 {
 	ptcp_sim_config cfg;
@@ -45,11 +69,24 @@ static double run_one(int cc, double loss, uint64_t bytes, uint64_t seed, double
 	cfg.core.cc = cc ? &ptcp_cc_cubic : &ptcp_cc_reno;
 	cfg.core.msl = PTCP_MS(1); /* TIME-WAIT out of the measured time */
 	cfg.max_time = PTCP_SEC(36000);
+	uint64_t last[2] = {0, 0};
+	if (events) {
+		cfg.observe.step = on_step;
+		cfg.observe.arg = last;
+	}
 	if (ptcp_sim_run(&cfg, &res) != 0 || !res.ok) {
 		fprintf(stderr, "goodput: run failed: %s\n", res.why);
 		exit(1);
 	}
 	*secs = res.wall;
+	if (verbose)
+		fprintf(stderr,
+		        "%s loss %g%% seed %llu: %.2f Mbit/s, %llu retransmits, %llu RTOs, "
+		        "%.1f s virtual\n",
+		        cc ? "cubic" : "reno", loss, (unsigned long long)seed,
+		        (double)res.read[0] * 8.0 / ((double)res.vtime / 1e6) / 1e6,
+		        (unsigned long long)res.retransmits, (unsigned long long)res.rto_fired,
+		        (double)res.vtime / 1e6);
 	return (double)res.read[0] * 8.0 / ((double)res.vtime / 1e6) / 1e6;
 }
 
@@ -135,11 +172,15 @@ int main(int argc, char **argv)
 			seeds = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--svg") && i + 1 < argc)
 			svg = argv[++i];
+		else if (!strcmp(argv[i], "--stats"))
+			verbose = 1;
+		else if (!strcmp(argv[i], "--events"))
+			events = verbose = 1;
 		else if (!strcmp(argv[i], "--md") && i + 1 < argc)
 			md = argv[++i];
 		else {
-			fprintf(stderr,
-			        "usage: goodput [--mib N] [--seeds K] [--svg FILE] [--md FILE]\n");
+			fprintf(stderr, "usage: goodput [--mib N] [--seeds K] [--svg FILE] [--md "
+			                "FILE] [--stats]\n");
 			return 2;
 		}
 	}
