@@ -661,6 +661,16 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 		tlen = c->rcv_nxt + rcv_wnd - seq;
 		flags &= (uint8_t)~PTCP_FIN;
 	}
+	/* RFC 9293 3.10.7.4 (fifth, ACK of data not yet sent), the Linux way
+	 * (PTCP_CFG_ACK_UNSENT_SILENT): dropped without an answer and before its
+	 * timestamp is taken, so a bogus TS val cannot poison TS.Recent.  RSTs and
+	 * SYNs go on to their own checks; SYN-RECEIVED answers with a RST below. */
+	if ((c->cfg.flags & PTCP_CFG_ACK_UNSENT_SILENT) && c->state >= PTCP_ESTABLISHED &&
+	    (flags & PTCP_ACK) && !(flags & (PTCP_RST | PTCP_SYN)) &&
+	    ptcp_seq_gt(seg->ack, c->snd_max)) {
+		drop(c, PTCP_DROP_BAD_ACK);
+		return;
+	}
 	/* RFC 7323 4.3: remember the timestamp of a segment that covers Last.ACK.sent. */
 	if ((c->flags & F_TS) && (seg->opts.present & PTCP_OPT_TS) &&
 	    ptcp_seq_le(seg->seq, c->last_ack_sent) && ptcp_seq_ge(seg->opts.ts_val, c->ts_recent))

@@ -769,6 +769,23 @@ Test(data, ack_of_unsent_data_is_acked_and_dropped)
 	conv_fini(&t);
 }
 
+/* PTCP_CFG_ACK_UNSENT_SILENT (Linux): the same segment is dropped without an
+ * answer; the data, sent again with an acceptable ACK, is then taken. */
+Test(data, ack_of_unsent_data_silent_drop)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_ACK_UNSENT_SILENT;
+	client_with(&t, cfg, ISS, PISS);
+	conv_seg(&t, "P.", PISS + 1, ISS + 50, 8192, "zz", 2);
+	expect_nothing(&t);
+	cr_assert_eq(ptcp_conn_recv_avail(&t.c), 0);
+	cr_assert_eq(drops(&t, PTCP_DROP_BAD_ACK), 1);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 8192, "zz", 2);
+	cr_assert_eq(ptcp_conn_recv_avail(&t.c), 2);
+	conv_fini(&t);
+}
+
 Test(data, no_ack_bit_is_dropped)
 {
 	conv t;

@@ -151,6 +151,13 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
 #define PTCP_CFG_PRR_LINUX 0x1000u
 /* cwnd grows by DeliveredData (RFC 6937 2: newly acked or SACKed), not SND.UNA's advance (Linux) */
 #define PTCP_CFG_DELIVERED 0x2000u
+/* A segment (no RST, no SYN) whose ACK acknowledges data never sent (SEG.ACK >
+ * SND.NXT) in a synchronized state is dropped silently, before its timestamp
+ * can update TS.Recent (as Linux's tcp_ack).  Off: it is answered with an ACK
+ * and dropped (RFC 9293 3.10.7.4, RFC 5961 5.2), after the RFC 7323 4.3
+ * TS.Recent update.  Counted as drop reason bad-ack either way.  Set by
+ * ptcp_config_linux(). */
+#define PTCP_CFG_ACK_UNSENT_SILENT 0x10000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -190,7 +197,8 @@ void ptcp_config_default(ptcp_config *cfg);
  * RTO 200 ms .. 120 s (initial 1 s), SYN and SYN-ACK retries 5, delayed
  * ACK 40 ms with 16 quick ACKs, TIME-WAIT 60 s, received data still
  * readable after a RST (PTCP_CFG_RST_KEEP_DATA), PRR in recovery and cwnd
- * growth by delivered data (PTCP_CFG_PRR, _PRR_LINUX, _DELIVERED).  Used by
+ * growth by delivered data (PTCP_CFG_PRR, _PRR_LINUX, _DELIVERED), an ACK
+ * of unsent data dropped silently (PTCP_CFG_ACK_UNSENT_SILENT).  Used by
  * ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
