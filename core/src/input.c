@@ -760,8 +760,13 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 			uint32_t gap = seq - c->rcv_nxt, free = rbuf_free(c), added;
 			int ooo_dropped;
 			if (c->flags & F_APP_CLOSED) {
-				/* RFC 1122 4.2.2.13: data after CLOSE is lost: reset. */
-				output_rst(x, c->snd_max, 1, seq + tlen);
+				/* RFC 1122 4.2.2.13: data after CLOSE is lost: reset; with
+				 * PTCP_CFG_CLOSED_DATA_RST_REPLY the reset is the reply to
+				 * this segment (RFC 9293 3.10.7.1 form, SEQ = SEG.ACK). */
+				if (c->cfg.flags & PTCP_CFG_CLOSED_DATA_RST_REPLY)
+					output_rst_reply(x, seg);
+				else
+					output_rst(x, c->snd_max, 1, seq + tlen);
 				rst_closed(x, 0);
 				return;
 			}

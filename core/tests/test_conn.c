@@ -742,6 +742,35 @@ Test(data, data_after_close_resets)
 	conv_fini(&t);
 }
 
+/* Data after close in FIN-WAIT-1 (our FIN not yet acked): by default the reset
+ * is <SEQ=SND.NXT><ACK><CTL=RST,ACK>; with PTCP_CFG_CLOSED_DATA_RST_REPLY
+ * (Linux) it answers the segment: <SEQ=SEG.ACK><CTL=RST>, inside the window
+ * of a peer that has not seen our FIN. */
+static void data_after_close_fin_wait_1(uint32_t extra, const char *rflags, uint32_t rseq,
+                                        uint32_t rack)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= extra;
+	client_with(&t, cfg, ISS, PISS);
+	conv_close(&t);
+	expect_seg(&t, "F.", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 8192, "late", 4);
+	expect_seg(&t, rflags, rseq, rack, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	conv_fini(&t);
+}
+
+Test(data, data_after_close_fin_wait_1_default)
+{
+	data_after_close_fin_wait_1(0, "R.", ISS + 2, PISS + 5);
+}
+
+Test(data, data_after_close_fin_wait_1_rst_reply)
+{
+	data_after_close_fin_wait_1(PTCP_CFG_CLOSED_DATA_RST_REPLY, "R", ISS + 1, 0);
+}
+
 Test(data, half_close_keeps_reading)
 {
 	conv t;

@@ -158,6 +158,12 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * TS.Recent update.  Counted as drop reason bad-ack either way.  Set by
  * ptcp_config_linux(). */
 #define PTCP_CFG_ACK_UNSENT_SILENT 0x10000u
+/* Data arriving after CLOSE (RFC 1122 4.2.2.13: reset) is answered with the
+ * reset of RFC 9293 3.10.7.1 for that segment: <SEQ=SEG.ACK><CTL=RST>, no
+ * options (as Linux's tcp_v4_send_reset; in the peer's window even when it
+ * missed our FIN).  Off: <SEQ=SND.NXT><ACK=SEG.SEQ+len><CTL=RST,ACK>.  Set by
+ * ptcp_config_linux(). */
+#define PTCP_CFG_CLOSED_DATA_RST_REPLY 0x20000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -198,8 +204,9 @@ void ptcp_config_default(ptcp_config *cfg);
  * ACK 40 ms with 16 quick ACKs, TIME-WAIT 60 s, received data still
  * readable after a RST (PTCP_CFG_RST_KEEP_DATA), PRR in recovery and cwnd
  * growth by delivered data (PTCP_CFG_PRR, _PRR_LINUX, _DELIVERED), an ACK
- * of unsent data dropped silently (PTCP_CFG_ACK_UNSENT_SILENT).  Used by
- * ptcp-drill.
+ * of unsent data dropped silently (PTCP_CFG_ACK_UNSENT_SILENT), data after
+ * close answered by a reset for that segment (PTCP_CFG_CLOSED_DATA_RST_REPLY).
+ * Used by ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
 
