@@ -953,6 +953,34 @@ Test(timer, zero_window_probe)
 	conv_fini(&t);
 }
 
+/* PTCP_CFG_ZWP_NO_DATA (Linux): the probes are <SEQ=SND.UNA-1>, no data, at
+ * doubling intervals; the data goes once the window opens. */
+Test(timer, zero_window_probe_no_data)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	ptcp_time_t d1, d2;
+	cfg.flags |= PTCP_CFG_ZWP_NO_DATA;
+	client_with(&t, cfg, ISS, PISS);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 0, NULL, 0); /* window closes */
+	conv_send(&t, "abc", 3);
+	expect_nothing(&t);
+	d1 = last_deadline(&t);
+	cr_assert_neq(d1, PTCP_TIME_NEVER, "persist timer armed");
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", ISS, PISS + 1, 0);
+	d2 = last_deadline(&t);
+	cr_assert_neq(d2, PTCP_TIME_NEVER, "persist timer armed again");
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 0, NULL, 0); /* still closed */
+	expect_nothing(&t);
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", ISS, PISS + 1, 0);
+	cr_assert_gt(last_deadline(&t) - d2, d2 - d1, "backed off");
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 100, NULL, 0); /* opens */
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 3);
+	conv_fini(&t);
+}
+
 Test(timer, fast_retransmit_on_three_dupacks)
 {
 	conv t;

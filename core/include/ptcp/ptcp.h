@@ -164,6 +164,10 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * missed our FIN).  Off: <SEQ=SND.NXT><ACK=SEG.SEQ+len><CTL=RST,ACK>.  Set by
  * ptcp_config_linux(). */
 #define PTCP_CFG_CLOSED_DATA_RST_REPLY 0x20000u
+/* A zero-window probe is a segment without data at SND.UNA - 1 (as Linux's
+ * tcp_xmit_probe_skb); off: one byte of new data (RFC 9293 3.8.6.1 allows
+ * both).  Set by ptcp_config_linux(). */
+#define PTCP_CFG_ZWP_NO_DATA 0x40000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -205,7 +209,8 @@ void ptcp_config_default(ptcp_config *cfg);
  * readable after a RST (PTCP_CFG_RST_KEEP_DATA), PRR in recovery and cwnd
  * growth by delivered data (PTCP_CFG_PRR, _PRR_LINUX, _DELIVERED), an ACK
  * of unsent data dropped silently (PTCP_CFG_ACK_UNSENT_SILENT), data after
- * close answered by a reset for that segment (PTCP_CFG_CLOSED_DATA_RST_REPLY).
+ * close answered by a reset for that segment (PTCP_CFG_CLOSED_DATA_RST_REPLY),
+ * zero-window probes without data (PTCP_CFG_ZWP_NO_DATA).
  * Used by ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
