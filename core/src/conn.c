@@ -43,6 +43,8 @@ void ptcp_config_linux(ptcp_config *cfg)
 	cfg->abc = 0;                              /* tcp_slow_start: cwnd += segments acked */
 	/* tcp_cwnd_reduction (PRR) and tcp_cong_control (growth by delivered) */
 	cfg->flags |= PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX | PTCP_CFG_DELIVERED;
+	cfg->flags |= PTCP_CFG_ACK_UNSENT_SILENT | PTCP_CFG_CLOSED_DATA_RST_REPLY;
+	cfg->flags |= PTCP_CFG_ZWP_NO_DATA;
 	cfg->syn_retries = 5;
 	cfg->synack_retries = 5;
 	cfg->msl = PTCP_SEC(30);

@@ -664,6 +664,16 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 		tlen = c->rcv_nxt + rcv_wnd - seq;
 		flags &= (uint8_t)~PTCP_FIN;
 	}
+	/* RFC 9293 3.10.7.4 (fifth, ACK of data not yet sent), the Linux way
+	 * (PTCP_CFG_ACK_UNSENT_SILENT): dropped without an answer and before its
+	 * timestamp is taken, so a bogus TS val cannot poison TS.Recent.  RSTs and
+	 * SYNs go on to their own checks; SYN-RECEIVED answers with a RST below. */
+	if ((c->cfg.flags & PTCP_CFG_ACK_UNSENT_SILENT) && c->state >= PTCP_ESTABLISHED &&
+	    (flags & PTCP_ACK) && !(flags & (PTCP_RST | PTCP_SYN)) &&
+	    ptcp_seq_gt(seg->ack, c->snd_max)) {
+		drop(c, PTCP_DROP_BAD_ACK);
+		return;
+	}
 	/* RFC 7323 4.3: remember the timestamp of a segment that covers Last.ACK.sent. */
 	if ((c->flags & F_TS) && (seg->opts.present & PTCP_OPT_TS) &&
 	    ptcp_seq_le(seg->seq, c->last_ack_sent) && ptcp_seq_ge(seg->opts.ts_val, c->ts_recent))
@@ -753,8 +763,13 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 			uint32_t gap = seq - c->rcv_nxt, free = rbuf_free(c), added;
 			int ooo_dropped;
 			if (c->flags & F_APP_CLOSED) {
-				/* RFC 1122 4.2.2.13: data after CLOSE is lost: reset. */
-				output_rst(x, c->snd_max, 1, seq + tlen);
+				/* RFC 1122 4.2.2.13: data after CLOSE is lost: reset; with
+				 * PTCP_CFG_CLOSED_DATA_RST_REPLY the reset is the reply to
+				 * this segment (RFC 9293 3.10.7.1 form, SEQ = SEG.ACK). */
+				if (c->cfg.flags & PTCP_CFG_CLOSED_DATA_RST_REPLY)
+					output_rst_reply(x, seg);
+				else
+					output_rst(x, c->snd_max, 1, seq + tlen);
 				rst_closed(x, 0);
 				return;
 			}

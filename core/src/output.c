@@ -295,6 +295,15 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 			 * RFC 1122 4.2.3.4 (d)): send what the window allows, at least
 			 * one byte as a zero-window probe */
 			probe = 1;
+			if (len == 0 && !by_wnd && (c->cfg.flags & PTCP_CFG_ZWP_NO_DATA)) {
+				/* RFC 9293 3.8.6.1 lets the probe be any segment that
+				 * elicits an ACK: Linux sends <SEQ=SND.UNA-1>, no data,
+				 * and the persist timer goes on (backed off) */
+				c->flags &= ~(uint32_t)F_FORCE1;
+				output_keepalive(x);
+				timer_rexmit_arm(x);
+				return sent + 1;
+			}
 			if (len == 0) {
 				len = 1;
 				if (!by_wnd)

@@ -742,6 +742,35 @@ Test(data, data_after_close_resets)
 	conv_fini(&t);
 }
 
+/* Data after close in FIN-WAIT-1 (our FIN not yet acked): by default the reset
+ * is <SEQ=SND.NXT><ACK><CTL=RST,ACK>; with PTCP_CFG_CLOSED_DATA_RST_REPLY
+ * (Linux) it answers the segment: <SEQ=SEG.ACK><CTL=RST>, inside the window
+ * of a peer that has not seen our FIN. */
+static void data_after_close_fin_wait_1(uint32_t extra, const char *rflags, uint32_t rseq,
+                                        uint32_t rack)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= extra;
+	client_with(&t, cfg, ISS, PISS);
+	conv_close(&t);
+	expect_seg(&t, "F.", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 8192, "late", 4);
+	expect_seg(&t, rflags, rseq, rack, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	conv_fini(&t);
+}
+
+Test(data, data_after_close_fin_wait_1_default)
+{
+	data_after_close_fin_wait_1(0, "R.", ISS + 2, PISS + 5);
+}
+
+Test(data, data_after_close_fin_wait_1_rst_reply)
+{
+	data_after_close_fin_wait_1(PTCP_CFG_CLOSED_DATA_RST_REPLY, "R", ISS + 1, 0);
+}
+
 Test(data, half_close_keeps_reading)
 {
 	conv t;
@@ -766,6 +795,23 @@ Test(data, ack_of_unsent_data_is_acked_and_dropped)
 	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
 	cr_assert_eq(ptcp_conn_recv_avail(&t.c), 0);
 	cr_assert_eq(drops(&t, PTCP_DROP_BAD_ACK), 1);
+	conv_fini(&t);
+}
+
+/* PTCP_CFG_ACK_UNSENT_SILENT (Linux): the same segment is dropped without an
+ * answer; the data, sent again with an acceptable ACK, is then taken. */
+Test(data, ack_of_unsent_data_silent_drop)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_ACK_UNSENT_SILENT;
+	client_with(&t, cfg, ISS, PISS);
+	conv_seg(&t, "P.", PISS + 1, ISS + 50, 8192, "zz", 2);
+	expect_nothing(&t);
+	cr_assert_eq(ptcp_conn_recv_avail(&t.c), 0);
+	cr_assert_eq(drops(&t, PTCP_DROP_BAD_ACK), 1);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 8192, "zz", 2);
+	cr_assert_eq(ptcp_conn_recv_avail(&t.c), 2);
 	conv_fini(&t);
 }
 
@@ -904,6 +950,34 @@ Test(timer, zero_window_probe)
 	expect_seg(&t, ".", ISS + 1, PISS + 1, 1); /* one byte probe */
 	conv_seg(&t, ".", PISS + 1, ISS + 2, 100, NULL, 0);
 	expect_seg(&t, "P.", ISS + 2, PISS + 1, 2);
+	conv_fini(&t);
+}
+
+/* PTCP_CFG_ZWP_NO_DATA (Linux): the probes are <SEQ=SND.UNA-1>, no data, at
+ * doubling intervals; the data goes once the window opens. */
+Test(timer, zero_window_probe_no_data)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	ptcp_time_t d1, d2;
+	cfg.flags |= PTCP_CFG_ZWP_NO_DATA;
+	client_with(&t, cfg, ISS, PISS);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 0, NULL, 0); /* window closes */
+	conv_send(&t, "abc", 3);
+	expect_nothing(&t);
+	d1 = last_deadline(&t);
+	cr_assert_neq(d1, PTCP_TIME_NEVER, "persist timer armed");
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", ISS, PISS + 1, 0);
+	d2 = last_deadline(&t);
+	cr_assert_neq(d2, PTCP_TIME_NEVER, "persist timer armed again");
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 0, NULL, 0); /* still closed */
+	expect_nothing(&t);
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", ISS, PISS + 1, 0);
+	cr_assert_gt(last_deadline(&t) - d2, d2 - d1, "backed off");
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 100, NULL, 0); /* opens */
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 3);
 	conv_fini(&t);
 }
 

@@ -151,6 +151,23 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
 #define PTCP_CFG_PRR_LINUX 0x1000u
 /* cwnd grows by DeliveredData (RFC 6937 2: newly acked or SACKed), not SND.UNA's advance (Linux) */
 #define PTCP_CFG_DELIVERED 0x2000u
+/* A segment (no RST, no SYN) whose ACK acknowledges data never sent (SEG.ACK >
+ * SND.NXT) in a synchronized state is dropped silently, before its timestamp
+ * can update TS.Recent (as Linux's tcp_ack).  Off: it is answered with an ACK
+ * and dropped (RFC 9293 3.10.7.4, RFC 5961 5.2), after the RFC 7323 4.3
+ * TS.Recent update.  Counted as drop reason bad-ack either way.  Set by
+ * ptcp_config_linux(). */
+#define PTCP_CFG_ACK_UNSENT_SILENT 0x10000u
+/* Data arriving after CLOSE (RFC 1122 4.2.2.13: reset) is answered with the
+ * reset of RFC 9293 3.10.7.1 for that segment: <SEQ=SEG.ACK><CTL=RST>, no
+ * options (as Linux's tcp_v4_send_reset; in the peer's window even when it
+ * missed our FIN).  Off: <SEQ=SND.NXT><ACK=SEG.SEQ+len><CTL=RST,ACK>.  Set by
+ * ptcp_config_linux(). */
+#define PTCP_CFG_CLOSED_DATA_RST_REPLY 0x20000u
+/* A zero-window probe is a segment without data at SND.UNA - 1 (as Linux's
+ * tcp_xmit_probe_skb); off: one byte of new data (RFC 9293 3.8.6.1 allows
+ * both).  Set by ptcp_config_linux(). */
+#define PTCP_CFG_ZWP_NO_DATA 0x40000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -190,8 +207,11 @@ void ptcp_config_default(ptcp_config *cfg);
  * RTO 200 ms .. 120 s (initial 1 s), SYN and SYN-ACK retries 5, delayed
  * ACK 40 ms with 16 quick ACKs, TIME-WAIT 60 s, received data still
  * readable after a RST (PTCP_CFG_RST_KEEP_DATA), PRR in recovery and cwnd
- * growth by delivered data (PTCP_CFG_PRR, _PRR_LINUX, _DELIVERED).  Used by
- * ptcp-drill.
+ * growth by delivered data (PTCP_CFG_PRR, _PRR_LINUX, _DELIVERED), an ACK
+ * of unsent data dropped silently (PTCP_CFG_ACK_UNSENT_SILENT), data after
+ * close answered by a reset for that segment (PTCP_CFG_CLOSED_DATA_RST_REPLY),
+ * zero-window probes without data (PTCP_CFG_ZWP_NO_DATA).
+ * Used by ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
 
