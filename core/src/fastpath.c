@@ -9,8 +9,9 @@
  * SACK, RTT, congestion or retransmission-timer work), the payload fits the
  * receive window and buffer, no reassembly queue, no SACK scoreboard, not in
  * recovery, no zero-window probe out, no FIN seen, the application has not
- * closed, no CE mark.  PTCP_CFG_NO_FASTPATH turns it off, so a test can run
- * both paths on the same inputs and compare what they emit.
+ * closed, no CE mark, the connection's own ports.  It runs before
+ * input_segment() (ptcp_step calls it first) and counts the segment itself.  PTCP_CFG_NO_FASTPATH
+ * turns it off, so a test can run both paths on the same inputs and compare what they emit.
  */
 #include "internal.h"
 
@@ -22,6 +23,7 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 	int ts = (seg->opts.present & PTCP_OPT_TS) != 0;
 
 	if (c->state != PTCP_ESTABLISHED || (c->cfg.flags & PTCP_CFG_NO_FASTPATH) ||
+	    seg->dport != c->lport || seg->sport != c->rport ||
 	    (seg->flags & (uint8_t)~PTCP_PSH) != PTCP_ACK ||
 	    (seg->opts.present & (uint32_t)~PTCP_OPT_TS) || seq != c->rcv_nxt || ack != c->snd_una)
 		return 0;
@@ -38,6 +40,7 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 	if ((c->flags & F_TS) && ts && ptcp_seq_lt(seg->opts.ts_val + 1, c->ts_recent))
 		return 0;
 
+	c->stats.segs_in++;
 	/* RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent. */
 	if ((c->flags & F_TS) && ts && ptcp_seq_le(seq, c->last_ack_sent) &&
 	    ptcp_seq_ge(seg->opts.ts_val, c->ts_recent))

@@ -820,8 +820,6 @@ void input_segment(step_ctx *x, const ptcp_input *in)
 		drop(c, PTCP_DROP_WRONG_PORT);
 		return;
 	}
-	if (fastpath_segment(x, in))
-		return;
 	switch (c->state) {
 	case PTCP_LISTEN:
 		in_listen(x, in);

@@ -116,7 +116,8 @@ void conn_established(step_ctx *x);
 
 /* input.c */
 void input_segment(step_ctx *x, const ptcp_input *in);
-/* fastpath.c: header prediction; 1 when it took the segment, 0 for the full path */
+/* fastpath.c: header prediction, tried before input_segment(); 1 when it took
+ * the segment (counted in segs_in), 0: nothing changed, take the full path */
 int fastpath_segment(step_ctx *x, const ptcp_input *in);
 void input_icmp(step_ctx *x, const ptcp_input *in);
 void input_negotiate(ptcp_conn *c);
