@@ -47,7 +47,7 @@ static void same_action(const ptcp_action *a, const ptcp_action *b, unsigned see
 		          "seed %u step %d: options differ", seed, step);
 		cr_assert(
 		    x->payload_len == y->payload_len &&
-		        !memcmp(x->payload, y->payload, x->payload_len) &&
+		        (!x->payload_len || !memcmp(x->payload, y->payload, x->payload_len)) &&
 		        x->payload2_len == y->payload2_len &&
 		        (!x->payload2_len || !memcmp(x->payload2, y->payload2, x->payload2_len)),
 		    "seed %u step %d: payloads differ", seed, step);
