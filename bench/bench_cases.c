@@ -85,6 +85,15 @@ static void rx_setup(void *v, unsigned n)
 	s->drops0 = bench_drops(&s->c);
 }
 
+/* The same, with header prediction off: the full RFC 9293 3.10.7.4 path (before/after in one run)
+ */
+static void rx_slow_setup(void *v, unsigned n)
+{
+	rx_state *s = v;
+	rx_setup(v, n);
+	s->c.cfg.flags |= PTCP_CFG_NO_FASTPATH;
+}
+
 static void rx_fini(void *v)
 {
 	rx_state *s = v;
@@ -752,6 +761,8 @@ void bench_dupack_fini(void *v)
 const bench_case bench_cases[] = {
     CASE("rx", "in-order data, ptcp_seg built directly (no checksum)", CASE_CORE, rx_state,
          rx_setup, rx_prepare, case_rx_seg_run, rx_check, rx_fini),
+    CASE("rx_slow", "as rx, header prediction off (PTCP_CFG_NO_FASTPATH): the full path", CASE_CORE,
+         rx_state, rx_slow_setup, rx_prepare, case_rx_seg_run, rx_check, rx_fini),
     CASE("rx_wire", "in-order data from the wire: parse_packet (checksum verified) + step",
          CASE_CORE, rx_state, rx_setup, rx_parse_prepare, case_rx_parse_run, rx_check, rx_fini),
     CASE("ooo", "out-of-order segment beyond a hole (extends the range; ACK+SACK out)", CASE_CORE,

@@ -487,7 +487,8 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 	case PTCP_IN_SEGMENT:
 		if (!in->segment.seg)
 			return PTCP_EINVAL;
-		input_segment(&x, in);
+		if (!fastpath_segment(&x, in)) /* header prediction, else the full path */
+			input_segment(&x, in);
 		break;
 	case PTCP_IN_ICMP:
 		input_icmp(&x, in);

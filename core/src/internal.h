@@ -22,6 +22,7 @@
 #define conn_emit            ptcp__conn_emit
 #define conn_established     ptcp__conn_established
 #define input_segment        ptcp__input_segment
+#define fastpath_segment     ptcp__fastpath_segment
 #define input_icmp           ptcp__input_icmp
 #define input_negotiate      ptcp__input_negotiate
 #define input_enter_recovery ptcp__input_enter_recovery
@@ -116,6 +117,9 @@ void conn_established(step_ctx *x);
 
 /* input.c */
 void input_segment(step_ctx *x, const ptcp_input *in);
+/* fastpath.c: header prediction, tried before input_segment(); 1 when it took
+ * the segment (counted in segs_in), 0: nothing changed, take the full path */
+int fastpath_segment(step_ctx *x, const ptcp_input *in);
 void input_icmp(step_ctx *x, const ptcp_input *in);
 void input_negotiate(ptcp_conn *c);
 void input_enter_recovery(step_ctx *x);

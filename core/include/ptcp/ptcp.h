@@ -151,6 +151,9 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
 #define PTCP_CFG_PRR_LINUX 0x1000u
 /* cwnd grows by DeliveredData (RFC 6937 2: newly acked or SACKed), not SND.UNA's advance (Linux) */
 #define PTCP_CFG_DELIVERED 0x2000u
+/* turn off header prediction (core/src/fastpath.c): every segment takes the
+ * full RFC 9293 3.10.7.4 path; the actions are the same either way (for tests) */
+#define PTCP_CFG_NO_FASTPATH 0x4000u
 /* A segment (no RST, no SYN) whose ACK acknowledges data never sent (SEG.ACK >
  * SND.NXT) in a synchronized state is dropped silently, before its timestamp
  * can update TS.Recent (as Linux's tcp_ack).  Off: it is answered with an ACK
