@@ -371,3 +371,67 @@ Test(edges, accept_queue_holds_backlog_connections)
 	}
 	tconv_fini(&c);
 }
+
+/* RFC 9293 3.10.5 ABORT: queued receive data is flushed; a RECEIVE after it
+ * reports the abort, not the bytes that had arrived before. */
+Test(edges, read_after_abort_gets_no_data)
+{
+	conv t;
+	char got[8];
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "abc", 3);
+	cr_assert_eq(conv_abort(&t), 0);
+	expect_seg(&t, "R", ISS + 1, 0, 0);
+	cr_assert_eq(conv_read(&t, got, sizeof got), PTCP_EABORTED);
+	conv_fini(&t);
+}
+
+/* RFC 6298 2.3: after a second sample R' the RTO is SRTT + 4 * RTTVAR.  SYN
+ * answered after 1 s: SRTT 1 s, RTTVAR 0.5 s; data acked after 1 s again:
+ * RTTVAR 3/4 * 0.5 + 1/4 * 0 = 0.375 s, SRTT 1 s, so RTO 2.5 s: the next
+ * segment is retransmitted 2.5 s after it is sent, not later. */
+Test(edges, rto_is_srtt_plus_four_rttvar)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	t.now += 1000000;
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(conv_send(&t, "0123456789", 10), 10);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 10);
+	t.now += 1000000;
+	conv_seg(&t, ".", PISS + 1, ISS + 11, 60000, NULL, 0);
+	expect_nothing(&t);
+	cr_assert_eq(conv_send(&t, "abcde", 5), 5);
+	expect_seg(&t, "P.", ISS + 11, PISS + 1, 5);
+	ptcp_time_t sent = t.now;
+	cr_assert_eq(last_deadline(&t), sent + 2500000, "deadline %llu after the send",
+	             (unsigned long long)(last_deadline(&t) - sent));
+	conv_to_deadline(&t);
+	expect_seg(&t, "P.", ISS + 11, PISS + 1, 5);
+	conv_fini(&t);
+}
+
+/* A table's active open needs both ports (listener.h: PTCP_EINVAL); the
+ * connection block alone would accept a local port 0. */
+Test(edges, table_connect_needs_both_ports)
+{
+	tconv c;
+	ptcp_input in;
+	tconv_init(&c, NULL);
+	for (int k = 0; k < 2; k++) {
+		memset(&in, 0, sizeof in);
+		in.kind = PTCP_IN_CONNECT;
+		in.connect.local = c.server;
+		in.connect.remote = c.client;
+		in.connect.lport = k ? 40000 : 0;
+		in.connect.rport = k ? 0 : 80;
+		cr_assert_eq(tconv_step(&c, PTCP_NO_HANDLE, &in), PTCP_EINVAL, "ports %u %u",
+		             in.connect.lport, in.connect.rport);
+		cr_assert_eq(tusage(&c).conns, 0);
+	}
+	tconv_fini(&c);
+}
