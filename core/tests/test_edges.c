@@ -386,7 +386,8 @@ Test(edges, read_after_abort_gets_no_data)
 	conv_fini(&t);
 }
 
-/* RFC 6298 2.3: after a second sample R' the RTO is SRTT + 4 * RTTVAR.  SYN
+/* RFC 6298 2.3: after a second sample R' the RTO is SRTT + 4 * RTTVAR, and
+ * it is again once an ACK ends a backoff (5.7).  SYN
  * answered after 1 s: SRTT 1 s, RTTVAR 0.5 s; data acked after 1 s again:
  * RTTVAR 3/4 * 0.5 + 1/4 * 0 = 0.375 s, SRTT 1 s, so RTO 2.5 s: the next
  * segment is retransmitted 2.5 s after it is sent, not later. */
@@ -412,6 +413,16 @@ Test(edges, rto_is_srtt_plus_four_rttvar)
 	             (unsigned long long)(last_deadline(&t) - sent));
 	conv_to_deadline(&t);
 	expect_seg(&t, "P.", ISS + 11, PISS + 1, 5);
+	/* RFC 6298 5.5 backed the RTO off to 5 s; the ACK of the retransmitted
+	 * segment gives no sample (Karn) but acks everything: the timer stops and
+	 * the RTO is SRTT + 4 * RTTVAR = 2.5 s again for the next segment. */
+	t.now += 100000;
+	conv_seg(&t, ".", PISS + 1, ISS + 16, 60000, NULL, 0);
+	cr_assert_eq(conv_send(&t, "fg", 2), 2);
+	expect_seg(&t, "P.", ISS + 16, PISS + 1, 2);
+	sent = t.now;
+	cr_assert_eq(last_deadline(&t), sent + 2500000, "deadline %llu after the send",
+	             (unsigned long long)(last_deadline(&t) - sent));
 	conv_fini(&t);
 }
 
@@ -433,5 +444,36 @@ Test(edges, table_connect_needs_both_ports)
 		             in.connect.lport, in.connect.rport);
 		cr_assert_eq(tusage(&c).conns, 0);
 	}
+	tconv_fini(&c);
+}
+
+/* RFC 9293 3.10.7.4 / RFC 5961 7: an unacceptable segment for a SYN-queue
+ * entry gets an ACK, with timestamps when the SYN had them (RFC 7323 3.2:
+ * TSecr echoes TS.Recent); the table-wide challenge-ACK limit (here 1 per
+ * second) suppresses the next one and counts it. */
+Test(edges, syn_queue_challenge_ack_has_timestamps_and_a_limit)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	static const ptcp_tcp_opts syn = {
+	    .present = PTCP_OPT_MSS | PTCP_OPT_TS, .mss = 1460, .ts_val = 100};
+	tconv_cfg(&cfg);
+	cfg.challenge_ack_limit = 1;
+	tconv_init(&c, &cfg);
+	tconv_listen(&c, 4);
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	uint32_t iss = s->seq;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = s->opts.ts_val};
+	tconv_seg(&c, ".", PISS + 1 + 1000000, iss + 1, 1000, &o, NULL, 0);
+	s = texpect(&c, ".", iss + 1, PISS + 1, 0);
+	cr_assert(s->opts.present & PTCP_OPT_TS, "the ACK carries timestamps");
+	cr_assert_eq(s->opts.ts_ecr, 100);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_CHALLENGE_LIMIT), 0);
+	tconv_seg(&c, ".", PISS + 1 + 2000000, iss + 1, 1000, &o, NULL, 0);
+	texpect_nothing(&c);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_CHALLENGE_LIMIT), 1);
+	cr_assert_eq(tstats(&c).challenge_acks, 1);
 	tconv_fini(&c);
 }
