@@ -477,3 +477,93 @@ Test(edges, syn_queue_challenge_ack_has_timestamps_and_a_limit)
 	cr_assert_eq(tstats(&c).challenge_acks, 1);
 	tconv_fini(&c);
 }
+
+/* A SYN cookie answered by the final ACK; returns the accepted connection's
+ * handle (PTCP_NO_HANDLE if the cookie was refused).  The peer's MSS mss. */
+static ptcp_handle cookie_round_trip(tconv *c, uint16_t mss, ptcp_time_t later)
+{
+	ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS | PTCP_OPT_TS, .mss = mss, .ts_val = 100};
+	tconv_seg(c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(tstats(c).cookies_sent, 1);
+	uint32_t iss = s->seq;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = s->opts.ts_val};
+	c->now += later;
+	tconv_seg(c, ".", PISS + 1, iss + 1, 1000, &o, NULL, 0);
+	return tconnected(c);
+}
+
+static void cookie_table(tconv *c)
+{
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	cfg.flags = PTCP_TBL_SYNCOOKIES_ALWAYS;
+	tconv_init(c, &cfg);
+}
+
+/* The cookie's counter (one per minute, RFC 4987 3.6) is kept in its top 8
+ * bits and compared modulo 256: a cookie made late in the clock (minute
+ * 300) is still good a minute later. */
+Test(edges, cookie_at_a_late_clock_is_good_a_minute_later)
+{
+	tconv c;
+	cookie_table(&c);
+	tconv_listen(&c, 4);
+	c.now = PTCP_SEC(60) * 300 + PTCP_SEC(5);
+	cr_assert_neq(cookie_round_trip(&c, 1460, PTCP_SEC(60)), PTCP_NO_HANDLE);
+	cr_assert_eq(tstats(&c).cookies_ok, 1);
+	tconv_fini(&c);
+}
+
+/* Over IPv6 the cookie's MSS comes from the IPv6 table (1220, 1420, 1440,
+ * 8940): a peer MSS of 1300 is remembered as 1220, never as more than the
+ * peer offered. */
+Test(edges, cookie_mss_over_ipv6)
+{
+	tconv c;
+	cookie_table(&c);
+	memset(&c.server, 0, sizeof c.server);
+	memset(&c.client, 0, sizeof c.client);
+	c.server.family = c.client.family = 6;
+	c.server.bytes[0] = c.client.bytes[0] = 0x20;
+	c.server.bytes[15] = 1;
+	c.client.bytes[15] = 2;
+	tconv_listen(&c, 4);
+	ptcp_handle h = cookie_round_trip(&c, 1300, PTCP_SEC(1));
+	cr_assert_neq(h, PTCP_NO_HANDLE);
+	ptcp_info si;
+	ptcp_conn_info(ptcp_table_conn(&c.t, h), &si);
+	cr_assert_eq(si.mss, 1220 - 12, "MSS %u (timestamps take 12)", si.mss);
+	tconv_fini(&c);
+}
+
+/* RFC 6298 2.2/2.3 with G = 1 ms: RTO = SRTT + max(G, 4 * RTTVAR).  With
+ * rto_min 1 us and a SYN answered after 480 us (SRTT 480, RTTVAR 240, so
+ * 4 * RTTVAR = 960 < G) the RTO is 1480 us, before a backoff and again after
+ * the ACK that ends it (5.7; no sample from a retransmitted segment). */
+Test(edges, rto_granularity_term_after_a_backoff)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
+	cfg.rto_min = 1;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	t.now += 480;
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(conv_send(&t, "0123456789", 10), 10);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 10);
+	cr_assert_eq(last_deadline(&t), t.now + 1480, "RTO %llu",
+	             (unsigned long long)(last_deadline(&t) - t.now));
+	conv_to_deadline(&t);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 10);
+	t.now += 100;
+	conv_seg(&t, ".", PISS + 1, ISS + 11, 60000, NULL, 0);
+	cr_assert_eq(conv_send(&t, "ab", 2), 2);
+	expect_seg(&t, "P.", ISS + 11, PISS + 1, 2);
+	cr_assert_eq(last_deadline(&t), t.now + 1480, "RTO %llu",
+	             (unsigned long long)(last_deadline(&t) - t.now));
+	conv_fini(&t);
+}
