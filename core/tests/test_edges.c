@@ -567,3 +567,93 @@ Test(edges, rto_granularity_term_after_a_backoff)
 	             (unsigned long long)(last_deadline(&t) - t.now));
 	conv_fini(&t);
 }
+
+/* RFC 7413 4.1.1: a Fast Open cookie request (an empty TFO option) carries no
+ * data in the SYN, even when data was given with the connect; the data goes
+ * after the handshake. */
+Test(edges, tfo_cookie_request_syn_has_no_data)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	ptcp_input in = {.kind = PTCP_IN_CONNECT};
+	conv_init(&t, &cfg, SBUF, RBUF);
+	ptcp_addr_v4(&in.connect.local, 10, 0, 0, 1);
+	ptcp_addr_v4(&in.connect.remote, 10, 0, 0, 2);
+	in.connect.lport = t.lport;
+	in.connect.rport = t.rport;
+	in.connect.iss = ISS;
+	in.connect.tfo = 1;
+	in.connect.tfo_len = 0;
+	in.connect.tfo_mss = 1000;
+	in.connect.data = (const uint8_t *)"hello";
+	in.connect.len = 5;
+	cr_assert_eq(conv_step(&t, &in), 0);
+	const ptcp_seg *s = expect_seg(&t, "S", ISS, 0, 0);
+	cr_assert(s->opts.present & PTCP_OPT_TFO);
+	cr_assert_eq(s->opts.tfo_len, 0);
+	expect_nothing(&t);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1460};
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &o, NULL, 0);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 5);
+	conv_fini(&t);
+}
+
+/* RFC 6528: the ISN's keyed function covers the whole 4-tuple, every bit of
+ * the local port included: the same client to ports 80 and 80 + 32768 at
+ * the same time gets two different ISNs. */
+Test(edges, isn_depends_on_every_bit_of_the_local_port)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS, .mss = 1460};
+	uint32_t iss[2];
+	tconv_init(&c, NULL);
+	for (int k = 0; k < 2; k++) {
+		uint16_t port = (uint16_t)(k ? 80u + 32768u : 80u);
+		cr_assert_geq(ptcp_table_listen(&c.t, NULL, port, 4), 0);
+		ptcp_seg s;
+		memset(&s, 0, sizeof s);
+		s.sport = CPORT;
+		s.dport = port;
+		s.flags = PTCP_SYN;
+		s.seq = PISS;
+		s.wnd = 65535;
+		s.opts = syn;
+		tconv_segp(&c, &s);
+		const ptcp_seg *a = tnext(&c);
+		cr_assert_eq(a->flags, PTCP_SYN | PTCP_ACK);
+		cr_assert_eq(a->sport, port);
+		iss[k] = a->seq;
+	}
+	cr_assert_neq(iss[0], iss[1]);
+	tconv_fini(&c);
+}
+
+/* RFC 7413 4.1.2: a Fast Open cookie is bound to the client's address, all of
+ * it: the cookie 10.0.0.2 got is invalid from 10.0.0.3 (the SYN's data is
+ * not accepted, the handshake goes on without it). */
+Test(edges, tfo_cookie_is_bound_to_the_whole_client_address)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS | PTCP_OPT_TFO, .mss = 1460, .tfo_len = 0};
+	uint8_t cookie[8];
+	tconv_cfg(&cfg);
+	cfg.flags |= PTCP_TBL_TFO;
+	tconv_init(&c, &cfg);
+	tconv_listen(&c, 16);
+	tconv_seg(&c, "S", PISS, 0, 65535, &o, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(s->opts.tfo_len, 8);
+	memcpy(cookie, s->opts.tfo_cookie, 8);
+	ptcp_addr_v4(&c.client, 10, 0, 0, 3);
+	o.tfo_len = 8;
+	memcpy(o.tfo_cookie, cookie, 8);
+	tconv_seg(&c, "S", PISS, 0, 65535, &o, "GET /", 5);
+	s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(s->ack, PISS + 1, "the data is not acknowledged");
+	cr_assert_eq(tstats(&c).tfo_accepted, 0);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_TFO_COOKIE_INVALID), 1);
+	tconv_fini(&c);
+}
