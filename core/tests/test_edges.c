@@ -657,3 +657,48 @@ Test(edges, tfo_cookie_is_bound_to_the_whole_client_address)
 	cr_assert_eq(tdrops(&c, PTCP_TDROP_TFO_COOKIE_INVALID), 1);
 	tconv_fini(&c);
 }
+
+/* RFC 9293 3.10.7.4: with RCV.WND = 0 a zero-length segment is acceptable
+ * when SEG.SEQ = RCV.NXT: the peer's pure ACK for our data is processed
+ * while our receive buffer is full. */
+Test(edges, pure_ack_is_taken_with_a_zero_window)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
+	char data[500];
+	memset(data, 'x', sizeof data);
+	conv_init(&t, &cfg, SBUF, 500);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, data, sizeof data);
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 501, 0);
+	cr_assert_eq(s->wnd, 0, "the buffer is full");
+	cr_assert_eq(conv_send(&t, "hi", 2), 2);
+	expect_seg(&t, "P.", ISS + 1, PISS + 501, 2);
+	conv_seg(&t, ".", PISS + 501, ISS + 3, 60000, NULL, 0);
+	cr_assert(saw_event(&t, PTCP_EV_ALL_ACKED, NULL), "the ACK was processed");
+	expect_nothing(&t);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.10.7.4: a RST in LAST-ACK just closes: no reset is reported
+ * (the peer had closed cleanly), and what arrived before its FIN stays
+ * readable. */
+Test(edges, rst_in_last_ack_reports_no_reset)
+{
+	conv t;
+	char got[8];
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 60000, "abc", 3);
+	expect_seg(&t, ".", ISS + 1, PISS + 5, 0);
+	cr_assert_eq(conv_shutdown(&t, PTCP_SHUT_WR), 0); /* a CLOSE would reset: unread data */
+	expect_seg(&t, "F.", ISS + 1, PISS + 5, 0);
+	cr_assert(saw_state(&t, PTCP_LAST_ACK));
+	conv_seg(&t, "R", PISS + 5, 0, 0, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	cr_assert_not(saw_event(&t, PTCP_EV_RESET, NULL));
+	cr_assert_eq(conv_read(&t, got, sizeof got), 3);
+	conv_fini(&t);
+}
