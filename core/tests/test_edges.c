@@ -702,3 +702,20 @@ Test(edges, rst_in_last_ack_reports_no_reset)
 	cr_assert_eq(conv_read(&t, got, sizeof got), 3);
 	conv_fini(&t);
 }
+
+/* RFC 9293 3.10.7.4 fifth: the send window is taken from a segment only if
+ * SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK: a segment
+ * older than the last update (here one that fills a gap, with the same ACK)
+ * does not shrink the window back. */
+Test(edges, older_segment_does_not_update_the_window)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "a", 1);
+	conv_seg(&t, "P.", PISS + 5, ISS + 1, 60000, "e", 1); /* out of order: WL1 = PISS + 5 */
+	conv_seg(&t, "P.", PISS + 2, ISS + 1, 100, "bcd", 3); /* fills the gap, older SEQ */
+	expect_seg(&t, ".", ISS + 1, PISS + 6, 0);
+	cr_assert_eq(conv_sendn(&t, 1000), 1000);
+	expect_seg(&t, "P.", ISS + 1, PISS + 6, 1000); /* the window is still 60000 */
+	conv_fini(&t);
+}
