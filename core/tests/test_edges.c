@@ -719,3 +719,39 @@ Test(edges, older_segment_does_not_update_the_window)
 	expect_seg(&t, "P.", ISS + 1, PISS + 6, 1000); /* the window is still 60000 */
 	conv_fini(&t);
 }
+
+/* A table whose every connection block is taken completes no further
+ * handshake: the final ACK of a second one makes no connection (and
+ * nothing breaks); the first connection is unaffected. */
+Test(edges, handshake_with_the_pool_full_makes_no_connection)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	static const ptcp_tcp_opts syn = {
+	    .present = PTCP_OPT_MSS | PTCP_OPT_TS, .mss = 1460, .ts_val = 100};
+	uint32_t iss[2], tsv[2];
+	tconv_cfg(&cfg);
+	cfg.max_conns = 1;
+	cfg.flags = 0; /* no cookies: the SYN queue */
+	tconv_init(&c, &cfg);
+	tconv_listen(&c, 4);
+	for (int k = 0; k < 2; k++) {
+		c.cport = (uint16_t)(1000 + k);
+		tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+		const ptcp_seg *s = tnext(&c);
+		cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+		iss[k] = s->seq;
+		tsv[k] = s->opts.ts_val;
+	}
+	for (int k = 0; k < 2; k++) {
+		c.cport = (uint16_t)(1000 + k);
+		ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = tsv[k]};
+		tconv_seg(&c, ".", PISS + 1, iss[k] + 1, 1000, &o, NULL, 0);
+		if (k == 0)
+			cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE, "the first has the block");
+		else
+			cr_assert_eq(tconnected(&c), PTCP_NO_HANDLE, "no block for the second");
+	}
+	cr_assert_eq(tusage(&c).conns, 1);
+	tconv_fini(&c);
+}
