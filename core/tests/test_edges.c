@@ -755,3 +755,25 @@ Test(edges, handshake_with_the_pool_full_makes_no_connection)
 	cr_assert_eq(tusage(&c).conns, 1);
 	tconv_fini(&c);
 }
+
+/* RFC 6675 4 IsLost: a hole is lost once DupThresh (3) discontiguous SACKed
+ * ranges lie above it, however few bytes they hold: one ACK SACKing the
+ * second, fourth and sixth of seven small segments starts loss recovery and
+ * the first segment goes again at once. */
+Test(edges, three_sacked_ranges_make_a_hole_lost)
+{
+	conv t;
+	client(&t, plain(), 1, 1000);
+	for (int k = 0; k < 7; k++) {
+		cr_assert_eq(conv_sendn(&t, 100), 100);
+		expect_seg(&t, "P.", ISS + 1 + 100 * (uint32_t)k, PISS + 1, 100);
+	}
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 3};
+	for (int b = 0; b < 3; b++) {
+		o.sack[b].left = ISS + 1 + 100 * (uint32_t)(1 + 2 * b);
+		o.sack[b].right = o.sack[b].left + 100;
+	}
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 100);
+	conv_fini(&t);
+}
