@@ -777,3 +777,28 @@ Test(edges, three_sacked_ranges_make_a_hole_lost)
 	expect_seg(&t, ".", ISS + 1, PISS + 1, 100);
 	conv_fini(&t);
 }
+
+/* RFC 7323 2.3: a window scale over 14 is used as 14, also when a SYN
+ * cookie carries it (the cookie's option bits hold 0..14). */
+Test(edges, cookie_window_scale_over_14_is_14)
+{
+	tconv c;
+	cookie_table(&c);
+	tconv_listen(&c, 4);
+	ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS | PTCP_OPT_TS | PTCP_OPT_WSCALE,
+	                     .mss = 1460,
+	                     .ts_val = 100,
+	                     .wscale = 15};
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert(s->opts.present & PTCP_OPT_WSCALE);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = s->opts.ts_val};
+	tconv_seg(&c, ".", PISS + 1, s->seq + 1, 1000, &o, NULL, 0);
+	ptcp_handle h = tconnected(&c);
+	cr_assert_neq(h, PTCP_NO_HANDLE);
+	ptcp_info si;
+	ptcp_conn_info(ptcp_table_conn(&c.t, h), &si);
+	cr_assert_eq(si.snd_wscale, 14);
+	tconv_fini(&c);
+}
