@@ -804,7 +804,7 @@ Test(edges, cookie_window_scale_over_14_is_14)
 }
 
 /* RFC 6675 2/4: SACKed ranges that touch are one range for IsLost: blocks
- * for the second and then the (adjacent) third segment plus the fifth make
+ * for the third and then the (adjacent) second segment plus the fifth make
  * two ranges above the hole, not three, so the second duplicate ACK starts
  * no recovery; the third does (DupThresh). */
 Test(edges, adjacent_sack_blocks_merge)
@@ -816,13 +816,13 @@ Test(edges, adjacent_sack_blocks_merge)
 		expect_seg(&t, "P.", ISS + 1 + 100 * (uint32_t)k, PISS + 1, 100);
 	}
 	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
-	o.sack[0].left = ISS + 101;
-	o.sack[0].right = ISS + 201;
+	o.sack[0].left = ISS + 201;
+	o.sack[0].right = ISS + 301;
 	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
 	expect_nothing(&t);
 	o.sack_count = 2;
-	o.sack[0].left = ISS + 201; /* touches [ISS + 101, ISS + 201) */
-	o.sack[0].right = ISS + 301;
+	o.sack[0].left = ISS + 101; /* touches [ISS + 201, ISS + 301) from below */
+	o.sack[0].right = ISS + 201;
 	o.sack[1].left = ISS + 401;
 	o.sack[1].right = ISS + 501;
 	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
