@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "conv.h"
-#include "tconv.h"
 
 #define ISS  1000u
 #define PISS 5000u /* the peer's ISS */
@@ -218,34 +217,6 @@ Test(edges, sack_most_recent_first_after_a_range_goes)
 	conv_fini(&t);
 }
 
-/* A SYN cookie carries the MSS index (0..3) in its low bits: an ACK whose
- * cookie decodes to index 4 is no cookie (dropped, counted), while the
- * right one opens the connection. */
-Test(edges, cookie_mss_index_out_of_range_is_invalid)
-{
-	tconv c;
-	ptcp_table_config cfg;
-	static const ptcp_tcp_opts syn = {
-	    .present = PTCP_OPT_MSS | PTCP_OPT_SACK_PERM | PTCP_OPT_TS, .mss = 536, .ts_val = 100};
-	tconv_cfg(&cfg);
-	cfg.flags = PTCP_TBL_SYNCOOKIES_ALWAYS;
-	tconv_init(&c, &cfg);
-	tconv_listen(&c, 16);
-	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
-	const ptcp_seg *s = tnext(&c);
-	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
-	uint32_t iss = s->seq;
-	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = s->opts.ts_val};
-	/* MSS 536 is index 0: the cookie + 4 names index 4 */
-	tconv_seg(&c, ".", PISS + 1, iss + 1 + 4, 1000, &o, NULL, 0);
-	texpect_nothing(&c);
-	cr_assert_eq(tdrops(&c, PTCP_TDROP_COOKIE_INVALID), 1);
-	cr_assert_eq(tusage(&c).conns, 0);
-	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, &o, NULL, 0);
-	cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE);
-	tconv_fini(&c);
-}
-
 /* RFC 9438 4.2: after a reduction, W_cubic starts at cwnd_epoch and K =
  * cbrt((W_max - cwnd_epoch) / C): one RTT later the target is W_cubic(2 RTT)
  * = W_max - C (K - 0.1)^3, 5.3 segments above cwnd_epoch here (fast
@@ -327,47 +298,229 @@ Test(edges, no_deadline_after_time_wait)
 	conv_fini(&t);
 }
 
-/* The table's documented limits: up to 65535 listeners. */
-Test(edges, table_max_listeners_limit)
+/* RFC 9293 3.10.5 ABORT: queued receive data is flushed; a RECEIVE after it
+ * reports the abort, not the bytes that had arrived before. */
+Test(edges, read_after_abort_gets_no_data)
 {
-	ptcp_table_config cfg;
-	tconv_cfg(&cfg);
-	cfg.max_listeners = 65535;
-	cr_assert_gt(ptcp_table_mem_size(&cfg), 0);
-	cfg.max_listeners = 65536;
-	cr_assert_eq(ptcp_table_mem_size(&cfg), 0);
+	conv t;
+	char got[8];
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "abc", 3);
+	cr_assert_eq(conv_abort(&t), 0);
+	expect_seg(&t, "R", ISS + 1, 0, 0);
+	cr_assert_eq(conv_read(&t, got, sizeof got), PTCP_EABORTED);
+	conv_fini(&t);
 }
 
-/* A listener with backlog 1 holds one established connection not yet
- * accepted: of two handshakes answered while it was empty, the second
- * final ACK finds the accept queue full. */
-Test(edges, accept_queue_holds_backlog_connections)
+/* RFC 6298 2.3: after a second sample R' the RTO is SRTT + 4 * RTTVAR, and
+ * it is again once an ACK ends a backoff (5.7).  SYN
+ * answered after 1 s: SRTT 1 s, RTTVAR 0.5 s; data acked after 1 s again:
+ * RTTVAR 3/4 * 0.5 + 1/4 * 0 = 0.375 s, SRTT 1 s, so RTO 2.5 s: the next
+ * segment is retransmitted 2.5 s after it is sent, not later. */
+Test(edges, rto_is_srtt_plus_four_rttvar)
 {
-	tconv c;
-	static const ptcp_tcp_opts syn = {
-	    .present = PTCP_OPT_MSS | PTCP_OPT_TS, .mss = 1460, .ts_val = 100};
-	uint32_t iss[2], tsv[2];
-	tconv_init(&c, NULL);
-	tconv_listen(&c, 1);
-	for (int k = 0; k < 2; k++) {
-		c.cport = (uint16_t)(1000 + k);
-		tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
-		const ptcp_seg *s = tnext(&c);
-		cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
-		iss[k] = s->seq;
-		tsv[k] = s->opts.ts_val;
+	conv t;
+	ptcp_config cfg = plain();
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	t.now += 1000000;
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(conv_send(&t, "0123456789", 10), 10);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 10);
+	t.now += 1000000;
+	conv_seg(&t, ".", PISS + 1, ISS + 11, 60000, NULL, 0);
+	expect_nothing(&t);
+	cr_assert_eq(conv_send(&t, "abcde", 5), 5);
+	expect_seg(&t, "P.", ISS + 11, PISS + 1, 5);
+	ptcp_time_t sent = t.now;
+	cr_assert_eq(last_deadline(&t), sent + 2500000, "deadline %llu after the send",
+	             (unsigned long long)(last_deadline(&t) - sent));
+	conv_to_deadline(&t);
+	expect_seg(&t, "P.", ISS + 11, PISS + 1, 5);
+	/* RFC 6298 5.5 backed the RTO off to 5 s; the ACK of the retransmitted
+	 * segment gives no sample (Karn) but acks everything: the timer stops and
+	 * the RTO is SRTT + 4 * RTTVAR = 2.5 s again for the next segment. */
+	t.now += 100000;
+	conv_seg(&t, ".", PISS + 1, ISS + 16, 60000, NULL, 0);
+	cr_assert_eq(conv_send(&t, "fg", 2), 2);
+	expect_seg(&t, "P.", ISS + 16, PISS + 1, 2);
+	sent = t.now;
+	cr_assert_eq(last_deadline(&t), sent + 2500000, "deadline %llu after the send",
+	             (unsigned long long)(last_deadline(&t) - sent));
+	conv_fini(&t);
+}
+
+/* RFC 6298 2.2/2.3 with G = 1 ms: RTO = SRTT + max(G, 4 * RTTVAR).  With
+ * rto_min 1 us and a SYN answered after 480 us (SRTT 480, RTTVAR 240, so
+ * 4 * RTTVAR = 960 < G) the RTO is 1480 us, before a backoff and again after
+ * the ACK that ends it (5.7; no sample from a retransmitted segment). */
+Test(edges, rto_granularity_term_after_a_backoff)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
+	cfg.rto_min = 1;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	t.now += 480;
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(conv_send(&t, "0123456789", 10), 10);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 10);
+	cr_assert_eq(last_deadline(&t), t.now + 1480, "RTO %llu",
+	             (unsigned long long)(last_deadline(&t) - t.now));
+	conv_to_deadline(&t);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 10);
+	t.now += 100;
+	conv_seg(&t, ".", PISS + 1, ISS + 11, 60000, NULL, 0);
+	cr_assert_eq(conv_send(&t, "ab", 2), 2);
+	expect_seg(&t, "P.", ISS + 11, PISS + 1, 2);
+	cr_assert_eq(last_deadline(&t), t.now + 1480, "RTO %llu",
+	             (unsigned long long)(last_deadline(&t) - t.now));
+	conv_fini(&t);
+}
+
+/* RFC 7413 4.1.1: a Fast Open cookie request (an empty TFO option) carries no
+ * data in the SYN, even when data was given with the connect; the data goes
+ * after the handshake. */
+Test(edges, tfo_cookie_request_syn_has_no_data)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	ptcp_input in = {.kind = PTCP_IN_CONNECT};
+	conv_init(&t, &cfg, SBUF, RBUF);
+	ptcp_addr_v4(&in.connect.local, 10, 0, 0, 1);
+	ptcp_addr_v4(&in.connect.remote, 10, 0, 0, 2);
+	in.connect.lport = t.lport;
+	in.connect.rport = t.rport;
+	in.connect.iss = ISS;
+	in.connect.tfo = 1;
+	in.connect.tfo_len = 0;
+	in.connect.tfo_mss = 1000;
+	in.connect.data = (const uint8_t *)"hello";
+	in.connect.len = 5;
+	cr_assert_eq(conv_step(&t, &in), 0);
+	const ptcp_seg *s = expect_seg(&t, "S", ISS, 0, 0);
+	cr_assert(s->opts.present & PTCP_OPT_TFO);
+	cr_assert_eq(s->opts.tfo_len, 0);
+	expect_nothing(&t);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1460};
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &o, NULL, 0);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 5);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.10.7.4: with RCV.WND = 0 a zero-length segment is acceptable
+ * when SEG.SEQ = RCV.NXT: the peer's pure ACK for our data is processed
+ * while our receive buffer is full. */
+Test(edges, pure_ack_is_taken_with_a_zero_window)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
+	char data[500];
+	memset(data, 'x', sizeof data);
+	conv_init(&t, &cfg, SBUF, 500);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, data, sizeof data);
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 501, 0);
+	cr_assert_eq(s->wnd, 0, "the buffer is full");
+	cr_assert_eq(conv_send(&t, "hi", 2), 2);
+	expect_seg(&t, "P.", ISS + 1, PISS + 501, 2);
+	conv_seg(&t, ".", PISS + 501, ISS + 3, 60000, NULL, 0);
+	cr_assert(saw_event(&t, PTCP_EV_ALL_ACKED, NULL), "the ACK was processed");
+	expect_nothing(&t);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.10.7.4: a RST in LAST-ACK just closes: no reset is reported
+ * (the peer had closed cleanly), and what arrived before its FIN stays
+ * readable. */
+Test(edges, rst_in_last_ack_reports_no_reset)
+{
+	conv t;
+	char got[8];
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, "F.", PISS + 1, ISS + 1, 60000, "abc", 3);
+	expect_seg(&t, ".", ISS + 1, PISS + 5, 0);
+	cr_assert_eq(conv_shutdown(&t, PTCP_SHUT_WR), 0); /* a CLOSE would reset: unread data */
+	expect_seg(&t, "F.", ISS + 1, PISS + 5, 0);
+	cr_assert(saw_state(&t, PTCP_LAST_ACK));
+	conv_seg(&t, "R", PISS + 5, 0, 0, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	cr_assert_not(saw_event(&t, PTCP_EV_RESET, NULL));
+	cr_assert_eq(conv_read(&t, got, sizeof got), 3);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.10.7.4 fifth: the send window is taken from a segment only if
+ * SND.WL1 < SEG.SEQ, or SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK: a segment
+ * older than the last update (here one that fills a gap, with the same ACK)
+ * does not shrink the window back. */
+Test(edges, older_segment_does_not_update_the_window)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "a", 1);
+	conv_seg(&t, "P.", PISS + 5, ISS + 1, 60000, "e", 1); /* out of order: WL1 = PISS + 5 */
+	conv_seg(&t, "P.", PISS + 2, ISS + 1, 100, "bcd", 3); /* fills the gap, older SEQ */
+	expect_seg(&t, ".", ISS + 1, PISS + 6, 0);
+	cr_assert_eq(conv_sendn(&t, 1000), 1000);
+	expect_seg(&t, "P.", ISS + 1, PISS + 6, 1000); /* the window is still 60000 */
+	conv_fini(&t);
+}
+
+/* RFC 6675 4 IsLost: a hole is lost once DupThresh (3) discontiguous SACKed
+ * ranges lie above it, however few bytes they hold: one ACK SACKing the
+ * second, fourth and sixth of seven small segments starts loss recovery and
+ * the first segment goes again at once. */
+Test(edges, three_sacked_ranges_make_a_hole_lost)
+{
+	conv t;
+	client(&t, plain(), 1, 1000);
+	for (int k = 0; k < 7; k++) {
+		cr_assert_eq(conv_sendn(&t, 100), 100);
+		expect_seg(&t, "P.", ISS + 1 + 100 * (uint32_t)k, PISS + 1, 100);
 	}
-	for (int k = 0; k < 2; k++) {
-		c.cport = (uint16_t)(1000 + k);
-		ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = tsv[k]};
-		tconv_seg(&c, ".", PISS + 1, iss[k] + 1, 1000, &o, NULL, 0);
-		if (k == 0) {
-			cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE, "the first fits");
-			cr_assert_eq(tdrops(&c, PTCP_TDROP_ACCEPT_QUEUE_FULL), 0);
-		} else {
-			cr_assert_eq(tconnected(&c), PTCP_NO_HANDLE, "the second does not");
-			cr_assert_eq(tdrops(&c, PTCP_TDROP_ACCEPT_QUEUE_FULL), 1);
-		}
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 3};
+	for (int b = 0; b < 3; b++) {
+		o.sack[b].left = ISS + 1 + 100 * (uint32_t)(1 + 2 * b);
+		o.sack[b].right = o.sack[b].left + 100;
 	}
-	tconv_fini(&c);
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 100);
+	conv_fini(&t);
+}
+
+/* RFC 6675 2/4: SACKed ranges that touch are one range for IsLost: blocks
+ * for the third and then the (adjacent) second segment plus the fifth make
+ * two ranges above the hole, not three, so the second duplicate ACK starts
+ * no recovery; the third does (DupThresh). */
+Test(edges, adjacent_sack_blocks_merge)
+{
+	conv t;
+	client(&t, plain(), 1, 1000);
+	for (int k = 0; k < 7; k++) {
+		cr_assert_eq(conv_sendn(&t, 100), 100);
+		expect_seg(&t, "P.", ISS + 1 + 100 * (uint32_t)k, PISS + 1, 100);
+	}
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
+	o.sack[0].left = ISS + 201;
+	o.sack[0].right = ISS + 301;
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	expect_nothing(&t);
+	o.sack_count = 2;
+	o.sack[0].left = ISS + 101; /* touches [ISS + 201, ISS + 301) from below */
+	o.sack[0].right = ISS + 201;
+	o.sack[1].left = ISS + 401;
+	o.sack[1].right = ISS + 501;
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	expect_nothing(&t);
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 100);
+	conv_fini(&t);
 }

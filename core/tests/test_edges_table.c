@@ -1,0 +1,319 @@
+/*
+ * Edges of the connection table (listeners, SYN queue, SYN cookies, Fast
+ * Open, the pool) the property generators rarely reach, each pinned by a
+ * conversation (found by mutation testing, scripts/mutate: a fault in these
+ * lines survived every suite).  They assert on emitted segments, events,
+ * public API results and the table's public counters.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "tconv.h"
+
+#define PISS 5000u /* the peer's ISS */
+
+/* A SYN cookie carries the MSS index (0..3) in its low bits: an ACK whose
+ * cookie decodes to index 4 is no cookie (dropped, counted), while the
+ * right one opens the connection. */
+Test(edges_table, cookie_mss_index_out_of_range_is_invalid)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	static const ptcp_tcp_opts syn = {
+	    .present = PTCP_OPT_MSS | PTCP_OPT_SACK_PERM | PTCP_OPT_TS, .mss = 536, .ts_val = 100};
+	tconv_cfg(&cfg);
+	cfg.flags = PTCP_TBL_SYNCOOKIES_ALWAYS;
+	tconv_init(&c, &cfg);
+	tconv_listen(&c, 16);
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	uint32_t iss = s->seq;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = s->opts.ts_val};
+	/* MSS 536 is index 0: the cookie + 4 names index 4 */
+	tconv_seg(&c, ".", PISS + 1, iss + 1 + 4, 1000, &o, NULL, 0);
+	texpect_nothing(&c);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_COOKIE_INVALID), 1);
+	cr_assert_eq(tusage(&c).conns, 0);
+	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, &o, NULL, 0);
+	cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE);
+	tconv_fini(&c);
+}
+
+/* The table's documented limits: up to 65535 listeners. */
+Test(edges_table, table_max_listeners_limit)
+{
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	cfg.max_listeners = 65535;
+	cr_assert_gt(ptcp_table_mem_size(&cfg), 0);
+	cfg.max_listeners = 65536;
+	cr_assert_eq(ptcp_table_mem_size(&cfg), 0);
+}
+
+/* A listener with backlog 1 holds one established connection not yet
+ * accepted: of two handshakes answered while it was empty, the second
+ * final ACK finds the accept queue full. */
+Test(edges_table, accept_queue_holds_backlog_connections)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {
+	    .present = PTCP_OPT_MSS | PTCP_OPT_TS, .mss = 1460, .ts_val = 100};
+	uint32_t iss[2], tsv[2];
+	tconv_init(&c, NULL);
+	tconv_listen(&c, 1);
+	for (int k = 0; k < 2; k++) {
+		c.cport = (uint16_t)(1000 + k);
+		tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+		const ptcp_seg *s = tnext(&c);
+		cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+		iss[k] = s->seq;
+		tsv[k] = s->opts.ts_val;
+	}
+	for (int k = 0; k < 2; k++) {
+		c.cport = (uint16_t)(1000 + k);
+		ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = tsv[k]};
+		tconv_seg(&c, ".", PISS + 1, iss[k] + 1, 1000, &o, NULL, 0);
+		if (k == 0) {
+			cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE, "the first fits");
+			cr_assert_eq(tdrops(&c, PTCP_TDROP_ACCEPT_QUEUE_FULL), 0);
+		} else {
+			cr_assert_eq(tconnected(&c), PTCP_NO_HANDLE, "the second does not");
+			cr_assert_eq(tdrops(&c, PTCP_TDROP_ACCEPT_QUEUE_FULL), 1);
+		}
+	}
+	tconv_fini(&c);
+}
+
+/* A table's active open needs both ports (listener.h: PTCP_EINVAL); the
+ * connection block alone would accept a local port 0. */
+Test(edges_table, table_connect_needs_both_ports)
+{
+	tconv c;
+	ptcp_input in;
+	tconv_init(&c, NULL);
+	for (int k = 0; k < 2; k++) {
+		memset(&in, 0, sizeof in);
+		in.kind = PTCP_IN_CONNECT;
+		in.connect.local = c.server;
+		in.connect.remote = c.client;
+		in.connect.lport = k ? 40000 : 0;
+		in.connect.rport = k ? 0 : 80;
+		cr_assert_eq(tconv_step(&c, PTCP_NO_HANDLE, &in), PTCP_EINVAL, "ports %u %u",
+		             in.connect.lport, in.connect.rport);
+		cr_assert_eq(tusage(&c).conns, 0);
+	}
+	tconv_fini(&c);
+}
+
+/* RFC 9293 3.10.7.4 / RFC 5961 7: an unacceptable segment for a SYN-queue
+ * entry gets an ACK, with timestamps when the SYN had them (RFC 7323 3.2:
+ * TSecr echoes TS.Recent); the table-wide challenge-ACK limit (here 1 per
+ * second) suppresses the next one and counts it. */
+Test(edges_table, syn_queue_challenge_ack_has_timestamps_and_a_limit)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	static const ptcp_tcp_opts syn = {
+	    .present = PTCP_OPT_MSS | PTCP_OPT_TS, .mss = 1460, .ts_val = 100};
+	tconv_cfg(&cfg);
+	cfg.challenge_ack_limit = 1;
+	tconv_init(&c, &cfg);
+	tconv_listen(&c, 4);
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	uint32_t iss = s->seq;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = s->opts.ts_val};
+	tconv_seg(&c, ".", PISS + 1 + 1000000, iss + 1, 1000, &o, NULL, 0);
+	s = texpect(&c, ".", iss + 1, PISS + 1, 0);
+	cr_assert(s->opts.present & PTCP_OPT_TS, "the ACK carries timestamps");
+	cr_assert_eq(s->opts.ts_ecr, 100);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_CHALLENGE_LIMIT), 0);
+	tconv_seg(&c, ".", PISS + 1 + 2000000, iss + 1, 1000, &o, NULL, 0);
+	texpect_nothing(&c);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_CHALLENGE_LIMIT), 1);
+	cr_assert_eq(tstats(&c).challenge_acks, 1);
+	tconv_fini(&c);
+}
+
+/* A SYN cookie answered by the final ACK; returns the accepted connection's
+ * handle (PTCP_NO_HANDLE if the cookie was refused).  The peer's MSS mss. */
+static ptcp_handle cookie_round_trip(tconv *c, uint16_t mss, ptcp_time_t later)
+{
+	ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS | PTCP_OPT_TS, .mss = mss, .ts_val = 100};
+	tconv_seg(c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(tstats(c).cookies_sent, 1);
+	uint32_t iss = s->seq;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = s->opts.ts_val};
+	c->now += later;
+	tconv_seg(c, ".", PISS + 1, iss + 1, 1000, &o, NULL, 0);
+	return tconnected(c);
+}
+
+static void cookie_table(tconv *c)
+{
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	cfg.flags = PTCP_TBL_SYNCOOKIES_ALWAYS;
+	tconv_init(c, &cfg);
+}
+
+/* The cookie's counter (one per minute, RFC 4987 3.6) is kept in its top 8
+ * bits and compared modulo 256: a cookie made late in the clock (minute
+ * 300) is still good a minute later. */
+Test(edges_table, cookie_at_a_late_clock_is_good_a_minute_later)
+{
+	tconv c;
+	cookie_table(&c);
+	tconv_listen(&c, 4);
+	c.now = PTCP_SEC(60) * 300 + PTCP_SEC(5);
+	cr_assert_neq(cookie_round_trip(&c, 1460, PTCP_SEC(60)), PTCP_NO_HANDLE);
+	cr_assert_eq(tstats(&c).cookies_ok, 1);
+	tconv_fini(&c);
+}
+
+/* Over IPv6 the cookie's MSS comes from the IPv6 table (1220, 1420, 1440,
+ * 8940): a peer MSS of 1300 is remembered as 1220, never as more than the
+ * peer offered. */
+Test(edges_table, cookie_mss_over_ipv6)
+{
+	tconv c;
+	cookie_table(&c);
+	memset(&c.server, 0, sizeof c.server);
+	memset(&c.client, 0, sizeof c.client);
+	c.server.family = c.client.family = 6;
+	c.server.bytes[0] = c.client.bytes[0] = 0x20;
+	c.server.bytes[15] = 1;
+	c.client.bytes[15] = 2;
+	tconv_listen(&c, 4);
+	ptcp_handle h = cookie_round_trip(&c, 1300, PTCP_SEC(1));
+	cr_assert_neq(h, PTCP_NO_HANDLE);
+	ptcp_info si;
+	ptcp_conn_info(ptcp_table_conn(&c.t, h), &si);
+	cr_assert_eq(si.mss, 1220 - 12, "MSS %u (timestamps take 12)", si.mss);
+	tconv_fini(&c);
+}
+
+/* RFC 6528: the ISN's keyed function covers the whole 4-tuple, every bit of
+ * the local port included: the same client to ports 80 and 80 + 32768 at
+ * the same time gets two different ISNs. */
+Test(edges_table, isn_depends_on_every_bit_of_the_local_port)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS, .mss = 1460};
+	uint32_t iss[2];
+	tconv_init(&c, NULL);
+	for (int k = 0; k < 2; k++) {
+		uint16_t port = (uint16_t)(k ? 80u + 32768u : 80u);
+		cr_assert_geq(ptcp_table_listen(&c.t, NULL, port, 4), 0);
+		ptcp_seg s;
+		memset(&s, 0, sizeof s);
+		s.sport = CPORT;
+		s.dport = port;
+		s.flags = PTCP_SYN;
+		s.seq = PISS;
+		s.wnd = 65535;
+		s.opts = syn;
+		tconv_segp(&c, &s);
+		const ptcp_seg *a = tnext(&c);
+		cr_assert_eq(a->flags, PTCP_SYN | PTCP_ACK);
+		cr_assert_eq(a->sport, port);
+		iss[k] = a->seq;
+	}
+	cr_assert_neq(iss[0], iss[1]);
+	tconv_fini(&c);
+}
+
+/* RFC 7413 4.1.2: a Fast Open cookie is bound to the client's address, all of
+ * it: the cookie 10.0.0.2 got is invalid from 10.0.0.3 (the SYN's data is
+ * not accepted, the handshake goes on without it). */
+Test(edges_table, tfo_cookie_is_bound_to_the_whole_client_address)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS | PTCP_OPT_TFO, .mss = 1460, .tfo_len = 0};
+	uint8_t cookie[8];
+	tconv_cfg(&cfg);
+	cfg.flags |= PTCP_TBL_TFO;
+	tconv_init(&c, &cfg);
+	tconv_listen(&c, 16);
+	tconv_seg(&c, "S", PISS, 0, 65535, &o, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(s->opts.tfo_len, 8);
+	memcpy(cookie, s->opts.tfo_cookie, 8);
+	ptcp_addr_v4(&c.client, 10, 0, 0, 3);
+	o.tfo_len = 8;
+	memcpy(o.tfo_cookie, cookie, 8);
+	tconv_seg(&c, "S", PISS, 0, 65535, &o, "GET /", 5);
+	s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(s->ack, PISS + 1, "the data is not acknowledged");
+	cr_assert_eq(tstats(&c).tfo_accepted, 0);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_TFO_COOKIE_INVALID), 1);
+	tconv_fini(&c);
+}
+
+/* A table whose every connection block is taken completes no further
+ * handshake: the final ACK of a second one makes no connection (and
+ * nothing breaks); the first connection is unaffected. */
+Test(edges_table, handshake_with_the_pool_full_makes_no_connection)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	static const ptcp_tcp_opts syn = {
+	    .present = PTCP_OPT_MSS | PTCP_OPT_TS, .mss = 1460, .ts_val = 100};
+	uint32_t iss[2], tsv[2];
+	tconv_cfg(&cfg);
+	cfg.max_conns = 1;
+	cfg.flags = 0; /* no cookies: the SYN queue */
+	tconv_init(&c, &cfg);
+	tconv_listen(&c, 4);
+	for (int k = 0; k < 2; k++) {
+		c.cport = (uint16_t)(1000 + k);
+		tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+		const ptcp_seg *s = tnext(&c);
+		cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+		iss[k] = s->seq;
+		tsv[k] = s->opts.ts_val;
+	}
+	for (int k = 0; k < 2; k++) {
+		c.cport = (uint16_t)(1000 + k);
+		ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = tsv[k]};
+		tconv_seg(&c, ".", PISS + 1, iss[k] + 1, 1000, &o, NULL, 0);
+		if (k == 0)
+			cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE, "the first has the block");
+		else
+			cr_assert_eq(tconnected(&c), PTCP_NO_HANDLE, "no block for the second");
+	}
+	cr_assert_eq(tusage(&c).conns, 1);
+	tconv_fini(&c);
+}
+
+/* RFC 7323 2.3: a window scale over 14 is used as 14, also when a SYN
+ * cookie carries it (the cookie's option bits hold 0..14). */
+Test(edges_table, cookie_window_scale_over_14_is_14)
+{
+	tconv c;
+	cookie_table(&c);
+	tconv_listen(&c, 4);
+	ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS | PTCP_OPT_TS | PTCP_OPT_WSCALE,
+	                     .mss = 1460,
+	                     .ts_val = 100,
+	                     .wscale = 15};
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert(s->opts.present & PTCP_OPT_WSCALE);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = s->opts.ts_val};
+	tconv_seg(&c, ".", PISS + 1, s->seq + 1, 1000, &o, NULL, 0);
+	ptcp_handle h = tconnected(&c);
+	cr_assert_neq(h, PTCP_NO_HANDLE);
+	ptcp_info si;
+	ptcp_conn_info(ptcp_table_conn(&c.t, h), &si);
+	cr_assert_eq(si.snd_wscale, 14);
+	tconv_fini(&c);
+}
