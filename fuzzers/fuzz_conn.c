@@ -14,12 +14,16 @@
  * reports, the return values and the byte streams.  Expect lines in the
  * input are ignored.  Any violation: the message on stderr, then abort().
  * Work per input is bounded (PTCP_RUN_FUZZ_*: 256 events, 4096 steps, one
- * hour of virtual time, 64 KiB per send or read).
+ * hour of virtual time, 64 KiB per send or read).  On top of the runner's
+ * oracles, an observer runs conn_oracle.h's on every packet and step (names,
+ * codec round trips of injected and emitted segments over both families, API
+ * misuse on a copy of the connection); a violation aborts at once.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "conn_oracle.h"
 #include "run.h"
 
 static ptcp_run *runner;
@@ -45,6 +49,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+static void observe(void *arg, const ptcp_run_note *note)
+{
+	char why[256];
+	(void)arg;
+	if (conn_oracle_note(note, why, sizeof why)) {
+		fprintf(stderr, "fuzz_conn: event %zu at %llu us: %s\n", note->event,
+		        (unsigned long long)note->time, why);
+		fprintf(stderr, "fuzz_conn: replay with: fuzz_conn FILE (the standalone build)\n");
+		abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	ptcp_script s;
@@ -57,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.ignore_check = ignore_check;
 	cfg.ignore_fail = ignore_fail;
 	cfg.ignore_match = ignore_match;
+	cfg.observe = observe;
 	ptcp_run_exec(runner, &s, &cfg, &res);
 	if (res.status == PTCP_RUN_FAIL) {
 		char msg[1024];

@@ -305,7 +305,7 @@ static const struct {
 	 "+0 icmp host-unreach seq=1\n"
 	 "+0 icmp port-unreach seq=99999\n"
 	 "+300ms time\n"},
-	{"client-icmp-syn-sent",
+	{"client-icmp-hard-syn-sent",
 	 "+0 connect\n"
 	 "+1ms icmp port-unreach seq=0\n"
 	 "+0 icmp net-unreach seq=0\n"
@@ -397,6 +397,74 @@ static const struct {
 	 "+10ms < . 1:1(0) ack 4381 win 512 " TS(720, 20) "\n"
 	 "+10ms < . 1:1(0) ack 10221 win 512 " TS(730, 30) "\n"
 	 "+1s time\n"},
+	/* Fast Open (RFC 7413): a cookie request, then data with a cookie
+	 * accepted or refused by the SYN-ACK */
+	{"client-tfo-cookie-request",
+	 "+0 connect tfo\n"
+	 "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val 700 ecr 0,nop,wscale 7,FO 0102030405060708>\n"
+	 "+0 send 100\n"
+	 "+10ms < . 1:1(0) ack 101 win 512 " TS(710, 10) "\n"},
+	{"client-tfo-data-accepted",
+	 "+0 connect tfo cookie=0102030405060708 mss=1400 data=500\n"
+	 "+10ms < S. 0:0(0) ack 501 win 65535 <mss 1460,sackOK,TS val 700 ecr 0,nop,wscale 7>\n"
+	 "+0 send 1000\n"
+	 "+10ms < . 1:1(0) ack 1501 win 512 " TS(710, 10) "\n"},
+	{"client-tfo-data-refused",
+	 "+0 connect tfo cookie=0a0b0c0d data=3000\n"
+	 "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 7>\n"
+	 "+10ms < . 1:1(0) ack 1461 win 512\n"
+	 "+10ms < . 1:1(0) ack 3001 win 512\n"},
+	{"client-connect-data",
+	 "+0 connect data=2000\n"
+	 "+10ms < S. 0:0(0) ack 1 win 65535 " SYNACK_OPTS "\n"
+	 "+10ms < . 1:1(0) ack 2001 win 512 " TS(710, 10) "\n"},
+	/* setopt: cork, nodelay, delayed ACKs, keepalive, user timeout, challenge ACKs */
+	{"client-setopt-cork-nodelay",
+	 CLIENT_OPEN
+	 "+0 setopt cork\n"
+	 "+0 send 100\n"
+	 "+0 send 100\n"
+	 "+1ms setopt nodelay\n"
+	 "+0 send 10\n"
+	 "+10ms < . 1:1(0) ack 211 win 512 " TS(710, 10) "\n"
+	 "+0 setopt delack=1ms challenge=1\n"
+	 "+0 < P. 1:101(100) ack 211 win 512 " TS(711, 10) "\n"
+	 "+5ms < R 5000:5000(0) win 0\n"
+	 "+0 < R 6000:6000(0) win 0\n"
+	 "+0 < S 7000:7000(0) win 0\n"},
+	{"server-setopt-keepalive",
+	 SERVER_OPEN
+	 "+0 setopt keepalive_idle=1s keepalive_intvl=100ms keepalive_cnt=3\n"
+	 "+1100ms time\n"
+	 "+0 < . 1:1(0) ack 1 win 512 " TS(3, 11) "\n"
+	 "+5s time\n"},
+	{"client-setopt-user-timeout",
+	 CLIENT_OPEN
+	 "+0 setopt user_timeout=2s\n"
+	 "+0 send 1000\n"
+	 "+10s time\n"},
+	/* ICMP of every kind: soft errors while established, hard in SYN-SENT */
+	{"client-icmp-every-kind",
+	 CLIENT_OPEN
+	 "+0 send 3000\n"
+	 "+1ms icmp net-unreach seq=1\n"
+	 "+0 icmp host-unreach seq=1\n"
+	 "+0 icmp proto-unreach seq=1\n"
+	 "+0 icmp port-unreach seq=1\n"
+	 "+0 icmp admin-prohibited seq=1\n"
+	 "+0 icmp frag-needed mtu=1000 seq=1\n"
+	 "+0 icmp time-exceeded seq=1\n"
+	 "+0 icmp frag-needed mtu=100 seq=1\n"
+	 "+0 icmp port-unreach seq=99999\n"
+	 "+1s time\n"},
+	{"client-icmp-hard-syn-sent",
+	 "+0 connect\n"
+	 "+1ms icmp port-unreach seq=0\n"
+	 "+0 connect\n"
+	 "+1ms icmp proto-unreach seq=0\n"
+	 "+0 connect\n"
+	 "+1ms icmp host-unreach seq=0\n"
+	 "+10s time\n"},
 };
 /* clang-format on */
 

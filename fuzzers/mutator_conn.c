@@ -834,7 +834,8 @@ static void random_app_event(struct rng *g, ptcp_script_event *e, const struct s
 	static const ptcp_script_kind kinds[] = {
 	    PTCP_SCRIPT_SEND,  PTCP_SCRIPT_SEND,     PTCP_SCRIPT_READ,    PTCP_SCRIPT_READ,
 	    PTCP_SCRIPT_CLOSE, PTCP_SCRIPT_SHUTDOWN, PTCP_SCRIPT_ABORT,   PTCP_SCRIPT_TIME,
-	    PTCP_SCRIPT_TIME,  PTCP_SCRIPT_ICMP,     PTCP_SCRIPT_CONNECT, PTCP_SCRIPT_LISTEN};
+	    PTCP_SCRIPT_TIME,  PTCP_SCRIPT_ICMP,     PTCP_SCRIPT_CONNECT, PTCP_SCRIPT_LISTEN,
+	    PTCP_SCRIPT_SETOPT};
 	uint64_t delta = e->delta;
 	memset(e, 0, sizeof *e);
 	e->delta = delta;
@@ -861,6 +862,36 @@ static void random_app_event(struct rng *g, ptcp_script_event *e, const struct s
 	case PTCP_SCRIPT_LISTEN:
 		e->listen.any = chance(g, 2);
 		break;
+	case PTCP_SCRIPT_CONNECT: {
+		/* Fast Open (RFC 7413 4.1.1: cookies of 4..16 bytes, even; odd or
+		 * over-long ones now and then) and data given with the connect */
+		static const uint8_t clen[] = {0, 4, 8, 16, 0, 3, 15};
+		if (chance(g, 2)) {
+			e->connect.tfo = 1;
+			e->connect.tfo_len = clen[rnd(g, sizeof clen / sizeof clen[0])];
+			for (unsigned k = 0; k < e->connect.tfo_len; k++)
+				e->connect.tfo_cookie[k] = (uint8_t)rnd(g, 256);
+			e->connect.tfo_mss = chance(g, 2) ? 0 : (uint16_t)(64 + rnd(g, 9000));
+		}
+		if (chance(g, 2))
+			e->connect.len = io[rnd(g, sizeof io / sizeof io[0])];
+		break;
+	}
+	case PTCP_SCRIPT_SETOPT: {
+		static const uint64_t times[] = {
+		    0, 1, PTCP_MS(1), PTCP_MS(40), PTCP_MS(200), PTCP_SEC(1), PTCP_SEC(75)};
+#define PICK_TIME() times[rnd(g, sizeof times / sizeof times[0])]
+		e->setopt.flags =
+		    (chance(g, 2) ? PTCP_CFG_NODELAY : 0u) | (chance(g, 2) ? PTCP_CFG_CORK : 0u);
+		e->setopt.keepalive_idle = chance(g, 2) ? 0 : PICK_TIME();
+		e->setopt.keepalive_intvl = PICK_TIME();
+		e->setopt.keepalive_cnt = (uint8_t)rnd(g, 10);
+		e->setopt.user_timeout = chance(g, 2) ? 0 : PICK_TIME();
+		e->setopt.delack = PICK_TIME();
+		e->setopt.challenge_ack_limit = chance(g, 2) ? 0 : (uint32_t)rnd(g, 3);
+#undef PICK_TIME
+		break;
+	}
 	default:
 		break;
 	}

@@ -181,6 +181,11 @@ static int app_connect(step_ctx *x, const ptcp_input *in)
 		return PTCP_ESTATE;
 	if (in->connect.rport == 0)
 		return PTCP_EINVAL;
+	/* RFC 7413 4.1.1: a cookie is 4 to 16 bytes, even (0: a cookie request) */
+	if (in->connect.tfo && in->connect.tfo_len &&
+	    (in->connect.tfo_len < 4 || in->connect.tfo_len > PTCP_TFO_COOKIE_MAX ||
+	     (in->connect.tfo_len & 1)))
+		return PTCP_EINVAL;
 	tcb_reset(c);
 	c->laddr = in->connect.local;
 	c->raddr = in->connect.remote;

@@ -142,9 +142,7 @@ static void send_syn(step_ctx *x)
 	    x->in->connect.tfo) {
 		uint32_t n = 0;
 		s->opts.present |= PTCP_OPT_TFO;
-		s->opts.tfo_len = x->in->connect.tfo_len > PTCP_TFO_COOKIE_MAX
-		                      ? PTCP_TFO_COOKIE_MAX
-		                      : x->in->connect.tfo_len;
+		s->opts.tfo_len = x->in->connect.tfo_len; /* checked by app_connect */
 		memcpy(s->opts.tfo_cookie, x->in->connect.tfo_cookie, s->opts.tfo_len);
 		if (s->opts.tfo_len)
 			n = min_u32(c->slen, x->in->connect.tfo_mss ? x->in->connect.tfo_mss : 536);

@@ -381,6 +381,8 @@ static int ret_ok(const ptcp_input *in, int ret)
 	case PTCP_IN_SHUTDOWN:
 	case PTCP_IN_CLOSE:
 		return ret <= 0 && ret != PTCP_EINVAL;
+	case PTCP_IN_SETOPT:
+		return ret == 0; /* the runner always gives a configuration */
 	default:
 		return 0;
 	}
@@ -394,6 +396,7 @@ static const char *in_name(ptcp_input_kind k)
 	    [PTCP_IN_SEND] = "send",         [PTCP_IN_READ] = "read",
 	    [PTCP_IN_SHUTDOWN] = "shutdown", [PTCP_IN_CLOSE] = "close",
 	    [PTCP_IN_ABORT] = "abort",       [PTCP_IN_TIME] = "time",
+	    [PTCP_IN_SETOPT] = "setopt",
 	};
 	return (unsigned)k < PTCP_IN_KIND_COUNT && names[k] ? names[k] : "?";
 }
@@ -564,6 +567,11 @@ static int do_step(ptcp_run *r, const ptcp_input *in, ptcp_time_t t, int timer)
 			r->read_off = 0;
 			r->more = 0;
 		}
+	/* data given with the connect starts the new stream (the core keeps what fits) */
+	if (in->kind == PTCP_IN_CONNECT && ret == 0 && in->connect.len)
+		sent_append(r, in->connect.data,
+		            in->connect.len < r->s->cfg.sndbuf ? in->connect.len
+		                                               : r->s->cfg.sndbuf);
 	if (in->kind == PTCP_IN_SEND && ret > 0) {
 		sent_append(r, in->send.data, (size_t)ret);
 		r->more = (in->send.flags & PTCP_SEND_MORE) != 0;
@@ -647,14 +655,15 @@ static int limit_hit(ptcp_run *r)
 	return 0;
 }
 
-/* Fire the deadlines before t (or at t with at_t), and those already due now. */
-static void fire_timers(ptcp_run *r, ptcp_time_t t, int at_t)
+/* Fire the deadlines before t (or at t with at_t), and (with due_now) those already due now. */
+static void fire_timers(ptcp_run *r, ptcp_time_t t, int at_t, int due_now)
 {
 	ptcp_input in;
 	memset(&in, 0, sizeof in);
 	in.kind = PTCP_IN_TIME;
-	while (!r->stop && r->deadline != PTCP_TIME_NEVER &&
-	       (r->deadline < t || (at_t && r->deadline == t) || r->deadline <= r->now)) {
+	while (
+	    !r->stop && r->deadline != PTCP_TIME_NEVER &&
+	    (r->deadline < t || (at_t && r->deadline == t) || (due_now && r->deadline <= r->now))) {
 		if (limit_hit(r))
 			return;
 		ptcp_time_t when = r->deadline > r->now ? r->deadline : r->now;
@@ -825,6 +834,10 @@ static void run_input(ptcp_run *r, const ptcp_script_event *e, ptcp_time_t t)
 		if (r->cfg->max_io && c.read.len > r->cfg->max_io)
 			c.read.len = r->cfg->max_io;
 		break;
+	case PTCP_SCRIPT_CONNECT:
+		if (r->cfg->max_io && c.connect.len > r->cfg->max_io)
+			c.connect.len = r->cfg->max_io;
+		break;
 	default:
 		break;
 	}
@@ -833,6 +846,10 @@ static void run_input(ptcp_run *r, const ptcp_script_event *e, ptcp_time_t t)
 		need = c.send.len;
 	if (c.kind == PTCP_SCRIPT_READ && !c.read.discard)
 		need = c.read.len;
+	if (c.kind == PTCP_SCRIPT_CONNECT)
+		need = c.connect.len;
+	if (c.kind == PTCP_SCRIPT_SETOPT)
+		need = sizeof(ptcp_config);
 	if (grow(&r->io, &r->io_cap, need ? need : 1, 1)) {
 		nomem(r);
 		return;
@@ -970,14 +987,16 @@ ptcp_run_status ptcp_run_exec(ptcp_run *r, const ptcp_script *s, const ptcp_run_
 		res->events++;
 		if (ptcp_script_is_expect(e->kind)) {
 			if (e->delta)
-				fire_timers(r, t, 1);
+				fire_timers(r, t, 1, 1);
 			if (r->expects && !r->stop)
 				expect(r, e);
 			continue;
 		}
 		pool_strict(r);
 		pool_clear(r);
-		fire_timers(r, t, 0);
+		/* a time event fires what is due at its time itself: a recorded
+		 * timer step replays as one step, not two */
+		fire_timers(r, t, 0, e->kind != PTCP_SCRIPT_TIME);
 		if (!r->stop && !limit_hit(r))
 			run_input(r, e, t);
 	}
@@ -987,7 +1006,7 @@ ptcp_run_status ptcp_run_exec(ptcp_run *r, const ptcp_script *s, const ptcp_run_
 		pool_strict(r);
 		if (cfg->drain && !r->stop) {
 			ptcp_time_t end = t > r->now ? t : r->now;
-			fire_timers(r, end + cfg->drain, 1);
+			fire_timers(r, end + cfg->drain, 1, 1);
 		}
 	}
 	pool_clear(r);

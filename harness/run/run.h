@@ -21,7 +21,9 @@
  * PTCP_ACT_DEADLINE action) is before t, or at or before the time of the
  * last step (the core asks to be called again at once), it feeds
  * PTCP_IN_TIME at max(deadline, last step time).  A deadline exactly at t
- * is fired by the event itself when it is a "time" event, else after it.
+ * is fired by the event itself when it is a "time" event, else after it;
+ * so is one due at once when the time event comes at the time of the last
+ * step (a recorded timer step replays as one step).
  * An expect line with a non-zero delta advances the time too (firing the
  * deadlines at or before its time), so "+1s > S 0:0(0) ..." expects the
  * SYN retransmission at 1 s.  With cfg.drain, after the last event the

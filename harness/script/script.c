@@ -401,6 +401,7 @@ const char *ptcp_script_kind_name(ptcp_script_kind k)
 	                                                          "close",
 	                                                          "abort",
 	                                                          "time",
+	                                                          "setopt",
 	                                                          "expect-seg",
 	                                                          "expect-state",
 	                                                          "expect-event",
@@ -501,7 +502,8 @@ static int cmp_seg(const ptcp_script_seg *a, const ptcp_script_seg *b, size_t i,
 	F(opt_len)
 	F(win)
 	F(urp)
-	F(sport) F(dport) F(seq) F(ack) F(len)
+	F(sport)
+	F(dport) F(seq) F(ack) F(len)
 #undef F
 	    if (memcmp(a->opt, b->opt, a->opt_len) !=
 	        0) return say(w, "event %zu: option bytes differ", i);
@@ -536,6 +538,15 @@ static int cmp_event(const ptcp_script_event *a, const ptcp_script_event *b, siz
 		F(icmp.type) F(icmp.mtu) F(icmp.seq) return 0;
 	case PTCP_SCRIPT_LISTEN:
 		F(listen.any) return 0;
+	case PTCP_SCRIPT_CONNECT:
+		F(connect.tfo) F(connect.tfo_len) F(connect.tfo_mss) F(connect.len);
+		if (memcmp(a->connect.tfo_cookie, b->connect.tfo_cookie, PTCP_TFO_COOKIE_MAX) != 0)
+			return say(w, "event %zu: Fast Open cookies differ", i);
+		return 0;
+	case PTCP_SCRIPT_SETOPT:
+		F(setopt.flags) F(setopt.keepalive_cnt) F(setopt.challenge_ack_limit);
+		F(setopt.keepalive_idle) F(setopt.keepalive_intvl) F(setopt.user_timeout);
+		F(setopt.delack) return 0;
 	case PTCP_SCRIPT_SEND:
 		F(send.len)
 		F(send.more)
@@ -704,7 +715,24 @@ int ptcp_script_validate(const ptcp_script *s, char *why, size_t cap)
 			    e->deadline != PTCP_SCRIPT_DEADLINE_NEVER)
 				return say(&w, "event %zu: bad deadline", i);
 			break;
-		case PTCP_SCRIPT_CONNECT:
+		case PTCP_SCRIPT_CONNECT: {
+			int zero = 1;
+			for (size_t k = e->connect.tfo_len; k < PTCP_TFO_COOKIE_MAX; k++)
+				zero &= e->connect.tfo_cookie[k] == 0;
+			if (e->connect.tfo > 1 || e->connect.tfo_len > PTCP_TFO_COOKIE_MAX ||
+			    !zero || e->connect.len > PTCP_SCRIPT_IO_MAX ||
+			    (!e->connect.tfo && (e->connect.tfo_len || e->connect.tfo_mss)))
+				return say(&w, "event %zu: bad connect", i);
+			break;
+		}
+		case PTCP_SCRIPT_SETOPT:
+			if ((e->setopt.flags & ~(uint32_t)PTCP_SCRIPT_SETOPT_FLAGS) ||
+			    e->setopt.keepalive_idle > PTCP_SCRIPT_TIME_MAX ||
+			    e->setopt.keepalive_intvl > PTCP_SCRIPT_TIME_MAX ||
+			    e->setopt.user_timeout > PTCP_SCRIPT_TIME_MAX ||
+			    e->setopt.delack > PTCP_SCRIPT_TIME_MAX)
+				return say(&w, "event %zu: bad setopt", i);
+			break;
 		case PTCP_SCRIPT_CLOSE:
 		case PTCP_SCRIPT_ABORT:
 		case PTCP_SCRIPT_TIME:
@@ -911,7 +939,35 @@ int ptcp_script_event_to_input(const ptcp_script *s, const ptcp_script_event *e,
 		in->connect.lport = s->local_port;
 		in->connect.rport = s->peer_port;
 		in->connect.iss = s->isn_local;
+		in->connect.tfo = e->connect.tfo;
+		in->connect.tfo_len = e->connect.tfo_len;
+		memcpy(in->connect.tfo_cookie, e->connect.tfo_cookie, PTCP_TFO_COOKIE_MAX);
+		in->connect.tfo_mss = e->connect.tfo_mss;
+		if (e->connect.len) {
+			if (e->connect.len > cap || !buf)
+				return PTCP_ENOBUFS;
+			ptcp_script_pattern_fill(buf, 0, e->connect.len);
+			in->connect.data = buf;
+			in->connect.len = e->connect.len;
+		}
 		return 0;
+	case PTCP_SCRIPT_SETOPT: {
+		ptcp_config *cfg = (ptcp_config *)(void *)buf;
+		if (!buf || cap < sizeof(*cfg) || (uintptr_t)buf % _Alignof(ptcp_config))
+			return PTCP_ENOBUFS;
+		ptcp_config_default(cfg);
+		ptcp_script_apply_config(s, cfg);
+		cfg->flags = (cfg->flags & ~(uint32_t)PTCP_SCRIPT_SETOPT_FLAGS) | e->setopt.flags;
+		cfg->keepalive_idle = e->setopt.keepalive_idle;
+		cfg->keepalive_intvl = e->setopt.keepalive_intvl;
+		cfg->keepalive_cnt = e->setopt.keepalive_cnt;
+		cfg->user_timeout = e->setopt.user_timeout;
+		cfg->delack = e->setopt.delack;
+		cfg->challenge_ack_limit = e->setopt.challenge_ack_limit;
+		in->kind = PTCP_IN_SETOPT;
+		in->setopt.cfg = cfg;
+		return 0;
+	}
 	case PTCP_SCRIPT_LISTEN:
 		in->kind = PTCP_IN_LISTEN;
 		if (!e->listen.any)

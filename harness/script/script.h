@@ -73,6 +73,9 @@ extern "C" {
 #define PTCP_SCRIPT_CC_RENO  1
 #define PTCP_SCRIPT_CC_COUNT 2
 
+/* The flags a setopt event can set (the live ones, see PTCP_IN_SETOPT). */
+#define PTCP_SCRIPT_SETOPT_FLAGS (PTCP_CFG_NODELAY | PTCP_CFG_CORK)
+
 typedef enum ptcp_script_role { PTCP_SCRIPT_CLIENT = 0, PTCP_SCRIPT_SERVER = 1 } ptcp_script_role;
 
 /*
@@ -116,7 +119,7 @@ typedef enum ptcp_script_kind {
 	PTCP_SCRIPT_SEGMENT = 0,     /* '<': inject a segment from fields */
 	PTCP_SCRIPT_RAW,             /* raw: inject packet bytes (through the wire codec) */
 	PTCP_SCRIPT_ICMP,            /* icmp: an ICMP error about the connection */
-	PTCP_SCRIPT_CONNECT,         /* connect (local/peer addr, local ISN) */
+	PTCP_SCRIPT_CONNECT,         /* connect (local/peer addr, local ISN; Fast Open, data) */
 	PTCP_SCRIPT_LISTEN,          /* listen (local addr or any, local ISN) */
 	PTCP_SCRIPT_SEND,            /* send N bytes (pattern) or given bytes */
 	PTCP_SCRIPT_READ,            /* read N bytes (or discard them) */
@@ -124,6 +127,7 @@ typedef enum ptcp_script_kind {
 	PTCP_SCRIPT_CLOSE,           /* close */
 	PTCP_SCRIPT_ABORT,           /* abort */
 	PTCP_SCRIPT_TIME,            /* PTCP_IN_TIME */
+	PTCP_SCRIPT_SETOPT,          /* PTCP_IN_SETOPT: the options a live connection may change */
 	PTCP_SCRIPT_EXPECT_SEG,      /* '>': the core emitted a segment */
 	PTCP_SCRIPT_EXPECT_STATE,    /* '= state': PTCP_ACT_STATE */
 	PTCP_SCRIPT_EXPECT_EVENT,    /* '= event': PTCP_ACT_EVENT */
@@ -190,6 +194,30 @@ typedef struct ptcp_script_event {
 		struct {
 			uint8_t any; /* listen on any local address */
 		} listen;
+		/* CONNECT (all 0: a plain connect).  Fast Open (RFC 7413): tfo puts
+		 * the option in the SYN, a cookie request when tfo_len is 0, else
+		 * the cookie (tfo_len <= PTCP_TFO_COOKIE_MAX bytes, the rest 0);
+		 * tfo_mss the cached MSS (0 = 536).  len: pattern bytes (stream
+		 * offset 0) handed over with the connect (<= PTCP_SCRIPT_IO_MAX);
+		 * without tfo: tfo_len, tfo_mss and the cookie are 0. */
+		struct {
+			uint8_t tfo;
+			uint8_t tfo_len;
+			uint8_t tfo_cookie[PTCP_TFO_COOKIE_MAX];
+			uint16_t tfo_mss;
+			uint32_t len;
+		} connect;
+		/* SETOPT: the ptcp_config fields PTCP_IN_SETOPT takes.  flags:
+		 * PTCP_SCRIPT_SETOPT_FLAGS bits only; times 0..PTCP_SCRIPT_TIME_MAX. */
+		struct {
+			uint32_t flags;
+			uint8_t keepalive_cnt;
+			uint32_t challenge_ack_limit;
+			uint64_t keepalive_idle;
+			uint64_t keepalive_intvl;
+			uint64_t user_timeout;
+			uint64_t delack;
+		} setopt;
 		struct {
 			uint32_t len;  /* <= PTCP_SCRIPT_IO_MAX */
 			uint8_t more;  /* PTCP_SEND_MORE */
@@ -362,10 +390,13 @@ int ptcp_script_push_action(ptcp_script *s, const ptcp_action *a, ptcp_time_t no
 
 /*
  * The ptcp_input of an application, ICMP or time event (CONNECT, LISTEN,
- * SEND, READ, SHUTDOWN, CLOSE, ABORT, TIME, ICMP), with the scenario's
+ * SEND, READ, SHUTDOWN, CLOSE, ABORT, TIME, ICMP, SETOPT), with the scenario's
  * addresses and absolute numbers (ISS = local ISN; ICMP seq = local ISN +
  * relative).  SEND without explicit bytes writes the pattern bytes at
- * stream offset send_off into buf; READ without discard reads into buf.
+ * stream offset send_off into buf; CONNECT with data the pattern from
+ * offset 0; READ without discard reads into buf; SETOPT writes its
+ * ptcp_config (the scenario's configuration with the event's fields) at the
+ * start of buf, which must then be aligned for it (malloc'd) and hold it.
  * in points into e (explicit bytes) or buf.  Segments: use
  * ptcp_script_seg_to_ptcp(); raw packets: ptcp_wire_parse_packet().
  * Returns 0, PTCP_EINVAL (not such an event) or PTCP_ENOBUFS (buf/cap too small).

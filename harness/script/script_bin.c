@@ -16,7 +16,7 @@
  *   The addresses start as the role's defaults (10.0.0.1:40000 -> 10.0.0.2:80,
  *   server ports swapped); the configuration starts as the defaults.
  *
- * OPS, until the input ends: u8 opcode (taken % 21), then its operands.
+ * OPS, until the input ends: u8 opcode (taken % 23), then its operands.
  *   0 DELAY   VARINT us: added (saturating at PTCP_SCRIPT_TIME_MAX) to the
  *             delta of the next event; a trailing DELAY is dropped
  *   1 SEGMENT SEG (inject)
@@ -43,6 +43,13 @@
  *             Not an event: sets the scenario's configuration wherever it is.
  *  20 ADDR    u8 (bit 0: IPv6), local address (4 or 16 bytes), u16 local
  *             port, peer address, u16 peer port.  Not an event.
+ *  21 SETOPT  u8 (bit 0: nodelay, bit 1: cork), u8 keepalive_cnt, VARINT
+ *             challenge limit (<= 2^32-1), VARINT keepalive_idle,
+ *             keepalive_intvl, user_timeout, delack (<= PTCP_SCRIPT_TIME_MAX)
+ *  22 CONNECT with Fast Open or data: u8 (bit 0: tfo), u8 cookie length
+ *             (% 17), the cookie bytes, u16 tfo_mss, VARINT data length
+ *             (<= PTCP_SCRIPT_IO_MAX); without tfo the cookie and mss are
+ *             read and dropped.  (5 is the plain connect.)
  * SEG:
  *   u8  TCP flags
  *   u8  bits 0-3 reserved header bits, 4-5 ECN, 6 explicit ports, 7 explicit payload
@@ -84,6 +91,8 @@ enum {
 	OP_EXP_RET,
 	OP_CONFIG,
 	OP_ADDR,
+	OP_SETOPT,
+	OP_CONNECT_X,
 	OP_COUNT
 };
 
@@ -299,6 +308,8 @@ static int dec_ops(struct rd *r, ptcp_script *s)
 		    [OP_EXP_WRITABLE] = PTCP_SCRIPT_EXPECT_WRITABLE,
 		    [OP_EXP_DEADLINE] = PTCP_SCRIPT_EXPECT_DEADLINE,
 		    [OP_EXP_RET] = PTCP_SCRIPT_EXPECT_RET,
+		    [OP_SETOPT] = PTCP_SCRIPT_SETOPT,
+		    [OP_CONNECT_X] = PTCP_SCRIPT_CONNECT,
 		};
 		if (s->n >= PTCP_SCRIPT_EVENTS_MAX)
 			break;
@@ -326,6 +337,32 @@ static int dec_ops(struct rd *r, ptcp_script *s)
 			e->icmp.mtu = (uint32_t)clamp(varint(r), UINT32_MAX);
 			e->icmp.seq = u32(r);
 			break;
+		case OP_SETOPT:
+			b = u8(r);
+			e->setopt.flags =
+			    ((b & 1) ? PTCP_CFG_NODELAY : 0u) | ((b & 2) ? PTCP_CFG_CORK : 0u);
+			e->setopt.keepalive_cnt = u8(r);
+			e->setopt.challenge_ack_limit = (uint32_t)clamp(varint(r), UINT32_MAX);
+			e->setopt.keepalive_idle = clamp(varint(r), PTCP_SCRIPT_TIME_MAX);
+			e->setopt.keepalive_intvl = clamp(varint(r), PTCP_SCRIPT_TIME_MAX);
+			e->setopt.user_timeout = clamp(varint(r), PTCP_SCRIPT_TIME_MAX);
+			e->setopt.delack = clamp(varint(r), PTCP_SCRIPT_TIME_MAX);
+			break;
+		case OP_CONNECT_X: {
+			uint8_t tfo = u8(r) & 1, n = (uint8_t)(u8(r) % (PTCP_TFO_COOKIE_MAX + 1));
+			uint8_t cookie[PTCP_TFO_COOKIE_MAX] = {0};
+			uint16_t mss;
+			bytes(r, cookie, n);
+			mss = u16(r);
+			e->connect.len = (uint32_t)clamp(varint(r), PTCP_SCRIPT_IO_MAX);
+			if (tfo) {
+				e->connect.tfo = 1;
+				e->connect.tfo_len = n;
+				memcpy(e->connect.tfo_cookie, cookie, n);
+				e->connect.tfo_mss = mss;
+			}
+			break;
+		}
 		case OP_LISTEN:
 			e->listen.any = u8(r) & 1;
 			break;
@@ -448,7 +485,27 @@ static void enc_event(struct wr *w, const ptcp_script_event *e)
 		w32(w, e->icmp.seq);
 		break;
 	case PTCP_SCRIPT_CONNECT:
-		w8(w, OP_CONNECT);
+		if (!e->connect.tfo && !e->connect.len) {
+			w8(w, OP_CONNECT);
+			break;
+		}
+		w8(w, OP_CONNECT_X);
+		w8(w, e->connect.tfo);
+		w8(w, e->connect.tfo_len);
+		w_bytes(w, e->connect.tfo_cookie, e->connect.tfo_len);
+		w16(w, e->connect.tfo_mss);
+		wvar(w, e->connect.len);
+		break;
+	case PTCP_SCRIPT_SETOPT:
+		w8(w, OP_SETOPT);
+		w8(w, ((e->setopt.flags & PTCP_CFG_NODELAY) ? 1u : 0u) |
+		          ((e->setopt.flags & PTCP_CFG_CORK) ? 2u : 0u));
+		w8(w, e->setopt.keepalive_cnt);
+		wvar(w, e->setopt.challenge_ack_limit);
+		wvar(w, e->setopt.keepalive_idle);
+		wvar(w, e->setopt.keepalive_intvl);
+		wvar(w, e->setopt.user_timeout);
+		wvar(w, e->setopt.delack);
 		break;
 	case PTCP_SCRIPT_LISTEN:
 		w8(w, OP_LISTEN);

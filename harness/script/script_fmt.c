@@ -292,6 +292,33 @@ static void fmt_event(struct sb *b, const ptcp_script_event *e)
 	}
 	case PTCP_SCRIPT_CONNECT:
 		sb_str(b, "connect");
+		if (e->connect.tfo) {
+			sb_str(b, " tfo");
+			if (e->connect.tfo_len) {
+				sb_str(b, " cookie=");
+				sb_hex(b, e->connect.tfo_cookie, e->connect.tfo_len);
+			}
+			if (e->connect.tfo_mss)
+				sb_printf(b, " mss=%u", (unsigned)e->connect.tfo_mss);
+		}
+		if (e->connect.len)
+			sb_printf(b, " data=%lu", (unsigned long)e->connect.len);
+		break;
+	case PTCP_SCRIPT_SETOPT:
+		sb_str(b, "setopt");
+		if (e->setopt.flags & PTCP_CFG_NODELAY)
+			sb_str(b, " nodelay");
+		if (e->setopt.flags & PTCP_CFG_CORK)
+			sb_str(b, " cork");
+		sb_str(b, " keepalive_idle=");
+		fmt_dur(b, e->setopt.keepalive_idle);
+		sb_str(b, " keepalive_intvl=");
+		fmt_dur(b, e->setopt.keepalive_intvl);
+		sb_printf(b, " keepalive_cnt=%u user_timeout=", (unsigned)e->setopt.keepalive_cnt);
+		fmt_dur(b, e->setopt.user_timeout);
+		sb_str(b, " delack=");
+		fmt_dur(b, e->setopt.delack);
+		sb_printf(b, " challenge=%lu", (unsigned long)e->setopt.challenge_ack_limit);
 		break;
 	case PTCP_SCRIPT_LISTEN:
 		sb_str(b, e->listen.any ? "listen any" : "listen");

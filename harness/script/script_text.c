@@ -39,7 +39,16 @@
  *   icmp TYPE [mtu=N] [seq=N]       TYPE: net-unreach host-unreach
  *                                   proto-unreach port-unreach
  *                                   admin-prohibited frag-needed time-exceeded
- *   connect | listen [any] | close | abort | time
+ *   connect [tfo [cookie=HEX] [mss=N]] [data=N]
+ *                                   tfo: a Fast Open option in the SYN (a
+ *                                   cookie request without cookie=, at most
+ *                                   16 bytes); data: N pattern bytes given
+ *                                   with the connect (sent in the SYN with tfo)
+ *   listen [any] | close | abort | time
+ *   setopt [nodelay] [cork] [KEY=VALUE ...]   PTCP_IN_SETOPT; keys (absent: 0):
+ *                                   keepalive_idle, keepalive_intvl,
+ *                                   user_timeout, delack (durations),
+ *                                   keepalive_cnt (0..255), challenge (count)
  *   send N [payload=HEX] [more]  or  send payload=HEX [more]
  *   read N [discard]
  *   shutdown rd|wr|rdwr
@@ -985,6 +994,90 @@ static int parse_expect(struct ps *ps, ptcp_script_event *e, size_t eqpos)
 	return no_more(ps);
 }
 
+/* connect [tfo [cookie=HEX] [mss=N]] [data=N] */
+static int parse_connect(struct ps *ps, ptcp_script_event *e)
+{
+	struct tok t, k, v;
+	uint64_t x;
+	int r;
+	e->kind = PTCP_SCRIPT_CONNECT;
+	while (next_tok(ps, &t)) {
+		if (tok_is(&t, "tfo")) {
+			e->connect.tfo = 1;
+		} else if (kv(&t, &k, &v) && tok_is(&k, "data")) {
+			if ((r = tok_num(ps, &v, PTCP_SCRIPT_IO_MAX, &x)))
+				return r;
+			e->connect.len = (uint32_t)x;
+		} else if (kv(&t, &k, &v) && (tok_is(&k, "cookie") || tok_is(&k, "mss"))) {
+			if (!e->connect.tfo)
+				return fail(ps, t.pos, "%.*s= needs tfo before it", (int)k.len,
+				            k.p);
+			size_t n = 0;
+			if (tok_is(&k, "mss")) {
+				if ((r = tok_num(ps, &v, UINT16_MAX, &x)))
+					return r;
+				e->connect.tfo_mss = (uint16_t)x;
+				continue;
+			}
+			memset(e->connect.tfo_cookie, 0, sizeof e->connect.tfo_cookie);
+			if ((r = hex_into(ps, v.p, v.len, v.pos, e->connect.tfo_cookie, &n,
+			                  PTCP_TFO_COOKIE_MAX)))
+				return r;
+			e->connect.tfo_len = (uint8_t)n;
+		} else {
+			return fail(ps, t.pos, "unexpected '%.*s' (expected tfo, cookie=HEX, mss=N or data=N)",
+			            (int)(t.len > 40 ? 40 : t.len), t.p);
+		}
+	}
+	return 0;
+}
+
+/* setopt [nodelay] [cork] [KEY=VALUE ...] */
+static int parse_setopt(struct ps *ps, ptcp_script_event *e)
+{
+	struct tok t, k, v;
+	uint64_t x;
+	int r;
+	e->kind = PTCP_SCRIPT_SETOPT;
+	while (next_tok(ps, &t)) {
+		uint64_t *dur = NULL;
+		if (tok_is(&t, "nodelay")) {
+			e->setopt.flags |= PTCP_CFG_NODELAY;
+			continue;
+		}
+		if (tok_is(&t, "cork")) {
+			e->setopt.flags |= PTCP_CFG_CORK;
+			continue;
+		}
+		if (!kv(&t, &k, &v))
+			return fail(ps, t.pos, "expected nodelay, cork or KEY=VALUE");
+		if (tok_is(&k, "keepalive_idle"))
+			dur = &e->setopt.keepalive_idle;
+		else if (tok_is(&k, "keepalive_intvl"))
+			dur = &e->setopt.keepalive_intvl;
+		else if (tok_is(&k, "user_timeout"))
+			dur = &e->setopt.user_timeout;
+		else if (tok_is(&k, "delack"))
+			dur = &e->setopt.delack;
+		if (dur) {
+			if ((r = tok_dur(ps, v.p, v.len, v.pos, dur)))
+				return r;
+		} else if (tok_is(&k, "keepalive_cnt")) {
+			if ((r = tok_num(ps, &v, 255, &x)))
+				return r;
+			e->setopt.keepalive_cnt = (uint8_t)x;
+		} else if (tok_is(&k, "challenge")) {
+			if ((r = tok_num(ps, &v, UINT32_MAX, &x)))
+				return r;
+			e->setopt.challenge_ack_limit = (uint32_t)x;
+		} else {
+			return fail(ps, k.pos, "unknown setopt key '%.*s'",
+			            (int)(k.len > 40 ? 40 : k.len), k.p);
+		}
+	}
+	return 0;
+}
+
 static int parse_event(struct ps *ps, ptcp_script_event *e, const struct tok *w)
 {
 	struct tok t, k, v;
@@ -998,13 +1091,16 @@ static int parse_event(struct ps *ps, ptcp_script_event *e, const struct tok *w)
 		e->kind = PTCP_SCRIPT_EXPECT_RET; /* replaced by parse_expect */
 		return parse_expect(ps, e, w->pos);
 	}
-	if (tok_is(w, "connect") || tok_is(w, "close") || tok_is(w, "abort") || tok_is(w, "time")) {
-		e->kind = tok_is(w, "connect") ? PTCP_SCRIPT_CONNECT
-		          : tok_is(w, "close") ? PTCP_SCRIPT_CLOSE
+	if (tok_is(w, "close") || tok_is(w, "abort") || tok_is(w, "time")) {
+		e->kind = tok_is(w, "close")   ? PTCP_SCRIPT_CLOSE
 		          : tok_is(w, "abort") ? PTCP_SCRIPT_ABORT
 		                               : PTCP_SCRIPT_TIME;
 		return no_more(ps);
 	}
+	if (tok_is(w, "connect"))
+		return parse_connect(ps, e);
+	if (tok_is(w, "setopt"))
+		return parse_setopt(ps, e);
 	if (tok_is(w, "listen")) {
 		e->kind = PTCP_SCRIPT_LISTEN;
 		if (next_tok(ps, &t)) {

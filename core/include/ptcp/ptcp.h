@@ -277,7 +277,9 @@ typedef struct ptcp_input {
 			/* TCP Fast Open (RFC 7413), client side: tfo = 1 puts a TFO
 			 * option in the SYN: a cookie request when tfo_len is 0, else
 			 * the cookie (from the caller's cache) and up to tfo_mss bytes
-			 * of data (data/len; the rest is sent after the handshake). */
+			 * of data (data/len; the rest is sent after the handshake).
+			 * A cookie is 4..16 bytes, even (RFC 7413 4.1.1), else the
+			 * connect is PTCP_EINVAL. */
 			uint8_t tfo;
 			uint8_t tfo_len;
 			uint8_t tfo_cookie[PTCP_TFO_COOKIE_MAX];

@@ -282,6 +282,27 @@ int gen_scenario(gen_rng *r, ptcp_script *s, size_t max_events)
 		case PTCP_SCRIPT_LISTEN:
 			e->listen.any = (uint8_t)gen_below(r, 2);
 			break;
+		case PTCP_SCRIPT_CONNECT:
+			if (coin(r, 50)) {
+				e->connect.tfo = 1;
+				e->connect.tfo_len = (uint8_t)gen_below(r, PTCP_TFO_COOKIE_MAX + 1);
+				for (unsigned k = 0; k < e->connect.tfo_len; k++)
+					e->connect.tfo_cookie[k] = (uint8_t)gen_next(r);
+				e->connect.tfo_mss = coin(r, 50) ? 0 : (uint16_t)num(r, 65535);
+			}
+			if (coin(r, 50))
+				e->connect.len = (uint32_t)num(r, PTCP_SCRIPT_IO_MAX);
+			break;
+		case PTCP_SCRIPT_SETOPT:
+			e->setopt.flags = (coin(r, 50) ? PTCP_CFG_NODELAY : 0u) |
+			                  (coin(r, 50) ? PTCP_CFG_CORK : 0u);
+			e->setopt.keepalive_cnt = (uint8_t)gen_below(r, 256);
+			e->setopt.challenge_ack_limit = (uint32_t)num(r, UINT32_MAX);
+			e->setopt.keepalive_idle = coin(r, 30) ? 0 : dur(r);
+			e->setopt.keepalive_intvl = coin(r, 30) ? 0 : dur(r);
+			e->setopt.user_timeout = coin(r, 30) ? 0 : dur(r);
+			e->setopt.delack = coin(r, 30) ? 0 : dur(r);
+			break;
 		case PTCP_SCRIPT_SEND:
 			e->send.len = (uint32_t)num(r, PTCP_SCRIPT_IO_MAX);
 			e->send.more = (uint8_t)gen_below(r, 2);

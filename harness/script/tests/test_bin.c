@@ -159,7 +159,7 @@ Test(script_bin, clamping)
 	    19,     1,    15,                           /* wscale 15 -> auto */
 	    19,     13,   0xff, 0xff, 0xff, 0xff, 0x7f, /* sndbuf huge -> BUF_MAX */
 	    0,      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, /* DELAY 2^64-1 */
-	    3 + 21, 0xff, 0xff, 1,    2, /* RAW 65535 clamped to 2 bytes */
+	    3 + 23, 0xff, 0xff, 1,    2, /* RAW 65535 clamped to 2 bytes */
 	};
 	ptcp_script s;
 	cr_assert_eq(ptcp_script_decode_binary(in, sizeof in, &s), 0);

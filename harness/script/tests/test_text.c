@@ -201,7 +201,7 @@ Test(script_text, other_events)
 	cr_assert_eq(s.peer_addr.bytes[11], 0xff);
 	cr_assert_eq(s.peer_addr.bytes[15], 1);
 	cr_assert_eq(s.cfg.flags,
-		     PTCP_CFG_NODELAY | PTCP_CFG_SS_IDLE | PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP);
+	             PTCP_CFG_NODELAY | PTCP_CFG_SS_IDLE | PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP);
 	cr_assert_eq(s.cfg.start, 1000001);
 	cr_assert_eq(s.cfg.msl, 2000);
 	cr_assert_eq(s.ev[0].icmp.type, PTCP_ICMP_FRAG_NEEDED);
@@ -230,6 +230,76 @@ Test(script_text, other_events)
 	    "%s", txt);
 	free(txt);
 	ptcp_script_free(&s);
+}
+
+Test(script_text, setopt_and_fast_open_connect)
+{
+	ptcp_script s;
+	ptcp_script_error err;
+	ptcp_input in;
+	_Alignas(ptcp_config) uint8_t buf[512];
+	const char *t = "connect tfo cookie=0102030405060708 mss=1400 data=100\n"
+	                "connect tfo\nconnect data=7\nconnect\n"
+	                "setopt nodelay cork keepalive_idle=2s keepalive_intvl=75ms "
+	                "keepalive_cnt=9 user_timeout=30s delack=40ms challenge=1000\n"
+	                "setopt\n";
+	int r = parse_str(t, &s, &err);
+	cr_assert_eq(r, 0, "%u:%u %s", err.line, err.col, err.msg);
+	cr_assert_eq(s.n, 6);
+	cr_assert_eq(s.ev[0].connect.tfo, 1);
+	cr_assert_eq(s.ev[0].connect.tfo_len, 8);
+	cr_assert_eq(s.ev[0].connect.tfo_cookie[7], 8);
+	cr_assert_eq(s.ev[0].connect.tfo_mss, 1400);
+	cr_assert_eq(s.ev[0].connect.len, 100);
+	cr_assert_eq(s.ev[1].connect.tfo, 1);
+	cr_assert_eq(s.ev[1].connect.tfo_len, 0);
+	cr_assert_eq(s.ev[2].connect.tfo, 0);
+	cr_assert_eq(s.ev[2].connect.len, 7);
+	cr_assert_eq(s.ev[4].kind, PTCP_SCRIPT_SETOPT);
+	cr_assert_eq(s.ev[4].setopt.flags, PTCP_CFG_NODELAY | PTCP_CFG_CORK);
+	cr_assert_eq(s.ev[4].setopt.keepalive_idle, 2000000);
+	cr_assert_eq(s.ev[4].setopt.keepalive_intvl, 75000);
+	cr_assert_eq(s.ev[4].setopt.keepalive_cnt, 9);
+	cr_assert_eq(s.ev[4].setopt.user_timeout, 30000000);
+	cr_assert_eq(s.ev[4].setopt.delack, 40000);
+	cr_assert_eq(s.ev[4].setopt.challenge_ack_limit, 1000);
+	cr_assert_eq(s.ev[5].setopt.flags, 0);
+	check_identities(&s, "setopt_and_fast_open_connect");
+	/* the inputs: cookie and pattern data; the configuration in buf */
+	cr_assert_eq(ptcp_script_event_to_input(&s, &s.ev[0], 0, buf, sizeof buf, &in), 0);
+	cr_assert_eq(in.kind, PTCP_IN_CONNECT);
+	cr_assert_eq(in.connect.tfo, 1);
+	cr_assert_eq(in.connect.tfo_len, 8);
+	cr_assert_eq(in.connect.tfo_mss, 1400);
+	cr_assert_eq(in.connect.len, 100);
+	cr_assert_eq(in.connect.data[99], ptcp_script_pattern(99));
+	cr_assert_eq(ptcp_script_event_to_input(&s, &s.ev[0], 0, buf, 99, &in), PTCP_ENOBUFS);
+	cr_assert_eq(ptcp_script_event_to_input(&s, &s.ev[4], 0, buf, sizeof buf, &in), 0);
+	cr_assert_eq(in.kind, PTCP_IN_SETOPT);
+	cr_assert_eq(in.setopt.cfg->flags & (PTCP_CFG_NODELAY | PTCP_CFG_CORK),
+	             PTCP_CFG_NODELAY | PTCP_CFG_CORK);
+	cr_assert_eq(in.setopt.cfg->keepalive_cnt, 9);
+	cr_assert_eq(in.setopt.cfg->delack, 40000);
+	cr_assert_eq(in.setopt.cfg->mss, s.cfg.mss);
+	cr_assert_eq(ptcp_script_event_to_input(&s, &s.ev[4], 0, buf, 8, &in), PTCP_ENOBUFS);
+	char *txt = ptcp_script_format_text_alloc(&s, NULL);
+	cr_assert(strstr(txt, "connect tfo cookie=0102030405060708 mss=1400 data=100\n"), "%s",
+	          txt);
+	cr_assert(strstr(txt, "setopt nodelay cork keepalive_idle=2s keepalive_intvl=75ms "
+	                      "keepalive_cnt=9 user_timeout=30s delack=40ms challenge=1000\n"),
+	          "%s", txt);
+	free(txt);
+	ptcp_script_free(&s);
+	/* errors at file:line:col */
+	cr_assert_eq(parse_str("connect cookie=0102\n", &s, &err), PTCP_SCRIPT_ESYNTAX);
+	cr_assert_eq(err.line, 1);
+	cr_assert_eq(err.col, 9, "%u %s", err.col, err.msg);
+	cr_assert_eq(parse_str("connect tfo cookie=000102030405060708090a0b0c0d0e0f10\n", &s, &err),
+	             PTCP_SCRIPT_ESYNTAX);
+	cr_assert_eq(parse_str("setopt bogus=1\n", &s, &err), PTCP_SCRIPT_ESYNTAX);
+	cr_assert_eq(err.col, 8, "%u %s", err.col, err.msg);
+	cr_assert_eq(parse_str("setopt keepalive_cnt=256\n", &s, &err), PTCP_SCRIPT_ESYNTAX);
+	cr_assert_eq(parse_str("setopt delack=x\n", &s, &err), PTCP_SCRIPT_ESYNTAX);
 }
 
 Test(script_text, format_helpers)
