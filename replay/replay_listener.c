@@ -52,7 +52,6 @@ typedef struct tuple {
 typedef struct lrec {
 	uint64_t steps;
 	uint64_t last_t;
-	uint16_t ip_id;
 	int have;        /* conn is set */
 	int established; /* conn reached ESTABLISHED (the choice is final) */
 	int multi;       /* another 4-tuple was seen */
@@ -148,8 +147,7 @@ static void put_pkt(ptcp_replay_sink *k, uint64_t t, ptcp_replay_dir dir, const 
 	ip.dst = *dst;
 	ip.ttl = 64;
 	ip.tos = (uint8_t)(ecn & 3);
-	ip.df = 1;
-	ip.id = ++L.ip_id;
+	ip.df = 1; /* id 0 (RFC 6864 4.1: atomic datagrams), as harness/run and the simulator */
 	ip.proto = 6;
 	n = ptcp_wire_build_packet(pktbuf, sizeof pktbuf, &ip, s);
 	if (n < 0) {
