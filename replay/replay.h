@@ -157,7 +157,8 @@ void ptcp_replay_target_list(char *buf, size_t cap);
 
 /*
  * Guess what an input is: a capture (returns -1: use --import), a file
- * whose name contains "fuzz_sim" (a fuzz_sim input), a ptcp-sim command
+ * whose name contains "fuzz_sim" or "fuzz_listener" (an input of that
+ * target: nothing in their bytes tells them apart), a ptcp-sim command
  * line (sim), a text event script, a packetdrill script, one IP packet
  * (fuzz_wire) or else a binary fuzz_conn input; an empty input is -1 too.
  * why says how it was told.

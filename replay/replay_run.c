@@ -142,6 +142,12 @@ int ptcp_replay_detect(const uint8_t *d, size_t n, const char *name, char *why, 
 		snprintf(why, cap, "the name says fuzz_sim (a fuzz_sim input)");
 		return PTCP_REPLAY_FUZZ_SIM;
 	}
+	/* binary inputs nothing in their bytes tells apart: by the name (corpus/<target>/...) */
+	if (name && strstr(name, "fuzz_listener") &&
+	    ptcp_replay_target_parse("fuzz_listener") > 0) {
+		snprintf(why, cap, "the name says fuzz_listener (a fuzz_listener input)");
+		return ptcp_replay_target_parse("fuzz_listener");
+	}
 	if (is_text(d, n) && ptcp_replay_is_sim_scenario(d, n)) {
 		snprintf(why, cap, "a ptcp-sim command line (a simulator scenario)");
 		return PTCP_REPLAY_SIM;
@@ -693,7 +699,8 @@ static const char *key_line(const char *buf, char *out, size_t cap)
 	static const char *const keys[] = {"fuzz_wire:",     "ERROR: AddressSanitizer",
 	                                   "runtime error:", "ERROR: LeakSanitizer",
 	                                   "SUMMARY:",       "Assertion",
-	                                   "fuzz_sim:",      "ptcp-sim:"};
+	                                   "fuzz_sim:",      "ptcp-sim:",
+	                                   "fuzz_listener:"};
 	const char *best = NULL;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0] && !best; i++)
 		best = strstr(buf, keys[i]);

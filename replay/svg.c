@@ -60,11 +60,13 @@ static int parse(const ptcp_replay_rec *r, const ptcp_replay_pkt *p, ptcp_ip *ip
 	/* Show segments with a bad checksum too: they were on the wire. */
 	if (ptcp_wire_parse_tcp(l4, l4len, NULL, NULL, 0, seg) < 0)
 		return -1;
-	/* several connections in the record: draw the record's own */
+	/* several connections in the record: draw the record's own (4-tuple) */
 	if (r->multi_conn && r->have_conn) {
 		int out = p->dir == PTCP_REPLAY_OUT;
 		if (seg->sport != (out ? r->local_port : r->peer_port) ||
-		    seg->dport != (out ? r->peer_port : r->local_port))
+		    seg->dport != (out ? r->peer_port : r->local_port) ||
+		    !ptcp_addr_eq(&ip->src, out ? &r->local : &r->peer) ||
+		    !ptcp_addr_eq(&ip->dst, out ? &r->peer : &r->local))
 			return -1;
 	}
 	return 0;

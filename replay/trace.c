@@ -255,7 +255,21 @@ static void fmt_time(struct sb *b, uint64_t t)
 	          (unsigned long long)(t % 1000000u));
 }
 
-/* The receive windows each end announced, to tell segments sent beyond them. */
+/* The packet belongs to the record's connection (always, with one connection in the record). */
+static int of_conn(const ptcp_replay_rec *r, const ptcp_replay_pkt *p, const ptcp_ip *ip,
+                   const ptcp_seg *g)
+{
+	int out = p->dir == PTCP_REPLAY_OUT;
+	if (!r->multi_conn || !r->have_conn)
+		return 1;
+	return g->sport == (out ? r->local_port : r->peer_port) &&
+	       g->dport == (out ? r->peer_port : r->local_port) &&
+	       ptcp_addr_eq(&ip->src, out ? &r->local : &r->peer) &&
+	       ptcp_addr_eq(&ip->dst, out ? &r->peer : &r->local);
+}
+
+/* The receive windows each end announced, to tell segments sent beyond them (of the record's
+ * connection only, when the record holds several). */
 struct wins {
 	uint8_t ws[2];    /* shift of the windows sent by each direction */
 	uint32_t edge[2]; /* right edge announced by the sender of each direction */
@@ -273,7 +287,7 @@ static void wins_init(struct wins *w, const ptcp_replay_rec *r)
 		int d = r->pkt[i].dir;
 		if (r->pkt[i].err || seen[d] ||
 		    ptcp_wire_parse_packet(r->pkt[i].data, r->pkt[i].len, &ip, &g) ||
-		    !(g.flags & PTCP_SYN))
+		    !(g.flags & PTCP_SYN) || !of_conn(r, &r->pkt[i], &ip, &g))
 			continue;
 		seen[d] = 1;
 		if (g.opts.present & PTCP_OPT_WSCALE) {
@@ -286,12 +300,14 @@ static void wins_init(struct wins *w, const ptcp_replay_rec *r)
 }
 
 /* " [beyond the peer's window ...]" for data past the receiver's announced edge. */
-static void wins_note(struct wins *w, const ptcp_replay_pkt *p, struct sb *b)
+static void wins_note(struct wins *w, const ptcp_replay_rec *r, const ptcp_replay_pkt *p,
+                      struct sb *b)
 {
 	ptcp_ip ip;
 	ptcp_seg g;
 	int d = p->dir;
-	if (p->err || p->dropped || ptcp_wire_parse_packet(p->data, p->len, &ip, &g))
+	if (p->err || p->dropped || ptcp_wire_parse_packet(p->data, p->len, &ip, &g) ||
+	    !of_conn(r, p, &ip, &g))
 		return;
 	if (!(g.flags & (PTCP_SYN | PTCP_RST)) && w->known[!d]) {
 		uint32_t len = (uint32_t)ptcp_seg_len(&g);
@@ -325,7 +341,7 @@ static void fmt_rec_pkt(struct sb *b, const ptcp_replay_rec *r, const ptcp_repla
 	if (p->err &&
 	    !(p->err == PTCP_ENOTTCP && ptcp_replay_icmp_parse(p->data, p->len, &ic) == 0))
 		sb_printf(b, " [rejected by the codec]");
-	wins_note(w, p, b);
+	wins_note(w, r, p, b);
 }
 
 int ptcp_replay_write_trace(const ptcp_replay_rec *r, const char *title, FILE *f)
@@ -348,6 +364,11 @@ int ptcp_replay_write_trace(const ptcp_replay_rec *r, const char *title, FILE *f
 			sb_printf(&b, " (ISN %lu)", (unsigned long)r->isn_peer);
 		fprintf(f, "# core %s\n", line);
 	}
+	if (r->multi_conn)
+		fprintf(f,
+		        "# packets of other connections too: sequence numbers absolute unless the "
+		        "record holds one connection; window notes and the SVG are about the one "
+		        "above\n");
 	if (r->have_isn)
 		fprintf(f, "# sequence numbers relative to the sender's ISN, acks and SACK blocks "
 		           "to the receiver's\n");

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tests of ptcp-replay (meson suite 'replay').
 
-usage: test_replay.py CASE PTCP_REPLAY SOURCE_ROOT
+usage: test_replay.py CASE PTCP_REPLAY SOURCE_ROOT [FUZZ_LISTENER]
 
 Cases:
   pcap-fuzz_wire, pcap-fuzz_conn, pcap-fuzz_drill, pcap-script
@@ -16,6 +16,22 @@ Cases:
                   has packets not dropped, none flagged by tshark; the drops
                   pcap as many as the simulator dropped, flagged only when
                   the link corrupted them; the SVG is well-formed
+  pcap-fuzz_listener  corpus/fuzz_listener and corpus/regressions/fuzz_listener:
+                  the pcap has as many frames as the trace has packets, none
+                  flagged by tshark (the table takes parsed segments: every
+                  packet is built by the codec); and the frames are, in order,
+                  with the same times and TCP fields, the segments the target
+                  itself reports giving to and getting from the table when run
+                  alone with PTCP_FUZZ_LISTENER_TRACE=1 (argv[4], a plain build
+                  of fuzzers/fuzz_listener.c) - except the RSTs of
+                  ptcp_table_unlisten, which the target's trace does not print
+                  (counted apart); a crash (PTCP_REPLAY_CRASH_AT) keeps the
+                  packets up to it
+  roundtrip-fuzz_listener  each of those pcaps -> --import (the connection of the
+                  first packet: one of the many the table served) -> replay of
+                  the imported script against a single core gives the same
+                  frames (times, bytes) for that connection as the table's
+                  replay had (except the inputs in roundtrip-known.txt)
   roundtrip       replay -> pcap -> --import -> replay gives the same packets
                   (trace lines: times, directions, every header field); the
                   example scripts, the loss example, corpus/fuzz_conn and the
@@ -74,6 +90,14 @@ def out(name):
 
 
 def samples(target):
+    if target == "fuzz_listener":
+        # the seeds and the crash regressions
+        fs = []
+        for d in (os.path.join(SRC, "corpus", target),
+                  os.path.join(SRC, "corpus", "regressions", target)):
+            if os.path.isdir(d):
+                fs += [os.path.join(d, f) for f in sorted(os.listdir(d))]
+        return fs
     if target == "script":
         d = os.path.join(SRC, "harness", "script", "examples")
         files = [os.path.join(d, f) for f in sorted(os.listdir(d)) if f.endswith(".txt")]
@@ -659,7 +683,165 @@ def determinism():
     print("determinism: identical traces and pcaps, with and without the child process")
 
 
+# ---- fuzz_listener: the connection table ----------------------------------------------
+CORE_MAC = bytes([0x02, 0x70, 0x74, 0x63, 0x70, 0x01])
+
+
+def frame_tcp(fr):
+    """A frame as (dir, (src, sport), (dst, dport), tcp bytes); dir '>' when the core sent it."""
+    d = ">" if fr[6:12] == CORE_MAC else "<"
+    ip = fr[14:]
+    if ip[0] >> 4 == 4:
+        hl, src, dst = (ip[0] & 15) * 4, ip[12:16], ip[16:20]
+        tcp = ip[hl:(ip[2] << 8 | ip[3])]
+    else:
+        src, dst, tcp = ip[8:24], ip[24:40], ip[40:40 + (ip[4] << 8 | ip[5])]
+    sport, dport = struct.unpack(">HH", tcp[:4])
+    return d, (src, sport), (dst, dport), tcp
+
+
+def tcp_fields(tcp):
+    """(sport, dport, flags, seq, ack, win, payload length) as fuzz_listener's trace prints them."""
+    sport, dport, seq, ack, off, flags, win = struct.unpack(">HHIIBBH", tcp[:16])
+    return sport, dport, flags, seq, ack, win, len(tcp) - (off >> 4) * 4
+
+
+def target_trace(exe, f):
+    """The segments fuzz_listener reports, run alone: [(time, dir, fields)]."""
+    env = dict(os.environ, PTCP_FUZZ_LISTENER_TRACE="1")
+    r = subprocess.run([exe, f], capture_output=True, text=True, errors="replace", env=env)
+    if r.returncode != 0:
+        fail("%s: fuzz_listener alone: exit %d: %s" % (f, r.returncode, r.stderr[-300:]))
+    res, t = [], None
+    for line in r.stderr.splitlines():
+        m = re.match(r"^ *(\d+) +\S+ +conn -?\d+ input \d+ -> -?\d+$", line)
+        if m:
+            t = int(m.group(1))
+            continue
+        m = re.match(r"^ +(in |out) (\d+)>(\d+) flags 0x([0-9a-f]{2}) seq (\d+) ack (\d+) "
+                     r"win (\d+) len (\d+)", line)
+        if m:
+            res.append((t, "<" if m.group(1) == "in " else ">",
+                        (int(m.group(2)), int(m.group(3)), int(m.group(4), 16), int(m.group(5)),
+                         int(m.group(6)), int(m.group(7)), int(m.group(8)))))
+    return res
+
+
+def unlisten_packets(trace):
+    """Per packet of the trace: whether it was emitted by an unlisten call."""
+    res, cur = [], ""
+    for line in open(trace, errors="replace"):
+        m = re.match(r"^(?:!!|  ) +\d+\.\d+ +#\d+ +(.*)$", line.rstrip("\n"))
+        if m:
+            cur = m.group(1)
+            if cur.startswith("< "):
+                res.append(False)
+            continue
+        if re.match(r"^(?:!!|  ) +\d+\.\d+ +[<>] ", line):
+            res.append(cur.startswith("unlisten "))
+    return res
+
+
+def pcap_listener_case():
+    if len(sys.argv) < 5 or not os.path.exists(sys.argv[4]):
+        fail("no plain fuzz_listener executable given (argv[4])")
+        return
+    exe = os.path.abspath(sys.argv[4])
+    pcap_case("fuzz_listener")  # frames = trace packets, none flagged by tshark
+    same = unl = pk = 0
+    for i, f in enumerate(samples("fuzz_listener")):
+        base = out("fuzz_listener-%d" % i)
+        frames = pcap_frames(base + ".pcap")
+        unlisten = unlisten_packets(base + ".txt")
+        if len(unlisten) != len(frames):
+            fail("%s: %d frames, %d packets in the trace" % (f, len(frames), len(unlisten)))
+            continue
+        got = []
+        for (t, fr), u in zip(frames, unlisten):
+            d, _, _, tcp = frame_tcp(fr)
+            if u:
+                unl += 1
+                if d != ">" or not tcp[13] & 0x04:
+                    fail("%s: an unlisten call emitted a non-RST: %s" % (f, tcp_fields(tcp)))
+                continue
+            got.append((t, d, tcp_fields(tcp)))
+        want = target_trace(exe, f)
+        if got != want:
+            k = next((k for k, (x, y) in enumerate(zip(got, want)) if x != y),
+                     min(len(got), len(want)))
+            fail("%s: the pcap has %d segments of table steps, the target reports %d; first "
+                 "difference at %d: %s / %s" % (f, len(got), len(want), k + 1,
+                                                got[k] if k < len(got) else "-",
+                                                want[k] if k < len(want) else "-"))
+        else:
+            same += 1
+        pk += len(got)
+    # a crash in the middle of a run (the child killed at its 30th call): the outputs hold
+    # the packets up to it, the crash is the verdict
+    seed = [f for f in samples("fuzz_listener") if f.endswith("flood-syn-cookie-client")][0]
+    env = dict(os.environ, PTCP_REPLAY_CRASH_AT="30")
+    r = subprocess.run([TOOL, seed, "-o", out("lc.pcap"), "--trace", out("lc.txt")],
+                       capture_output=True, text=True, env=env)
+    if r.returncode != 1 or "crashed with signal" not in r.stdout:
+        fail("fuzz_listener crash: exit %d: %s%s" % (r.returncode, r.stdout, r.stderr))
+    else:
+        t = open(out("lc.txt")).read()
+        n = len(trace_packets(out("lc.txt")))
+        if "!! FAILED: crashed with signal" not in t or n < 20:
+            fail("fuzz_listener crash trace (%d packets):\n%s" % (n, t[-2000:]))
+        if len(tshark_frames(out("lc.pcap"))) != n:
+            fail("fuzz_listener crash: the pcap does not hold the packets up to the crash")
+    print("pcap-fuzz_listener: %d of %d inputs give the segments the target itself reports "
+          "(%d segments of table steps, %d RSTs of unlisten calls); a crash keeps the outputs"
+          % (same, len(samples("fuzz_listener")), pk, unl))
+
+
+def frame_conn(fr):
+    _, a, b, _ = frame_tcp(fr)
+    return tuple(sorted((a, b)))
+
+
+def roundtrip_listener():
+    """fuzz_listener: the pcap -> --import (the connection of the first packet) -> replay gives
+    the same frames (times, bytes) for that connection."""
+    known = known_roundtrip()
+    same = 0
+    files = samples("fuzz_listener")
+    for i, f in enumerate(files):
+        name = "fuzz_listener/" + os.path.basename(f)
+        base = out("rtl-%d" % i)
+        run(f, "-o", base + ".pcap", check=0)
+        r = run("--import", base + ".pcap", "-o", base + ".imp.txt")
+        why = None
+        if r.returncode != 0:
+            why = "import failed: " + r.stderr.strip()
+        else:
+            run(base + ".imp.txt", "-o", base + ".rt.pcap")
+            a, b = pcap_frames(base + ".pcap"), pcap_frames(base + ".rt.pcap")
+            conn = frame_conn(a[0][1])
+            a = [x for x in a if frame_conn(x[1]) == conn]
+            b = [x for x in b if frame_conn(x[1]) == conn]
+            if not b:
+                why = "the replay of the import has no frame of the connection"
+            elif a != b:
+                k = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+                why = "%d frames, after the import %d; first difference at frame %d" % (
+                    len(a), len(b), k + 1)
+        if why is None:
+            same += 1
+            if name in known:
+                print("note: %s now round-trips (remove it from roundtrip-known.txt)" % name)
+        elif name in known:
+            print("known difference: %s (%s): %s" % (name, known[name], why))
+        else:
+            fail("%s: round trip differs: %s" % (name, why))
+    print("roundtrip-fuzz_listener: %d of %d inputs give the same frames for the imported "
+          "connection after pcap -> import -> replay" % (same, len(files)))
+
+
 CASES = {
+    "pcap-fuzz_listener": pcap_listener_case,
+    "roundtrip-fuzz_listener": roundtrip_listener,
     "pcap-fuzz_wire": lambda: pcap_case("fuzz_wire"),
     "pcap-fuzz_conn": lambda: pcap_case("fuzz_conn"),
     "pcap-fuzz_drill": lambda: pcap_case("fuzz_drill"),
