@@ -570,24 +570,9 @@ void ptcp_conn_stats(const ptcp_conn *c, ptcp_stats *st)
 	const ptcp_conn_counters *k = &c->stats;
 
 	memset(st, 0, sizeof(*st));
-	st->segs_in = k->segs_in;
-	st->segs_out = k->segs_out;
-	st->bytes_in = k->bytes_in;
-	st->bytes_out = k->bytes_out;
-	st->retransmits = k->retransmits;
-	st->rto_fired = k->rto_fired;
-	st->fast_recoveries = k->fast_recoveries;
-	st->dsacks_in = k->dsacks_in;
-	st->dsacks_out = k->dsacks_out;
-	st->ecn_reductions = k->ecn_reductions;
-	st->ce_received = k->ce_received;
-	st->tlp_probes = k->tlp_probes;
-	st->rack_losses = k->rack_losses;
-	st->sack_reneging = k->sack_reneging;
-	st->challenge_acks = k->challenge_acks;
-	st->challenge_acks_limited = k->challenge_acks_limited;
-	st->tfo_data_acked = k->tfo_data_acked;
-	st->tfo_data_refused = k->tfo_data_refused;
+#define WIDEN(name) st->name = k->name;
+	PTCP_STATS_COUNTERS(WIDEN)
+#undef WIDEN
 	for (int i = 0; i < PTCP_DROP_COUNT; i++)
 		st->drops[i] = k->drops[i];
 }

@@ -401,25 +401,32 @@ typedef enum ptcp_drop {
 
 const char *ptcp_drop_name(ptcp_drop d);
 
+/* The per-connection counters, one X(name) each (comments say what they count). */
+#define PTCP_STATS_COUNTERS(X)                                                                     \
+	X(segs_in)                                                                                 \
+	X(segs_out)                                                                                \
+	X(bytes_in)               /* payload bytes accepted in order */                           \
+	X(bytes_out)              /* payload bytes sent, retransmissions included */              \
+	X(retransmits)            /* segments retransmitted */                                    \
+	X(rto_fired)                                                                               \
+	X(fast_recoveries)        /* entries into fast recovery (dup ACKs or SACK) */             \
+	X(dsacks_in)              /* duplicate-SACK blocks received */                            \
+	X(dsacks_out)             /* duplicate-SACK blocks sent */                                \
+	X(ecn_reductions)         /* window reductions for an ECN echo */                         \
+	X(ce_received)            /* segments that arrived marked CE */                           \
+	X(tlp_probes)             /* tail loss probes sent */                                     \
+	X(rack_losses)            /* recoveries started by the RACK reordering timer */           \
+	X(sack_reneging)          /* the peer dropped data it had SACKed (RFC 2018 8) */          \
+	X(challenge_acks)         /* RFC 5961 challenge ACKs sent */                              \
+	X(challenge_acks_limited) /* ... and suppressed by the rate limit */                      \
+	X(tfo_data_acked)         /* Fast Open: data in our SYN was accepted */                   \
+	X(tfo_data_refused)       /* ... or not (sent again after the handshake) */
+
+#define PTCP_STATS_U64_(name) uint64_t name;
+#define PTCP_STATS_U32_(name) uint32_t name;
+
 typedef struct ptcp_stats {
-	uint64_t segs_in;
-	uint64_t segs_out;
-	uint64_t bytes_in;    /* payload bytes accepted in order */
-	uint64_t bytes_out;   /* payload bytes sent, retransmissions included */
-	uint64_t retransmits; /* segments retransmitted */
-	uint64_t rto_fired;
-	uint64_t fast_recoveries;        /* entries into fast recovery (dup ACKs or SACK) */
-	uint64_t dsacks_in;              /* duplicate-SACK blocks received */
-	uint64_t dsacks_out;             /* duplicate-SACK blocks sent */
-	uint64_t ecn_reductions;         /* window reductions for an ECN echo */
-	uint64_t ce_received;            /* segments that arrived marked CE */
-	uint64_t tlp_probes;             /* tail loss probes sent */
-	uint64_t rack_losses;            /* recoveries started by the RACK reordering timer */
-	uint64_t sack_reneging;          /* the peer dropped data it had SACKed (RFC 2018 8) */
-	uint64_t challenge_acks;         /* RFC 5961 challenge ACKs sent */
-	uint64_t challenge_acks_limited; /* ... and suppressed by the rate limit */
-	uint64_t tfo_data_acked;         /* Fast Open: data in our SYN was accepted */
-	uint64_t tfo_data_refused;       /* ... or not (sent again after the handshake) */
+	PTCP_STATS_COUNTERS(PTCP_STATS_U64_)
 	uint64_t drops[PTCP_DROP_COUNT];
 } ptcp_stats;
 
@@ -430,24 +437,7 @@ typedef struct ptcp_stats {
  * needs totals beyond that takes differences of successive snapshots.
  */
 typedef struct ptcp_conn_counters {
-	uint32_t segs_in;
-	uint32_t segs_out;
-	uint32_t bytes_in;    /* payload bytes accepted in order */
-	uint32_t bytes_out;   /* payload bytes sent, retransmissions included */
-	uint32_t retransmits; /* segments retransmitted */
-	uint32_t rto_fired;
-	uint32_t fast_recoveries;        /* entries into fast recovery (dup ACKs or SACK) */
-	uint32_t dsacks_in;              /* duplicate-SACK blocks received */
-	uint32_t dsacks_out;             /* duplicate-SACK blocks sent */
-	uint32_t ecn_reductions;         /* window reductions for an ECN echo */
-	uint32_t ce_received;            /* segments that arrived marked CE */
-	uint32_t tlp_probes;             /* tail loss probes sent */
-	uint32_t rack_losses;            /* recoveries started by the RACK reordering timer */
-	uint32_t sack_reneging;          /* the peer dropped data it had SACKed (RFC 2018 8) */
-	uint32_t challenge_acks;         /* RFC 5961 challenge ACKs sent */
-	uint32_t challenge_acks_limited; /* ... and suppressed by the rate limit */
-	uint32_t tfo_data_acked;         /* Fast Open: data in our SYN was accepted */
-	uint32_t tfo_data_refused;       /* ... or not (sent again after the handshake) */
+	PTCP_STATS_COUNTERS(PTCP_STATS_U32_)
 	uint32_t drops[PTCP_DROP_COUNT];
 } ptcp_conn_counters;
 
