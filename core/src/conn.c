@@ -45,6 +45,7 @@ void ptcp_config_linux(ptcp_config *cfg)
 	cfg->flags |= PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX | PTCP_CFG_DELIVERED;
 	cfg->flags |= PTCP_CFG_ACK_UNSENT_SILENT | PTCP_CFG_CLOSED_DATA_RST_REPLY;
 	cfg->flags |= PTCP_CFG_ZWP_NO_DATA;
+	cfg->flags |= PTCP_CFG_ABORT_RST_ACK;     /* tcp_send_active_reset: RST|ACK */
 	cfg->syn_retries = 5;
 	cfg->synack_retries = 5;
 	cfg->msl = PTCP_SEC(30);
@@ -459,7 +460,13 @@ static void app_abort(step_ctx *x)
 	case PTCP_FIN_WAIT_1:
 	case PTCP_FIN_WAIT_2:
 	case PTCP_CLOSE_WAIT:
-		output_rst(x, c->snd_max, 0, 0);
+		/* RFC 9293 3.10.5: <SEQ=SND.NXT><CTL=RST>; the Linux profile adds
+		 * ACK=RCV.NXT (PTCP_CFG_ABORT_RST_ACK), acceptable either way
+		 * (RFC 9293 3.10.7.4: a RST is checked by its sequence number). */
+		if (c->cfg.flags & PTCP_CFG_ABORT_RST_ACK)
+			output_rst(x, c->snd_max, 1, c->rcv_nxt);
+		else
+			output_rst(x, c->snd_max, 0, 0);
 		break;
 	default:
 		break;

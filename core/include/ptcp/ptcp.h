@@ -171,6 +171,10 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * tcp_xmit_probe_skb); off: one byte of new data (RFC 9293 3.8.6.1 allows
  * both).  Set by ptcp_config_linux(). */
 #define PTCP_CFG_ZWP_NO_DATA 0x40000u
+/* ABORT (and so a listener closed with connections nobody accepted) sends
+ * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> (as Linux's tcp_send_active_reset);
+ * off: <SEQ=SND.NXT><CTL=RST> (RFC 9293 3.10.5).  Set by ptcp_config_linux(). */
+#define PTCP_CFG_ABORT_RST_ACK 0x80000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -213,7 +217,8 @@ void ptcp_config_default(ptcp_config *cfg);
  * growth by delivered data (PTCP_CFG_PRR, _PRR_LINUX, _DELIVERED), an ACK
  * of unsent data dropped silently (PTCP_CFG_ACK_UNSENT_SILENT), data after
  * close answered by a reset for that segment (PTCP_CFG_CLOSED_DATA_RST_REPLY),
- * zero-window probes without data (PTCP_CFG_ZWP_NO_DATA).
+ * zero-window probes without data (PTCP_CFG_ZWP_NO_DATA), RST|ACK on abort
+ * (PTCP_CFG_ABORT_RST_ACK).
  * Used by ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
