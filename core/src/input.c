@@ -894,7 +894,16 @@ void input_icmp(step_ctx *x, const ptcp_input *in)
 	case PTCP_ICMP_NET_UNREACH:
 	case PTCP_ICMP_HOST_UNREACH:
 	case PTCP_ICMP_TIME_EXCEEDED:
-		conn_event(x, PTCP_EV_SOFT_ERROR, PTCP_EUNREACH); /* soft: keep trying */
+		/* RFC 1122 4.2.3.9, RFC 5461 4.1: soft errors, keep trying.  The Linux
+		 * profile drops a passive SYN-RECEIVED connection the error is about (the
+		 * quoted sequence is our SYN: checked above). */
+		if ((c->cfg.flags & PTCP_CFG_ICMP_SYNRECV_HARD) && c->state == PTCP_SYN_RECEIVED &&
+		    (c->flags & F_PASSIVE)) {
+			conn_event(x, PTCP_EV_ERROR, PTCP_EUNREACH);
+			conn_closed(x, PTCP_EUNREACH);
+			return;
+		}
+		conn_event(x, PTCP_EV_SOFT_ERROR, PTCP_EUNREACH);
 		return;
 	default:
 		drop(c, PTCP_DROP_ICMP_INVALID);

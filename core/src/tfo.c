@@ -159,6 +159,29 @@ int ptcp_tfo_server_open(ptcp_conn *c, const ptcp_input *syn, uint32_t iss, ptcp
 	return 0;
 }
 
+int ptcp_tfo_icmp(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)
+{
+	step_ctx x;
+	if (!c || !in || !out || !out->v || out->cap < PTCP_ACTIONS_MIN)
+		return PTCP_EINVAL;
+	/* RFC 1122 4.2.3.9: soft errors by default.  The Linux profile: the
+	 * connection is still SYN_RECV there (our SYN-ACK unacknowledged), and an
+	 * unreachable quoting that SYN-ACK (RFC 5927 4.1: our ISS) ends it. */
+	if (in->kind != PTCP_IN_ICMP || !(c->cfg.flags & PTCP_CFG_ICMP_SYNRECV_HARD) ||
+	    !(c->flags & F_PASSIVE) || c->state == PTCP_CLOSED || in->icmp.seq != c->iss ||
+	    (in->icmp.type != PTCP_ICMP_NET_UNREACH && in->icmp.type != PTCP_ICMP_HOST_UNREACH &&
+	     in->icmp.type != PTCP_ICMP_TIME_EXCEEDED))
+		return ptcp_step(c, in, now, out);
+	out->n = 0;
+	x.c = c;
+	x.out = out;
+	x.now = now;
+	x.in = in;
+	conn_event(&x, PTCP_EV_ERROR, PTCP_EUNREACH);
+	conn_closed(&x, PTCP_EUNREACH);
+	return 1;
+}
+
 /* Our SYN-ACK for pending connection idx, from its block. */
 static void tfo_synack(tstep *x, uint32_t idx, ptcp_action *a)
 {

@@ -284,6 +284,9 @@ int tfo_script_cookie(struct runner *r, int line, const char *blob, uint16_t lpo
 int tfo_listener_syn(struct runner *r, struct sock *lsk, const ptcp_seg *seg, const ptcp_input *in);
 /* A segment for a pending Fast Open child: true when it was handled here. */
 bool tfo_child_segment(struct runner *r, struct sock *sk, const ptcp_seg *seg);
+/* An ICMP error for a Fast Open child not yet accepted whose SYN-ACK is unacknowledged: given to
+ * ptcp_tfo_icmp() (Linux closes such a child on net/host unreachable); false: not such a child. */
+bool tfo_child_icmp(struct runner *r, struct sock *sk, const ptcp_input *in);
 void tfo_timer(struct runner *r, struct sock *sk);
 /* The config a socket gives its block (options applied). */
 void sock_config(const struct runner *r, const struct sock *sk, ptcp_config *cfg);

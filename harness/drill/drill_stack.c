@@ -494,7 +494,8 @@ int stack_icmp(struct runner *r, uint16_t lport, uint16_t rport, const ptcp_inpu
 	}
 	for (struct sock *sk = r->socks; sk; sk = sk->next) {
 		if (conn_alive(sk) && sk->lport == lport && sk->rport == rport) {
-			stack_step(r, sk, in);
+			if (!tfo_child_icmp(r, sk, in))
+				stack_step(r, sk, in);
 			return r->stopped ? -1 : 0;
 		}
 	}

@@ -309,3 +309,21 @@ void tfo_timer(struct runner *r, struct sock *sk)
 	sk->tfo_deadline = r->now + (int64_t)rto;
 	resend_synack(r, sk);
 }
+
+bool tfo_child_icmp(struct runner *r, struct sock *sk, const ptcp_input *in)
+{
+	int ret;
+	if (!sk->tfo_pending || sk->accepted)
+		return false;
+	ret = ptcp_tfo_icmp(sk->conn, in, (ptcp_time_t)(DRILL_BASE_US + r->now), &r->out);
+	if (ret == PTCP_EINVAL) {
+		drill_fail(r, r->ev ? r->ev->line : 0, "ptcp_tfo_icmp rejected its input");
+		return true;
+	}
+	stack_take_actions(r, sk);
+	if (ret == 1) {
+		drill_trace(r, "  Fast Open child closed by the ICMP error (not accepted yet)");
+		sk->tfo_pending = false;
+	}
+	return true;
+}

@@ -93,6 +93,19 @@ int ptcp_tfo_server_open(ptcp_conn *c, const ptcp_input *syn, uint32_t iss, ptcp
  */
 void ptcp_tfo_synack(const ptcp_conn *c, ptcp_time_t now, ptcp_seg *seg);
 
+/*
+ * An ICMP error (in: PTCP_IN_ICMP) about a connection opened by
+ * ptcp_tfo_server_open whose SYN-ACK the peer has not acknowledged and that
+ * the application has not accepted yet.  With PTCP_CFG_ICMP_SYNRECV_HARD in
+ * c's configuration, net or host unreachable or time exceeded quoting our
+ * SYN-ACK (in->icmp.seq is our ISS) closes it as Linux does for a Fast Open
+ * child in SYN_RECV: PTCP_EV_ERROR, then CLOSED with PTCP_EUNREACH, nothing
+ * sent; the SYN's data stays readable, then READ returns the error.  Any
+ * other input goes to ptcp_step().
+ * Returns 1 (closed here), or what ptcp_step() returns (0 or PTCP_E*).
+ */
+int ptcp_tfo_icmp(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out);
+
 /* ---- Configuration ------------------------------------------------------ */
 #define PTCP_TBL_SYNCOOKIES        0x01u /* SYN cookies when a SYN queue is full (tcp_syncookies=1) */
 #define PTCP_TBL_SYNCOOKIES_ALWAYS 0x02u /* SYN cookies for every SYN (tcp_syncookies=2) */

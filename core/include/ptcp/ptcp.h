@@ -175,6 +175,13 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK> (as Linux's tcp_send_active_reset);
  * off: <SEQ=SND.NXT><CTL=RST> (RFC 9293 3.10.5).  Set by ptcp_config_linux(). */
 #define PTCP_CFG_ABORT_RST_ACK 0x80000u
+/* ICMP net or host unreachable or time exceeded quoting our SYN-ACK closes a
+ * passive connection still in SYN-RECEIVED (PTCP_EV_ERROR, then CLOSED with
+ * PTCP_EUNREACH; no segment sent), as Linux's tcp_req_err drops the request;
+ * ptcp_tfo_icmp() does the same for a Fast Open connection nobody accepted.
+ * Off: a soft error (PTCP_EV_SOFT_ERROR), the handshake goes on (RFC 1122
+ * 4.2.3.9, RFC 5461 4.1).  Set by ptcp_config_linux(). */
+#define PTCP_CFG_ICMP_SYNRECV_HARD 0x100000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -218,7 +225,8 @@ void ptcp_config_default(ptcp_config *cfg);
  * of unsent data dropped silently (PTCP_CFG_ACK_UNSENT_SILENT), data after
  * close answered by a reset for that segment (PTCP_CFG_CLOSED_DATA_RST_REPLY),
  * zero-window probes without data (PTCP_CFG_ZWP_NO_DATA), RST|ACK on abort
- * (PTCP_CFG_ABORT_RST_ACK).
+ * (PTCP_CFG_ABORT_RST_ACK), ICMP unreachable fatal to a connection in
+ * SYN-RECEIVED (PTCP_CFG_ICMP_SYNRECV_HARD).
  * Used by ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
