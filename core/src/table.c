@@ -849,6 +849,56 @@ ptcp_handle ptcp_table_lookup(const ptcp_table *t, const ptcp_tuple *k)
 	return (ref == NONE32 || (ref & REF_REQ)) ? PTCP_NO_HANDLE : ref;
 }
 
+static int icmp_hard_kind(ptcp_icmp_kind k)
+{
+	return k == PTCP_ICMP_NET_UNREACH || k == PTCP_ICMP_HOST_UNREACH ||
+	       k == PTCP_ICMP_TIME_EXCEEDED;
+}
+
+int ptcp_table_icmp(ptcp_table *t, const ptcp_tuple *k, const ptcp_input *in, ptcp_time_t now,
+                    ptcp_table_actions *out)
+{
+	tstep x;
+	uint32_t ref;
+	int ret = 0;
+	if (!t || !k || !in || in->kind != PTCP_IN_ICMP || !outputs_ok(out))
+		return PTCP_EINVAL;
+	out->n = 0;
+	x.t = t;
+	x.out = out;
+	x.now = now;
+	ref = hash_find(t, k, tuple_hash(t, k));
+	if (ref == NONE32) {
+		t->stats.drops[PTCP_TDROP_ICMP_IGNORED]++;
+	} else if (ref & REF_REQ) {
+		const tbl_req *q = &t->reqs[ref & ~REF_REQ];
+		/* RFC 5927 4.1: believed only when it quotes our SYN-ACK; RFC 1122
+		 * 4.2.3.9 soft errors, except in the Linux profile (tcp_req_err) */
+		if ((t->cfg.conn.flags & PTCP_CFG_ICMP_SYNRECV_HARD) && in->icmp.seq == q->iss &&
+		    icmp_hard_kind(in->icmp.type)) {
+			req_free(t, ref & ~REF_REQ);
+			t->stats.drops[PTCP_TDROP_REQUEST_ICMP]++;
+		} else {
+			t->stats.drops[PTCP_TDROP_ICMP_IGNORED]++;
+		}
+	} else if ((t->meta[ref].flags & (M_TFO | M_ACCEPTED)) == M_TFO) {
+		ptcp_actions v;
+		if (!tbl_view(&x, &v)) {
+			t->again = 1;
+			ret = PTCP_ENOSPC;
+		} else {
+			ret = ptcp_tfo_icmp(&t->conns[ref], in, now, &v);
+			ret = ret == 1 ? 0 : ret;
+			tbl_absorb(&x, ref, &v, 0);
+			tbl_conn_after(&x, ref);
+		}
+	} else {
+		ret = tbl_run_step(&x, ref, in);
+	}
+	tbl_report_deadline(&x);
+	return ret;
+}
+
 ptcp_time_t ptcp_table_next_deadline(const ptcp_table *t)
 {
 	return t ? t->deadline_reported : PTCP_TIME_NEVER;
@@ -890,7 +940,9 @@ const char *ptcp_table_drop_name(ptcp_table_drop d)
 	                                                    "challenge-limit",
 	                                                    "listen",
 	                                                    "request",
-	                                                    "request-reset"};
+	                                                    "request-reset",
+	                                                    "request-icmp",
+	                                                    "icmp-ignored"};
 	if ((unsigned)d >= PTCP_TDROP_COUNT)
 		return "unknown";
 	return names[d];

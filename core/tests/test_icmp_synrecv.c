@@ -4,13 +4,15 @@
  * a soft error (RFC 1122 4.2.3.9, RFC 5461 4.1), the handshake completes.
  * On (ptcp_config_linux): the connection is dropped (Linux's tcp_req_err)
  * and the peer's final ACK then meets a CLOSED block; ptcp_tfo_icmp() does
- * the same for a Fast Open connection nobody accepted yet.
+ * the same for a Fast Open connection nobody accepted yet, and
+ * ptcp_table_icmp() for the table's SYN-queue entries and connections.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "conv.h"
 #include "ptcp/listener.h"
+#include "tconv.h"
 
 #define ISS  1000u
 #define PISS 5000u /* the peer's ISS */
@@ -185,4 +187,118 @@ Test(icmp_synrecv, tfo_default_is_a_soft_error)
 	cr_assert_eq(tfo_icmp(&s, PTCP_ICMP_HOST_UNREACH, ISS), 0);
 	cr_assert_eq(ptcp_conn_state(&s.c), PTCP_ESTABLISHED);
 	cr_assert_eq(ptcp_conn_recv_avail(&s.c), 10);
+}
+
+/* ---- ptcp_table_icmp: SYN-queue entries and pending Fast Open connections ---- */
+
+static int ticmp(tconv *c, ptcp_icmp_kind kind, uint32_t seq)
+{
+	ptcp_input in = {.kind = PTCP_IN_ICMP};
+	ptcp_tuple k = {.laddr = c->server, .raddr = c->client, .lport = SPORT, .rport = c->cport};
+	in.icmp.type = kind;
+	in.icmp.seq = seq;
+	c->cursor = 0;
+	c->ret = ptcp_table_icmp(&c->t, &k, &in, c->now, &c->out);
+	return c->ret;
+}
+
+/* A table (connections configured with flags) and one SYN in its queue; returns our ISS. */
+static uint32_t table_request(tconv *c, uint32_t flags, uint32_t tbl_flags)
+{
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	cfg.conn.flags |= flags;
+	cfg.flags = tbl_flags;
+	tconv_init(c, &cfg);
+	cr_assert_geq(tconv_listen(c, 4), 0);
+	tconv_seg(c, "S", PISS, 0, 65535, NULL, NULL, 0);
+	const ptcp_seg *s = tnext(c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(tusage(c).requests, 1);
+	return s->seq;
+}
+
+Test(icmp_synrecv, table_flag_drops_the_request_counted)
+{
+	tconv c;
+	uint32_t iss = table_request(&c, PTCP_CFG_ICMP_SYNRECV_HARD, 0);
+	cr_assert_eq(ticmp(&c, PTCP_ICMP_HOST_UNREACH, iss + 1), 0);
+	cr_assert_eq(tusage(&c).requests, 1, "not about our SYN-ACK: ignored");
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_ICMP_IGNORED), 1);
+	cr_assert_eq(ticmp(&c, PTCP_ICMP_HOST_UNREACH, iss), 0);
+	texpect_nothing(&c);
+	cr_assert_eq(tusage(&c).requests, 0);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_REQUEST_ICMP), 1);
+	/* no SYN-ACK retransmission for it any more, and its final ACK makes nothing */
+	tconv_time(&c, c.now + PTCP_SEC(10));
+	texpect_nothing(&c);
+	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, NULL, NULL, 0);
+	cr_assert_eq(tconnected(&c), PTCP_NO_HANDLE);
+	cr_assert_eq(tusage(&c).conns, 0);
+	tconv_fini(&c);
+}
+
+Test(icmp_synrecv, table_default_keeps_the_request)
+{
+	tconv c;
+	uint32_t iss = table_request(&c, 0, 0);
+	cr_assert_eq(ticmp(&c, PTCP_ICMP_HOST_UNREACH, iss), 0);
+	cr_assert_eq(tusage(&c).requests, 1, "RFC 1122 4.2.3.9: soft");
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_ICMP_IGNORED), 1);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_REQUEST_ICMP), 0);
+	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, NULL, NULL, 0);
+	cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE, "the handshake completes");
+	/* an error about a 4-tuple the table does not know is counted */
+	c.cport = CPORT + 7;
+	cr_assert_eq(ticmp(&c, PTCP_ICMP_NET_UNREACH, 1), 0);
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_ICMP_IGNORED), 2);
+	tconv_fini(&c);
+}
+
+/* A Fast Open connection in the table, SYN-ACK unacknowledged; returns our ISS. */
+static uint32_t table_tfo(tconv *c, uint32_t flags, ptcp_handle *h)
+{
+	ptcp_table_config cfg;
+	uint8_t cookie[PTCP_TFO_COOKIE_LEN];
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS | PTCP_OPT_TFO, .mss = 1460, .tfo_len = 8};
+	tconv_cfg(&cfg);
+	cfg.conn.flags |= flags;
+	cfg.flags |= PTCP_TBL_TFO;
+	tconv_init(c, &cfg);
+	cr_assert_geq(tconv_listen(c, 4), 0);
+	ptcp_tfo_cookie(c->t.k_tfo, &c->client, cookie);
+	memcpy(o.tfo_cookie, cookie, 8);
+	tconv_seg(c, "S", PISS, 0, 65535, &o, "GET /", 5);
+	const ptcp_seg *s = tnext(c);
+	cr_assert_eq(s->ack, PISS + 6, "the data accepted");
+	*h = tconnected(c);
+	cr_assert_neq(*h, PTCP_NO_HANDLE);
+	cr_assert_eq(tusage(c).tfo_pending, 1);
+	return s->seq;
+}
+
+Test(icmp_synrecv, table_flag_closes_an_unaccepted_fast_open_connection)
+{
+	tconv c;
+	ptcp_handle h;
+	uint32_t iss = table_tfo(&c, PTCP_CFG_ICMP_SYNRECV_HARD, &h);
+	cr_assert_eq(ticmp(&c, PTCP_ICMP_HOST_UNREACH, iss), 0);
+	texpect_nothing(&c);
+	cr_assert(tsaw_event(&c, h, PTCP_EV_ERROR));
+	cr_assert_eq(tusage(&c).conns, 0, "never accepted: the block is free again");
+	cr_assert_eq(tusage(&c).tfo_pending, 0);
+	tconv_fini(&c);
+}
+
+Test(icmp_synrecv, table_accepted_fast_open_connection_is_left_alone)
+{
+	tconv c;
+	ptcp_handle h, a;
+	uint32_t iss = table_tfo(&c, PTCP_CFG_ICMP_SYNRECV_HARD, &h);
+	cr_assert_eq(ptcp_table_accept(&c.t, 0, &a), 0);
+	cr_assert_eq(a, h);
+	cr_assert_eq(ticmp(&c, PTCP_ICMP_HOST_UNREACH, iss), 0);
+	cr_assert_not(tsaw_event(&c, h, PTCP_EV_ERROR));
+	cr_assert_eq(ptcp_conn_state(ptcp_table_conn(&c.t, h)), PTCP_ESTABLISHED);
+	tconv_fini(&c);
 }

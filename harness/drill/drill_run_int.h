@@ -265,6 +265,8 @@ int dtbl_listen(struct runner *r, struct sock *lsk);
 int dtbl_unlisten(struct runner *r, struct sock *lsk);
 bool dtbl_owns(const struct runner *r, uint16_t lport);
 int dtbl_step(struct runner *r, ptcp_handle h, const ptcp_input *in);
+/* An ICMP error about k to the table (ptcp_table_icmp: a connection or a SYN-queue entry). */
+int dtbl_icmp(struct runner *r, const ptcp_tuple *k, const ptcp_input *in);
 int64_t dtbl_next_deadline(const struct runner *r);
 void dtbl_time(struct runner *r);
 int dtbl_accept_queue(const struct runner *r, const struct sock *lsk);

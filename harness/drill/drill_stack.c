@@ -484,13 +484,7 @@ int stack_icmp(struct runner *r, uint16_t lport, uint16_t rport, const ptcp_inpu
 	if (dtbl_owns(r, lport)) {
 		ptcp_tuple k = {
 		    .laddr = r->local, .raddr = r->remote, .lport = lport, .rport = rport};
-		ptcp_handle h = ptcp_table_lookup(r->tbl, &k);
-		if (h == PTCP_NO_HANDLE) {
-			drill_trace(r, "  ICMP ignored: no table entry for %u > %u",
-			            (unsigned)rport, (unsigned)lport);
-			return 0;
-		}
-		return dtbl_step(r, h, in) < 0 && r->stopped ? -1 : 0;
+		return dtbl_icmp(r, &k, in) < 0 && r->stopped ? -1 : 0;
 	}
 	for (struct sock *sk = r->socks; sk; sk = sk->next) {
 		if (conn_alive(sk) && sk->lport == lport && sk->rport == rport) {

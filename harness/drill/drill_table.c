@@ -200,6 +200,16 @@ int dtbl_step(struct runner *r, ptcp_handle h, const ptcp_input *in)
 	return ret;
 }
 
+int dtbl_icmp(struct runner *r, const ptcp_tuple *k, const ptcp_input *in)
+{
+	ptcp_table_actions o = {.v = r->tacts, .tag = r->ttags, .cap = TBL_ACTS};
+	int ret = ptcp_table_icmp(r->tbl, k, in, (ptcp_time_t)(DRILL_BASE_US + r->now), &o);
+	if (ret == PTCP_EINVAL)
+		drill_fail(r, r->ev ? r->ev->line : 0, "ptcp_table_icmp rejected its input");
+	dispatch(r, &o);
+	return ret;
+}
+
 int64_t dtbl_next_deadline(const struct runner *r)
 {
 	ptcp_time_t d;

@@ -149,6 +149,9 @@ typedef enum ptcp_table_drop {
 	PTCP_TDROP_LISTEN,        /* not a SYN, or a bad SYN, to a listener (RFC 9293 3.10.7.2) */
 	PTCP_TDROP_REQUEST,       /* unacceptable to a SYN-queue entry (RFC 9293 3.10.7.4) */
 	PTCP_TDROP_REQUEST_RESET, /* a SYN-queue entry reset by RST or SYN */
+	PTCP_TDROP_REQUEST_ICMP,  /* a SYN-queue entry dropped by an ICMP error (ptcp_table_icmp) */
+	PTCP_TDROP_ICMP_IGNORED,  /* an ICMP error for no entry, or a SYN-queue entry's soft or
+	                             unmatched one (ptcp_table_icmp) */
 	PTCP_TDROP_COUNT
 } ptcp_table_drop;
 
@@ -294,6 +297,21 @@ int ptcp_table_step(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_tim
 ptcp_conn *ptcp_table_conn(ptcp_table *t, ptcp_handle h);
 /* The connection with this 4-tuple (e.g. for an ICMP error), or PTCP_NO_HANDLE. */
 ptcp_handle ptcp_table_lookup(const ptcp_table *t, const ptcp_tuple *k);
+/*
+ * An ICMP error (in: PTCP_IN_ICMP) about the 4-tuple k (from our side), at
+ * now.  A connection gets it through ptcp_step(), a Fast Open connection
+ * nobody accepted whose SYN-ACK is unacknowledged through ptcp_tfo_icmp()
+ * (closed, it goes, as any connection that dies before accept).  A SYN-queue
+ * entry is dropped when the connections' configuration has
+ * PTCP_CFG_ICMP_SYNRECV_HARD and the error is net or host unreachable or
+ * time exceeded quoting its ISS (Linux's tcp_req_err; counted
+ * PTCP_TDROP_REQUEST_ICMP); RFC 1122 4.2.3.9 (the default): a soft error
+ * about an entry no application has seen yet: nothing to do.  An error for
+ * no entry, or a SYN-queue entry's ignored one, counts PTCP_TDROP_ICMP_IGNORED.
+ * Returns 0 (or ptcp_step()'s value for a connection), PTCP_EINVAL.
+ */
+int ptcp_table_icmp(ptcp_table *t, const ptcp_tuple *k, const ptcp_input *in, ptcp_time_t now,
+                    ptcp_table_actions *out);
 /* When the table next wants a PTCP_IN_TIME input, or PTCP_TIME_NEVER. */
 ptcp_time_t ptcp_table_next_deadline(const ptcp_table *t);
 void ptcp_table_get_stats(const ptcp_table *t, ptcp_table_stats *st);
