@@ -145,7 +145,7 @@ ptcp_seg *conn_emit(step_ctx *x)
 	a->emit.dst = x->c->raddr;
 	a->emit.seg.sport = x->c->lport;
 	a->emit.seg.dport = x->c->rport;
-	x->c->stats.segs_out++;
+	STAT_ADD(x->c, segs_out, 1);
 	return &a->emit.seg;
 }
 
@@ -235,6 +235,7 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 	x.out = out;
 	x.now = now;
 	x.in = NULL;
+	x.bytes_out = 0;
 	tcb_reset(c);
 	c->laddr = h->laddr;
 	c->raddr = h->raddr;
@@ -495,6 +496,7 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 	x.out = out;
 	x.now = now;
 	x.in = in;
+	x.bytes_out = 0;
 	c->flags &= ~(uint32_t)F_PENDING;
 	switch (in->kind) {
 	case PTCP_IN_SEGMENT:
@@ -575,14 +577,15 @@ int ptcp_conn_error(const ptcp_conn *c)
 }
 void ptcp_conn_stats(const ptcp_conn *c, ptcp_stats *st)
 {
-	const ptcp_conn_counters *k = &c->stats;
+	if (c->stats)
+		*st = *c->stats;
+	else
+		memset(st, 0, sizeof(*st));
+}
 
-	memset(st, 0, sizeof(*st));
-#define WIDEN(name) st->name = k->name;
-	PTCP_STATS_COUNTERS(WIDEN)
-#undef WIDEN
-	for (int i = 0; i < PTCP_DROP_COUNT; i++)
-		st->drops[i] = k->drops[i];
+void ptcp_conn_set_stats(ptcp_conn *c, ptcp_stats *st)
+{
+	c->stats = st;
 }
 
 void ptcp_conn_info(const ptcp_conn *c, ptcp_info *i)

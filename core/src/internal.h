@@ -104,7 +104,22 @@ typedef struct step_ctx {
 	ptcp_actions *out;
 	ptcp_time_t now;
 	const ptcp_input *in; /* the input of this step */
+	uint32_t bytes_out;   /* payload bytes emitted in this step (PRR's prr_out) */
 } step_ctx;
+
+/* Count into the caller's counters, if it gave any (ptcp_conn_set_stats). */
+#define STAT_ADD(c, field, n)                                                                      \
+	do {                                                                                       \
+		if ((c)->stats)                                                                    \
+			(c)->stats->field += (n);                                                  \
+	} while (0)
+
+/* n payload bytes emitted (bytes_out counter and the step's total). */
+static inline void count_out(step_ctx *x, uint32_t n)
+{
+	x->bytes_out += n;
+	STAT_ADD(x->c, bytes_out, n);
+}
 
 /* conn.c */
 void conn_set_state(step_ctx *x, ptcp_state to);

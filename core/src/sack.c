@@ -77,7 +77,7 @@ void sack_on_ack(ptcp_conn *c, const ptcp_seg *seg)
 		if (i == 0 && (ptcp_seq_le(b.right, seg->ack) ||
 		               (n > 1 && ptcp_seq_ge(b.left, o->sack[1].left) &&
 		                ptcp_seq_le(b.right, o->sack[1].right)))) {
-			c->stats.dsacks_in++;
+			STAT_ADD(c, dsacks_in, 1);
 			continue;
 		}
 		if (block_valid(c, b, seg->ack))
@@ -189,7 +189,7 @@ int sack_check_reneging(ptcp_conn *c)
 		return 0;
 	c->nsb = 0;
 	c->flags &= ~(uint32_t)F_RACK_LOST;
-	c->stats.sack_reneging++;
+	STAT_ADD(c, sack_reneging, 1);
 	return 1;
 }
 

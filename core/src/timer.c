@@ -169,7 +169,7 @@ static void rexmit_fire(step_ctx *x)
 		/* RFC 8985 7.3: the probe; the RTO follows if it is not answered */
 		c->flags &= ~(uint32_t)F_TLP_ARMED;
 		c->flags |= F_TLP_PROBE;
-		c->stats.tlp_probes++;
+		STAT_ADD(c, tlp_probes, 1);
 		c->t_rexmit = x->now + c->rto;
 		return;
 	}
@@ -185,7 +185,7 @@ static void rexmit_fire(step_ctx *x)
 		return;
 	}
 	c->retries++;
-	c->stats.rto_fired++;
+	STAT_ADD(c, rto_fired, 1);
 	c->rto = clamp_rto(c, c->rto * 2); /* RFC 6298 5.5 */
 	in_recovery = (c->flags & F_INRECOVERY) != 0;
 	c->flags &= ~(uint32_t)(F_RTT | F_INRECOVERY | F_RACK_LOST); /* Karn */
@@ -249,7 +249,7 @@ void timer_fire(step_ctx *x)
 		    ptcp_seq_lt(c->snd_una, c->sb[0].left) && c->state >= PTCP_ESTABLISHED) {
 			input_enter_recovery(x);
 			c->flags |= F_RACK_LOST;
-			c->stats.rack_losses++;
+			STAT_ADD(c, rack_losses, 1);
 		}
 	}
 	if (c->t_rexmit && x->now >= c->t_rexmit)

@@ -418,41 +418,29 @@ const char *ptcp_drop_name(ptcp_drop d);
 #define PTCP_STATS_COUNTERS(X)                                                                     \
 	X(segs_in)                                                                                 \
 	X(segs_out)                                                                                \
-	X(bytes_in)               /* payload bytes accepted in order */                           \
-	X(bytes_out)              /* payload bytes sent, retransmissions included */              \
-	X(retransmits)            /* segments retransmitted */                                    \
+	X(bytes_in)    /* payload bytes accepted in order */                                       \
+	X(bytes_out)   /* payload bytes sent, retransmissions included */                          \
+	X(retransmits) /* segments retransmitted */                                                \
 	X(rto_fired)                                                                               \
-	X(fast_recoveries)        /* entries into fast recovery (dup ACKs or SACK) */             \
-	X(dsacks_in)              /* duplicate-SACK blocks received */                            \
-	X(dsacks_out)             /* duplicate-SACK blocks sent */                                \
-	X(ecn_reductions)         /* window reductions for an ECN echo */                         \
-	X(ce_received)            /* segments that arrived marked CE */                           \
-	X(tlp_probes)             /* tail loss probes sent */                                     \
-	X(rack_losses)            /* recoveries started by the RACK reordering timer */           \
-	X(sack_reneging)          /* the peer dropped data it had SACKed (RFC 2018 8) */          \
-	X(challenge_acks)         /* RFC 5961 challenge ACKs sent */                              \
-	X(challenge_acks_limited) /* ... and suppressed by the rate limit */                      \
-	X(tfo_data_acked)         /* Fast Open: data in our SYN was accepted */                   \
+	X(fast_recoveries)        /* entries into fast recovery (dup ACKs or SACK) */              \
+	X(dsacks_in)              /* duplicate-SACK blocks received */                             \
+	X(dsacks_out)             /* duplicate-SACK blocks sent */                                 \
+	X(ecn_reductions)         /* window reductions for an ECN echo */                          \
+	X(ce_received)            /* segments that arrived marked CE */                            \
+	X(tlp_probes)             /* tail loss probes sent */                                      \
+	X(rack_losses)            /* recoveries started by the RACK reordering timer */            \
+	X(sack_reneging)          /* the peer dropped data it had SACKed (RFC 2018 8) */           \
+	X(challenge_acks)         /* RFC 5961 challenge ACKs sent */                               \
+	X(challenge_acks_limited) /* ... and suppressed by the rate limit */                       \
+	X(tfo_data_acked)         /* Fast Open: data in our SYN was accepted */                    \
 	X(tfo_data_refused)       /* ... or not (sent again after the handshake) */
 
 #define PTCP_STATS_U64_(name) uint64_t name;
-#define PTCP_STATS_U32_(name) uint32_t name;
 
 typedef struct ptcp_stats {
 	PTCP_STATS_COUNTERS(PTCP_STATS_U64_)
 	uint64_t drops[PTCP_DROP_COUNT];
 } ptcp_stats;
-
-/*
- * The counters as the connection block keeps them: the fields of ptcp_stats
- * in 32 bits (private; ptcp_conn_stats() widens them into ptcp_stats).  Each
- * counter wraps modulo 2^32 (bytes_in/bytes_out after 4 GiB): a caller that
- * needs totals beyond that takes differences of successive snapshots.
- */
-typedef struct ptcp_conn_counters {
-	PTCP_STATS_COUNTERS(PTCP_STATS_U32_)
-	uint32_t drops[PTCP_DROP_COUNT];
-} ptcp_conn_counters;
 
 /* A snapshot of the connection's variables (RFC 9293 3.3.1 names). */
 typedef struct ptcp_info {
@@ -494,6 +482,8 @@ typedef struct ptcp_conn {
 	/* receive buffer ring: rlen in-order unread bytes from rhead, then
 	 * out-of-order data at its offset from RCV.NXT */
 	uint8_t *rbuf;
+	/* the caller's counters (ptcp_conn_set_stats), NULL: not counted */
+	ptcp_stats *stats;
 	uint32_t scap, shead, slen, sbuf_seq;
 	uint32_t rcap, rhead, rlen;
 	uint32_t flags;
@@ -520,8 +510,7 @@ typedef struct ptcp_conn {
 	uint32_t chack_count;            /* challenge ACKs in the current second */
 	/* RFC 6937 3 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
 	uint32_t prr_dlv, prr_out, prr_recover_fs;
-	ptcp_sack_block dsack;    /* RFC 2883: duplicate to report in the next ACK */
-	ptcp_conn_counters stats; /* 32-bit, wrapping; see ptcp_conn_stats() */
+	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
 	/* identity */
 	uint16_t lport, rport;
 	int16_t err; /* the PTCP_E* the connection died with */
@@ -599,8 +588,15 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 ptcp_time_t ptcp_conn_next_deadline(const ptcp_conn *c);
 ptcp_state ptcp_conn_state(const ptcp_conn *c);
 void ptcp_conn_info(const ptcp_conn *c, ptcp_info *info);
-/* The connection's counters, widened to 64 bits (each wraps modulo 2^32 in
- * the block: see ptcp_conn_counters). */
+/*
+ * The connection counts into caller memory: st (zeroed by the caller, kept
+ * valid while c is used) from now on, or nothing when st is NULL (the
+ * default after ptcp_conn_init).  Several connections may share one st: it
+ * then holds their sums.  The block itself holds no counters.
+ */
+void ptcp_conn_set_stats(ptcp_conn *c, ptcp_stats *st);
+/* A copy of the counters c counts into (ptcp_conn_set_stats), or all zeros
+ * when it has none. */
 void ptcp_conn_stats(const ptcp_conn *c, ptcp_stats *st);
 /* Bytes that a PTCP_IN_SEND would accept now. */
 size_t ptcp_conn_send_space(const ptcp_conn *c);
