@@ -52,23 +52,57 @@ void ptcp_config_linux(ptcp_config *cfg)
 	cfg->msl = PTCP_SEC(30);
 }
 
+/* The live options (PTCP_IN_SETOPT, ptcp_conn_setopt) into c's copy. */
+static int opts_copy(ptcp_conn *c, const ptcp_config *n)
+{
+	const uint32_t live = PTCP_CFG_NODELAY | PTCP_CFG_CORK;
+	/* RFC 9293 3.8.6.3: delack < 500 ms; the copy keeps 32 bits of us */
+	if (n->delack > UINT32_MAX || n->fin_wait2_timeout > UINT32_MAX)
+		return PTCP_EINVAL;
+	c->cfg.flags = (c->cfg.flags & ~live) | (n->flags & live);
+	c->cfg.keepalive_idle = n->keepalive_idle;
+	c->cfg.keepalive_intvl = n->keepalive_intvl;
+	c->cfg.keepalive_cnt = n->keepalive_cnt;
+	c->cfg.user_timeout = n->user_timeout;
+	c->cfg.delack = (uint32_t)n->delack;
+	c->cfg.challenge_ack_limit = n->challenge_ack_limit;
+	c->cfg.syn_retries = n->syn_retries;
+	c->cfg.fin_wait2_timeout = (uint32_t)n->fin_wait2_timeout;
+	return 0;
+}
+
 int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap, uint8_t *rbuf,
                    size_t rcap)
 {
+	ptcp_config d;
 	if (!c || !sbuf || !rbuf || scap == 0 || rcap == 0 || scap > (1u << 30) ||
 	    rcap > (1u << 30))
 		return PTCP_EINVAL;
-	memset(c, 0, sizeof(*c));
-	if (cfg)
-		c->cfg = *cfg;
-	else
-		ptcp_config_default(&c->cfg);
-	if (c->cfg.mss < 64 || c->cfg.init_cwnd == 0 || c->cfg.rto_min == 0 ||
-	    c->cfg.rto_initial == 0 || c->cfg.rto_max < c->cfg.rto_min ||
-	    (c->cfg.wscale != 0xff && c->cfg.wscale > 14))
+	if (!cfg) {
+		ptcp_config_default(&d);
+		cfg = &d;
+	}
+	if (cfg->mss < 64 || cfg->init_cwnd == 0 || cfg->rto_min == 0 || cfg->rto_initial == 0 ||
+	    cfg->rto_max < cfg->rto_min || (cfg->wscale != 0xff && cfg->wscale > 14) ||
+	    cfg->rto_initial > UINT32_MAX || cfg->rto_max > UINT32_MAX || cfg->msl > UINT32_MAX ||
+	    cfg->fin_wait2_timeout > UINT32_MAX || cfg->delack > UINT32_MAX)
 		return PTCP_EINVAL;
-	if (!c->cfg.cc)
-		c->cfg.cc = &ptcp_cc_cubic;
+	memset(c, 0, sizeof(*c));
+	c->cfg.cc = cfg->cc ? cfg->cc : &ptcp_cc_cubic;
+	c->cfg.flags = cfg->flags;
+	opts_copy(c, cfg);
+	c->cfg.rto_initial = (uint32_t)cfg->rto_initial;
+	c->cfg.rto_min = (uint32_t)cfg->rto_min;
+	c->cfg.rto_max = (uint32_t)cfg->rto_max;
+	c->cfg.msl = (uint32_t)cfg->msl;
+	c->cfg.ts_offset = cfg->ts_offset;
+	c->cfg.mss = cfg->mss;
+	c->cfg.init_cwnd = cfg->init_cwnd;
+	c->cfg.quickack = cfg->quickack;
+	c->cfg.wscale = cfg->wscale;
+	c->cfg.synack_retries = cfg->synack_retries;
+	c->cfg.max_retries = cfg->max_retries;
+	c->cfg.abc = cfg->abc;
 	if (c->cfg.wscale == 0xff) {
 		/* RFC 7323 2.3: the smallest shift that lets the window cover the buffer. */
 		uint8_t s = 0;
@@ -83,6 +117,13 @@ int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t s
 	c->state = PTCP_CLOSED;
 	c->rto = c->cfg.rto_initial;
 	return 0;
+}
+
+int ptcp_conn_setopt(ptcp_conn *c, const ptcp_config *cfg)
+{
+	if (!c || !cfg)
+		return PTCP_EINVAL;
+	return opts_copy(c, cfg);
 }
 
 /* Forget everything about a previous connection, keep config, buffers and stats. */
@@ -435,18 +476,10 @@ static int app_setopt(step_ctx *x, const ptcp_input *in)
 {
 	ptcp_conn *c = x->c;
 	const ptcp_config *n = in->setopt.cfg;
-	const uint32_t live = PTCP_CFG_NODELAY | PTCP_CFG_CORK;
-	if (!n)
+	if (!n || opts_copy(c, n) != 0)
 		return PTCP_EINVAL;
-	c->cfg.flags = (c->cfg.flags & ~live) | (n->flags & live);
 	if (n->flags & PTCP_CFG_NODELAY)
 		c->flags &= ~(uint32_t)F_MORE; /* setting NODELAY pushes what is held */
-	c->cfg.keepalive_idle = n->keepalive_idle;
-	c->cfg.keepalive_intvl = n->keepalive_intvl;
-	c->cfg.keepalive_cnt = n->keepalive_cnt;
-	c->cfg.user_timeout = n->user_timeout;
-	c->cfg.delack = n->delack;
-	c->cfg.challenge_ack_limit = n->challenge_ack_limit;
 	if (c->cfg.keepalive_idle == 0)
 		c->t_keepalive = 0;
 	return 0; /* output_flush() then sends what NODELAY or uncorking released */

@@ -123,7 +123,7 @@ void timer_timewait(step_ctx *x)
 	/* RFC 9293 3.10.7.4: TIME-WAIT lasts 2 MSL; other timers stop. */
 	c->t_rexmit = 0;
 	c->t_finwait2 = 0;
-	c->t_timewait = x->now + 2 * c->cfg.msl;
+	c->t_timewait = x->now + 2 * (ptcp_time_t)c->cfg.msl;
 	conn_set_state(x, PTCP_TIME_WAIT);
 }
 

@@ -1007,6 +1007,7 @@ static int setup(sim *s)
 			k->rbuf = malloc(cfg->rcvbuf);
 			if (!k->sbuf || !k->rbuf)
 				return -1;
+			k->pc = pc;
 			if (ptcp_conn_init(&k->c, &pc, k->sbuf, cfg->sndbuf, k->rbuf,
 			                   cfg->rcvbuf) != 0)
 				return -2;

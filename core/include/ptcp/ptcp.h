@@ -319,7 +319,8 @@ typedef struct ptcp_input {
 		} shutdown;
 		/* PTCP_IN_SETOPT: from cfg, only these are taken: the flags NODELAY
 		 * and CORK, keepalive_idle/intvl/cnt, user_timeout, delack,
-		 * challenge_ack_limit (the rest is fixed once the connection opened) */
+		 * challenge_ack_limit, syn_retries, fin_wait2_timeout (the rest is
+		 * fixed at ptcp_conn_init); see also ptcp_conn_setopt() */
 		struct {
 			const struct ptcp_config *cfg;
 		} setopt;
@@ -462,12 +463,30 @@ typedef struct ptcp_info {
 #define PTCP_SB_MAX  6
 
 /*
+ * The block's compact copy of its ptcp_config (private): the fields the
+ * core reads after ptcp_conn_init, with the same names.  The RTO bounds,
+ * msl, fin_wait2_timeout and delack are kept in 32 bits of microseconds
+ * (ptcp_conn_init rejects 2^32 us = 71.6 minutes or more);
+ * keepalive_idle/intvl and user_timeout keep 64 bits (hours are usual).
+ * wscale is resolved (never 0xff) and cc never NULL.
+ */
+typedef struct ptcp_conn_cfg {
+	const ptcp_cc_ops *cc;
+	ptcp_time_t keepalive_idle, keepalive_intvl, user_timeout;
+	uint32_t flags;
+	uint32_t rto_initial, rto_min, rto_max, msl, fin_wait2_timeout, delack;
+	uint32_t ts_offset, challenge_ack_limit;
+	uint16_t mss, init_cwnd, quickack;
+	uint8_t wscale, syn_retries, synack_retries, max_retries, keepalive_cnt, abc;
+} ptcp_conn_cfg;
+
+/*
  * Fields are grouped by size (8-byte, then 4, 2, 1) so that the block has
  * no padding holes; the names follow RFC 9293 3.3.1.  sizeof(ptcp_conn) is
  * printed by `ptcp-bench memory` (BENCHMARKS.md).
  */
 typedef struct ptcp_conn {
-	ptcp_config cfg;
+	ptcp_conn_cfg cfg;
 	/* RTT (RFC 6298) */
 	ptcp_time_t rtt_start, srtt, rttvar, rto;
 	/* timers: one deadline each (0 = off); the minimum is reported */
@@ -529,8 +548,11 @@ typedef struct ptcp_conn {
 /*
  * Initialise a connection block in CLOSED.  sbuf/scap and rbuf/rcap are the
  * caller's send and receive buffers (each 1 byte .. 1 GiB).  cfg may be NULL
- * for the defaults.
- * Returns 0 or PTCP_EINVAL.
+ * for the defaults; it is copied (compactly: ptcp_conn_cfg), so it need not
+ * outlive the call.  rto_initial, rto_min, rto_max, msl, fin_wait2_timeout
+ * and delack must be below 2^32 us (71.6 minutes).
+ * Returns 0 or PTCP_EINVAL (bad buffers or configuration; c is then
+ * unchanged).
  */
 int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap, uint8_t *rbuf,
                    size_t rcap);
@@ -549,7 +571,8 @@ int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t s
  *   PTCP_IN_CONNECT / PTCP_IN_LISTEN: 0 or PTCP_ESTATE (not CLOSED), PTCP_EINVAL;
  *   PTCP_IN_SHUTDOWN / PTCP_IN_CLOSE: 0 or PTCP_ENOTCONN;
  *   PTCP_IN_ABORT, PTCP_IN_TIME, PTCP_IN_SEGMENT, PTCP_IN_ICMP: 0;
- *   PTCP_IN_SETOPT: 0 or PTCP_EINVAL (NULL cfg).
+ *   PTCP_IN_SETOPT: 0 or PTCP_EINVAL (NULL cfg, or a delack or
+ *     fin_wait2_timeout of 2^32 us or more: nothing is changed).
  * Any input: PTCP_EINVAL for NULL pointers, an unknown kind or an action
  * array smaller than PTCP_ACTIONS_MIN.
  */
@@ -588,6 +611,15 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 ptcp_time_t ptcp_conn_next_deadline(const ptcp_conn *c);
 ptcp_state ptcp_conn_state(const ptcp_conn *c);
 void ptcp_conn_info(const ptcp_conn *c, ptcp_info *info);
+/*
+ * The options of PTCP_IN_SETOPT (see ptcp_input) taken from cfg without a
+ * step: no actions; the next step acts on them (a PTCP_IN_TIME input sends
+ * what NODELAY or uncorking released and arms the keep-alive timer).
+ * Returns 0, or PTCP_EINVAL (NULL c or cfg, or a delack or
+ * fin_wait2_timeout of 2^32 us or more: nothing is changed).
+ */
+int ptcp_conn_setopt(ptcp_conn *c, const ptcp_config *cfg);
+
 /*
  * The connection counts into caller memory: st (zeroed by the caller, kept
  * valid while c is used) from now on, or nothing when st is NULL (the
