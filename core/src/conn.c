@@ -195,7 +195,7 @@ void conn_closed(step_ctx *x, int err)
 	ptcp_conn *c = x->c;
 	if (c->state == PTCP_CLOSED)
 		return;
-	c->t_rexmit = c->t_timewait = c->t_finwait2 = c->t_delack = c->t_keepalive = c->t_reo = 0;
+	c->t_rexmit = c->t_close = c->t_delack = c->t_keepalive = c->t_reo = 0;
 	c->flags &= ~(uint32_t)(F_ACK_NOW | F_PENDING | F_FORCE1 | F_FASTRETX);
 	if (err)
 		c->err = (int16_t)err;
@@ -467,7 +467,7 @@ static int app_close(step_ctx *x)
 	}
 	queue_fin(x);
 	if (c->state == PTCP_FIN_WAIT_2 && c->cfg.fin_wait2_timeout)
-		c->t_finwait2 = x->now + c->cfg.fin_wait2_timeout;
+		c->t_close = x->now + c->cfg.fin_wait2_timeout; /* FIN-WAIT-2 timeout */
 	return 0;
 }
 

@@ -202,7 +202,7 @@ static void take_rtt_sample(step_ctx *x, const ptcp_seg *seg, uint32_t ack)
 		    ptcp_seq_le(seg->opts.ts_ecr, now_ts))
 			timer_rtt_sample(c, (ptcp_time_t)ms * 1000u + 500u);
 	} else if ((c->flags & F_RTT) && ptcp_seq_gt(ack, c->rtt_seq)) {
-		timer_rtt_sample(c, x->now - c->rtt_start);
+		timer_rtt_sample(c, (uint32_t)((uint32_t)x->now - c->rtt_start));
 		c->flags &= ~(uint32_t)F_RTT;
 	}
 }
@@ -535,7 +535,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		if (fin_acked(c)) {
 			conn_set_state(x, PTCP_FIN_WAIT_2);
 			if ((c->flags & F_APP_CLOSED) && c->cfg.fin_wait2_timeout)
-				c->t_finwait2 = x->now + c->cfg.fin_wait2_timeout;
+				c->t_close = x->now + c->cfg.fin_wait2_timeout;
 		}
 		break;
 	case PTCP_CLOSING:

@@ -164,7 +164,7 @@ static void send_syn(step_ctx *x)
 		/* time the first SYN or SYN-ACK: the handshake gives the first RTT sample */
 		c->flags |= F_RTT;
 		c->rtt_seq = c->iss;
-		c->rtt_start = x->now;
+		c->rtt_start = (uint32_t)x->now; /* low 32 bits: see ptcp_conn */
 	}
 	c->snd_nxt = c->iss + 1;
 	if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
@@ -361,7 +361,7 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		} else if (!(c->flags & (F_RTT | F_TS)) && len) {
 			c->flags |= F_RTT;
 			c->rtt_seq = c->snd_nxt;
-			c->rtt_start = x->now;
+			c->rtt_start = (uint32_t)x->now; /* low 32 bits: see ptcp_conn */
 		}
 		count_out(x, len);
 		if (!rtx && len)

@@ -879,6 +879,39 @@ Test(wrap, seq_compare)
 
 /* ---- timers ------------------------------------------------------------- */
 
+Test(timer, rtt_samples_across_the_wrap_of_32_bit_microseconds)
+{
+	/* The block times a segment with the low 32 bits of the clock: samples
+	 * taken across 2^32 us (and 2 x 2^32 us) are exact (RFC 6298 2.2, 2.3). */
+	conv t;
+	ptcp_config cfg = plain();
+	ptcp_info i;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	t.now = ((ptcp_time_t)1 << 32) - PTCP_MS(30); /* the SYN 30 ms before the wrap */
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	expect_seg(&t, "S", ISS, 0, 0);
+	t.now += PTCP_MS(100);
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &mss1460, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	ptcp_conn_info(&t.c, &i);
+	cr_assert_eq(i.srtt, PTCP_MS(100));
+	cr_assert_eq(i.rttvar, PTCP_MS(50));
+	cr_assert_eq(i.rto, PTCP_MS(300)); /* SRTT + 4 RTTVAR */
+	/* a data segment sent 10 ms before 2 x 2^32 us, acknowledged 200 ms later */
+	t.now = ((ptcp_time_t)2 << 32) - PTCP_MS(10);
+	conv_send(&t, "x", 1);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 1);
+	cr_assert_eq(ptcp_conn_next_deadline(&t.c), t.now + PTCP_MS(300));
+	t.now += PTCP_MS(200);
+	conv_seg(&t, ".", PISS + 1, ISS + 2, 8192, NULL, 0);
+	ptcp_conn_info(&t.c, &i);
+	/* RFC 6298 2.3: RTTVAR = 3/4 50 + 1/4 |100 - 200|, SRTT = 7/8 100 + 1/8 200 */
+	cr_assert_eq(i.rttvar, PTCP_MS(62) + 500);
+	cr_assert_eq(i.srtt, PTCP_MS(112) + 500);
+	cr_assert_eq(i.rto, PTCP_MS(362) + 500);
+	conv_fini(&t);
+}
+
 Test(timer, retransmission_and_backoff)
 {
 	conv t;
@@ -1163,10 +1196,10 @@ Test(api, sizes)
 	            sizeof(ptcp_action));
 	printf("sizeof(ptcp_conn) = %zu bytes, sizeof(ptcp_action) = %zu bytes\n",
 	       sizeof(ptcp_conn), sizeof(ptcp_action));
-	/* 592 on x86-64 since the counters left the block (ptcp_conn_set_stats)
-	 * and the configuration copy became compact (ptcp_conn_cfg); issue 10
-	 * aims below 512 */
-	cr_assert_leq(sizeof(ptcp_conn), 592);
+	/* 568 on x86-64 since the counters left the block (ptcp_conn_set_stats),
+	 * the configuration copy became compact (ptcp_conn_cfg) and the RTT
+	 * estimator 32-bit; issue 10 aims below 512 */
+	cr_assert_leq(sizeof(ptcp_conn), 568);
 }
 
 Test(api, stats_in_caller_memory)

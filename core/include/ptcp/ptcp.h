@@ -481,45 +481,55 @@ typedef struct ptcp_conn_cfg {
 } ptcp_conn_cfg;
 
 /*
- * Fields are grouped by size (8-byte, then 4, 2, 1) so that the block has
- * no padding holes; the names follow RFC 9293 3.3.1.  sizeof(ptcp_conn) is
+ * The fields every segment touches come first (the first three cache
+ * lines: buffers, the retransmission and delayed-ACK deadlines, state and
+ * flags, the sequence variables, cwnd, the RTT estimator, ring indexes,
+ * ts_recent, rcv_adv); the rest follows, grouped by size so that the block
+ * has no padding holes.  Names follow RFC 9293 3.3.1.  sizeof(ptcp_conn) is
  * printed by `ptcp-bench memory` (BENCHMARKS.md).
+ *
+ * Times: deadlines and long-lived stamps are 64-bit absolute microseconds
+ * (0 = off).  The RTT estimator (srtt, rttvar, rto) is 32-bit microseconds
+ * (rto <= rto_max < 2^32 us); rtt_start holds the low 32 bits of the clock
+ * when a segment began to be timed, and a sample is their difference modulo
+ * 2^32 (exact for any RTT below 71.6 minutes, across the wrap of the low 32
+ * bits).  TIME-WAIT and FIN-WAIT-2 exclude each other and share t_close.
  */
 typedef struct ptcp_conn {
-	ptcp_conn_cfg cfg;
-	/* RTT (RFC 6298) */
-	ptcp_time_t rtt_start, srtt, rttvar, rto;
-	/* timers: one deadline each (0 = off); the minimum is reported */
-	ptcp_time_t t_rexmit, t_timewait, t_finwait2, t_first_rexmit, deadline_reported;
-	ptcp_time_t t_delack, t_keepalive, last_rcv;
-	ptcp_time_t t_reo;    /* RFC 8985 6.3: the reordering window of a SACK-revealed hole */
-	ptcp_time_t last_snd; /* when new data last went out (slow start after idle) */
-	ptcp_time_t cc_time;  /* congestion control state (see ptcp_cc_ops) */
-	ptcp_time_t chack_start;
+	/* ---- hot ---- */
 	/* send buffer ring: byte shead has sequence number sbuf_seq */
 	uint8_t *sbuf;
 	/* receive buffer ring: rlen in-order unread bytes from rhead, then
 	 * out-of-order data at its offset from RCV.NXT */
 	uint8_t *rbuf;
-	/* the caller's counters (ptcp_conn_set_stats), NULL: not counted */
-	ptcp_stats *stats;
-	uint32_t scap, shead, slen, sbuf_seq;
-	uint32_t rcap, rhead, rlen;
+	ptcp_time_t t_rexmit, t_delack; /* deadlines (0 = off) */
+	uint8_t state;
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t retries;
+	uint8_t ka_probes;
+	uint8_t nooo, ooo_last;
+	uint8_t nsb;
 	uint32_t flags;
 	/* send sequence space (RFC 9293 3.3.1) */
-	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
+	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t snd_mss, cwnd, ssthresh, dupacks, recover;
-	uint32_t fin_seq; /* sequence number of our FIN once queued */
-	/* receive sequence space */
-	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
-	uint32_t rfin_seq;              /* peer FIN seen beyond a hole */
-	uint32_t listen_iss;
+	/* receive sequence space; rcv_adv: right edge advertised */
+	uint32_t rcv_nxt, rcv_adv;
+	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, last_ack_sent;
-	uint32_t ts_low; /* the first TSval we sent: echoes below it are bogus */
-	uint32_t rtt_seq;
-	uint32_t rtt_min;     /* smallest RTT sample, microseconds (RACK.min_RTT) */
-	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
+	/* RTT (RFC 6298), microseconds; rtt_start: see above */
+	uint32_t srtt, rttvar, rto, rtt_seq, rtt_start;
+	uint32_t scap, shead, slen, sbuf_seq;
+	uint32_t rcap, rhead, rlen;
+	/* ---- the rest ---- */
+	uint32_t iss, max_sndwnd;
+	uint32_t fin_seq; /* sequence number of our FIN once queued */
+	uint32_t irs;
+	uint32_t rfin_seq; /* peer FIN seen beyond a hole */
+	uint32_t listen_iss;
+	uint32_t ts_low;  /* the first TSval we sent: echoes below it are bogus */
+	uint32_t rtt_min; /* smallest RTT sample, microseconds (RACK.min_RTT) */
 	uint32_t cc_state[6];
 	ptcp_sack_block ooo[PTCP_OOO_MAX];
 	ptcp_sack_block sb[PTCP_SB_MAX]; /* SACK scoreboard (RFC 6675), sorted */
@@ -530,6 +540,17 @@ typedef struct ptcp_conn {
 	/* RFC 6937 3 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
 	uint32_t prr_dlv, prr_out, prr_recover_fs;
 	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
+	ptcp_conn_cfg cfg;
+	/* the caller's counters (ptcp_conn_set_stats), NULL: not counted */
+	ptcp_stats *stats;
+	/* timers: one deadline each (0 = off); the minimum is reported */
+	ptcp_time_t t_close; /* TIME-WAIT's 2 MSL, or FIN-WAIT-2's timeout */
+	ptcp_time_t t_first_rexmit, deadline_reported;
+	ptcp_time_t t_keepalive, last_rcv;
+	ptcp_time_t t_reo;    /* RFC 8985 6.3: the reordering window of a SACK-revealed hole */
+	ptcp_time_t last_snd; /* when new data last went out (slow start after idle) */
+	ptcp_time_t cc_time;  /* congestion control state (see ptcp_cc_ops) */
+	ptcp_time_t chack_start;
 	/* identity */
 	uint16_t lport, rport;
 	int16_t err; /* the PTCP_E* the connection died with */
@@ -537,12 +558,6 @@ typedef struct ptcp_conn {
 	uint16_t rcv_mss;   /* largest segment seen from the peer (for the 2-segment rule) */
 	uint16_t quickacks; /* immediate ACKs left */
 	ptcp_addr laddr, raddr;
-	uint8_t state;
-	uint8_t snd_wscale, rcv_wscale;
-	uint8_t retries;
-	uint8_t ka_probes;
-	uint8_t nooo, ooo_last;
-	uint8_t nsb;
 } ptcp_conn;
 
 /*
