@@ -45,7 +45,9 @@ int bench_memory(const bench_opts *o)
 	printf("| what | bytes |\n|---|---:|\n");
 	printf("| `ptcp_conn`: the connection block (SACK + timestamps on) | %zu |\n",
 	       sizeof(ptcp_conn));
-	printf("| - its copy of `ptcp_config` | %zu |\n", sizeof(ptcp_config));
+	printf("| - its compact copy of the configuration (`ptcp_conn_cfg`; `ptcp_config` is %zu) "
+	       "| %zu |\n",
+	       sizeof(ptcp_config), sizeof(ptcp_conn_cfg));
 	printf("| - its counters: none (a pointer to the caller's `ptcp_stats`, %zu bytes, "
 	       "NULL = not counted; one may serve many connections) | 0 |\n",
 	       sizeof(ptcp_stats));

@@ -471,10 +471,10 @@ typedef struct ptcp_info {
  * wscale is resolved (never 0xff) and cc never NULL.
  */
 typedef struct ptcp_conn_cfg {
-	const ptcp_cc_ops *cc;
+	const ptcp_cc_ops *cc; /* first: what a segment reads (cc, flags, delack) */
+	uint32_t flags, delack;
 	ptcp_time_t keepalive_idle, keepalive_intvl, user_timeout;
-	uint32_t flags;
-	uint32_t rto_initial, rto_min, rto_max, msl, fin_wait2_timeout, delack;
+	uint32_t rto_initial, rto_min, rto_max, msl, fin_wait2_timeout;
 	uint32_t ts_offset, challenge_ack_limit;
 	uint16_t mss, init_cwnd, quickack;
 	uint8_t wscale, syn_retries, synack_retries, max_retries, keepalive_cnt, abc;
@@ -484,7 +484,8 @@ typedef struct ptcp_conn_cfg {
  * The fields every segment touches come first (the first three cache
  * lines: buffers, the retransmission and delayed-ACK deadlines, state and
  * flags, the sequence variables, cwnd, the RTT estimator, ring indexes,
- * ts_recent, rcv_adv); the rest follows, grouped by size so that the block
+ * ts_recent, rcv_adv, then the configuration's cc, flags and delack); the
+ * rest follows, grouped by size so that the block
  * has no padding holes.  Names follow RFC 9293 3.3.1.  sizeof(ptcp_conn) is
  * printed by `ptcp-bench memory` (BENCHMARKS.md).
  *
@@ -522,8 +523,10 @@ typedef struct ptcp_conn {
 	uint32_t srtt, rttvar, rto, rtt_seq, rtt_start;
 	uint32_t scap, shead, slen, sbuf_seq;
 	uint32_t rcap, rhead, rlen;
+	uint32_t iss;
+	ptcp_conn_cfg cfg; /* its cc, flags and delack end the hot part */
 	/* ---- the rest ---- */
-	uint32_t iss, max_sndwnd;
+	uint32_t max_sndwnd;
 	uint32_t fin_seq; /* sequence number of our FIN once queued */
 	uint32_t irs;
 	uint32_t rfin_seq; /* peer FIN seen beyond a hole */
@@ -540,7 +543,6 @@ typedef struct ptcp_conn {
 	/* RFC 6937 3 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
 	uint32_t prr_dlv, prr_out, prr_recover_fs;
 	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
-	ptcp_conn_cfg cfg;
 	/* the caller's counters (ptcp_conn_set_stats), NULL: not counted */
 	ptcp_stats *stats;
 	/* timers: one deadline each (0 = off); the minimum is reported */
