@@ -62,11 +62,14 @@ extern "C" {
 /* Config flags a scenario can set (all PTCP_CFG_* bits known here). */
 #define PTCP_SCRIPT_CFG_FLAGS_ALL                                                                  \
 	(PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK | PTCP_CFG_NODELAY |                \
-	 PTCP_CFG_SS_IDLE | PTCP_CFG_ECN | PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP)
+	 PTCP_CFG_SS_IDLE | PTCP_CFG_ECN | PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP | PTCP_CFG_CORK |    \
+	 PTCP_CFG_RACK | PTCP_CFG_RST_KEEP_DATA | PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX |              \
+	 PTCP_CFG_DELIVERED | PTCP_CFG_NO_FASTPATH | PTCP_CFG_ACK_UNSENT_SILENT |                  \
+	 PTCP_CFG_CLOSED_DATA_RST_REPLY | PTCP_CFG_ZWP_NO_DATA)
 /* The default flags (as ptcp_config_default()). */
 #define PTCP_SCRIPT_CFG_FLAGS_DEFAULT                                                              \
 	(PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK | PTCP_CFG_SS_IDLE |                \
-	 PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP)
+	 PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP | PTCP_CFG_RACK)
 
 /* Congestion control (config cc=). */
 #define PTCP_SCRIPT_CC_CUBIC 0 /* the core's default (ptcp_config.cc NULL) */

@@ -9,9 +9,9 @@
  *
  * HEADER (10 bytes)
  *   u8  role: bit 0 = server (other bits ignored)
- *   u8  config flags XOR PTCP_SCRIPT_CFG_FLAGS_DEFAULT, masked with
- *       PTCP_SCRIPT_CFG_FLAGS_ALL (the PTCP_CFG_* bits), so that 0 means the
- *       default flags
+ *   u8  config flags bits 0-7 XOR PTCP_SCRIPT_CFG_FLAGS_DEFAULT, so that 0
+ *       means the default flags (bits 8-31 start as the defaults; the CONFIG
+ *       op's flags field sets all 32)
  *   u32 local ISN, u32 peer ISN
  *   The addresses start as the role's defaults (10.0.0.1:40000 -> 10.0.0.2:80,
  *   server ports swapped); the configuration starts as the defaults.
@@ -35,11 +35,14 @@
  *  15 = readable VARINT (<= 2^32-1)   16 = writable VARINT (<= 2^32-1)
  *  17 = deadline VARINT: 0 = never, else value - 1 (<= PTCP_SCRIPT_TIME_MAX)
  *  18 = ret      VARINT zigzag, clamped to int32
- *  19 CONFIG  u8 field (% 22: mss wscale syn_retries synack_retries
+ *  19 CONFIG  u8 field (% 24: mss wscale syn_retries synack_retries
  *             max_retries init_cwnd rto_initial rto_min rto_max msl
  *             fin_wait2 user_timeout ts_offset sndbuf rcvbuf start delack
- *             quickack keepalive_idle keepalive_intvl keepalive_cnt cc), VARINT
- *             value clamped into the field's domain (wscale > 14 = auto).
+ *             quickack keepalive_idle keepalive_intvl keepalive_cnt cc
+ *             challenge_ack_limit flags), VARINT value clamped into the
+ *             field's domain (wscale > 14 = auto; flags: the 32 config flags
+ *             XOR PTCP_SCRIPT_CFG_FLAGS_DEFAULT, masked with
+ *             PTCP_SCRIPT_CFG_FLAGS_ALL, bits above 31 ignored).
  *             Not an event: sets the scenario's configuration wherever it is.
  *  20 ADDR    u8 (bit 0: IPv6), local address (4 or 16 bytes), u16 local
  *             port, peer address, u16 peer port.  Not an event.
@@ -95,6 +98,9 @@ enum {
 	OP_CONNECT_X,
 	OP_COUNT
 };
+
+/* The CONFIG op's field id of the 32 config flags (after the named fields). */
+#define CFG_BIN_FLAGS CFG_COUNT
 
 #define NICMP (PTCP_ICMP_KIND_COUNT - 1)
 #define NEV   (PTCP_EV_COUNT - 1)
@@ -281,8 +287,13 @@ static int dec_ops(struct rd *r, ptcp_script *s)
 			continue;
 		}
 		if (op == OP_CONFIG) {
-			unsigned id = u8(r) % CFG_COUNT;
-			ptcp_script__cfg_set(&s->cfg, id, varint(r));
+			unsigned id = u8(r) % (CFG_COUNT + 1);
+			uint64_t v = varint(r);
+			if (id == CFG_BIN_FLAGS)
+				s->cfg.flags = ((uint32_t)v ^ PTCP_SCRIPT_CFG_FLAGS_DEFAULT) &
+				               PTCP_SCRIPT_CFG_FLAGS_ALL;
+			else
+				ptcp_script__cfg_set(&s->cfg, id, v);
 			continue;
 		}
 		if (op == OP_ADDR) {
@@ -425,7 +436,8 @@ int ptcp_script_decode_binary(const uint8_t *buf, size_t len, ptcp_script *out)
 	struct rd r = {buf ? buf : none, buf ? buf + len : none};
 	ptcp_script_init(out);
 	out->role = (u8(&r) & 1) ? PTCP_SCRIPT_SERVER : PTCP_SCRIPT_CLIENT;
-	out->cfg.flags = (u8(&r) ^ PTCP_SCRIPT_CFG_FLAGS_DEFAULT) & PTCP_SCRIPT_CFG_FLAGS_ALL;
+	out->cfg.flags = ((u8(&r) ^ PTCP_SCRIPT_CFG_FLAGS_DEFAULT) & 0xffu) |
+	                 (PTCP_SCRIPT_CFG_FLAGS_DEFAULT & ~0xffu);
 	out->isn_local = u32(&r);
 	out->isn_peer = u32(&r);
 	ptcp_script_default_addr(out, out->role, 4);
@@ -586,9 +598,15 @@ int ptcp_script_encode_binary(const ptcp_script *s, uint8_t **out, size_t *len)
 	ptcp_script_config d;
 	ptcp_script_config_default(&d);
 	w8(&w, s->role == PTCP_SCRIPT_SERVER ? 1 : 0);
-	w8(&w, (s->cfg.flags ^ PTCP_SCRIPT_CFG_FLAGS_DEFAULT) & PTCP_SCRIPT_CFG_FLAGS_ALL);
+	w8(&w, (s->cfg.flags ^ PTCP_SCRIPT_CFG_FLAGS_DEFAULT) & 0xffu);
 	w32(&w, s->isn_local);
 	w32(&w, s->isn_peer);
+	if ((s->cfg.flags ^ PTCP_SCRIPT_CFG_FLAGS_DEFAULT) & ~0xffu) {
+		w8(&w, OP_CONFIG);
+		w8(&w, CFG_BIN_FLAGS);
+		wvar(&w,
+		     (s->cfg.flags ^ PTCP_SCRIPT_CFG_FLAGS_DEFAULT) & PTCP_SCRIPT_CFG_FLAGS_ALL);
+	}
 	for (unsigned id = 0; id < CFG_COUNT; id++) {
 		uint64_t v = ptcp_script__cfg_get(&s->cfg, id);
 		if (v == ptcp_script__cfg_get(&d, id))

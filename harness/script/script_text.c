@@ -6,8 +6,14 @@
  *
  * Header directives, before the first event (each optional):
  *   role client|server
- *   config KEY=VALUE ...     keys: ts ws sack nodelay ss_idle ecn
- *                            limited_tx (0/1), cc (cubic|reno), mss, wscale
+ *   config KEY=VALUE ...     keys: the flags (0/1) ts ws sack nodelay
+ *                            ss_idle ecn limited_tx tlp cork rack
+ *                            rst_keep_data prr prr_linux delivered
+ *                            no_fastpath ack_unsent_silent
+ *                            closed_data_rst_reply zwp_no_data (the
+ *                            PTCP_CFG_* bits), flags=N (all 32 bits at once:
+ *                            PTCP_CFG_* values, e.g. 0x3807; unknown bits are
+ *                            an error), cc (cubic|reno), mss, wscale
  *                            (0..14|auto), syn_retries, synack_retries,
  *                            max_retries, init_cwnd, rto_initial, rto_min,
  *                            rto_max, msl, fin_wait2, user_timeout, delack,
@@ -837,6 +843,18 @@ static int parse_directive(struct ps *ps, const struct tok *w, int *addr_set)
 			if (!kv(&t, &k, &v))
 				return fail(ps, t.pos, "expected KEY=VALUE");
 			int done = 0;
+			if (tok_is(&k, "flags")) {
+				if ((r = tok_num(ps, &v, UINT32_MAX, &x)))
+					return r;
+				if (x & ~(uint64_t)PTCP_SCRIPT_CFG_FLAGS_ALL)
+					return fail(
+					    ps, v.pos, "unknown config flag bits %#llx",
+					    (unsigned long long)(x &
+					                         ~(uint64_t)
+					                             PTCP_SCRIPT_CFG_FLAGS_ALL));
+				s->cfg.flags = (uint32_t)x;
+				done = 1;
+			}
 			for (int i = 0; i < PTCP_SCRIPT_NFLAGS && !done; i++) {
 				if (!tok_is(&k, ptcp_script__flag_name[i]))
 					continue;
@@ -1025,7 +1043,8 @@ static int parse_connect(struct ps *ps, ptcp_script_event *e)
 				return r;
 			e->connect.tfo_len = (uint8_t)n;
 		} else {
-			return fail(ps, t.pos, "unexpected '%.*s' (expected tfo, cookie=HEX, mss=N or data=N)",
+			return fail(ps, t.pos,
+			            "unexpected '%.*s' (expected tfo, cookie=HEX, mss=N or data=N)",
 			            (int)(t.len > 40 ? 40 : t.len), t.p);
 		}
 	}

@@ -150,6 +150,44 @@ Test(script_bin, layout)
 	ptcp_script_free(&s);
 }
 
+/* Config flags above bit 7: a CONFIG op (field 23) after the header byte. */
+Test(script_bin, config_flags_32)
+{
+	ptcp_script s;
+	const char *t = "config prr=1 delivered=1 ts=0\n+0 connect\n";
+	cr_assert_eq(ptcp_script_parse_text("t", t, strlen(t), &s, NULL), 0);
+	uint8_t *bin;
+	size_t n;
+	cr_assert_eq(ptcp_script_encode_binary(&s, &bin, &n), 0);
+	static const uint8_t want[] = {
+	    0,  1,  0,    0,    0, 0, 0, 0, 0, 0, /* client, ts off, isns */
+	    19, 23, 0x81, 0x50,                   /* CONFIG flags (0x2801 ^ default) */
+	    5,                                    /* CONNECT */
+	};
+	cr_assert_eq(n, sizeof want);
+	cr_assert_eq(memcmp(bin, want, n), 0);
+	roundtrip(&s, "prr", 1);
+	free(bin);
+	ptcp_script_free(&s);
+	/* decoding: the field id is taken % 24, unknown bits (0x8000, above 0x40000 and above
+	 * bit 31) are dropped, and a later CONFIG flags op replaces the header's byte */
+	static const uint8_t in[] = {
+	    0,  0x0f,    0,    0,    0,    0,    0,    0,    0,
+	    0,                                                     /* header: low flags flipped */
+	    19, 23 + 24, 0x80, 0x80, 0x82, 0x80, 0x80, 0x80, 0x01, /* 0x8000 | 2^42 */
+	    19, 23,      0x80, 0x90, 0x80, 0x80, 0x88, 0x01,       /* 0x80000800 | 2^35 */
+	};
+	cr_assert_eq(ptcp_script_decode_binary(in, 19, &s), 0);
+	cr_assert_eq(s.cfg.flags, PTCP_SCRIPT_CFG_FLAGS_DEFAULT, "%#x", s.cfg.flags);
+	ptcp_script_free(&s);
+	cr_assert_eq(ptcp_script_decode_binary(in, sizeof in, &s), 0);
+	cr_assert_eq(s.cfg.flags, PTCP_SCRIPT_CFG_FLAGS_DEFAULT | PTCP_CFG_PRR, "%#x", s.cfg.flags);
+	ptcp_script_free(&s);
+	cr_assert_eq(ptcp_script_decode_binary(in, 10, &s), 0);
+	cr_assert_eq(s.cfg.flags, PTCP_SCRIPT_CFG_FLAGS_DEFAULT ^ 0x0fu);
+	ptcp_script_free(&s);
+}
+
 Test(script_bin, clamping)
 {
 	/* out-of-range values are clamped into the domains */

@@ -118,6 +118,40 @@ Test(script_text, random_identity)
 	}
 }
 
+/* All 32 bits of the configuration flags: by name and as flags=N; formatted by name. */
+Test(script_text, config_flags_32)
+{
+	ptcp_script s, b;
+	char why[256];
+	const char *t = "config prr=1 prr_linux=1 delivered=1 rack=1 cork=1 rst_keep_data=1 "
+	                "no_fastpath=1 ack_unsent_silent=1 closed_data_rst_reply=1 "
+	                "zwp_no_data=1 ts=0\n+0 connect\n";
+	cr_assert_eq(parse_str(t, &s, NULL), 0);
+	cr_assert_eq(s.cfg.flags, (PTCP_SCRIPT_CFG_FLAGS_DEFAULT & ~PTCP_CFG_TIMESTAMPS) |
+	                              PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX | PTCP_CFG_DELIVERED |
+	                              PTCP_CFG_RACK | PTCP_CFG_CORK | PTCP_CFG_RST_KEEP_DATA |
+	                              PTCP_CFG_NO_FASTPATH | PTCP_CFG_ACK_UNSENT_SILENT |
+	                              PTCP_CFG_CLOSED_DATA_RST_REPLY | PTCP_CFG_ZWP_NO_DATA);
+	check_identities(&s, "flags by name");
+	size_t n;
+	char *f = ptcp_script_format_text_alloc(&s, &n);
+	cr_assert(f);
+	cr_assert(strstr(f, " prr=1") && strstr(f, " zwp_no_data=1") && strstr(f, " ts=0"), "%s",
+	          f);
+	free(f);
+	/* flags=N sets every bit at once; later keys still apply */
+	cr_assert_eq(parse_str("config flags=0x3807 sack=0\n+0 connect\n", &b, NULL), 0);
+	cr_assert_eq(b.cfg.flags, PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_PRR |
+	                              PTCP_CFG_PRR_LINUX | PTCP_CFG_DELIVERED);
+	check_identities(&b, "flags=N");
+	ptcp_script_free(&b);
+	cr_assert_eq(parse_str("config flags=0\n+0 connect\n", &b, NULL), 0);
+	cr_assert_eq(b.cfg.flags, 0);
+	cr_assert_neq(ptcp_script_compare(&s, &b, why, sizeof why), 0);
+	ptcp_script_free(&b);
+	ptcp_script_free(&s);
+}
+
 Test(script_text, header_defaults)
 {
 	ptcp_script s;
@@ -200,8 +234,8 @@ Test(script_text, other_events)
 	cr_assert_eq(s.peer_addr.bytes[0], 0x20);
 	cr_assert_eq(s.peer_addr.bytes[11], 0xff);
 	cr_assert_eq(s.peer_addr.bytes[15], 1);
-	cr_assert_eq(s.cfg.flags,
-	             PTCP_CFG_NODELAY | PTCP_CFG_SS_IDLE | PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP);
+	cr_assert_eq(s.cfg.flags, PTCP_CFG_NODELAY | PTCP_CFG_SS_IDLE | PTCP_CFG_LIMITED_TX |
+	                              PTCP_CFG_TLP | PTCP_CFG_RACK);
 	cr_assert_eq(s.cfg.start, 1000001);
 	cr_assert_eq(s.cfg.msl, 2000);
 	cr_assert_eq(s.ev[0].icmp.type, PTCP_ICMP_FRAG_NEEDED);
@@ -349,6 +383,9 @@ Test(script_text, errors)
 	    {"+1ns connect\n", 1, 2, "bad duration"},
 	    {"config rto_min=0.0000001\n", 1, 16, "bad duration"},
 	    {"config mss=0\n", 1, 12, "at least 1"},
+	    {"config flags=0x8000\n", 1, 14, "unknown config flag bits 0x8000"},
+	    {"config prr=1 flags=0x100000000\n", 1, 20, "bad number"},
+	    {"config prr=2\n", 1, 12, "bad number"},
 	    {"config wscale=15\n", 1, 15, "bad number"},
 	    {"config sndbuf=16777217\n", 1, 15, "bad number"},
 	    /* bad flags */
