@@ -122,6 +122,10 @@ static void scenario(const char *name, const char *text)
 	"+0 < S 0:0(0) win 65535 " SYN_OPTS "\n" \
 	"+10ms < . 1:1(0) ack 1 win 512 <nop,nop,TS val 2 ecr 0>\n"
 #define TS(v, e) "<nop,nop,TS val " #v " ecr " #e ">"
+/* ptcp_config_linux()'s flags (its wscale 8 and abc 0 are not script fields) */
+#define LINUX_FLAGS                                                                                \
+	"ss_idle=0 rst_keep_data=1 prr=1 prr_linux=1 delivered=1 ack_unsent_silent=1 "              \
+	"closed_data_rst_reply=1 zwp_no_data=1 wscale=8"
 
 static const struct {
 	const char *name, *text;
@@ -305,7 +309,7 @@ static const struct {
 	 "+0 icmp host-unreach seq=1\n"
 	 "+0 icmp port-unreach seq=99999\n"
 	 "+300ms time\n"},
-	{"client-icmp-hard-syn-sent",
+	{"client-icmp-syn-sent",
 	 "+0 connect\n"
 	 "+1ms icmp port-unreach seq=0\n"
 	 "+0 icmp net-unreach seq=0\n"
@@ -457,6 +461,139 @@ static const struct {
 	 "+0 icmp frag-needed mtu=100 seq=1\n"
 	 "+0 icmp port-unreach seq=99999\n"
 	 "+1s time\n"},
+	/* SACK recovery with PRR (RFC 6937): the proportional part while pipe >
+	 * ssthresh, then the slow start reduction bound, partial ACKs; RFC 6937's
+	 * RecoverFS and Linux's, cwnd growth by DeliveredData */
+	{"client-prr-recovery",
+	 "config nodelay=1 prr=1\n"
+	 "+0 connect\n"
+	 "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,nop,nop,nop,wscale 7>\n"
+	 "+0 send 30000\n"
+	 "+10ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:3001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:4001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:5001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:8001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:9001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:11001>\n"
+	 "+1ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:12001>\n"
+	 "+1ms < . 1:1(0) ack 2001 win 512 <nop,nop,sack 4001:13001>\n"
+	 "+1ms < . 1:1(0) ack 3001 win 512 <nop,nop,sack 4001:14001>\n"
+	 "+1ms < . 1:1(0) ack 14001 win 512\n"
+	 "+10ms < . 1:1(0) ack 30001 win 512\n"
+	 "+1s time\n"},
+	{"client-prr-linux-recovery",
+	 "config nodelay=1 prr=1 prr_linux=1 delivered=1\n"
+	 "+0 connect\n"
+	 "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,nop,nop,nop,wscale 7>\n"
+	 "+0 send 30000\n"
+	 "+10ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:3001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:4001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:5001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:8001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:9001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:11001>\n"
+	 "+1ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:12001>\n"
+	 "+1ms < . 1:1(0) ack 2001 win 512 <nop,nop,sack 4001:13001>\n"
+	 "+1ms < . 1:1(0) ack 3001 win 512 <nop,nop,sack 4001:14001>\n"
+	 "+1ms < . 1:1(0) ack 14001 win 512\n"
+	 "+10ms < . 1:1(0) ack 30001 win 512\n"
+	 "+1s time\n"},
+	{"client-prr-delivered-norack",
+	 "config nodelay=1 prr=1 delivered=1 rack=0 tlp=0\n"
+	 "+0 connect\n"
+	 "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,nop,nop,nop,wscale 7>\n"
+	 "+0 send 30000\n"
+	 "+10ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:3001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:4001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:5001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:8001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:9001>\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:11001>\n"
+	 "+1ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:12001>\n"
+	 "+1ms < . 1:1(0) ack 2001 win 512 <nop,nop,sack 4001:13001>\n"
+	 "+1ms < . 1:1(0) ack 3001 win 512 <nop,nop,sack 4001:14001>\n"
+	 "+1ms < . 1:1(0) ack 14001 win 512\n"
+	 "+10ms < . 1:1(0) ack 30001 win 512\n"
+	 "+1s time\n"},
+	/* DeliveredData without SACK: duplicate ACKs count a segment each */
+	{"client-delivered-no-sack",
+	 "config sack=0 ts=0 delivered=1 prr=1\n"
+	 "+0 connect\n"
+	 "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,nop,wscale 7>\n"
+	 "+0 send 8000\n"
+	 "+10ms < . 1:1(0) ack 1001 win 512\n"
+	 "+0 < . 1:1(0) ack 1001 win 512\n"
+	 "+0 < . 1:1(0) ack 1001 win 512\n"
+	 "+0 < . 1:1(0) ack 1001 win 512\n"
+	 "+0 < . 1:1(0) ack 1001 win 512\n"
+	 "+1ms < . 1:1(0) ack 3001 win 512\n"
+	 "+10ms < . 1:1(0) ack 8001 win 512\n"},
+	/* Linux's profile (ptcp_config_linux()'s flags, PTCP_CFG_LINUX_FLAGS here):
+	 * data kept readable after a RST, an ACK of unsent data dropped silently,
+	 * data after close answered by <SEQ=SEG.ACK><CTL=RST>, zero-window probes
+	 * without data */
+	{"client-linux-rst-keep-data",
+	 "config " LINUX_FLAGS "\n"
+	 CLIENT_OPEN
+	 "+1ms < P. 1:1001(1000) ack 1 win 512 " TS(700, 10) "\n"
+	 "+1ms < R. 1001:1001(0) ack 1 win 0\n"
+	 "+1ms read 2000\n"
+	 "+0 read 2000\n"},
+	{"client-linux-ack-unsent",
+	 "config " LINUX_FLAGS "\n"
+	 CLIENT_OPEN
+	 "+0 send 1000\n"
+	 "+1ms < . 1:1(0) ack 5001 win 512 " TS(700, 10) "\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 " TS(701, 10) "\n"},
+	{"server-linux-closed-data-rst",
+	 "config " LINUX_FLAGS "\n"
+	 SERVER_OPEN
+	 "+1ms close\n"
+	 "+1ms < P. 1:101(100) ack 2 win 512 <nop,nop,TS val 3 ecr 0>\n"},
+	{"client-linux-zero-window-probe",
+	 "config " LINUX_FLAGS "\n"
+	 CLIENT_OPEN
+	 "+0 send 3000\n"
+	 "+1ms < . 1:1(0) ack 1001 win 0 " TS(700, 10) "\n"
+	 "+2s time\n"
+	 "+0 < . 1:1(0) ack 1001 win 512 " TS(701, 10) "\n"
+	 "+1s time\n"},
+	{"client-no-fastpath-bulk",
+	 "config no_fastpath=1 cork=1\n"
+	 CLIENT_OPEN
+	 "+0 send 3000\n"
+	 "+1ms < . 1:1(0) ack 1001 win 512 " TS(700, 10) "\n"
+	 "+0 < P. 1:1001(1000) ack 2001 win 512 " TS(701, 10) "\n"
+	 "+0 < P. 1001:2001(1000) ack 3001 win 512 " TS(702, 10) "\n"
+	 "+0 read 5000\n"},
+	/* ICMPv6 of every kind on an IPv6 connection */
+	{"client-ipv6-icmp-every-kind",
+	 "addr local=[fd00::1]:40000 peer=[fd00::2]:80\n"
+	 CLIENT_OPEN
+	 "+0 send 3000\n"
+	 "+1ms icmp net-unreach seq=1\n"
+	 "+0 icmp host-unreach seq=1\n"
+	 "+0 icmp proto-unreach seq=1\n"
+	 "+0 icmp port-unreach seq=1\n"
+	 "+0 icmp admin-prohibited seq=1\n"
+	 "+0 icmp frag-needed mtu=1280 seq=1\n"
+	 "+0 icmp time-exceeded seq=1\n"
+	 "+0 icmp frag-needed mtu=1000 seq=1\n"
+	 "+0 icmp port-unreach seq=99999\n"
+	 "+1s time\n"},
+	{"client-ipv6-icmp-hard-syn-sent",
+	 "addr local=[fd00::1]:40000 peer=[fd00::2]:80\n"
+	 "+0 connect\n"
+	 "+1ms icmp port-unreach seq=0\n"
+	 "+0 connect\n"
+	 "+1ms icmp admin-prohibited seq=0\n"
+	 "+10s time\n"},
 	{"client-icmp-hard-syn-sent",
 	 "+0 connect\n"
 	 "+1ms icmp port-unreach seq=0\n"

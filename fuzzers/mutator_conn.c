@@ -35,8 +35,10 @@
  *   raw      turn a segment into a raw packet, or mutate a raw packet's
  *            IP / TCP header fields, truncate or extend it; the checksums
  *            are fixed afterwards in 7 mutations out of 8
- *   config   a configuration field at an interesting value, a flag, the
- *            role, the prefix bits, IPv6
+ *   config   a configuration field at an interesting value, one of the 32
+ *            config flags, a flag profile (ptcp_config_linux()'s flags, PRR
+ *            alone / as Linux / with DeliveredData), the role, the prefix
+ *            bits, IPv6
  *   app      send / read lengths, shutdown how, ICMP type / mtu / seq
  * and in 1 call out of 8 LLVMFuzzerMutate() on the bytes.
  */
@@ -905,7 +907,7 @@ static void mutate_config(struct rng *g, ptcp_script *s, uint8_t *b0)
 	static const uint32_t bufs[] = {1, 100, 1460, 4096, 65535, 65536, 262144, 1u << 20};
 	static const uint64_t times[] = {
 	    0, 1, PTCP_MS(1), PTCP_MS(40), PTCP_MS(200), PTCP_SEC(1), PTCP_SEC(3), PTCP_SEC(60)};
-	switch (rnd(g, 14)) {
+	switch (rnd(g, 15)) {
 	case 0:
 		c->mss = mss[rnd(g, sizeof mss / sizeof mss[0])];
 		break;
@@ -954,6 +956,19 @@ static void mutate_config(struct rng *g, ptcp_script *s, uint8_t *b0)
 	case 10:
 		c->cc = (uint8_t)rnd(g, PTCP_SCRIPT_CC_COUNT);
 		break;
+	case 13: { /* a profile: Linux's flags, PRR in either form, or all recovery options */
+		ptcp_config lx;
+		ptcp_config_linux(&lx);
+		static const uint32_t prr[] = {PTCP_CFG_PRR, PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX,
+		                               PTCP_CFG_PRR | PTCP_CFG_DELIVERED,
+		                               PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX |
+		                                   PTCP_CFG_DELIVERED | PTCP_CFG_RACK};
+		if (chance(g, 2))
+			c->flags = lx.flags & PTCP_SCRIPT_CFG_FLAGS_ALL;
+		else
+			c->flags |= prr[rnd(g, sizeof prr / sizeof prr[0])] | PTCP_CFG_SACK;
+		break;
+	}
 	case 11: /* role */
 		*b0 ^= 1;
 		break;
