@@ -2,7 +2,11 @@
  * fuzz_sim: the input bytes choose a small deterministic simulation (seed,
  * application model, connection count, per-link loss / duplication /
  * reordering / corruption, delay and jitter, MTU, buffer sizes) with a heal
- * time after which the faults stop.  Oracle: ptcp_sim_run() passes - stream
+ * time after which the faults stop, then the cores' configuration: a u32
+ * (big-endian) XOR ptcp_config_default()'s flags, masked with SIM_FLAGS (all
+ * PTCP_CFG_* but CORK, which the simulated applications never clear), and a
+ * byte (bit 0: abc 0, bit 1: wscale 8, as ptcp_config_linux()); inputs
+ * that end earlier keep the defaults.  Oracle: ptcp_sim_run() passes - stream
  * integrity, the invariant checker and liveness once the faults stop (all
  * checked inside the simulator); otherwise res.why is printed and we abort.
  */
@@ -12,6 +16,15 @@
 #include <string.h>
 
 #include "sim.h"
+
+/* The core flags an input may flip (CORK: held segments would wait for an uncork no
+ * simulated application makes). */
+#define SIM_FLAGS                                                                                  \
+	(PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK | PTCP_CFG_NODELAY |                \
+	 PTCP_CFG_SS_IDLE | PTCP_CFG_ECN | PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP | PTCP_CFG_RACK |    \
+	 PTCP_CFG_RST_KEEP_DATA | PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX | PTCP_CFG_DELIVERED |         \
+	 PTCP_CFG_NO_FASTPATH | PTCP_CFG_ACK_UNSENT_SILENT | PTCP_CFG_CLOSED_DATA_RST_REPLY |      \
+	 PTCP_CFG_ZWP_NO_DATA)
 
 typedef struct reader {
 	const uint8_t *p;
@@ -72,6 +85,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.heal = 50000 + (ptcp_time_t)(byte(&r) % 100) * 50000;
 	/* generous bound after the heal (backed-off RTOs are capped at 60 s) */
 	cfg.max_time = cfg.heal + 600 * (ptcp_time_t)1000000;
+	/* the cores' flags and Linux's other two differences */
+	uint32_t flip = (uint32_t)u16(&r) << 16;
+	flip |= u16(&r);
+	cfg.core.flags ^= flip & SIM_FLAGS;
+	unsigned prof = byte(&r);
+	if (prof & 1)
+		cfg.core.abc = 0;
+	if (prof & 2)
+		cfg.core.wscale = 8;
 
 	int rc = ptcp_sim_run(&cfg, &res);
 	if (rc != 0 || !res.ok) {

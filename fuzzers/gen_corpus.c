@@ -2,7 +2,10 @@
  * ptcp-gen-corpus OUTDIR: writes the seed corpus of fuzz_wire into
  * OUTDIR/fuzz_wire/ (the checked-in corpus/ is this program's output).
  * Seeds are packets a real stack meets, each option layout once, and one
- * packet per malformation class.
+ * packet per malformation class.  It also writes the fuzz_sim seeds with
+ * core flags (OUTDIR/fuzz_sim/flags-*: PRR, Linux's profile, DeliveredData,
+ * no header prediction, under loss and reordering; the layout is
+ * fuzz_sim.c's); corpus/fuzz_sim/seed00..11 are older, hand-made.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -100,6 +103,38 @@ static void fix_tcp_csum(uint8_t *b, size_t n, const ptcp_ip *ip)
 	b[20 + 17] = (uint8_t)c;
 }
 
+/* A fuzz_sim input (layout: fuzz_sim.c): app, IPv6, loss / reorder (in 0.25 %),
+ * the flags to flip from ptcp_config_default()'s, the profile byte. */
+static void sim_seed(const char *name, unsigned seed, unsigned app, unsigned v6, unsigned loss,
+                     unsigned reorder, uint32_t flip, unsigned prof)
+{
+	uint8_t b[35];
+	size_t k = 0;
+	for (int i = 3; i >= 0; i--)
+		b[k++] = (uint8_t)(seed >> (8 * i));
+	b[k++] = (uint8_t)app;
+	b[k++] = 0;              /* 1 connection */
+	b[k++] = 0, b[k++] = 40; /* 42 KiB */
+	b[k++] = 0, b[k++] = 30; /* sndbuf 32 KiB */
+	b[k++] = 0, b[k++] = 62; /* rcvbuf 64 KiB */
+	b[k++] = (uint8_t)v6;
+	for (int l = 0; l < 2; l++) {
+		b[k++] = (uint8_t)loss;
+		b[k++] = 0; /* dup */
+		b[k++] = (uint8_t)reorder;
+		b[k++] = 0;  /* corrupt */
+		b[k++] = 20; /* 2.1 ms */
+		b[k++] = 5;  /* jitter 0.5 ms */
+		b[k++] = 10; /* reorder delay 2 ms */
+		b[k++] = 0;  /* no MTU */
+	}
+	b[k++] = 19; /* heal after 1 s */
+	for (int i = 3; i >= 0; i--)
+		b[k++] = (uint8_t)(flip >> (8 * i));
+	b[k++] = (uint8_t)prof;
+	put("fuzz_sim", name, b, k);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint8_t payload[1460] = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -113,6 +148,23 @@ int main(int argc, char **argv)
 	}
 	outdir = argv[1];
 	mkdir(outdir, 0755);
+
+	/* fuzz_sim: SACK recovery with PRR (RFC 6937 and Linux's), DeliveredData
+	 * without SACK, Linux's flags and abc/wscale, no header prediction */
+	{
+		ptcp_config d, lx;
+		ptcp_config_default(&d);
+		ptcp_config_linux(&lx);
+		sim_seed("flags-prr-loss", 1, 0, 0, 24, 0, PTCP_CFG_PRR, 0);
+		sim_seed("flags-prr-linux-loss-v6", 2, 0, 1, 24, 8,
+		         PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX, 0);
+		sim_seed("flags-delivered-nosack", 3, 0, 0, 16, 8,
+		         PTCP_CFG_DELIVERED | PTCP_CFG_PRR | PTCP_CFG_SACK, 0);
+		sim_seed("flags-linux-profile", 4, 0, 0, 20, 12, d.flags ^ lx.flags, 3);
+		sim_seed("flags-linux-profile-v6-app1", 5, 1, 1, 12, 12, d.flags ^ lx.flags, 3);
+		sim_seed("flags-no-fastpath-norack", 6, 0, 0, 12, 16,
+		         PTCP_CFG_NO_FASTPATH | PTCP_CFG_RACK | PTCP_CFG_TLP, 0);
+	}
 
 	/* A Linux SYN: mss, sackOK, TS, nop, wscale. */
 	s = seg0(PTCP_SYN);
