@@ -100,6 +100,163 @@ static int same_seg(const ptcp_seg *a, const ptcp_seg *b, int layout, char *why,
 	return 0;
 }
 
+static uint8_t again[65536 + 128];
+static ptcp_seg lay;
+
+/* The build of m (an explicit layout derived from a good one) returns want. */
+static int build_is(const ptcp_seg *m, int want, const char *what, char *why, size_t cap)
+{
+	int r = ptcp_wire_build_tcp(again, sizeof(again), m, NULL, NULL);
+	int l = ptcp_wire_opts_len(&m->opts);
+	if (r != want || l != want)
+		FAIL("option layout with %s: build %d, opts_len %d, not %s", what, r, l,
+		     ptcp_strerror(want));
+	return 0;
+}
+
+/*
+ * The explicit option layouts of ptcp_wire.h, from a segment b that parsed
+ * from the n bytes tcp (so b.opts.items is the wire layout): the layout
+ * rebuilds the same bytes and ptcp_wire_opts_len() is the option area; the
+ * inconsistent layouts the build documents are refused: a known item
+ * without its present bit or twice, an item after EOL, padding without
+ * EOL, an unknown item that is a known kind or too short, too many items
+ * (PTCP_EINVAL), no SACK block, a bad Fast Open cookie length
+ * (PTCP_EOPTSIZE); Fast Open in the experimental encoding (kind 254, RFC
+ * 6994) builds and parses back as the same cookie.
+ */
+static int layout_checks(const ptcp_seg *b, const uint8_t *tcp, int n, char *why, size_t cap)
+{
+	int olen = ((tcp[12] >> 4) * 4) - PTCP_TCP_HDR_MIN, r, eol = -1, unk = -1, known = -1;
+	const ptcp_tcp_opts *o = &b->opts;
+	if (ptcp_wire_opts_len(o) != olen)
+		FAIL("opts_len %d != the %d option bytes the segment parsed from",
+		     ptcp_wire_opts_len(o), olen);
+	if (!o->nitems && olen)
+		FAIL("%d option bytes parsed into no layout items", olen);
+	r = ptcp_wire_build_tcp(again, sizeof(again), b, NULL, NULL);
+	if (r != n || memcmp(again + PTCP_TCP_HDR_MIN, tcp + PTCP_TCP_HDR_MIN, (size_t)olen) != 0)
+		FAIL("the parsed option layout does not rebuild the same %d bytes (build %d)", olen,
+		     r);
+	for (int i = 0; i < o->nitems; i++) {
+		const ptcp_opt_item *it = &o->items[i];
+		if (it->kind == PTCP_OPTKIND_EOL && !it->len)
+			eol = i;
+		else if (it->len)
+			unk = i;
+		else if (it->kind != PTCP_OPTKIND_NOP)
+			known = i;
+	}
+	memcpy(&lay, b, sizeof(lay));
+	lay.payload_len = lay.payload2_len = 0;
+	if (known >= 0) {
+		uint8_t k = o->items[known].kind;
+		uint32_t bit = k == PTCP_OPTKIND_MSS         ? PTCP_OPT_MSS
+		               : k == PTCP_OPTKIND_WSCALE    ? PTCP_OPT_WSCALE
+		               : k == PTCP_OPTKIND_SACK_PERM ? PTCP_OPT_SACK_PERM
+		               : k == PTCP_OPTKIND_SACK      ? PTCP_OPT_SACK
+		               : k == PTCP_OPTKIND_TS        ? PTCP_OPT_TS
+		                                             : PTCP_OPT_TFO;
+		lay.opts.present &= ~bit;
+		if (build_is(&lay, PTCP_EINVAL, "a known item without its present bit", why, cap))
+			return 1;
+		lay.opts.present = o->present;
+		if (o->nitems < PTCP_OPT_ITEMS_MAX) {
+			lay.opts.items[o->nitems] = o->items[known];
+			lay.opts.nitems = (uint8_t)(o->nitems + 1);
+			if (eol < 0 && build_is(&lay, PTCP_EINVAL, "a known item twice", why, cap))
+				return 1;
+			lay.opts.nitems = o->nitems;
+		}
+		if (k == PTCP_OPTKIND_TFO && eol < 0) {
+			ptcp_seg back;
+			lay.opts.items[known].kind = PTCP_OPTKIND_EXP;
+			r = ptcp_wire_build_tcp(again, sizeof(again), &lay, NULL, NULL);
+			if (r < 0 && r != PTCP_EOPTSIZE)
+				FAIL("Fast Open as kind 254 does not build: %s", ptcp_strerror(r));
+			if (r >= 0) {
+				r = ptcp_wire_parse_tcp(again, (size_t)r, NULL, NULL, 0, &back);
+				if (r || !(back.opts.present & PTCP_OPT_TFO) ||
+				    back.opts.tfo_len != o->tfo_len ||
+				    memcmp(back.opts.tfo_cookie, o->tfo_cookie, o->tfo_len) != 0)
+					FAIL("Fast Open as kind 254 does not parse back (%d)", r);
+			}
+			lay.opts.items[known].kind = k;
+		}
+	}
+	if (eol >= 0 && o->nitems < PTCP_OPT_ITEMS_MAX) {
+		lay.opts.items[o->nitems].kind = PTCP_OPTKIND_NOP;
+		lay.opts.items[o->nitems].len = 0;
+		lay.opts.nitems = (uint8_t)(o->nitems + 1);
+		if (build_is(&lay, PTCP_EINVAL, "an item after EOL", why, cap))
+			return 1;
+		lay.opts.nitems = o->nitems;
+	} else if (eol < 0 && o->nitems) {
+		lay.opts.pad_len = 1;
+		if (build_is(&lay, PTCP_EINVAL, "padding without EOL", why, cap))
+			return 1;
+		lay.opts.pad_len = 0;
+	}
+	if (unk >= 0) {
+		ptcp_opt_item keep = o->items[unk];
+		lay.opts.items[unk].kind = PTCP_OPTKIND_MSS;
+		if (build_is(&lay, PTCP_EINVAL, "an unknown item of a known kind", why, cap))
+			return 1;
+		lay.opts.items[unk] = keep;
+		lay.opts.items[unk].len = 1;
+		if (build_is(&lay, PTCP_EINVAL, "an unknown item of length 1", why, cap))
+			return 1;
+		lay.opts.items[unk] = keep;
+	}
+	lay.opts.nitems = PTCP_OPT_ITEMS_MAX + 1;
+	if (build_is(&lay, PTCP_EINVAL, "too many items", why, cap))
+		return 1;
+	lay.opts.nitems = o->nitems;
+	if (o->present & PTCP_OPT_SACK) {
+		lay.opts.sack_count = 0;
+		if (build_is(&lay, PTCP_EOPTSIZE, "no SACK block", why, cap))
+			return 1;
+		lay.opts.nitems = 0;
+		if (build_is(&lay, PTCP_EOPTSIZE, "no SACK block (own layout)", why, cap))
+			return 1;
+		lay.opts.nitems = o->nitems;
+		lay.opts.sack_count = o->sack_count;
+	}
+	if (o->present & PTCP_OPT_TFO) {
+		lay.opts.tfo_len = 3;
+		if (build_is(&lay, PTCP_EOPTSIZE, "a 3-byte Fast Open cookie", why, cap))
+			return 1;
+		lay.opts.tfo_len = o->tfo_len;
+	}
+	return 0;
+}
+
+/* The codec's argument checks: NULL buffers, segments and addresses, a payload length
+ * without its bytes: PTCP_EINVAL. */
+static int codec_args(const ptcp_seg *seg, const ptcp_addr *src, const ptcp_addr *dst, char *why,
+                      size_t cap)
+{
+	ptcp_ip ip;
+	ptcp_seg back;
+	const uint8_t *l4;
+	size_t l4len;
+	int r;
+	if ((r = ptcp_wire_build_tcp(NULL, sizeof(again), seg, src, dst)) != PTCP_EINVAL ||
+	    (r = ptcp_wire_build_tcp(again, sizeof(again), NULL, src, dst)) != PTCP_EINVAL ||
+	    (r = ptcp_wire_opts_len(NULL)) != PTCP_EINVAL ||
+	    (r = ptcp_wire_build_packet(again, sizeof(again), NULL, seg)) != PTCP_EINVAL ||
+	    (r = ptcp_wire_parse_packet(NULL, 0, &ip, &back)) != PTCP_EINVAL ||
+	    (r = ptcp_wire_parse_ip(again, 40, NULL, &l4, &l4len)) != PTCP_EINVAL ||
+	    (r = ptcp_wire_parse_tcp(NULL, 20, src, dst, 1, &back)) != PTCP_EINVAL)
+		FAIL("a codec call with a NULL argument returned %d, not PTCP_EINVAL", r);
+	memcpy(&lay, seg, sizeof(lay));
+	lay.payload = NULL;
+	lay.payload_len = 1;
+	if ((r = ptcp_wire_build_tcp(again, sizeof(again), &lay, src, dst)) != PTCP_EINVAL)
+		FAIL("a build with a payload length and no payload returned %d", r);
+	return 0;
+}
+
 /* seg as a bare TCP segment over src/dst: builds, parses and verifies back equal; one byte
  * short is PTCP_ENOBUFS. */
 static int tcp_round_trip(const ptcp_seg *seg, const ptcp_addr *src, const ptcp_addr *dst,
@@ -116,6 +273,8 @@ static int tcp_round_trip(const ptcp_seg *seg, const ptcp_addr *src, const ptcp_
 		FAIL("a segment built over IPv%u does not parse back: %s", src->family,
 		     ptcp_strerror(r));
 	if (same_seg(seg, &back, layout, why, cap))
+		return 1;
+	if (layout_checks(&back, out, n, why, cap))
 		return 1;
 	r = ptcp_wire_build_tcp(out, (size_t)n - 1, seg, src, dst);
 	if (r != PTCP_ENOBUFS)
@@ -193,7 +352,8 @@ static int step_actions(const ptcp_run_note *n, char *why, size_t cap)
 			/* the runner built it over the scenario's family; here the other */
 			other_family(&a->emit.src, 0, &s);
 			other_family(&a->emit.dst, 1, &d);
-			if (tcp_round_trip(&a->emit.seg, &s, &d, 0, why, cap))
+			if (tcp_round_trip(&a->emit.seg, &s, &d, 0, why, cap) ||
+			    codec_args(&a->emit.seg, &s, &d, why, cap))
 				return 1;
 			break;
 		case PTCP_ACT_TFO_COOKIE:

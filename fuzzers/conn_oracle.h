@@ -15,6 +15,15 @@
  *  - codec, emitted segments: each builds over IPv6 as well as IPv4 and
  *    parses back equal (payload spans joined, the core's own option layout
  *    replaced by the parsed one); mismatched families are PTCP_EINVAL;
+ *  - codec, option layouts (both): the parsed layout rebuilds the same
+ *    option bytes and ptcp_wire_opts_len() is the option area; the
+ *    inconsistent explicit layouts wire.h documents are refused with its
+ *    code (a known item without its present bit or twice, an item after
+ *    EOL, padding without EOL, an unknown item of a known kind or of length
+ *    1, too many items: PTCP_EINVAL; no SACK block, a 3-byte Fast Open
+ *    cookie: PTCP_EOPTSIZE); Fast Open moved to the experimental kind 254
+ *    builds and parses back as the same cookie; the codec's NULL-argument
+ *    and payload-without-bytes calls are PTCP_EINVAL;
  *  - API misuse: on a copy of the connection after each step, ptcp_step()
  *    with a NULL input, NULL/short action array, an unknown input kind or a
  *    segment input without a segment returns PTCP_EINVAL and leaves the
