@@ -498,3 +498,61 @@ int conn_oracle_note(const ptcp_run_note *n, char *why, size_t cap)
 		return 0;
 	}
 }
+
+/* ptcp_conn_init's argument and configuration checks on a scratch connection. */
+int conn_oracle_config(const ptcp_script *s, char *why, size_t cap)
+{
+	static uint8_t sb[64], rb[64];
+	ptcp_config pc, bad;
+	int r;
+	ptcp_config_default(&pc);
+	{
+		uint32_t unknown = pc.flags & ~(uint32_t)PTCP_SCRIPT_CFG_FLAGS_ALL;
+		ptcp_script_apply_config(s, &pc);
+		pc.flags |= unknown;
+	}
+	if ((r = ptcp_conn_init(NULL, &pc, sb, sizeof(sb), rb, sizeof(rb))) != PTCP_EINVAL ||
+	    (r = ptcp_conn_init(&copy, &pc, NULL, sizeof(sb), rb, sizeof(rb))) != PTCP_EINVAL ||
+	    (r = ptcp_conn_init(&copy, &pc, sb, sizeof(sb), NULL, sizeof(rb))) != PTCP_EINVAL ||
+	    (r = ptcp_conn_init(&copy, &pc, sb, 0, rb, sizeof(rb))) != PTCP_EINVAL ||
+	    (r = ptcp_conn_init(&copy, &pc, sb, sizeof(sb), rb, 0)) != PTCP_EINVAL ||
+	    (r = ptcp_conn_init(&copy, &pc, sb, (1u << 30) + 1, rb, sizeof(rb))) != PTCP_EINVAL ||
+	    (r = ptcp_conn_init(&copy, &pc, sb, sizeof(sb), rb, (1u << 30) + 1)) != PTCP_EINVAL)
+		FAIL("ptcp_conn_init with a bad argument returned %d, not PTCP_EINVAL", r);
+	/* the domain ptcp_conn_init() checks (core/src/conn.c): each field out of it alone is
+	 * PTCP_EINVAL */
+	for (int k = 0; k < 6; k++) {
+		bad = pc;
+		switch (k) {
+		case 0:
+			bad.mss = 63;
+			break;
+		case 1:
+			bad.init_cwnd = 0;
+			break;
+		case 2:
+			bad.rto_min = 0;
+			break;
+		case 3:
+			bad.rto_initial = 0;
+			break;
+		case 4:
+			bad.rto_max = bad.rto_min - 1;
+			break;
+		default:
+			bad.wscale = 15;
+			break;
+		}
+		if ((r = ptcp_conn_init(&copy, &bad, sb, sizeof(sb), rb, sizeof(rb))) !=
+		    PTCP_EINVAL)
+			FAIL("ptcp_conn_init with bad config field %d returned %d, not PTCP_EINVAL",
+			     k, r);
+	}
+	if ((r = ptcp_conn_init(&copy, &pc, sb, sizeof(sb), rb, sizeof(rb))) != 0 && pc.mss >= 64 &&
+	    pc.init_cwnd && pc.rto_min && pc.rto_initial && pc.rto_max >= pc.rto_min &&
+	    (pc.wscale == 0xff || pc.wscale <= 14))
+		FAIL("ptcp_conn_init with the scenario's configuration returned %d", r);
+	if ((r = ptcp_conn_init(&copy, NULL, sb, sizeof(sb), rb, sizeof(rb))) != 0)
+		FAIL("ptcp_conn_init with the default configuration returned %d", r);
+	return 0;
+}

@@ -40,4 +40,14 @@
 /* 0 when the note passes every check; else 1 and a description in why. */
 int conn_oracle_note(const ptcp_run_note *note, char *why, size_t cap);
 
+/*
+ * ptcp_conn_init() with the scenario's configuration: NULL connection or
+ * buffers, a zero or over 2^30 buffer size, and each configuration field
+ * out of the domain ptcp_conn_init() enforces alone (mss 63, init_cwnd 0,
+ * rto_min 0, rto_initial 0, rto_max < rto_min, wscale 15) are PTCP_EINVAL;
+ * the configuration in
+ * its domain and the default one (NULL) initialise.  0, or 1 and why.
+ */
+int conn_oracle_config(const ptcp_script *s, char *why, size_t cap);
+
 #endif

@@ -74,6 +74,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.ignore_fail = ignore_fail;
 	cfg.ignore_match = ignore_match;
 	cfg.observe = observe;
+	{
+		char why[256];
+		if (conn_oracle_config(&s, why, sizeof why)) {
+			fprintf(stderr, "fuzz_conn: %s\n", why);
+			abort();
+		}
+	}
 	ptcp_run_exec(runner, &s, &cfg, &res);
 	if (res.status == PTCP_RUN_FAIL) {
 		char msg[1024];
