@@ -254,6 +254,11 @@ static int codec_args(const ptcp_seg *seg, const ptcp_addr *src, const ptcp_addr
 	lay.payload_len = 1;
 	if ((r = ptcp_wire_build_tcp(again, sizeof(again), &lay, src, dst)) != PTCP_EINVAL)
 		FAIL("a build with a payload length and no payload returned %d", r);
+	lay.payload_len = 0;
+	lay.payload2 = NULL;
+	lay.payload2_len = 1;
+	if ((r = ptcp_wire_build_tcp(again, sizeof(again), &lay, src, dst)) != PTCP_EINVAL)
+		FAIL("a build with a second span length and no bytes returned %d", r);
 	return 0;
 }
 
@@ -315,6 +320,27 @@ static int packet_in(const ptcp_run_note *n, char *why, size_t cap)
 	r = ptcp_wire_build_packet(out, (size_t)len - 1, &ip, &seg);
 	if (r != PTCP_ENOBUFS)
 		FAIL("a packet build into one byte too few returned %d, not PTCP_ENOBUFS", r);
+	/* no room for the IP header alone: PTCP_ENOBUFS */
+	r = ptcp_wire_build_packet(out, ip.src.family == 4 ? 19 : 39, &ip, &seg);
+	if (r != PTCP_ENOBUFS)
+		FAIL("a packet build into less than an IP header returned %d", r);
+	/* the rebuilt packet cut short: RFC 791 3.1 / RFC 8200 3, its length field is past the
+	 * end (PTCP_EIPHDR); under a fixed header, PTCP_ESHORT */
+	len = ptcp_wire_build_packet(out, sizeof(out), &ip, &seg);
+	r = ptcp_wire_parse_packet(out, (size_t)len - 1, &ip2, &seg2);
+	if (r != PTCP_EIPHDR)
+		FAIL("a packet one byte short parsed with %d, not PTCP_EIPHDR", r);
+	r = ptcp_wire_parse_packet(out, ip.src.family == 4 ? 19 : 39, &ip2, &seg2);
+	if (r != PTCP_ESHORT)
+		FAIL("a packet cut inside its IP header parsed with %d, not PTCP_ESHORT", r);
+	/* checksum verification over addresses of two families: PTCP_EINVAL */
+	other_family(&ip.dst, 1, &d);
+	r = ptcp_wire_parse_tcp(out + (ip.src.family == 4 ? 20 : 40),
+	                        (size_t)len - (ip.src.family == 4 ? 20u : 40u), &ip.src, &d, 1,
+	                        &seg2);
+	if (r != PTCP_EINVAL)
+		FAIL("a checksum check over IPv%u and IPv%u addresses returned %d", ip.src.family,
+		     d.family, r);
 	other_family(&ip.src, 0, &s);
 	other_family(&ip.dst, 1, &d);
 	if (tcp_round_trip(&seg, &s, &d, 1, why, cap))

@@ -11,7 +11,10 @@
  *  - codec, injected packets: a packet that parses builds back (same IP
  *    header fields, parse(build(parse(x))) == parse(x)), also as a bare TCP
  *    segment over the other address family's pseudo-header, and a build
- *    into one byte less than it needs is PTCP_ENOBUFS;
+ *    into one byte less than it needs (or less than an IP header) is
+ *    PTCP_ENOBUFS; the packet one byte short does not parse (PTCP_EIPHDR),
+ *    cut inside its IP header PTCP_ESHORT, and a checksum check over two
+ *    families' addresses is PTCP_EINVAL;
  *  - codec, emitted segments: each builds over IPv6 as well as IPv4 and
  *    parses back equal (payload spans joined, the core's own option layout
  *    replaced by the parsed one); mismatched families are PTCP_EINVAL;
