@@ -2,7 +2,9 @@
  * A main() for fuzz targets that measures executions per second: loads
  * every file given (or inside a folder given) and runs them through
  * LLVMFuzzerTestOneInput in a loop for --time seconds (default 5).
- * Prints "NAME: N execs in T s, X exec/s over K inputs".  Built, like
+ * Prints "NAME: N execs in T s, X exec/s over K inputs; C CPU s, Y
+ * exec/CPU-s" (Y: per core of this process's own CPU time, the figure that
+ * holds on a shared, loaded machine).  Built, like
  * standalone.c, when fuzz_engine=none (`meson test --benchmark`).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -79,6 +81,14 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU seconds of this process: on a shared machine the wall-clock rate measures the load. */
+static double cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int main(int argc, char **argv)
 {
 	double secs = 5;
@@ -96,15 +106,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	unsigned long long execs = 0;
-	double t0 = now(), t;
+	double t0 = now(), c0 = cpu(), t, c;
 	do {
 		for (size_t i = 0; i < ninputs; i++)
 			LLVMFuzzerTestOneInput(inputs[i].data, inputs[i].len);
 		execs += ninputs;
 		t = now();
 	} while (t - t0 < secs);
-	printf("%s: %llu execs in %.2f s, %.0f exec/s over %zu inputs\n", name, execs, t - t0,
-	       (double)execs / (t - t0), ninputs);
+	c = cpu() - c0;
+	printf(
+	    "%s: %llu execs in %.2f s, %.0f exec/s over %zu inputs; %.2f CPU s, %.0f exec/CPU-s\n",
+	    name, execs, t - t0, (double)execs / (t - t0), ninputs, c,
+	    c > 0 ? (double)execs / c : 0.0);
 	for (size_t i = 0; i < ninputs; i++)
 		free(inputs[i].data);
 	free(inputs);
