@@ -125,7 +125,7 @@ static void scenario(const char *name, const char *text)
 /* ptcp_config_linux()'s flags (its wscale 8 and abc 0 are not script fields) */
 #define LINUX_FLAGS                                                                                \
 	"ss_idle=0 rst_keep_data=1 prr=1 prr_linux=1 delivered=1 ack_unsent_silent=1 "              \
-	"closed_data_rst_reply=1 zwp_no_data=1 wscale=8"
+	"closed_data_rst_reply=1 zwp_no_data=1 abort_rst_ack=1 icmp_synrecv_hard=1 wscale=8"
 
 static const struct {
 	const char *name, *text;
@@ -572,6 +572,21 @@ static const struct {
 	 "+0 < P. 1:1001(1000) ack 2001 win 512 " TS(701, 10) "\n"
 	 "+0 < P. 1001:2001(1000) ack 3001 win 512 " TS(702, 10) "\n"
 	 "+0 read 5000\n"},
+	{"client-linux-abort-rst-ack",
+	 "config " LINUX_FLAGS "\n"
+	 CLIENT_OPEN
+	 "+1ms < P. 1:101(100) ack 1 win 512 " TS(700, 10) "\n"
+	 "+1ms abort\n"},
+	{"server-linux-icmp-syn-received",
+	 "config " LINUX_FLAGS "\n"
+	 "role server\n"
+	 "+0 listen\n"
+	 "+0 < S 0:0(0) win 65535 " SYN_OPTS "\n"
+	 "+1ms icmp host-unreach seq=0\n"
+	 "+0 listen\n"
+	 "+0 < S 0:0(0) win 65535 " SYN_OPTS "\n"
+	 "+1ms icmp time-exceeded seq=0\n"
+	 "+1s time\n"},
 	/* ICMPv6 of every kind on an IPv6 connection */
 	{"client-ipv6-icmp-every-kind",
 	 "addr local=[fd00::1]:40000 peer=[fd00::2]:80\n"

@@ -10,7 +10,8 @@
  *                            ss_idle ecn limited_tx tlp cork rack
  *                            rst_keep_data prr prr_linux delivered
  *                            no_fastpath ack_unsent_silent
- *                            closed_data_rst_reply zwp_no_data (the
+ *                            closed_data_rst_reply zwp_no_data
+ *                            abort_rst_ack icmp_synrecv_hard (the
  *                            PTCP_CFG_* bits), flags=N (all 32 bits at once:
  *                            PTCP_CFG_* values, e.g. 0x3807; unknown bits are
  *                            an error), cc (cubic|reno), mss, wscale

@@ -125,13 +125,14 @@ Test(script_text, config_flags_32)
 	char why[256];
 	const char *t = "config prr=1 prr_linux=1 delivered=1 rack=1 cork=1 rst_keep_data=1 "
 	                "no_fastpath=1 ack_unsent_silent=1 closed_data_rst_reply=1 "
-	                "zwp_no_data=1 ts=0\n+0 connect\n";
+	                "zwp_no_data=1 abort_rst_ack=1 icmp_synrecv_hard=1 ts=0\n+0 connect\n";
 	cr_assert_eq(parse_str(t, &s, NULL), 0);
 	cr_assert_eq(s.cfg.flags, (PTCP_SCRIPT_CFG_FLAGS_DEFAULT & ~PTCP_CFG_TIMESTAMPS) |
 	                              PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX | PTCP_CFG_DELIVERED |
 	                              PTCP_CFG_RACK | PTCP_CFG_CORK | PTCP_CFG_RST_KEEP_DATA |
 	                              PTCP_CFG_NO_FASTPATH | PTCP_CFG_ACK_UNSENT_SILENT |
-	                              PTCP_CFG_CLOSED_DATA_RST_REPLY | PTCP_CFG_ZWP_NO_DATA);
+	                              PTCP_CFG_CLOSED_DATA_RST_REPLY | PTCP_CFG_ZWP_NO_DATA |
+	                              PTCP_CFG_ABORT_RST_ACK | PTCP_CFG_ICMP_SYNRECV_HARD);
 	check_identities(&s, "flags by name");
 	size_t n;
 	char *f = ptcp_script_format_text_alloc(&s, &n);
