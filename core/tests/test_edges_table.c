@@ -317,3 +317,34 @@ Test(edges_table, cookie_window_scale_over_14_is_14)
 	cr_assert_eq(si.snd_wscale, 14);
 	tconv_fini(&c);
 }
+
+/* RFC 9293 3.5, 3.10.7.2: an old duplicate must not open a connection.  A
+ * later segment of a cookie connection (here the client's ACK after 100
+ * bytes each way, delayed past the connection's end) has SEQ and ACK both
+ * moved on by 100: the cookie's check covers the IRS, so it is no cookie
+ * (dropped, counted, no connection), while the true final ACK still is
+ * (the x10 table/echo failure at seed 0x1ea440199de35b67: such an ACK took
+ * the pool's only block for a connection no client had). */
+Test(edges_table, cookie_does_not_take_an_old_duplicate_ack)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS, .mss = 1460};
+	cookie_table(&c);
+	tconv_listen(&c, 4);
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(tstats(&c).cookies_sent, 1);
+	uint32_t iss = s->seq;
+	for (uint32_t d = 1; d <= 100; d += 99) {
+		tconv_seg(&c, ".", PISS + 1 + d, iss + 1 + d, 1000, NULL, NULL, 0);
+		cr_assert_eq(tconnected(&c), PTCP_NO_HANDLE, "moved on by %u", d);
+		cr_assert_eq(tusage(&c).conns, 0);
+	}
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_COOKIE_INVALID), 2);
+	cr_assert_eq(tstats(&c).cookies_ok, 0);
+	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, NULL, NULL, 0);
+	cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE, "the true final ACK");
+	cr_assert_eq(tstats(&c).cookies_ok, 1);
+	tconv_fini(&c);
+}
