@@ -524,3 +524,93 @@ Test(edges, adjacent_sack_blocks_merge)
 	expect_seg(&t, ".", ISS + 1, PISS + 1, 100);
 	conv_fini(&t);
 }
+
+/* A SACK and RACK client whose handshake took 40 ms (RACK.min_RTT 40 ms). */
+static void rack_client(conv *t)
+{
+	ptcp_config cfg = plain();
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS | PTCP_OPT_SACK_PERM, .mss = 1000};
+	cfg.flags |= PTCP_CFG_SACK | PTCP_CFG_RACK;
+	conv_init(t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(t, ISS), 0);
+	t->now += PTCP_MS(40);
+	conv_seg_opts(t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(t, ".", ISS + 1, PISS + 1, 0);
+	for (int k = 0; k < 4; k++) {
+		cr_assert_eq(conv_sendn(t, 100), 100);
+		expect_seg(t, "P.", ISS + 1 + 100 * (uint32_t)k, PISS + 1, 100);
+	}
+}
+
+/* RFC 8985 6.2/6.3: a hole that one SACKed range reveals (no DupThresh yet)
+ * is lost after a reordering window of RACK.min_RTT / 4: the 40 ms
+ * handshake's sample gives 10 ms, the deadline the step reports; once a
+ * cumulative ACK closes the hole (and acks all) the window is gone: no
+ * deadline at all, and nothing is resent when it would have expired. */
+Test(edges, rack_window_is_a_quarter_of_the_min_rtt_and_goes_with_the_hole)
+{
+	conv t;
+	rack_client(&t);
+	t.now += PTCP_MS(20);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
+	o.sack[0].left = ISS + 201;
+	o.sack[0].right = ISS + 301;
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	expect_nothing(&t);
+	cr_assert_eq(last_deadline(&t), t.now + PTCP_MS(10), "deadline %llu, now %llu",
+	             (unsigned long long)last_deadline(&t), (unsigned long long)t.now);
+	t.now += PTCP_MS(5);
+	conv_seg(&t, ".", PISS + 1, ISS + 401, 60000, NULL, 0);
+	expect_nothing(&t);
+	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER, "deadline %llu, now %llu",
+	             (unsigned long long)last_deadline(&t), (unsigned long long)t.now);
+	cr_assert_eq(stats(&t).rack_losses, 0);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): a read announces the opened
+ * window only when it grew by a full segment (the largest seen, here 1400)
+ * beyond what the peer could still send.  2000-byte buffer, 1400 bytes in:
+ * 600 left; reading 1000 opens it to 1600 (+1000: no update), reading the
+ * last 400 to 2000 (+1400: an ACK announcing it). */
+Test(edges, window_update_after_a_read_needs_a_full_segment_more)
+{
+	conv t;
+	static char data[1400], got[1400];
+	ptcp_config cfg = plain();
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
+	conv_init(&t, &cfg, SBUF, 2000);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, data, sizeof data);
+	cr_assert_eq(conv_read(&t, got, 1000), 1000);
+	expect_nothing(&t);
+	cr_assert_eq(conv_read(&t, got, 1000), 400);
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1401, 0);
+	cr_assert_eq(s->wnd, 2000);
+	conv_fini(&t);
+}
+
+/* RFC 9438 4.2 W_cubic(t) = C (t - K)^3 + W_max, with t - K held at 100 s
+ * (the core's bound that keeps the cube in 64 bits): 100 s and 300 s after
+ * an epoch that starts at W_max (K = 0) give the same target, W_max + 0.4 *
+ * 100^3 segments, and one ACK of a whole window at either moves cwnd
+ * (1e9 bytes, where 1.5 cwnd does not cap the target) to exactly 1.4e9. */
+Test(edges, cubic_target_is_held_100_s_after_k)
+{
+	enum { SEG = 1000 };
+	for (int k = 0; k < 2; k++) {
+		ptcp_conn c;
+		memset(&c, 0, sizeof(c));
+		c.snd_mss = SEG;
+		c.cwnd = 1000000000u;
+		c.ssthresh = 0x7fffffff;
+		ptcp_cc_cubic.init(&c);
+		c.ssthresh = ptcp_cc_cubic.ssthresh(&c, 0); /* W_max 1e9 */
+		ptcp_cc_cubic.on_ack(&c, SEG, PTCP_SEC(1)); /* the epoch starts: K = 0 */
+		cr_assert_eq(c.cwnd, 1000000000u);
+		ptcp_cc_cubic.on_ack(&c, 1000000000u, PTCP_SEC(1) + PTCP_SEC(k ? 300 : 100));
+		cr_assert_eq(c.cwnd, 1400000000u, "%u s after K: cwnd %u", k ? 300 : 100, c.cwnd);
+	}
+}
