@@ -6,6 +6,8 @@
  * public API results and the table's public counters.
  */
 #include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tconv.h"
@@ -347,4 +349,135 @@ Test(edges_table, cookie_does_not_take_an_old_duplicate_ack)
 	cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE, "the true final ACK");
 	cr_assert_eq(tstats(&c).cookies_ok, 1);
 	tconv_fini(&c);
+}
+
+/* A table's active open: the connection is hashed (a second connect to the
+ * same 4-tuple is PTCP_ESTATE), its SYN timer is the table's deadline (the
+ * SYN goes again there), and once closed it leaves the hash (the same
+ * 4-tuple can be connected again). */
+Test(edges_table, table_connect_is_hashed_timed_and_unhashed)
+{
+	tconv c;
+	ptcp_input in;
+	tconv_init(&c, NULL);
+	memset(&in, 0, sizeof in);
+	in.kind = PTCP_IN_CONNECT;
+	in.connect.local = c.server;
+	in.connect.remote = c.client;
+	in.connect.lport = 40000;
+	in.connect.rport = 80;
+	int h = tconv_step(&c, PTCP_NO_HANDLE, &in);
+	cr_assert_geq(h, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN);
+	uint32_t iss = s->seq;
+	cr_assert_eq(tusage(&c).hashed, 1);
+	cr_assert_eq(tconv_step(&c, PTCP_NO_HANDLE, &in), PTCP_ESTATE);
+	ptcp_time_t d = ptcp_table_next_deadline(&c.t);
+	cr_assert(d > c.now && d != PTCP_TIME_NEVER, "the SYN timer is the table's deadline");
+	tconv_to_deadline(&c);
+	s = texpect(&c, "S", iss, 0, 0);
+	cr_assert_eq(tclose(&c, (ptcp_handle)h), 0);
+	cr_assert_eq(tusage(&c).conns, 0);
+	cr_assert_eq(tusage(&c).hashed, 0);
+	cr_assert_geq(tconv_step(&c, PTCP_NO_HANDLE, &in), 0, "the 4-tuple is free again");
+	tconv_fini(&c);
+}
+
+/* A TIME step whose due timers need more actions than the array holds
+ * stops early and reports its deadline as now (run again at once, not at
+ * the past time of the next due timer); steps at that deadline send the
+ * rest: 60 SYN-ACKs due again, an array of PTCP_TABLE_ACTIONS_MIN. */
+Test(edges_table, time_step_out_of_room_reports_now)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	cfg.max_requests = 64;
+	cfg.max_backlog = 64;
+	tconv_init(&c, &cfg);
+	tconv_listen(&c, 64);
+	for (int k = 0; k < 60; k++) {
+		c.cport = (uint16_t)(1000 + k);
+		tconv_seg(&c, "S", PISS, 0, 65535, NULL, NULL, 0);
+		cr_assert_eq(tnext(&c)->flags, PTCP_SYN | PTCP_ACK);
+	}
+	c.out.cap = PTCP_TABLE_ACTIONS_MIN;
+	size_t resent = 0;
+	tconv_time(&c, c.now + PTCP_SEC(5)); /* every SYN-ACK timer is due (RTO 1 s) */
+	for (int steps = 0; steps < 10; steps++) {
+		for (size_t a = 0; a < c.out.n; a++)
+			resent += c.act[a].kind == PTCP_ACT_EMIT;
+		if (resent == 60)
+			break;
+		cr_assert_lt(resent, 60);
+		cr_assert_eq(ptcp_table_next_deadline(&c.t), c.now,
+		             "%zu SYN-ACKs sent again: deadline %llu, now %llu", resent,
+		             (unsigned long long)ptcp_table_next_deadline(&c.t),
+		             (unsigned long long)c.now);
+		tconv_time(&c, c.now);
+	}
+	cr_assert_eq(resent, 60);
+	cr_assert_gt(ptcp_table_next_deadline(&c.t), c.now);
+	tconv_fini(&c);
+}
+
+/* Listener ids are the lowest free ones (listener.h): 0, 1, and 0 again
+ * once the first listener is gone. */
+Test(edges_table, listener_ids_are_the_lowest_free)
+{
+	tconv c;
+	tconv_init(&c, NULL);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 80, 4), 0);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 81, 4), 1);
+	cr_assert_eq(ptcp_table_unlisten(&c.t, 0, c.now, &c.out), 0);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 82, 4), 0);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 83, 4), 2);
+	tconv_fini(&c);
+}
+
+/* ptcp_table_init takes caller memory at any address (ptcp_table_mem_size
+ * leaves room to align it): at each of 64 offsets the connection block a
+ * handle names is aligned for a ptcp_conn, and the table stays inside its
+ * len bytes (a canary after them is untouched by a connect). */
+Test(edges_table, table_memory_at_any_offset_is_aligned)
+{
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	size_t n = ptcp_table_mem_size(&cfg);
+	cr_assert_gt(n, 0);
+	uint8_t *buf = malloc(n + 128);
+	cr_assert(buf);
+	for (size_t r = 0; r < 64; r++) {
+		ptcp_table t;
+		ptcp_table_actions out;
+		ptcp_action act[TCONV_ACTS];
+		ptcp_table_tag tag[TCONV_ACTS];
+		ptcp_input in;
+		uint8_t *mem = buf + r;
+		memset(buf, 0, n + 128);
+		memset(mem + n, 0xa5, 128 - r);
+		cr_assert_eq(ptcp_table_init(&t, &cfg, mem, n), 0);
+		out.v = act;
+		out.tag = tag;
+		out.cap = TCONV_ACTS;
+		out.n = 0;
+		memset(&in, 0, sizeof in);
+		in.kind = PTCP_IN_CONNECT;
+		ptcp_addr_v4(&in.connect.local, 10, 0, 0, 1);
+		ptcp_addr_v4(&in.connect.remote, 10, 0, 0, 2);
+		in.connect.lport = 40000;
+		in.connect.rport = 80;
+		int h = ptcp_table_step(&t, PTCP_NO_HANDLE, &in, 1000000, &out);
+		cr_assert_geq(h, 0, "offset %zu", r);
+		ptcp_conn *c = ptcp_table_conn(&t, (ptcp_handle)h);
+		cr_assert(c);
+		cr_assert_eq((uintptr_t)c % _Alignof(ptcp_conn), 0, "offset %zu: block at %p", r,
+		             (void *)c);
+		cr_assert_eq(ptcp_conn_state(c), PTCP_SYN_SENT);
+		for (size_t k = n; k < n + 128 - r; k++)
+			cr_assert_eq(mem[k], 0xa5, "offset %zu: byte %zu after the memory written",
+			             r, k - n);
+	}
+	free(buf);
 }
