@@ -481,3 +481,24 @@ Test(edges_table, table_memory_at_any_offset_is_aligned)
 	}
 	free(buf);
 }
+
+/* ptcp_table_listen with every listener slot in use is PTCP_ENOBUFS
+ * (listener.h), and the listeners already there go on working. */
+Test(edges_table, listen_beyond_max_listeners_is_enobufs)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	ptcp_listener_info li;
+	tconv_cfg(&cfg);
+	cfg.max_listeners = 2;
+	tconv_init(&c, &cfg);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 80, 4), 0);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 81, 4), 1);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 82, 4), PTCP_ENOBUFS);
+	cr_assert_eq(tusage(&c).listeners, 2);
+	cr_assert_eq(ptcp_table_listener_info(&c.t, 1, &li), 0);
+	cr_assert_eq(li.port, 81);
+	tconv_seg(&c, "S", PISS, 0, 65535, NULL, NULL, 0);
+	cr_assert_eq(tnext(&c)->flags, PTCP_SYN | PTCP_ACK);
+	tconv_fini(&c);
+}
