@@ -614,3 +614,70 @@ Test(edges, cubic_target_is_held_100_s_after_k)
 		cr_assert_eq(c.cwnd, 1400000000u, "%u s after K: cwnd %u", k ? 300 : 100, c.cwnd);
 	}
 }
+
+/* RFC 6675 5 step C / RFC 9293 3.8.6: a retransmission in SACK recovery
+ * stays inside the peer's window.  Nine segments of 100 are out when the
+ * peer acks the first and shrinks its window to 250 (right edge at 351),
+ * SACKing the 3rd, 5th and 7th; its duplicate ACK, also SACKing the 9th,
+ * starts recovery: the 2nd segment goes again whole, the 4th only up to the
+ * right edge (50 bytes), the 6th not at all. */
+Test(edges, sack_recovery_resend_stays_in_the_window)
+{
+	conv t;
+	client(&t, plain(), 1, 1000);
+	for (int k = 0; k < 9; k++) {
+		cr_assert_eq(conv_sendn(&t, 100), 100);
+		expect_seg(&t, "P.", ISS + 1 + 100 * (uint32_t)k, PISS + 1, 100);
+	}
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 3};
+	for (int b = 0; b < 3; b++) {
+		o.sack[b].left = ISS + 1 + 100 * (uint32_t)(2 + 2 * b);
+		o.sack[b].right = o.sack[b].left + 100;
+	}
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 101, 250, &o, NULL, 0);
+	expect_nothing(&t);
+	o.sack_count = 4;
+	o.sack[3].left = ISS + 801;
+	o.sack[3].right = ISS + 901;
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 101, 250, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 101, PISS + 1, 100);
+	expect_seg(&t, ".", ISS + 301, PISS + 1, 50);
+	expect_nothing(&t);
+	conv_fini(&t);
+}
+
+/* RFC 2018 8: a cumulative ACK that stops at the start of a SACKed range
+ * means the peer reneged: the scoreboard is forgotten, and only what is
+ * SACKed afterwards counts.  Ten segments of 100; the peer acks 300 bytes
+ * and SACKs [301, 401) (reneged at once), [601, 701) and [801, 901); then
+ * SACKs only [401, 501).  The timeout's go-back-N sends [301, 401), skips
+ * [401, 501) and sends the rest, [501, 1001), in one segment: the ranges
+ * forgotten do not cut it. */
+Test(edges, go_back_n_ignores_forgotten_sack_ranges)
+{
+	conv t;
+	client(&t, plain(), 1, 1000);
+	for (int k = 0; k < 10; k++) {
+		cr_assert_eq(conv_sendn(&t, 100), 100);
+		expect_seg(&t, "P.", ISS + 1 + 100 * (uint32_t)k, PISS + 1, 100);
+	}
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 3};
+	for (int b = 0; b < 3; b++) {
+		static const uint32_t left[3] = {301, 601, 801};
+		o.sack[b].left = ISS + left[b];
+		o.sack[b].right = ISS + left[b] + 100;
+	}
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 301, 60000, &o, NULL, 0);
+	expect_nothing(&t);
+	cr_assert_eq(stats(&t).sack_reneging, 1);
+	o.sack_count = 1;
+	o.sack[0].left = ISS + 401;
+	o.sack[0].right = ISS + 501;
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 301, 60000, &o, NULL, 0);
+	expect_nothing(&t);
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", ISS + 301, PISS + 1, 100);
+	expect_seg(&t, "P.", ISS + 501, PISS + 1, 500);
+	expect_nothing(&t);
+	conv_fini(&t);
+}
