@@ -681,3 +681,90 @@ Test(edges, go_back_n_ignores_forgotten_sack_ranges)
 	expect_nothing(&t);
 	conv_fini(&t);
 }
+
+/* RFC 9293 3.10.3: RECEIVE on a connection that is gone and had no error
+ * (closed by the application while in SYN-SENT) ends the stream: 0, never
+ * PTCP_EAGAIN (nothing can come any more). */
+Test(edges, read_after_close_in_syn_sent_is_end_of_stream)
+{
+	conv t;
+	char got[8];
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	cr_assert_eq(conv_close(&t), 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	cr_assert_eq(conv_read(&t, got, sizeof got), 0);
+	conv_fini(&t);
+}
+
+/* RFC 1122 4.2.2.13: closing with unread data sends a RST, not a FIN -
+ * even when only one byte is unread. */
+Test(edges, close_with_one_unread_byte_resets)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "a", 1);
+	cr_assert_eq(conv_close(&t), 0);
+	expect_seg(&t, "R.", ISS + 1, PISS + 2, 0);
+	expect_nothing(&t);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	conv_fini(&t);
+}
+
+/* A Fast Open connect with a cookie and one byte of data in the SYN. */
+static void tfo_one_byte(conv *t)
+{
+	ptcp_config cfg = plain();
+	ptcp_input in = {.kind = PTCP_IN_CONNECT};
+	conv_init(t, &cfg, SBUF, RBUF);
+	ptcp_addr_v4(&in.connect.local, 10, 0, 0, 1);
+	ptcp_addr_v4(&in.connect.remote, 10, 0, 0, 2);
+	in.connect.lport = t->lport;
+	in.connect.rport = t->rport;
+	in.connect.iss = ISS;
+	in.connect.tfo = 1;
+	in.connect.tfo_len = 8;
+	memset(in.connect.tfo_cookie, 7, 8);
+	in.connect.tfo_mss = 1000;
+	in.connect.data = (const uint8_t *)"h";
+	in.connect.len = 1;
+	cr_assert_eq(conv_step(t, &in), 0);
+	expect_seg(t, "S", ISS, 0, 1);
+}
+
+/* RFC 7413 4.2: a SYN-ACK that acknowledges the SYN's data counts it as
+ * accepted, one that acknowledges the SYN only as refused (the byte goes
+ * again) - also for a single byte of data. */
+Test(edges, tfo_one_byte_of_syn_data_is_counted)
+{
+	conv t;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1460};
+	tfo_one_byte(&t);
+	conv_seg_opts(&t, "S.", PISS, ISS + 2, 8192, &o, NULL, 0);
+	cr_assert_eq(stats(&t).tfo_data_acked, 1);
+	cr_assert_eq(stats(&t).tfo_data_refused, 0);
+	conv_fini(&t);
+	tfo_one_byte(&t);
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &o, NULL, 0);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 1);
+	cr_assert_eq(stats(&t).tfo_data_acked, 0);
+	cr_assert_eq(stats(&t).tfo_data_refused, 1);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2: an acceptable pure ACK ahead
+ * of RCV.NXT (SEQ = RCV.NXT + 100) updates the window and SND.WL1; a data
+ * segment at RCV.NXT after it (on the fast path: in order, nothing queued)
+ * has an older SEQ and must not: its window of 100 is ignored and 1000
+ * bytes go out in one segment. */
+Test(edges, in_order_data_after_a_later_ack_keeps_the_window)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, ".", PISS + 101, ISS + 1, 60000, NULL, 0);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 100, "a", 1);
+	cr_assert_eq(conv_sendn(&t, 1000), 1000);
+	expect_seg(&t, "P.", ISS + 1, PISS + 2, 1000);
+	conv_fini(&t);
+}
