@@ -768,3 +768,23 @@ Test(edges, in_order_data_after_a_later_ack_keeps_the_window)
 	expect_seg(&t, "P.", ISS + 1, PISS + 2, 1000);
 	conv_fini(&t);
 }
+
+/* RFC 9293 3.10.7.4 fourth: a SYN in the window of a SYN-RECEIVED
+ * connection that came from a passive OPEN (not the SYN sent again: a new
+ * SEQ) returns it to LISTEN, silently; a later SYN opens a new one. */
+Test(edges, syn_in_syn_received_from_listen_returns_to_listen)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_listen(&t, ISS), 0);
+	conv_seg(&t, "S", PISS, 0, 60000, NULL, 0);
+	expect_seg(&t, "S.", ISS, PISS + 1, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_SYN_RECEIVED);
+	conv_seg(&t, "S", PISS + 10, 0, 60000, NULL, 0);
+	expect_nothing(&t);
+	cr_assert(saw_state(&t, PTCP_LISTEN));
+	conv_seg(&t, "S", PISS + 500, 0, 60000, NULL, 0);
+	expect_seg(&t, "S.", ISS, PISS + 501, 0);
+	conv_fini(&t);
+}
