@@ -788,3 +788,33 @@ Test(edges, syn_in_syn_received_from_listen_returns_to_listen)
 	expect_seg(&t, "S.", ISS, PISS + 501, 0);
 	conv_fini(&t);
 }
+
+/* RFC 8985 7.4: one tail loss probe per episode, which ends only when an
+ * ACK covers the probe's tlp_end_seq (SND.MAX when it went): after the
+ * probe, an ACK for the first of three segments re-arms the RTO, not
+ * another probe. */
+Test(edges, partial_ack_after_a_probe_arms_the_rto)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_TLP;
+	client(&t, cfg, 1, 1000);
+	uint32_t b = ISS + 1;
+	cr_assert_eq(conv_sendn(&t, 1000), 1000);
+	expect_seg(&t, "P.", b, PISS + 1, 1000);
+	t.now += PTCP_MS(50);
+	conv_seg(&t, ".", PISS + 1, b + 1000, 60000, NULL, 0);
+	cr_assert_eq(conv_sendn(&t, 3000), 3000);
+	for (int i = 0; i < 3; i++)
+		expect_seg(&t, i == 2 ? "P." : ".", b + 1000 + 1000 * (uint32_t)i, PISS + 1, 1000);
+	conv_to_deadline(&t);
+	expect_seg(&t, "P.", b + 3000, PISS + 1, 1000); /* the probe */
+	cr_assert_eq(stats(&t).tlp_probes, 1);
+	t.now += PTCP_MS(10);
+	conv_seg(&t, ".", PISS + 1, b + 2000, 60000, NULL, 0);
+	ptcp_info i;
+	ptcp_conn_info(&t.c, &i);
+	cr_assert_eq(last_deadline(&t), t.now + i.rto, "deadline +%lld, rto %llu",
+	             (long long)(last_deadline(&t) - t.now), (unsigned long long)i.rto);
+	conv_fini(&t);
+}
