@@ -818,3 +818,23 @@ Test(edges, partial_ack_after_a_probe_arms_the_rto)
 	             (long long)(last_deadline(&t) - t.now), (unsigned long long)i.rto);
 	conv_fini(&t);
 }
+
+/* RFC 9293 3.10.7.4 fourth / RFC 5961 4.2: in SYN-RECEIVED reached by a
+ * simultaneous open (an active OPEN, so no return to LISTEN), a new SYN in
+ * the window gets a challenge ACK and is dropped, counted as unacceptable. */
+Test(edges, syn_in_simultaneous_open_syn_received_is_a_counted_drop)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	expect_seg(&t, "S", ISS, 0, 0);
+	conv_seg(&t, "S", PISS, 0, 60000, NULL, 0);
+	expect_seg(&t, "S.", ISS, PISS + 1, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_SYN_RECEIVED);
+	conv_seg(&t, "S", PISS + 10, 0, 60000, NULL, 0);
+	cr_assert_eq(stats(&t).drops[PTCP_DROP_UNACCEPTABLE], 1);
+	cr_assert_eq(stats(&t).challenge_acks, 1);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_SYN_RECEIVED);
+	conv_fini(&t);
+}
