@@ -447,3 +447,20 @@ Test(edges, syn_in_simultaneous_open_syn_received_is_a_counted_drop)
 	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_SYN_RECEIVED);
 	conv_fini(&t);
 }
+
+/* RFC 9293 3.10.7.4 eighth: a FIN that arrives ahead of a gap is kept and
+ * taken once the gap fills - also in FIN-WAIT-1 (our FIN not yet acked):
+ * the ACK then covers the data and the FIN, and the state is CLOSING. */
+Test(edges, out_of_order_fin_in_fin_wait_1_is_taken_after_the_gap)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	cr_assert_eq(conv_shutdown(&t, PTCP_SHUT_WR), 0);
+	expect_seg(&t, "F.", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_FIN_WAIT_1);
+	conv_seg(&t, "F.", PISS + 2, ISS + 1, 60000, "bc", 2);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "a", 1);
+	expect_seg(&t, ".", ISS + 2, PISS + 5, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_CLOSING);
+	conv_fini(&t);
+}

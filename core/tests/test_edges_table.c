@@ -502,3 +502,48 @@ Test(edges_table, listen_beyond_max_listeners_is_enobufs)
 	cr_assert_eq(tnext(&c)->flags, PTCP_SYN | PTCP_ACK);
 	tconv_fini(&c);
 }
+
+/* RFC 7323 5.4: the table's timestamp clock ticks once per millisecond (the
+ * connections' clock, timer_tsval): a SYN-ACK sent again 1 s later carries a
+ * TSval 1000 higher. */
+Test(edges_table, synack_timestamps_tick_per_millisecond)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {
+	    .present = PTCP_OPT_MSS | PTCP_OPT_TS, .mss = 1460, .ts_val = 100};
+	tconv_init(&c, NULL);
+	tconv_listen(&c, 4);
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert(s->opts.present & PTCP_OPT_TS);
+	uint32_t v0 = s->opts.ts_val;
+	ptcp_time_t t0 = c.now;
+	tconv_to_deadline(&c);
+	s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(s->opts.ts_val - v0, (uint32_t)((c.now - t0) / 1000),
+	             "TSval moved %u in %llu us", s->opts.ts_val - v0,
+	             (unsigned long long)(c.now - t0));
+	tconv_fini(&c);
+}
+
+/* A SYN cookie made for a SYN without timestamps remembers no options; a
+ * final ACK that carries a timestamp option with TSecr 0 (nothing echoed,
+ * RFC 7323 3.2) is checked as such - the cookie is good. */
+Test(edges_table, cookie_ack_with_a_zero_tsecr_has_no_options)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS, .mss = 1460};
+	cookie_table(&c);
+	tconv_listen(&c, 4);
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_not(s->opts.present & PTCP_OPT_TS);
+	uint32_t iss = s->seq;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = 0};
+	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, &o, NULL, 0);
+	cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE);
+	cr_assert_eq(tstats(&c).cookies_ok, 1);
+	tconv_fini(&c);
+}
