@@ -547,3 +547,41 @@ Test(edges_table, cookie_ack_with_a_zero_tsecr_has_no_options)
 	cr_assert_eq(tstats(&c).cookies_ok, 1);
 	tconv_fini(&c);
 }
+
+/* A good SYN cookie whose final ACK finds the pool full makes no
+ * connection: counted as table-full, and with PTCP_TBL_ABORT_ON_OVERFLOW
+ * answered with a reset. */
+Test(edges_table, cookie_ack_with_the_pool_full_is_counted)
+{
+	for (int abort_on = 0; abort_on < 2; abort_on++) {
+		tconv c;
+		ptcp_table_config cfg;
+		tconv_cfg(&cfg);
+		cfg.flags =
+		    PTCP_TBL_SYNCOOKIES_ALWAYS | (abort_on ? PTCP_TBL_ABORT_ON_OVERFLOW : 0);
+		cfg.max_conns = 1;
+		tconv_init(&c, &cfg);
+		tconv_listen(&c, 4);
+		uint32_t iss[2];
+		for (int k = 0; k < 2; k++) {
+			c.cport = (uint16_t)(1000 + k);
+			tconv_seg(&c, "S", PISS, 0, 65535, NULL, NULL, 0);
+			const ptcp_seg *s = tnext(&c);
+			cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+			iss[k] = s->seq;
+		}
+		c.cport = 1000;
+		tconv_seg(&c, ".", PISS + 1, iss[0] + 1, 1000, NULL, NULL, 0);
+		cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE);
+		c.cport = 1001;
+		tconv_seg(&c, ".", PISS + 1, iss[1] + 1, 1000, NULL, NULL, 0);
+		cr_assert_eq(tconnected(&c), PTCP_NO_HANDLE);
+		cr_assert_eq(tdrops(&c, PTCP_TDROP_TABLE_FULL), 1);
+		cr_assert_eq(tusage(&c).conns, 1);
+		if (abort_on)
+			texpect(&c, "R", iss[1] + 1, 0, 0);
+		else
+			texpect_nothing(&c);
+		tconv_fini(&c);
+	}
+}
