@@ -367,3 +367,34 @@ Test(edges, partial_ack_after_a_probe_arms_the_rto)
 	             (long long)(last_deadline(&t) - t.now), (unsigned long long)i.rto);
 	conv_fini(&t);
 }
+
+/* RFC 6937 3 with PTCP_CFG_PRR_LINUX: in the slow start reduction bound the
+ * extra segment is allowed only on an ACK that moves SND.UNA (Linux), not on
+ * a duplicate ACK.  Ten segments out, the first seven lost, the last three
+ * SACKed one by one: the third duplicate ACK starts recovery with pipe 0
+ * and one segment delivered, so it sends one segment (the fast
+ * retransmit); plain PRR (the extra segment always) sends two. */
+Test(edges, prr_linux_ssrb_extra_segment_needs_an_advancing_ack)
+{
+	for (int linux_prr = 0; linux_prr < 2; linux_prr++) {
+		conv t;
+		ptcp_config cfg = plain();
+		cfg.flags |= PTCP_CFG_PRR | (linux_prr ? PTCP_CFG_PRR_LINUX : 0);
+		client(&t, cfg, 1, 1000);
+		for (int k = 0; k < 10; k++) {
+			cr_assert_eq(conv_sendn(&t, 1000), 1000);
+			expect_seg(&t, "P.", ISS + 1 + 1000 * (uint32_t)k, PISS + 1, 1000);
+		}
+		ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
+		o.sack[0].left = ISS + 7001;
+		for (int k = 1; k <= 3; k++) {
+			o.sack[0].right = ISS + 7001 + 1000 * (uint32_t)k;
+			conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+		}
+		cr_assert_eq(stats(&t).fast_recoveries, 1);
+		cr_assert_eq(count_emits(&t), linux_prr ? 1u : 2u, "PRR%s: %zu segments",
+		             linux_prr ? " (Linux)" : "", count_emits(&t));
+		expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+		conv_fini(&t);
+	}
+}
