@@ -398,3 +398,40 @@ Test(edges, prr_linux_ssrb_extra_segment_needs_an_advancing_ack)
 		conv_fini(&t);
 	}
 }
+
+/* RFC 6675 / RFC 2018: a full scoreboard (six SACKed ranges) keeps the
+ * highest ranges - they are the ones the peer keeps extending, and prove
+ * the holes below lost - and forgets the lowest.  Fourteen segments of
+ * 100; the peer SACKs the 2nd, 4th, ... 14th one by one (seven ranges): the
+ * timeout's go-back-N then sends the 1st to 3rd together (the 2nd's range
+ * was forgotten), each other hole alone, and skips the 14th. */
+Test(edges, full_scoreboard_keeps_the_highest_ranges)
+{
+	conv t;
+	client(&t, plain(), 1, 1000);
+	for (int k = 0; k < 14; k++) {
+		cr_assert_eq(conv_sendn(&t, 100), 100);
+		expect_seg(&t, "P.", ISS + 1 + 100 * (uint32_t)k, PISS + 1, 100);
+	}
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
+	for (int k = 1; k <= 13; k += 2) {
+		o.sack[0].left = ISS + 1 + 100 * (uint32_t)k;
+		o.sack[0].right = o.sack[0].left + 100;
+		conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	}
+	conv_to_deadline(&t);
+	static const uint32_t seq[] = {1, 401, 601, 801, 1001, 1201},
+	                      len[] = {300, 100, 100, 100, 100, 100};
+	size_t n = 0;
+	for (size_t a = 0; a < t.out.n; a++) {
+		const ptcp_seg *s = &t.act[a].emit.seg;
+		if (t.act[a].kind != PTCP_ACT_EMIT)
+			continue;
+		cr_assert_lt(n, 6, "one segment too many: %u", s->seq - ISS);
+		cr_assert_eq(s->seq, ISS + seq[n], "segment %zu at %u", n, s->seq - ISS);
+		cr_assert_eq(ptcp_seg_len(s), len[n], "segment %zu: %zu bytes", n, ptcp_seg_len(s));
+		n++;
+	}
+	cr_assert_eq(n, 6);
+	conv_fini(&t);
+}
