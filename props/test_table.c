@@ -713,15 +713,150 @@ static int variant(tcfg *c, unsigned v)
 	return -1;
 }
 
+/* ---- scenario files (props/regressions/table-*.txt) ------------------------------- *
+ * One field per line, "name value ...", '#' comments; every field of tcfg, so that a
+ * file replays the same network whatever gen() draws later.  A failure writes its
+ * shrunk configuration as such a file; PTCP_PROP_TABLE_SCENARIO=file runs one. */
+#define PER_CLIENT(X) X(bytes, bytes) X(start, start) X(abort, abort_at)
+#define SCALARS(X)                                                                                 \
+	X(delay, delay)                                                                            \
+	X(jitter, jitter)                                                                          \
+	X(heal, heal) X(loss, loss) X(dup, dup) X(reorder, reorder) X(tflags, tflags)              \
+	    X(pool, max_conns) X(requests, max_requests) X(backlog, backlog) X(buffers, buf)       \
+	        X(core_flags, conn_flags) X(scarce, scarce) X(accept_every, accept_every)          \
+	            X(actions, acts_cap)
+
+static int write_scenario(const tcfg *c, char *path, size_t cap)
+{
+	snprintf(path, cap, "%s/table-%016llx.txt", ptcp_prop_out_dir(),
+	         (unsigned long long)c->seed);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "# ptcp table scenario v1 (props/test_table.c, table/echo)\n");
+	fprintf(f, "seed 0x%016llx\nclients %u\n", (unsigned long long)c->seed, c->nclients);
+#define W1(name, field)                                                                            \
+	fprintf(f, "%s", #name);                                                                   \
+	for (unsigned i = 0; i < c->nclients; i++)                                                 \
+		fprintf(f, " %llu", (unsigned long long)c->field[i]);                              \
+	fprintf(f, "\n");
+	PER_CLIENT(W1)
+#undef W1
+#define W2(name, field) fprintf(f, "%s %llu\n", #name, (unsigned long long)c->field);
+	SCALARS(W2)
+#undef W2
+	return fclose(f);
+}
+
+/* Returns 0, or -1 with why = "file:line:col: what". */
+static int read_scenario(const char *file, tcfg *c, char *why, size_t cap)
+{
+	FILE *f = fopen(file, "r");
+	char line[512];
+	unsigned ln = 0, have_seed = 0, have_clients = 0;
+	memset(c, 0, sizeof *c);
+	if (!f) {
+		snprintf(why, cap, "%s:0:0: cannot open", file);
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		char *p = line, *end, name[32];
+		int nlen = 0;
+		ln++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\n' || !*p)
+			continue;
+		if (sscanf(p, "%31[a-z_]%n", name, &nlen) != 1) {
+			snprintf(why, cap, "%s:%u:%d: expected a field name", file, ln,
+			         (int)(p - line) + 1);
+			goto bad;
+		}
+		p += nlen;
+		uint64_t v[MAXC + 1];
+		unsigned nv = 0;
+		for (;;) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p == '\n' || !*p)
+				break;
+			if (nv == MAXC + 1 || *p == '-') {
+				snprintf(why, cap, "%s:%u:%d: too many or negative values", file,
+				         ln, (int)(p - line) + 1);
+				goto bad;
+			}
+			v[nv++] = strtoull(p, &end, 0);
+			if (end == p || (*end && *end != ' ' && *end != '\t' && *end != '\n')) {
+				snprintf(why, cap, "%s:%u:%d: expected a number", file, ln,
+				         (int)(p - line) + 1);
+				goto bad;
+			}
+			p = end;
+		}
+		int known = 0;
+		if (!strcmp(name, "seed") && nv == 1) {
+			c->seed = v[0];
+			known = have_seed = 1;
+		} else if (!strcmp(name, "clients") && nv == 1 && v[0] >= 1 && v[0] <= MAXC) {
+			c->nclients = (unsigned)v[0];
+			known = have_clients = 1;
+		}
+#define R1(fname, field)                                                                           \
+	if (!known && !strcmp(name, #fname) && have_clients && nv == c->nclients) {                \
+		for (unsigned i = 0; i < nv; i++)                                                  \
+			c->field[i] = v[i];                                                        \
+		known = 1;                                                                         \
+	}
+		PER_CLIENT(R1)
+#undef R1
+#define R2(fname, field)                                                                           \
+	if (!known && !strcmp(name, #fname) && nv == 1) {                                          \
+		c->field = v[0];                                                                   \
+		known = 1;                                                                         \
+	}
+		SCALARS(R2)
+#undef R2
+		if (!known) {
+			snprintf(why, cap,
+			         "%s:%u:1: unknown field '%s', or a wrong number of values (%u)",
+			         file, ln, name, nv);
+			goto bad;
+		}
+	}
+	fclose(f);
+	if (!have_seed || !have_clients || c->acts_cap < PTCP_TABLE_ACTIONS_MIN ||
+	    c->acts_cap > ACTS) {
+		snprintf(why, cap, "%s:%u:1: needs seed, clients and actions %u..%u", file, ln,
+		         PTCP_TABLE_ACTIONS_MIN, ACTS);
+		return -1;
+	}
+	return 0;
+bad:
+	fclose(f);
+	return -1;
+}
+
 static void check_echo(const char *name, unsigned dflt)
 {
 	uint64_t base = ptcp_prop_base_seed();
 	unsigned n = ptcp_prop_cases(dflt);
+	const char *file = getenv("PTCP_PROP_TABLE_SCENARIO");
+	if (file && *file)
+		n = 1;
 	for (unsigned i = 0; i < n; i++) {
 		tcfg c;
 		ptcp_prop_fail f;
 		uint64_t seed = ptcp_prop_case_seed(base, i);
-		gen(seed, &c);
+		if (file && *file) {
+			char why[600];
+			if (read_scenario(file, &c, why, sizeof why)) {
+				cr_assert_fail("PTCP_PROP_TABLE_SCENARIO: %s", why);
+				return;
+			}
+			seed = c.seed;
+		} else {
+			gen(seed, &c);
+		}
 		run(&c, &f);
 		if (!f.cls)
 			continue;
@@ -751,12 +886,16 @@ static void check_echo(const char *name, unsigned dflt)
 		run(&c, &f);
 		debug_print = 0;
 		describe(&c, after, sizeof after);
+		char path[500];
+		if (write_scenario(&c, path, sizeof path))
+			snprintf(path, sizeof path, "(not written)");
 		cr_assert_fail(
 		    "PROPERTY FAILED: %s\n  case %u, seed 0x%016llx (reproduce: "
 		    "PTCP_PROP_SEED=0x%016llx PTCP_PROP_CASES=1)\n  class %u: %s\n  network: "
-		    "%s\n  shrunk:  %s (%u shrink runs)",
+		    "%s\n  shrunk:  %s (%u shrink runs)\n  scenario: %s "
+		    "(PTCP_PROP_TABLE_SCENARIO=file replays it)",
 		    name, i, (unsigned long long)seed, (unsigned long long)seed, f.cls, f.msg,
-		    before, after, runs);
+		    before, after, runs, path);
 	}
 	fprintf(stderr, "property %s: %u networks passed\n", name, n);
 }

@@ -2,47 +2,13 @@
  * Edges the property generators rarely reach, each pinned by a conversation
  * (found by mutation testing, scripts/mutate: a fault in these lines survived
  * every suite).  They assert on emitted segments, events, ptcp_conn_read()
- * and the public counters (ptcp_conn_stats).
+ * and the public counters (ptcp_conn_stats).  Loss recovery, RTO, RACK, TLP
+ * and CUBIC edges are in test_edges_loss.c (same Criterion suite, edges).
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "conv.h"
-
-#define ISS  1000u
-#define PISS 5000u /* the peer's ISS */
-#define RBUF 16384u
-#define SBUF 16384u
-
-static ptcp_stats stats(const conv *t)
-{
-	ptcp_stats st;
-	ptcp_conn_stats(&t->c, &st);
-	return st;
-}
-
-/* An established client; options: SACK if sack, the peer's MSS mss. */
-static void client(conv *t, ptcp_config cfg, int sack, uint16_t mss)
-{
-	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = mss};
-	if (sack) {
-		cfg.flags |= PTCP_CFG_SACK;
-		o.present |= PTCP_OPT_SACK_PERM;
-	}
-	conv_init(t, &cfg, SBUF, RBUF);
-	cr_assert_eq(conv_connect(t, ISS), 0);
-	conv_seg_opts(t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
-	expect_seg(t, ".", ISS + 1, PISS + 1, 0);
-	cr_assert(saw_state(t, PTCP_ESTABLISHED));
-}
-
-static ptcp_config plain(void)
-{
-	ptcp_config cfg;
-	ptcp_config_default(&cfg);
-	cfg.flags = PTCP_CFG_NODELAY;
-	return cfg;
-}
+#include "test_edges.h"
 
 /* A segment from the peer whose payload is in two parts (ptcp_seg allows it). */
 static int seg2(conv *t, uint32_t seq, const char *a, size_t na, const char *b, size_t nb)
@@ -172,79 +138,6 @@ Test(edges, icmp_mtu_floor)
 	conv_fini(&t);
 }
 
-/* RFC 5482: a backed-off RTO does not overshoot the user timeout: the
- * connection times out when the data has been unacknowledged for the user
- * timeout (here between two RTO expiries), and no deadline lies beyond it. */
-Test(edges, user_timeout_caps_the_backed_off_rto)
-{
-	conv t;
-	int err = 0, done = 0;
-	ptcp_config cfg = plain();
-	cfg.user_timeout = PTCP_MS(2500);
-	client(&t, cfg, 0, 1000);
-	conv_sendn(&t, 10);
-	expect_seg(&t, "P.", ISS + 1, PISS + 1, 10);
-	ptcp_time_t first = t.now;
-	for (int k = 0; k < 30 && !done; k++) {
-		cr_assert_leq(last_deadline(&t), first + PTCP_MS(2500));
-		conv_to_deadline(&t);
-		done = saw_event(&t, PTCP_EV_TIMEDOUT, &err);
-	}
-	cr_assert(done);
-	cr_assert_eq(err, PTCP_ETIMEDOUT);
-	cr_assert_eq(t.now, first + PTCP_MS(2500));
-	conv_fini(&t);
-}
-
-/* RFC 2018 4: after an in-order segment removed a range from the middle of
- * the list, the most recently received range is still reported first. */
-Test(edges, sack_most_recent_first_after_a_range_goes)
-{
-	conv t;
-	client(&t, plain(), 1, 1000);
-	conv_seg(&t, "P.", PISS + 301, ISS + 1, 60000, NULL, 100); /* X */
-	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
-	conv_seg(&t, "P.", PISS + 101, ISS + 1, 60000, NULL, 100); /* Y */
-	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
-	conv_seg(&t, "P.", PISS + 501, ISS + 1, 60000, NULL, 100); /* Z, the latest */
-	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
-	cr_assert_eq(s->opts.sack[0].left, PISS + 501);
-	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, NULL, 100); /* fills up to Y's end */
-	s = expect_seg(&t, ".", ISS + 1, PISS + 201, 0);
-	cr_assert_eq(s->opts.sack_count, 2);
-	cr_assert_eq(s->opts.sack[0].left, PISS + 501, "Z, the most recent, first");
-	cr_assert_eq(s->opts.sack[1].left, PISS + 301);
-	conv_fini(&t);
-}
-
-/* RFC 9438 4.2: after a reduction, W_cubic starts at cwnd_epoch and K =
- * cbrt((W_max - cwnd_epoch) / C): one RTT later the target is W_cubic(2 RTT)
- * = W_max - C (K - 0.1)^3, 5.3 segments above cwnd_epoch here (fast
- * convergence: W_max 680, cwnd 560 segments, K 6.69 s); a wrong K moves that
- * start (K 6.25 s: 27 segments). */
-Test(edges, cubic_first_rtt_after_a_reduction)
-{
-	enum { SEG = 1000 };
-	ptcp_conn c;
-	memset(&c, 0, sizeof(c));
-	c.snd_mss = SEG;
-	c.cwnd = 1000 * SEG;
-	c.ssthresh = 0x7fffffff;
-	c.srtt = PTCP_MS(100);
-	ptcp_cc_cubic.init(&c);
-	ptcp_cc_cubic.ssthresh(&c, 0); /* W_last_max 1000 */
-	c.cwnd = 800 * SEG;
-	c.ssthresh = ptcp_cc_cubic.ssthresh(&c, 0);
-	cr_assert_eq(c.ssthresh, 560 * SEG);
-	c.cwnd = c.ssthresh;
-	ptcp_time_t now = PTCP_SEC(5);
-	for (uint32_t i = 0; i < 560; i++)
-		ptcp_cc_cubic.on_ack(&c, SEG, now);
-	cr_assert_gt(c.cwnd, 560 * SEG, "concave growth starts");
-	cr_assert_leq(c.cwnd, 560 * SEG + 5300,
-	              "grew %u bytes in the first RTT; W_cubic allows 5300", c.cwnd - 560 * SEG);
-}
-
 /* RFC 9293 3.10.7.2: in LISTEN an ACK gets <SEQ=SEG.ACK><CTL=RST> and a RST
  * is ignored; both are dropped segments, counted as such. */
 Test(edges, listen_drops_are_counted)
@@ -309,76 +202,6 @@ Test(edges, read_after_abort_gets_no_data)
 	cr_assert_eq(conv_abort(&t), 0);
 	expect_seg(&t, "R", ISS + 1, 0, 0);
 	cr_assert_eq(conv_read(&t, got, sizeof got), PTCP_EABORTED);
-	conv_fini(&t);
-}
-
-/* RFC 6298 2.3: after a second sample R' the RTO is SRTT + 4 * RTTVAR, and
- * it is again once an ACK ends a backoff (5.7).  SYN
- * answered after 1 s: SRTT 1 s, RTTVAR 0.5 s; data acked after 1 s again:
- * RTTVAR 3/4 * 0.5 + 1/4 * 0 = 0.375 s, SRTT 1 s, so RTO 2.5 s: the next
- * segment is retransmitted 2.5 s after it is sent, not later. */
-Test(edges, rto_is_srtt_plus_four_rttvar)
-{
-	conv t;
-	ptcp_config cfg = plain();
-	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
-	conv_init(&t, &cfg, SBUF, RBUF);
-	cr_assert_eq(conv_connect(&t, ISS), 0);
-	t.now += 1000000;
-	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
-	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
-	cr_assert_eq(conv_send(&t, "0123456789", 10), 10);
-	expect_seg(&t, "P.", ISS + 1, PISS + 1, 10);
-	t.now += 1000000;
-	conv_seg(&t, ".", PISS + 1, ISS + 11, 60000, NULL, 0);
-	expect_nothing(&t);
-	cr_assert_eq(conv_send(&t, "abcde", 5), 5);
-	expect_seg(&t, "P.", ISS + 11, PISS + 1, 5);
-	ptcp_time_t sent = t.now;
-	cr_assert_eq(last_deadline(&t), sent + 2500000, "deadline %llu after the send",
-	             (unsigned long long)(last_deadline(&t) - sent));
-	conv_to_deadline(&t);
-	expect_seg(&t, "P.", ISS + 11, PISS + 1, 5);
-	/* RFC 6298 5.5 backed the RTO off to 5 s; the ACK of the retransmitted
-	 * segment gives no sample (Karn) but acks everything: the timer stops and
-	 * the RTO is SRTT + 4 * RTTVAR = 2.5 s again for the next segment. */
-	t.now += 100000;
-	conv_seg(&t, ".", PISS + 1, ISS + 16, 60000, NULL, 0);
-	cr_assert_eq(conv_send(&t, "fg", 2), 2);
-	expect_seg(&t, "P.", ISS + 16, PISS + 1, 2);
-	sent = t.now;
-	cr_assert_eq(last_deadline(&t), sent + 2500000, "deadline %llu after the send",
-	             (unsigned long long)(last_deadline(&t) - sent));
-	conv_fini(&t);
-}
-
-/* RFC 6298 2.2/2.3 with G = 1 ms: RTO = SRTT + max(G, 4 * RTTVAR).  With
- * rto_min 1 us and a SYN answered after 480 us (SRTT 480, RTTVAR 240, so
- * 4 * RTTVAR = 960 < G) the RTO is 1480 us, before a backoff and again after
- * the ACK that ends it (5.7; no sample from a retransmitted segment). */
-Test(edges, rto_granularity_term_after_a_backoff)
-{
-	conv t;
-	ptcp_config cfg = plain();
-	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
-	cfg.rto_min = 1;
-	conv_init(&t, &cfg, SBUF, RBUF);
-	cr_assert_eq(conv_connect(&t, ISS), 0);
-	t.now += 480;
-	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
-	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
-	cr_assert_eq(conv_send(&t, "0123456789", 10), 10);
-	expect_seg(&t, "P.", ISS + 1, PISS + 1, 10);
-	cr_assert_eq(last_deadline(&t), t.now + 1480, "RTO %llu",
-	             (unsigned long long)(last_deadline(&t) - t.now));
-	conv_to_deadline(&t);
-	expect_seg(&t, "P.", ISS + 1, PISS + 1, 10);
-	t.now += 100;
-	conv_seg(&t, ".", PISS + 1, ISS + 11, 60000, NULL, 0);
-	cr_assert_eq(conv_send(&t, "ab", 2), 2);
-	expect_seg(&t, "P.", ISS + 11, PISS + 1, 2);
-	cr_assert_eq(last_deadline(&t), t.now + 1480, "RTO %llu",
-	             (unsigned long long)(last_deadline(&t) - t.now));
 	conv_fini(&t);
 }
 
@@ -474,53 +297,170 @@ Test(edges, older_segment_does_not_update_the_window)
 	conv_fini(&t);
 }
 
-/* RFC 6675 4 IsLost: a hole is lost once DupThresh (3) discontiguous SACKed
- * ranges lie above it, however few bytes they hold: one ACK SACKing the
- * second, fourth and sixth of seven small segments starts loss recovery and
- * the first segment goes again at once. */
-Test(edges, three_sacked_ranges_make_a_hole_lost)
+/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): a read announces the opened
+ * window only when it grew by a full segment (the largest seen, here 1400)
+ * beyond what the peer could still send.  2000-byte buffer, 1400 bytes in:
+ * 600 left; reading 1000 opens it to 1600 (+1000: no update), reading the
+ * last 400 to 2000 (+1400: an ACK announcing it). */
+Test(edges, window_update_after_a_read_needs_a_full_segment_more)
 {
 	conv t;
-	client(&t, plain(), 1, 1000);
-	for (int k = 0; k < 7; k++) {
-		cr_assert_eq(conv_sendn(&t, 100), 100);
-		expect_seg(&t, "P.", ISS + 1 + 100 * (uint32_t)k, PISS + 1, 100);
-	}
-	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 3};
-	for (int b = 0; b < 3; b++) {
-		o.sack[b].left = ISS + 1 + 100 * (uint32_t)(1 + 2 * b);
-		o.sack[b].right = o.sack[b].left + 100;
-	}
-	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
-	expect_seg(&t, ".", ISS + 1, PISS + 1, 100);
+	static char data[1400], got[1400];
+	ptcp_config cfg = plain();
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1000};
+	conv_init(&t, &cfg, SBUF, 2000);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, data, sizeof data);
+	cr_assert_eq(conv_read(&t, got, 1000), 1000);
+	expect_nothing(&t);
+	cr_assert_eq(conv_read(&t, got, 1000), 400);
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1401, 0);
+	cr_assert_eq(s->wnd, 2000);
 	conv_fini(&t);
 }
 
-/* RFC 6675 2/4: SACKed ranges that touch are one range for IsLost: blocks
- * for the third and then the (adjacent) second segment plus the fifth make
- * two ranges above the hole, not three, so the second duplicate ACK starts
- * no recovery; the third does (DupThresh). */
-Test(edges, adjacent_sack_blocks_merge)
+/* RFC 9293 3.10.3: RECEIVE on a connection that is gone and had no error
+ * (closed by the application while in SYN-SENT) ends the stream: 0, never
+ * PTCP_EAGAIN (nothing can come any more). */
+Test(edges, read_after_close_in_syn_sent_is_end_of_stream)
 {
 	conv t;
-	client(&t, plain(), 1, 1000);
-	for (int k = 0; k < 7; k++) {
-		cr_assert_eq(conv_sendn(&t, 100), 100);
-		expect_seg(&t, "P.", ISS + 1 + 100 * (uint32_t)k, PISS + 1, 100);
-	}
-	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
-	o.sack[0].left = ISS + 201;
-	o.sack[0].right = ISS + 301;
-	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	char got[8];
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	cr_assert_eq(conv_close(&t), 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	cr_assert_eq(conv_read(&t, got, sizeof got), 0);
+	conv_fini(&t);
+}
+
+/* RFC 1122 4.2.2.13: closing with unread data sends a RST, not a FIN -
+ * even when only one byte is unread. */
+Test(edges, close_with_one_unread_byte_resets)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "a", 1);
+	cr_assert_eq(conv_close(&t), 0);
+	expect_seg(&t, "R.", ISS + 1, PISS + 2, 0);
 	expect_nothing(&t);
-	o.sack_count = 2;
-	o.sack[0].left = ISS + 101; /* touches [ISS + 201, ISS + 301) from below */
-	o.sack[0].right = ISS + 201;
-	o.sack[1].left = ISS + 401;
-	o.sack[1].right = ISS + 501;
-	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_CLOSED));
+	conv_fini(&t);
+}
+
+/* A Fast Open connect with a cookie and one byte of data in the SYN. */
+static void tfo_one_byte(conv *t)
+{
+	ptcp_config cfg = plain();
+	ptcp_input in = {.kind = PTCP_IN_CONNECT};
+	conv_init(t, &cfg, SBUF, RBUF);
+	ptcp_addr_v4(&in.connect.local, 10, 0, 0, 1);
+	ptcp_addr_v4(&in.connect.remote, 10, 0, 0, 2);
+	in.connect.lport = t->lport;
+	in.connect.rport = t->rport;
+	in.connect.iss = ISS;
+	in.connect.tfo = 1;
+	in.connect.tfo_len = 8;
+	memset(in.connect.tfo_cookie, 7, 8);
+	in.connect.tfo_mss = 1000;
+	in.connect.data = (const uint8_t *)"h";
+	in.connect.len = 1;
+	cr_assert_eq(conv_step(t, &in), 0);
+	expect_seg(t, "S", ISS, 0, 1);
+}
+
+/* RFC 7413 4.2: a SYN-ACK that acknowledges the SYN's data counts it as
+ * accepted, one that acknowledges the SYN only as refused (the byte goes
+ * again) - also for a single byte of data. */
+Test(edges, tfo_one_byte_of_syn_data_is_counted)
+{
+	conv t;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1460};
+	tfo_one_byte(&t);
+	conv_seg_opts(&t, "S.", PISS, ISS + 2, 8192, &o, NULL, 0);
+	cr_assert_eq(stats(&t).tfo_data_acked, 1);
+	cr_assert_eq(stats(&t).tfo_data_refused, 0);
+	conv_fini(&t);
+	tfo_one_byte(&t);
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 8192, &o, NULL, 0);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 1);
+	cr_assert_eq(stats(&t).tfo_data_acked, 0);
+	cr_assert_eq(stats(&t).tfo_data_refused, 1);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2: an acceptable pure ACK ahead
+ * of RCV.NXT (SEQ = RCV.NXT + 100) updates the window and SND.WL1; a data
+ * segment at RCV.NXT after it (on the fast path: in order, nothing queued)
+ * has an older SEQ and must not: its window of 100 is ignored and 1000
+ * bytes go out in one segment. */
+Test(edges, in_order_data_after_a_later_ack_keeps_the_window)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, ".", PISS + 101, ISS + 1, 60000, NULL, 0);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 100, "a", 1);
+	cr_assert_eq(conv_sendn(&t, 1000), 1000);
+	expect_seg(&t, "P.", ISS + 1, PISS + 2, 1000);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.10.7.4 fourth: a SYN in the window of a SYN-RECEIVED
+ * connection that came from a passive OPEN (not the SYN sent again: a new
+ * SEQ) returns it to LISTEN, silently; a later SYN opens a new one. */
+Test(edges, syn_in_syn_received_from_listen_returns_to_listen)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_listen(&t, ISS), 0);
+	conv_seg(&t, "S", PISS, 0, 60000, NULL, 0);
+	expect_seg(&t, "S.", ISS, PISS + 1, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_SYN_RECEIVED);
+	conv_seg(&t, "S", PISS + 10, 0, 60000, NULL, 0);
 	expect_nothing(&t);
-	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
-	expect_seg(&t, ".", ISS + 1, PISS + 1, 100);
+	cr_assert(saw_state(&t, PTCP_LISTEN));
+	conv_seg(&t, "S", PISS + 500, 0, 60000, NULL, 0);
+	expect_seg(&t, "S.", ISS, PISS + 501, 0);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.10.7.4 fourth / RFC 5961 4.2: in SYN-RECEIVED reached by a
+ * simultaneous open (an active OPEN, so no return to LISTEN), a new SYN in
+ * the window gets a challenge ACK and is dropped, counted as unacceptable. */
+Test(edges, syn_in_simultaneous_open_syn_received_is_a_counted_drop)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(&t, ISS), 0);
+	expect_seg(&t, "S", ISS, 0, 0);
+	conv_seg(&t, "S", PISS, 0, 60000, NULL, 0);
+	expect_seg(&t, "S.", ISS, PISS + 1, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_SYN_RECEIVED);
+	conv_seg(&t, "S", PISS + 10, 0, 60000, NULL, 0);
+	cr_assert_eq(stats(&t).drops[PTCP_DROP_UNACCEPTABLE], 1);
+	cr_assert_eq(stats(&t).challenge_acks, 1);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_SYN_RECEIVED);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.10.7.4 eighth: a FIN that arrives ahead of a gap is kept and
+ * taken once the gap fills - also in FIN-WAIT-1 (our FIN not yet acked):
+ * the ACK then covers the data and the FIN, and the state is CLOSING. */
+Test(edges, out_of_order_fin_in_fin_wait_1_is_taken_after_the_gap)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	cr_assert_eq(conv_shutdown(&t, PTCP_SHUT_WR), 0);
+	expect_seg(&t, "F.", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_FIN_WAIT_1);
+	conv_seg(&t, "F.", PISS + 2, ISS + 1, 60000, "bc", 2);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "a", 1);
+	expect_seg(&t, ".", ISS + 2, PISS + 5, 0);
+	cr_assert_eq(ptcp_conn_state(&t.c), PTCP_CLOSING);
 	conv_fini(&t);
 }

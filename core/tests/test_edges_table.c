@@ -6,6 +6,8 @@
  * public API results and the table's public counters.
  */
 #include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tconv.h"
@@ -316,4 +318,270 @@ Test(edges_table, cookie_window_scale_over_14_is_14)
 	ptcp_conn_info(ptcp_table_conn(&c.t, h), &si);
 	cr_assert_eq(si.snd_wscale, 14);
 	tconv_fini(&c);
+}
+
+/* RFC 9293 3.5, 3.10.7.2: an old duplicate must not open a connection.  A
+ * later segment of a cookie connection (here the client's ACK after 100
+ * bytes each way, delayed past the connection's end) has SEQ and ACK both
+ * moved on by 100: the cookie's check covers the IRS, so it is no cookie
+ * (dropped, counted, no connection), while the true final ACK still is
+ * (the x10 table/echo failure at seed 0x1ea440199de35b67: such an ACK took
+ * the pool's only block for a connection no client had). */
+Test(edges_table, cookie_does_not_take_an_old_duplicate_ack)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS, .mss = 1460};
+	cookie_table(&c);
+	tconv_listen(&c, 4);
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(tstats(&c).cookies_sent, 1);
+	uint32_t iss = s->seq;
+	for (uint32_t d = 1; d <= 100; d += 99) {
+		tconv_seg(&c, ".", PISS + 1 + d, iss + 1 + d, 1000, NULL, NULL, 0);
+		cr_assert_eq(tconnected(&c), PTCP_NO_HANDLE, "moved on by %u", d);
+		cr_assert_eq(tusage(&c).conns, 0);
+	}
+	cr_assert_eq(tdrops(&c, PTCP_TDROP_COOKIE_INVALID), 2);
+	cr_assert_eq(tstats(&c).cookies_ok, 0);
+	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, NULL, NULL, 0);
+	cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE, "the true final ACK");
+	cr_assert_eq(tstats(&c).cookies_ok, 1);
+	tconv_fini(&c);
+}
+
+/* A table's active open: the connection is hashed (a second connect to the
+ * same 4-tuple is PTCP_ESTATE), its SYN timer is the table's deadline (the
+ * SYN goes again there), and once closed it leaves the hash (the same
+ * 4-tuple can be connected again). */
+Test(edges_table, table_connect_is_hashed_timed_and_unhashed)
+{
+	tconv c;
+	ptcp_input in;
+	tconv_init(&c, NULL);
+	memset(&in, 0, sizeof in);
+	in.kind = PTCP_IN_CONNECT;
+	in.connect.local = c.server;
+	in.connect.remote = c.client;
+	in.connect.lport = 40000;
+	in.connect.rport = 80;
+	int h = tconv_step(&c, PTCP_NO_HANDLE, &in);
+	cr_assert_geq(h, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN);
+	uint32_t iss = s->seq;
+	cr_assert_eq(tusage(&c).hashed, 1);
+	cr_assert_eq(tconv_step(&c, PTCP_NO_HANDLE, &in), PTCP_ESTATE);
+	ptcp_time_t d = ptcp_table_next_deadline(&c.t);
+	cr_assert(d > c.now && d != PTCP_TIME_NEVER, "the SYN timer is the table's deadline");
+	tconv_to_deadline(&c);
+	s = texpect(&c, "S", iss, 0, 0);
+	cr_assert_eq(tclose(&c, (ptcp_handle)h), 0);
+	cr_assert_eq(tusage(&c).conns, 0);
+	cr_assert_eq(tusage(&c).hashed, 0);
+	cr_assert_geq(tconv_step(&c, PTCP_NO_HANDLE, &in), 0, "the 4-tuple is free again");
+	tconv_fini(&c);
+}
+
+/* A TIME step whose due timers need more actions than the array holds
+ * stops early and reports its deadline as now (run again at once, not at
+ * the past time of the next due timer); steps at that deadline send the
+ * rest: 60 SYN-ACKs due again, an array of PTCP_TABLE_ACTIONS_MIN. */
+Test(edges_table, time_step_out_of_room_reports_now)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	cfg.max_requests = 64;
+	cfg.max_backlog = 64;
+	tconv_init(&c, &cfg);
+	tconv_listen(&c, 64);
+	for (int k = 0; k < 60; k++) {
+		c.cport = (uint16_t)(1000 + k);
+		tconv_seg(&c, "S", PISS, 0, 65535, NULL, NULL, 0);
+		cr_assert_eq(tnext(&c)->flags, PTCP_SYN | PTCP_ACK);
+	}
+	c.out.cap = PTCP_TABLE_ACTIONS_MIN;
+	size_t resent = 0;
+	tconv_time(&c, c.now + PTCP_SEC(5)); /* every SYN-ACK timer is due (RTO 1 s) */
+	for (int steps = 0; steps < 10; steps++) {
+		for (size_t a = 0; a < c.out.n; a++)
+			resent += c.act[a].kind == PTCP_ACT_EMIT;
+		if (resent == 60)
+			break;
+		cr_assert_lt(resent, 60);
+		cr_assert_eq(ptcp_table_next_deadline(&c.t), c.now,
+		             "%zu SYN-ACKs sent again: deadline %llu, now %llu", resent,
+		             (unsigned long long)ptcp_table_next_deadline(&c.t),
+		             (unsigned long long)c.now);
+		tconv_time(&c, c.now);
+	}
+	cr_assert_eq(resent, 60);
+	cr_assert_gt(ptcp_table_next_deadline(&c.t), c.now);
+	tconv_fini(&c);
+}
+
+/* Listener ids are the lowest free ones (listener.h): 0, 1, and 0 again
+ * once the first listener is gone. */
+Test(edges_table, listener_ids_are_the_lowest_free)
+{
+	tconv c;
+	tconv_init(&c, NULL);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 80, 4), 0);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 81, 4), 1);
+	cr_assert_eq(ptcp_table_unlisten(&c.t, 0, c.now, &c.out), 0);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 82, 4), 0);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 83, 4), 2);
+	tconv_fini(&c);
+}
+
+/* ptcp_table_init takes caller memory at any address (ptcp_table_mem_size
+ * leaves room to align it): at each of 64 offsets the connection block a
+ * handle names is aligned for a ptcp_conn, and the table stays inside its
+ * len bytes (a canary after them is untouched by a connect). */
+Test(edges_table, table_memory_at_any_offset_is_aligned)
+{
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	size_t n = ptcp_table_mem_size(&cfg);
+	cr_assert_gt(n, 0);
+	uint8_t *buf = malloc(n + 128);
+	cr_assert(buf);
+	for (size_t r = 0; r < 64; r++) {
+		ptcp_table t;
+		ptcp_table_actions out;
+		ptcp_action act[TCONV_ACTS];
+		ptcp_table_tag tag[TCONV_ACTS];
+		ptcp_input in;
+		uint8_t *mem = buf + r;
+		memset(buf, 0, n + 128);
+		memset(mem + n, 0xa5, 128 - r);
+		cr_assert_eq(ptcp_table_init(&t, &cfg, mem, n), 0);
+		out.v = act;
+		out.tag = tag;
+		out.cap = TCONV_ACTS;
+		out.n = 0;
+		memset(&in, 0, sizeof in);
+		in.kind = PTCP_IN_CONNECT;
+		ptcp_addr_v4(&in.connect.local, 10, 0, 0, 1);
+		ptcp_addr_v4(&in.connect.remote, 10, 0, 0, 2);
+		in.connect.lport = 40000;
+		in.connect.rport = 80;
+		int h = ptcp_table_step(&t, PTCP_NO_HANDLE, &in, 1000000, &out);
+		cr_assert_geq(h, 0, "offset %zu", r);
+		ptcp_conn *c = ptcp_table_conn(&t, (ptcp_handle)h);
+		cr_assert(c);
+		cr_assert_eq((uintptr_t)c % _Alignof(ptcp_conn), 0, "offset %zu: block at %p", r,
+		             (void *)c);
+		cr_assert_eq(ptcp_conn_state(c), PTCP_SYN_SENT);
+		for (size_t k = n; k < n + 128 - r; k++)
+			cr_assert_eq(mem[k], 0xa5, "offset %zu: byte %zu after the memory written",
+			             r, k - n);
+	}
+	free(buf);
+}
+
+/* ptcp_table_listen with every listener slot in use is PTCP_ENOBUFS
+ * (listener.h), and the listeners already there go on working. */
+Test(edges_table, listen_beyond_max_listeners_is_enobufs)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	ptcp_listener_info li;
+	tconv_cfg(&cfg);
+	cfg.max_listeners = 2;
+	tconv_init(&c, &cfg);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 80, 4), 0);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 81, 4), 1);
+	cr_assert_eq(ptcp_table_listen(&c.t, NULL, 82, 4), PTCP_ENOBUFS);
+	cr_assert_eq(tusage(&c).listeners, 2);
+	cr_assert_eq(ptcp_table_listener_info(&c.t, 1, &li), 0);
+	cr_assert_eq(li.port, 81);
+	tconv_seg(&c, "S", PISS, 0, 65535, NULL, NULL, 0);
+	cr_assert_eq(tnext(&c)->flags, PTCP_SYN | PTCP_ACK);
+	tconv_fini(&c);
+}
+
+/* RFC 7323 5.4: the table's timestamp clock ticks once per millisecond (the
+ * connections' clock, timer_tsval): a SYN-ACK sent again 1 s later carries a
+ * TSval 1000 higher. */
+Test(edges_table, synack_timestamps_tick_per_millisecond)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {
+	    .present = PTCP_OPT_MSS | PTCP_OPT_TS, .mss = 1460, .ts_val = 100};
+	tconv_init(&c, NULL);
+	tconv_listen(&c, 4);
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert(s->opts.present & PTCP_OPT_TS);
+	uint32_t v0 = s->opts.ts_val;
+	ptcp_time_t t0 = c.now;
+	tconv_to_deadline(&c);
+	s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(s->opts.ts_val - v0, (uint32_t)((c.now - t0) / 1000),
+	             "TSval moved %u in %llu us", s->opts.ts_val - v0,
+	             (unsigned long long)(c.now - t0));
+	tconv_fini(&c);
+}
+
+/* A SYN cookie made for a SYN without timestamps remembers no options; a
+ * final ACK that carries a timestamp option with TSecr 0 (nothing echoed,
+ * RFC 7323 3.2) is checked as such - the cookie is good. */
+Test(edges_table, cookie_ack_with_a_zero_tsecr_has_no_options)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS, .mss = 1460};
+	cookie_table(&c);
+	tconv_listen(&c, 4);
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_not(s->opts.present & PTCP_OPT_TS);
+	uint32_t iss = s->seq;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = 0};
+	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, &o, NULL, 0);
+	cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE);
+	cr_assert_eq(tstats(&c).cookies_ok, 1);
+	tconv_fini(&c);
+}
+
+/* A good SYN cookie whose final ACK finds the pool full makes no
+ * connection: counted as table-full, and with PTCP_TBL_ABORT_ON_OVERFLOW
+ * answered with a reset. */
+Test(edges_table, cookie_ack_with_the_pool_full_is_counted)
+{
+	for (int abort_on = 0; abort_on < 2; abort_on++) {
+		tconv c;
+		ptcp_table_config cfg;
+		tconv_cfg(&cfg);
+		cfg.flags =
+		    PTCP_TBL_SYNCOOKIES_ALWAYS | (abort_on ? PTCP_TBL_ABORT_ON_OVERFLOW : 0);
+		cfg.max_conns = 1;
+		tconv_init(&c, &cfg);
+		tconv_listen(&c, 4);
+		uint32_t iss[2];
+		for (int k = 0; k < 2; k++) {
+			c.cport = (uint16_t)(1000 + k);
+			tconv_seg(&c, "S", PISS, 0, 65535, NULL, NULL, 0);
+			const ptcp_seg *s = tnext(&c);
+			cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+			iss[k] = s->seq;
+		}
+		c.cport = 1000;
+		tconv_seg(&c, ".", PISS + 1, iss[0] + 1, 1000, NULL, NULL, 0);
+		cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE);
+		c.cport = 1001;
+		tconv_seg(&c, ".", PISS + 1, iss[1] + 1, 1000, NULL, NULL, 0);
+		cr_assert_eq(tconnected(&c), PTCP_NO_HANDLE);
+		cr_assert_eq(tdrops(&c, PTCP_TDROP_TABLE_FULL), 1);
+		cr_assert_eq(tusage(&c).conns, 1);
+		if (abort_on)
+			texpect(&c, "R", iss[1] + 1, 0, 0);
+		else
+			texpect_nothing(&c);
+		tconv_fini(&c);
+	}
 }

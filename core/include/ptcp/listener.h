@@ -254,8 +254,8 @@ int ptcp_table_init(ptcp_table *t, const ptcp_table_config *cfg, void *mem, size
  * accept queue each hold up to backlog entries (1 .. max_backlog; larger
  * is capped).  A listener on a specific address takes precedence over a
  * wildcard one on the same port.
- * Returns the listener id (>= 0), or PTCP_ESTATE (already listening there),
- * PTCP_ENOBUFS (max_listeners reached), PTCP_EINVAL.
+ * Returns the listener id (>= 0: the lowest id not in use), or PTCP_ESTATE (already listening
+ * there), PTCP_ENOBUFS (max_listeners reached), PTCP_EINVAL.
  */
 int ptcp_table_listen(ptcp_table *t, const ptcp_addr *local, uint16_t port, uint32_t backlog);
 
