@@ -47,6 +47,7 @@ void ptcp_config_linux(ptcp_config *cfg)
 	cfg->flags |= PTCP_CFG_ZWP_NO_DATA;
 	cfg->flags |= PTCP_CFG_ABORT_RST_ACK;     /* tcp_send_active_reset: RST|ACK */
 	cfg->flags |= PTCP_CFG_ICMP_SYNRECV_HARD; /* tcp_v4_err: tcp_req_err(fatal) */
+	cfg->flags |= PTCP_CFG_RTO_LINUX;      /* __tcp_set_rto: srtt + max(mdev, rto_min) */
 	cfg->syn_retries = 5;
 	cfg->synack_retries = 5;
 	cfg->msl = PTCP_SEC(30);
