@@ -404,11 +404,18 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 				c->flags &= ~(uint32_t)F_CWR;
 			}
 		}
+		if (fin && !rtx) {
+			/* the tail loss probe resends this same segment (RFC 8985 7.3) */
+			if (len)
+				c->flags &= ~(uint32_t)F_FIN_ALONE;
+			else
+				c->flags |= F_FIN_ALONE;
+		}
 		c->snd_nxt += len + (fin ? 1u : 0u);
 		if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 		timer_rexmit_arm(x);
-		if (!rtx && len)
+		if (!rtx && (len || fin)) /* a FIN is new sequence space too */
 			timer_pto_restart(x);
 		if (fin)
 			return sent;
@@ -464,6 +471,11 @@ static void tail_loss_probe(step_ctx *x)
 		uint32_t save = c->snd_nxt;
 		uint32_t last =
 		    c->snd_max - c->snd_una > c->snd_mss ? c->snd_max - c->snd_mss : c->snd_una;
+		/* RFC 8985 7.3: the highest segment sent: a FIN sent on its own is
+		 * probed alone (as Linux's tcp_send_loss_probe, the FIN skb) */
+		if ((c->flags & (F_FIN_QUEUED | F_FIN_ALONE)) == (F_FIN_QUEUED | F_FIN_ALONE) &&
+		    c->snd_max == c->fin_seq + 1 && ptcp_seq_lt(c->snd_una, c->snd_max))
+			last = c->fin_seq;
 		c->snd_nxt = last;
 		send_data(x, 1, 0);
 		if (ptcp_seq_gt(save, c->snd_nxt))
