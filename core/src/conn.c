@@ -47,6 +47,8 @@ void ptcp_config_linux(ptcp_config *cfg)
 	cfg->flags |= PTCP_CFG_ZWP_NO_DATA;
 	cfg->flags |= PTCP_CFG_ABORT_RST_ACK;     /* tcp_send_active_reset: RST|ACK */
 	cfg->flags |= PTCP_CFG_ICMP_SYNRECV_HARD; /* tcp_v4_err: tcp_req_err(fatal) */
+	cfg->flags |= PTCP_CFG_RTO_LINUX;         /* __tcp_set_rto: srtt + max(mdev, rto_min) */
+	cfg->flags |= PTCP_CFG_PUSH_LINUX;        /* tcp_push: MSG_MORE per call, PSH marks */
 	cfg->syn_retries = 5;
 	cfg->synack_retries = 5;
 	cfg->msl = PTCP_SEC(30);
@@ -478,8 +480,10 @@ static int app_setopt(step_ctx *x, const ptcp_input *in)
 	const ptcp_config *n = in->setopt.cfg;
 	if (!n || opts_copy(c, n) != 0)
 		return PTCP_EINVAL;
-	if (n->flags & PTCP_CFG_NODELAY)
-		c->flags &= ~(uint32_t)F_MORE; /* setting NODELAY pushes what is held */
+	/* setting NODELAY pushes what is held; with PTCP_CFG_PUSH_LINUX F_MORE
+	 * holds nothing on this step and stays to keep PSH off the data */
+	if ((n->flags & PTCP_CFG_NODELAY) && !(c->cfg.flags & PTCP_CFG_PUSH_LINUX))
+		c->flags &= ~(uint32_t)F_MORE;
 	if (c->cfg.keepalive_idle == 0)
 		c->t_keepalive = 0;
 	return 0; /* output_flush() then sends what NODELAY or uncorking released */

@@ -93,7 +93,8 @@ enum {
 	F_TLP_PROBE = 1u << 25,  /* send a tail loss probe in this step */
 	F_WND_PROBE = 1u << 26,  /* a zero-window probe byte is out past the peer's window */
 	F_RACK_LOST = 1u << 27,  /* RACK: every hole below SACKed data is lost */
-	F_RTO_LOSS = 1u << 28    /* after a timeout, until SND.UNA reaches recover */
+	F_RTO_LOSS = 1u << 28,   /* after a timeout, until SND.UNA reaches recover */
+	F_FIN_ALONE = 1u << 29   /* our FIN went in a segment of its own (no data) */
 };
 
 /* Action slots kept for non-segment actions (state, events, readable, deadline). */

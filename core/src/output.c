@@ -229,17 +229,46 @@ uint32_t output_mss(const ptcp_conn *c)
 	return c->snd_mss > 4 + 8 * blocks + 64 ? c->snd_mss - (4 + 8 * blocks) : 64;
 }
 
-/* Whether the sender SWS / Nagle rules allow a segment of len < MSS now. */
-static int small_ok(const ptcp_conn *c, uint32_t len, uint32_t unsent, int fin)
+/* Whether the application's "more data follows" (PTCP_SEND_MORE) holds a
+ * partial segment on this step.  PTCP_CFG_PUSH_LINUX: only on the step that
+ * is not an ACK or an option change (Linux corks just the sendmsg that has
+ * MSG_MORE; tcp_data_snd_check and setsockopt push with the socket's Nagle). */
+static int more_holds(const step_ctx *x)
 {
+	const ptcp_conn *c = x->c;
+	if (!(c->flags & F_MORE))
+		return 0;
+	if (!(c->cfg.flags & PTCP_CFG_PUSH_LINUX) || !x->in)
+		return 1;
+	return x->in->kind != PTCP_IN_SEGMENT && x->in->kind != PTCP_IN_SETOPT;
+}
+
+/* Whether the sender SWS / Nagle rules allow a segment of len < MSS now. */
+static int small_ok(const step_ctx *x, uint32_t len, uint32_t unsent, int fin)
+{
+	const ptcp_conn *c = x->c;
 	if (fin || ptcp_seq_lt(c->snd_nxt, c->snd_max))
 		return 1; /* closing pushes everything; retransmissions go as they are */
 	if (c->max_sndwnd && len >= c->max_sndwnd / 2)
 		return 1; /* RFC 1122 4.2.3.4 (c) */
-	if (len < unsent || (c->flags & F_MORE) || (c->cfg.flags & PTCP_CFG_CORK))
+	if (len < unsent || more_holds(x) || (c->cfg.flags & PTCP_CFG_CORK))
 		return 0; /* more data follows (MSG_MORE) or corked: wait for a full segment */
 	/* RFC 9293 3.7.4 Nagle: no unacknowledged data, or NODELAY. */
 	return (c->cfg.flags & PTCP_CFG_NODELAY) || c->snd_nxt == c->snd_una;
+}
+
+/* RFC 9293 3.9.1: PSH on the segment that ends the data queued so far.
+ * PTCP_CFG_PUSH_LINUX (tcp_push, tcp_write_wakeup): not when the last send
+ * said more follows, always on data the persist / cork timer releases. */
+static int push_flag(const ptcp_conn *c, uint32_t len, uint32_t data_end, int timer_probe)
+{
+	if (!len)
+		return 0;
+	if (!(c->cfg.flags & PTCP_CFG_PUSH_LINUX))
+		return c->snd_nxt + len == data_end;
+	if (timer_probe)
+		return 1;
+	return c->snd_nxt + len == data_end && !(c->flags & F_MORE);
 }
 
 /*
@@ -328,13 +357,13 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 				timer_rexmit_arm(x); /* persist timer */
 			return sent;
 		}
-		if (len && len < mss && !probe && !small_ok(c, len, unsent, fin)) {
+		if (len && len < mss && !probe && !small_ok(x, len, unsent, fin)) {
 			/* RFC 1122 4.2.3.4: held back for SWS avoidance; with nothing in
 			 * flight no ACK will come, so an override timer must */
 			if (c->snd_nxt == c->snd_una && !c->t_rexmit) {
 				timer_rexmit_arm(x);
 				/* corked or MSG_MORE data waits at most 200 ms (as Linux) */
-				if ((c->flags & F_MORE) || (c->cfg.flags & PTCP_CFG_CORK)) {
+				if (more_holds(x) || (c->cfg.flags & PTCP_CFG_CORK)) {
 					ptcp_time_t t = x->now + PTCP_MS(200);
 					if (t < c->t_rexmit)
 						c->t_rexmit = t;
@@ -350,7 +379,7 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		s->seq = c->snd_nxt;
 		if (fin)
 			s->flags |= PTCP_FIN;
-		if (len && c->snd_nxt + len == data_end)
+		if (push_flag(c, len, data_end, probe && !rtx))
 			s->flags |= PTCP_PSH;
 		sbuf_spans(c, c->snd_nxt, len, s);
 		fill_common(x, s, 0);
@@ -375,11 +404,18 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 				c->flags &= ~(uint32_t)F_CWR;
 			}
 		}
+		if (fin && !rtx) {
+			/* the tail loss probe resends this same segment (RFC 8985 7.3) */
+			if (len)
+				c->flags &= ~(uint32_t)F_FIN_ALONE;
+			else
+				c->flags |= F_FIN_ALONE;
+		}
 		c->snd_nxt += len + (fin ? 1u : 0u);
 		if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
 		timer_rexmit_arm(x);
-		if (!rtx && len)
+		if (!rtx && (len || fin)) /* a FIN is new sequence space too */
 			timer_pto_restart(x);
 		if (fin)
 			return sent;
@@ -435,6 +471,11 @@ static void tail_loss_probe(step_ctx *x)
 		uint32_t save = c->snd_nxt;
 		uint32_t last =
 		    c->snd_max - c->snd_una > c->snd_mss ? c->snd_max - c->snd_mss : c->snd_una;
+		/* RFC 8985 7.3: the highest segment sent: a FIN sent on its own is
+		 * probed alone (as Linux's tcp_send_loss_probe, the FIN skb) */
+		if ((c->flags & (F_FIN_QUEUED | F_FIN_ALONE)) == (F_FIN_QUEUED | F_FIN_ALONE) &&
+		    c->snd_max == c->fin_seq + 1 && ptcp_seq_lt(c->snd_una, c->snd_max))
+			last = c->fin_seq;
 		c->snd_nxt = last;
 		send_data(x, 1, 0);
 		if (ptcp_seq_gt(save, c->snd_nxt))

@@ -26,11 +26,15 @@ static uint32_t clamp_rto(const ptcp_conn *c, ptcp_time_t rto)
 	return (uint32_t)rto;
 }
 
-/* RFC 6298 2.3: SRTT + max(G, 4 RTTVAR), G = 1 ms, clamped. */
+/* RFC 6298 2.3: RTO = SRTT + max(G, K*RTTVAR) with G = 1 ms, K = 4, then
+ * 2.4's minimum on the sum; with PTCP_CFG_RTO_LINUX the minimum bounds the
+ * variance term instead (Linux), so RTO >= SRTT + rto_min. */
 static uint32_t rto_of(const ptcp_conn *c)
 {
-	ptcp_time_t var = 4 * (ptcp_time_t)c->rttvar;
-	return clamp_rto(c, c->srtt + (var > 1000 ? var : 1000));
+	ptcp_time_t var = 4 * (ptcp_time_t)c->rttvar, floor = PTCP_MS(1);
+	if (c->cfg.flags & PTCP_CFG_RTO_LINUX)
+		floor = c->cfg.rto_min;
+	return clamp_rto(c, c->srtt + (var > floor ? var : floor));
 }
 
 /* RFC 6298 2.2 and 2.3 (G = 1 ms). */
@@ -38,7 +42,7 @@ void timer_rtt_sample(ptcp_conn *c, ptcp_time_t r)
 {
 	/* 64-bit arithmetic on the block's 32-bit values: each result stays
 	 * below 2^32 (a mean of values below 2^32) */
-	ptcp_time_t var, srtt = c->srtt, rttvar = c->rttvar;
+	ptcp_time_t srtt = c->srtt, rttvar = c->rttvar;
 	if (r > UINT32_MAX)
 		r = UINT32_MAX;
 	if (r < 0xffffffffu && (!c->rtt_min || r < c->rtt_min))
@@ -55,8 +59,7 @@ void timer_rtt_sample(ptcp_conn *c, ptcp_time_t r)
 	}
 	c->srtt = (uint32_t)srtt;
 	c->rttvar = (uint32_t)rttvar;
-	var = 4 * rttvar;
-	c->rto = clamp_rto(c, srtt + (var > 1000 ? var : 1000));
+	c->rto = rto_of(c);
 }
 
 /* RFC 8985 7.2: may a tail loss probe be scheduled instead of the RTO? */

@@ -169,14 +169,16 @@ int sock_make_conn(struct runner *r, struct sock *sk)
 void sock_refresh_conn(struct runner *r, struct sock *sk)
 {
 	ptcp_config cfg;
-	ptcp_input in = {.kind = PTCP_IN_TIME};
+	ptcp_input in = {.kind = PTCP_IN_SETOPT};
 	if (!sk->conn)
 		return;
 	/*
 	 * The core copies its configuration at ptcp_conn_init(); options set on a live
 	 * connection (TCP_NODELAY, TCP_CORK, SO_KEEPALIVE, TCP_USER_TIMEOUT, TCP_SYNCNT,
-	 * TCP_LINGER2) go in with ptcp_conn_setopt(), then a TIME step lets the core act
-	 * on them (send what Nagle held back, arm the keep-alive timer).
+	 * TCP_LINGER2) go in with ptcp_conn_setopt() (checked), then a PTCP_IN_SETOPT step
+	 * with the same options lets the core act on them (send what Nagle, the cork or
+	 * MSG_MORE held back, as Linux's setsockopt pushes pending frames; arm the
+	 * keep-alive timer).
 	 */
 	sock_config(r, sk, &cfg);
 	if (ptcp_conn_setopt(sk->conn, &cfg) != 0) {
@@ -185,6 +187,7 @@ void sock_refresh_conn(struct runner *r, struct sock *sk)
 		           (unsigned long long)cfg.fin_wait2_timeout);
 		return;
 	}
+	in.setopt.cfg = &cfg;
 	stack_step(r, sk, &in);
 }
 

@@ -182,6 +182,23 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * Off: a soft error (PTCP_EV_SOFT_ERROR), the handshake goes on (RFC 1122
  * 4.2.3.9, RFC 5461 4.1).  Set by ptcp_config_linux(). */
 #define PTCP_CFG_ICMP_SYNRECV_HARD 0x100000u
+/* RTO = SRTT + max(4*RTTVAR, rto_min): the minimum bounds the variance term,
+ * not the sum (as Linux's tcp_rtt_estimator, where rttvar is floored at
+ * tcp_rto_min), so a short path still gets about RTT + 200 ms.  Off: RFC
+ * 6298 2.3 and 2.4, max(SRTT + 4*RTTVAR, rto_min).  Set by
+ * ptcp_config_linux(). */
+#define PTCP_CFG_RTO_LINUX 0x200000u
+/* MSG_MORE and PSH as Linux (tcp_push): PTCP_SEND_MORE holds a partial
+ * segment only while that send is being queued (and up to 200 ms after it
+ * when nothing is in flight); an ACK or a PTCP_IN_SETOPT then sends it as
+ * the Nagle setting allows.  PSH goes on the segment that ends the data of
+ * a send without PTCP_SEND_MORE, and on data released by the 200 ms
+ * timer (tcp_write_wakeup); data that ends a PTCP_SEND_MORE send goes
+ * without PSH.  Off: PTCP_SEND_MORE holds until a send without it (or
+ * TCP_NODELAY, or the timer), and PSH marks every segment that empties the
+ * send queue (RFC 9293 3.9.1 leaves PSH to the sender).  Set by
+ * ptcp_config_linux(). */
+#define PTCP_CFG_PUSH_LINUX 0x400000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -226,7 +243,9 @@ void ptcp_config_default(ptcp_config *cfg);
  * close answered by a reset for that segment (PTCP_CFG_CLOSED_DATA_RST_REPLY),
  * zero-window probes without data (PTCP_CFG_ZWP_NO_DATA), RST|ACK on abort
  * (PTCP_CFG_ABORT_RST_ACK), ICMP unreachable fatal to a connection in
- * SYN-RECEIVED (PTCP_CFG_ICMP_SYNRECV_HARD).
+ * SYN-RECEIVED (PTCP_CFG_ICMP_SYNRECV_HARD), the RTO as
+ * SRTT + max(4*RTTVAR, rto_min) (PTCP_CFG_RTO_LINUX), MSG_MORE and PSH
+ * as tcp_push() (PTCP_CFG_PUSH_LINUX).
  * Used by ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
