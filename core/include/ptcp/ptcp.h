@@ -182,6 +182,15 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * Off: a soft error (PTCP_EV_SOFT_ERROR), the handshake goes on (RFC 1122
  * 4.2.3.9, RFC 5461 4.1).  Set by ptcp_config_linux(). */
 #define PTCP_CFG_ICMP_SYNRECV_HARD 0x100000u
+/* The receive window grows as Linux's does: the advertised window is
+ * min(free buffer, a clamp) where the clamp starts at min(buffer, 65535)
+ * and grows by 2 * max(our MSS, segment length) with each in-order data
+ * segment, up to the buffer (Linux's rcv_ssthresh and tcp_grow_window);
+ * with window scaling the window is rounded up to the scale unit when the
+ * buffer has room for it.  Fast Open text in the SYN does not grow it.
+ * Off: the free buffer space (RFC 9293 3.8.6.2).  Set by
+ * ptcp_config_linux(). */
+#define PTCP_CFG_RCV_CLAMP 0x200000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -226,7 +235,8 @@ void ptcp_config_default(ptcp_config *cfg);
  * close answered by a reset for that segment (PTCP_CFG_CLOSED_DATA_RST_REPLY),
  * zero-window probes without data (PTCP_CFG_ZWP_NO_DATA), RST|ACK on abort
  * (PTCP_CFG_ABORT_RST_ACK), ICMP unreachable fatal to a connection in
- * SYN-RECEIVED (PTCP_CFG_ICMP_SYNRECV_HARD).
+ * SYN-RECEIVED (PTCP_CFG_ICMP_SYNRECV_HARD), a receive window that
+ * starts at 64 KiB and grows with in-order data (PTCP_CFG_RCV_CLAMP).
  * Used by ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
@@ -516,6 +526,7 @@ typedef struct ptcp_conn {
 	uint32_t snd_mss, cwnd, ssthresh, dupacks, recover;
 	/* receive sequence space; rcv_adv: right edge advertised */
 	uint32_t rcv_nxt, rcv_adv;
+	uint32_t rcv_clamp; /* PTCP_CFG_RCV_CLAMP: most the window may offer (bytes) */
 	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, last_ack_sent;
