@@ -5,8 +5,8 @@
  * min(buffer, 65535) rounded up to the scale unit (Linux's
  * tcp_select_initial_window and rcv_ssthresh), opens by 2 * max(MSS,
  * segment) with each in-order data segment (tcp_grow_window) and never
- * offers more than the buffer.  Every check reads the window field of a
- * segment the core emitted.
+ * offers more than the free buffer (to within the unit of the scale).
+ * Every check reads the window field of a segment the core emitted.
  */
 #include <criterion/criterion.h>
 #include <string.h>
