@@ -105,6 +105,16 @@ static void ooo_remove(ptcp_conn *c, unsigned i)
 		c->ooo_last = 0;
 }
 
+/* PTCP_CFG_RCV_CLAMP: an in-order segment of len bytes opens the window clamp
+ * by 2 * max(our MSS, len), up to the buffer (as Linux's tcp_grow_window). */
+static void rcv_clamp_grow(ptcp_conn *c, uint32_t len)
+{
+	uint32_t incr = 2 * (len > c->cfg.mss ? len : c->cfg.mss);
+	if (!(c->cfg.flags & PTCP_CFG_RCV_CLAMP) || c->rcv_clamp >= c->rcap)
+		return;
+	c->rcv_clamp = c->rcap - c->rcv_clamp > incr ? c->rcv_clamp + incr : c->rcap;
+}
+
 uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t off, uint32_t len,
                     int *ooo_dropped)
 {
@@ -157,6 +167,7 @@ uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t of
 	c->rcv_nxt += len;
 	c->rlen += len;
 	added = len;
+	rcv_clamp_grow(c, len);
 	/* Pull in ranges that are now contiguous. */
 	for (i = 0; i < c->nooo;) {
 		ptcp_sack_block *o = &c->ooo[i];

@@ -49,6 +49,7 @@ void ptcp_config_linux(ptcp_config *cfg)
 	cfg->flags |= PTCP_CFG_ICMP_SYNRECV_HARD; /* tcp_v4_err: tcp_req_err(fatal) */
 	cfg->flags |= PTCP_CFG_RTO_LINUX;         /* __tcp_set_rto: srtt + max(mdev, rto_min) */
 	cfg->flags |= PTCP_CFG_PUSH_LINUX;        /* tcp_push: MSG_MORE per call, PSH marks */
+	cfg->flags |= PTCP_CFG_RCV_CLAMP;         /* rcv_ssthresh, tcp_grow_window */
 	cfg->syn_retries = 5;
 	cfg->synack_retries = 5;
 	cfg->msl = PTCP_SEC(30);
@@ -116,6 +117,7 @@ int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t s
 	c->scap = (uint32_t)scap;
 	c->rbuf = rbuf;
 	c->rcap = (uint32_t)rcap;
+	c->rcv_clamp = min_u32(c->rcap, 65535);
 	c->state = PTCP_CLOSED;
 	c->rto = c->cfg.rto_initial;
 	return 0;
@@ -138,6 +140,7 @@ static void tcb_reset(ptcp_conn *c)
 	c->scap = keep.scap;
 	c->rbuf = keep.rbuf;
 	c->rcap = keep.rcap;
+	c->rcv_clamp = min_u32(c->rcap, 65535); /* PTCP_CFG_RCV_CLAMP starts at 64 KiB */
 	c->stats = keep.stats;
 	c->deadline_reported = keep.deadline_reported;
 	c->rto = c->cfg.rto_initial;

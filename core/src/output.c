@@ -16,10 +16,24 @@
 uint32_t output_rcv_window(const ptcp_conn *c)
 {
 	uint32_t free = rbuf_free(c);
-	uint32_t edge = c->rcv_nxt + free;
 	uint32_t held = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t edge, step;
+	if (c->cfg.flags & PTCP_CFG_RCV_CLAMP) {
+		/* As Linux (rcv_ssthresh): at most the clamp, rounded up to the scale
+		 * unit so that scaling does not eat it, when the buffer has room for
+		 * that.  The clamp opens by 2 MSS or more at a time, so no receiver
+		 * SWS hold-back while it is what limits the window. */
+		uint32_t unit = 1u << c->rcv_wscale;
+		uint32_t lim =
+		    (uint32_t)(((uint64_t)c->rcv_clamp + unit - 1) & ~(uint64_t)(unit - 1));
+		if (lim <= free)
+			return lim > held ? lim : held; /* RFC 9293 3.8.6: never shrink the edge */
+		if (c->rcv_clamp < free)
+			free = c->rcv_clamp;
+	}
+	edge = c->rcv_nxt + free;
 	/* RFC 9293 3.8.6.2.2: move the right edge only by a useful amount. */
-	uint32_t step = min_u32(c->rcap / 2, c->snd_mss ? c->snd_mss : c->cfg.mss);
+	step = min_u32(c->rcap / 2, c->snd_mss ? c->snd_mss : c->cfg.mss);
 	if (ptcp_seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv < step && held > 0)
 		return held;
 	/* RFC 9293 3.8.6: never shrink the right edge. */

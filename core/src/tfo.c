@@ -75,6 +75,9 @@ static void syn_text(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_a
 	ptcp_seg d = *seg;
 	ptcp_input din = *in;
 	size_t j = 0;
+	/* PTCP_CFG_RCV_CLAMP: SYN text does not open the clamp (as Linux's), and
+	 * the edge the left-out ACKs would have announced was never sent. */
+	uint32_t clamp = c->rcv_clamp, adv = c->rcv_adv;
 	d.flags = (uint8_t)(PTCP_ACK | (seg->flags & (PTCP_FIN | PTCP_PSH)));
 	d.seq = seg->seq + 1;
 	d.ack = c->iss + 1;
@@ -89,6 +92,10 @@ static void syn_text(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_a
 	if (ptcp_step(c, &din, now, v) != 0) {
 		v->n = 0;
 		return;
+	}
+	if (c->cfg.flags & PTCP_CFG_RCV_CLAMP) {
+		c->rcv_clamp = clamp;
+		c->rcv_adv = adv;
 	}
 	/* RFC 7323 2.2: the SYN's window is not scaled; the made-up segment's scaled one
 	 * would round it down */

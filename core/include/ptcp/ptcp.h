@@ -199,6 +199,15 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * send queue (RFC 9293 3.9.1 leaves PSH to the sender).  Set by
  * ptcp_config_linux(). */
 #define PTCP_CFG_PUSH_LINUX 0x400000u
+/* The receive window grows as Linux's does: the advertised window is
+ * min(free buffer, a clamp) where the clamp starts at min(buffer, 65535)
+ * and grows by 2 * max(our MSS, segment length) with each in-order data
+ * segment, up to the buffer (Linux's rcv_ssthresh and tcp_grow_window);
+ * with window scaling the window is rounded up to the scale unit when the
+ * buffer has room for it.  Fast Open text in the SYN does not grow it.
+ * Off: the free buffer space (RFC 9293 3.8.6.2).  Set by
+ * ptcp_config_linux(). */
+#define PTCP_CFG_RCV_CLAMP 0x800000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -245,7 +254,8 @@ void ptcp_config_default(ptcp_config *cfg);
  * (PTCP_CFG_ABORT_RST_ACK), ICMP unreachable fatal to a connection in
  * SYN-RECEIVED (PTCP_CFG_ICMP_SYNRECV_HARD), the RTO as
  * SRTT + max(4*RTTVAR, rto_min) (PTCP_CFG_RTO_LINUX), MSG_MORE and PSH
- * as tcp_push() (PTCP_CFG_PUSH_LINUX).
+ * as tcp_push() (PTCP_CFG_PUSH_LINUX), a receive window that
+ * starts at 64 KiB and grows with in-order data (PTCP_CFG_RCV_CLAMP).
  * Used by ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
@@ -535,6 +545,7 @@ typedef struct ptcp_conn {
 	uint32_t snd_mss, cwnd, ssthresh, dupacks, recover;
 	/* receive sequence space; rcv_adv: right edge advertised */
 	uint32_t rcv_nxt, rcv_adv;
+	uint32_t rcv_clamp; /* PTCP_CFG_RCV_CLAMP: most the window may offer (bytes) */
 	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, last_ack_sent;
