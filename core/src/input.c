@@ -401,7 +401,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		return 0;
 	}
 	uint32_t sacked0 = prr_sacked(c), dupacks0 = c->dupacks, acked = 0;
-	uint32_t dsacks0 = c->stats.dsacks_in;
+	uint32_t dsacks0 = c->stats.dsacks_in, cwnd0 = c->cwnd;
 	ptcp_sack_block osb[PTCP_SB_MAX];
 	unsigned onsb = c->nsb;
 	memcpy(osb, c->sb, sizeof osb);
@@ -485,9 +485,18 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		}
 	}
 	sack_check_reneging(c);
-	if (rack_on(c))
+	if (rack_on(c) && (c->flags & F_INRECOVERY)) {
 		rack_step(x, 0); /* RFC 8985 6.2 step 5 on every ACK, and the timer (6.3) */
-	else
+	} else if (rack_on(c)) {
+		/* an ACK whose losses start recovery does not grow cwnd first
+		 * (RFC 5681 3.2: ssthresh from the flight before it; as Linux) */
+		uint32_t grown = c->cwnd;
+		c->cwnd = min_u32(cwnd0, grown);
+		rack_step(x, 0);
+		if (!(c->flags & F_INRECOVERY))
+			c->cwnd = grown;
+	} else
+
 		c->t_reo = 0;
 	if ((c->flags & (F_INRECOVERY | F_SACK)) == (F_INRECOVERY | F_SACK) &&
 	    (c->cfg.flags & PTCP_CFG_PRR))
