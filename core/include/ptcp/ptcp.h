@@ -472,7 +472,7 @@ typedef struct ptcp_info {
 /* ---- The connection block (fields are private; use the functions) ------- */
 #define PTCP_OOO_MAX 8
 #define PTCP_SB_MAX  6
-#define PTCP_RACK_LOG 6 /* send-time ranges RACK keeps (RFC 8985 6.1) */
+#define PTCP_RACK_LOG 8 /* send-time ranges RACK keeps (RFC 8985 6.1) */
 
 /* RFC 8985 6.1: when a range of the flight was last sent (core/src/rack.c). */
 typedef struct ptcp_rack_tx {
