@@ -309,7 +309,10 @@ uint32_t rack_reo_wnd(const ptcp_conn *c)
 	w = (uint32_t)min_u32(w * mult > w ? w * mult : w, 0xffffffu);
 	if (c->srtt && c->srtt < w)
 		w = (uint32_t)c->srtt;
-	return w;
+	/* a floor of 1 ms (ours, as Linux's timer floor TCP_TIMEOUT_MIN): a
+	 * microsecond min_RTT (both ends on one host) would make every SACK
+	 * an immediate loss, the window RFC 8985 6.2 wants gone */
+	return max_u32(w, 1000);
 }
 
 /* SACKed octets of [l, r) */
