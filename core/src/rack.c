@@ -306,7 +306,10 @@ uint32_t rack_reo_wnd(const ptcp_conn *c)
 			return 0;
 	}
 	w = c->rtt_min ? c->rtt_min / 4 : 1000;
-	w = (uint32_t)min_u32(w * mult > w ? w * mult : w, 0xffffffu);
+	{
+		uint64_t wm = (uint64_t)w * mult; /* RACK.reo_wnd_mult steps */
+		w = wm > 0xffffffffu ? 0xffffffffu : (uint32_t)wm;
+	}
 	if (c->srtt && c->srtt < w)
 		w = (uint32_t)c->srtt;
 	/* a floor of 1 ms (ours, as Linux's timer floor TCP_TIMEOUT_MIN): a
