@@ -41,6 +41,7 @@ static double median_of(double *v, size_t n)
 typedef struct holes_st {
 	unsigned h;
 	ptcp_conn c;
+	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
 	ptcp_action acts[BENCH_ACTS];
 	ptcp_actions out;
 	uint8_t *sbuf, *rbuf;
@@ -74,6 +75,8 @@ static holes_st *holes_new(unsigned h, unsigned trials)
 	if (!st->sbuf || !st->rbuf || !st->fillseq || !st->ins || !st->dup || !st->fill)
 		bench_die("out of memory");
 	bench_establish(&st->c, st->sbuf, 65536, st->rbuf, rcap, &st->p, st->acts);
+	memset(&st->st, 0, sizeof(*&st->st));
+	ptcp_conn_set_stats(&st->c, &st->st);
 	bench_peer_seg(&st->p, &st->c, &st->seg, PTCP_ACK, bench_zeros, HS);
 	st->in.kind = PTCP_IN_SEGMENT;
 	st->in.segment.seg = &st->seg;

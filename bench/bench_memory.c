@@ -45,9 +45,12 @@ int bench_memory(const bench_opts *o)
 	printf("| what | bytes |\n|---|---:|\n");
 	printf("| `ptcp_conn`: the connection block (SACK + timestamps on) | %zu |\n",
 	       sizeof(ptcp_conn));
-	printf("| - its copy of `ptcp_config` | %zu |\n", sizeof(ptcp_config));
-	printf("| - its counters (`ptcp_conn_counters`, 32-bit; `ptcp_stats` is %zu) | %zu |\n",
-	       sizeof(ptcp_stats), sizeof(ptcp_conn_counters));
+	printf("| - its compact copy of the configuration (`ptcp_conn_cfg`; `ptcp_config` is %zu) "
+	       "| %zu |\n",
+	       sizeof(ptcp_config), sizeof(ptcp_conn_cfg));
+	printf("| - its counters: none (a pointer to the caller's `ptcp_stats`, %zu bytes, "
+	       "NULL = not counted; one may serve many connections) | 0 |\n",
+	       sizeof(ptcp_stats));
 #ifdef PTCP_OOO_MAX
 	printf("| - reassembly list, PTCP_OOO_MAX = %d ranges | %zu |\n", PTCP_OOO_MAX,
 	       PTCP_OOO_MAX * sizeof(ptcp_sack_block));

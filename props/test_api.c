@@ -125,13 +125,23 @@ Test(api, init_domain)
 		case 4:
 			cfg.wscale = (uint8_t)ptcp_prop_range(&r, 0, 255);
 			break;
+		case 5: { /* the block keeps these in 32 bits of us: 2^32 - 1 at most */
+			ptcp_time_t v = (ptcp_time_t)UINT32_MAX + ptcp_prop_range(&r, 0, 1);
+			ptcp_time_t *f[] = {&cfg.rto_initial, &cfg.rto_max, &cfg.msl,
+			                    &cfg.fin_wait2_timeout, &cfg.delack};
+			*f[ptcp_prop_below(&r, 5)] = v;
+			break;
+		}
 		default:
 			break;
 		}
 		int ok = !snull && !rnull && s >= 1 && s <= ((size_t)1 << 30) && q >= 1 &&
 		         q <= ((size_t)1 << 30) && cfg.mss >= 64 && cfg.init_cwnd >= 1 &&
 		         cfg.rto_min > 0 && cfg.rto_initial > 0 && cfg.rto_max >= cfg.rto_min &&
-		         (cfg.wscale <= 14 || cfg.wscale == 0xff);
+		         (cfg.wscale <= 14 || cfg.wscale == 0xff) &&
+		         cfg.rto_initial <= UINT32_MAX && cfg.rto_max <= UINT32_MAX &&
+		         cfg.msl <= UINT32_MAX && cfg.fin_wait2_timeout <= UINT32_MAX &&
+		         cfg.delack <= UINT32_MAX;
 		int rc = ptcp_conn_init(&c, &cfg, snull ? NULL : dummy, s, rnull ? NULL : dummy, q);
 		cr_assert_eq(
 		    rc, ok ? 0 : PTCP_EINVAL,

@@ -52,23 +52,57 @@ void ptcp_config_linux(ptcp_config *cfg)
 	cfg->msl = PTCP_SEC(30);
 }
 
+/* The live options (PTCP_IN_SETOPT, ptcp_conn_setopt) into c's copy. */
+static int opts_copy(ptcp_conn *c, const ptcp_config *n)
+{
+	const uint32_t live = PTCP_CFG_NODELAY | PTCP_CFG_CORK;
+	/* RFC 9293 3.8.6.3: delack < 500 ms; the copy keeps 32 bits of us */
+	if (n->delack > UINT32_MAX || n->fin_wait2_timeout > UINT32_MAX)
+		return PTCP_EINVAL;
+	c->cfg.flags = (c->cfg.flags & ~live) | (n->flags & live);
+	c->cfg.keepalive_idle = n->keepalive_idle;
+	c->cfg.keepalive_intvl = n->keepalive_intvl;
+	c->cfg.keepalive_cnt = n->keepalive_cnt;
+	c->cfg.user_timeout = n->user_timeout;
+	c->cfg.delack = (uint32_t)n->delack;
+	c->cfg.challenge_ack_limit = n->challenge_ack_limit;
+	c->cfg.syn_retries = n->syn_retries;
+	c->cfg.fin_wait2_timeout = (uint32_t)n->fin_wait2_timeout;
+	return 0;
+}
+
 int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap, uint8_t *rbuf,
                    size_t rcap)
 {
+	ptcp_config d;
 	if (!c || !sbuf || !rbuf || scap == 0 || rcap == 0 || scap > (1u << 30) ||
 	    rcap > (1u << 30))
 		return PTCP_EINVAL;
-	memset(c, 0, sizeof(*c));
-	if (cfg)
-		c->cfg = *cfg;
-	else
-		ptcp_config_default(&c->cfg);
-	if (c->cfg.mss < 64 || c->cfg.init_cwnd == 0 || c->cfg.rto_min == 0 ||
-	    c->cfg.rto_initial == 0 || c->cfg.rto_max < c->cfg.rto_min ||
-	    (c->cfg.wscale != 0xff && c->cfg.wscale > 14))
+	if (!cfg) {
+		ptcp_config_default(&d);
+		cfg = &d;
+	}
+	if (cfg->mss < 64 || cfg->init_cwnd == 0 || cfg->rto_min == 0 || cfg->rto_initial == 0 ||
+	    cfg->rto_max < cfg->rto_min || (cfg->wscale != 0xff && cfg->wscale > 14) ||
+	    cfg->rto_initial > UINT32_MAX || cfg->rto_max > UINT32_MAX || cfg->msl > UINT32_MAX ||
+	    cfg->fin_wait2_timeout > UINT32_MAX || cfg->delack > UINT32_MAX)
 		return PTCP_EINVAL;
-	if (!c->cfg.cc)
-		c->cfg.cc = &ptcp_cc_cubic;
+	memset(c, 0, sizeof(*c));
+	c->cfg.cc = cfg->cc ? cfg->cc : &ptcp_cc_cubic;
+	c->cfg.flags = cfg->flags;
+	opts_copy(c, cfg);
+	c->cfg.rto_initial = (uint32_t)cfg->rto_initial;
+	c->cfg.rto_min = (uint32_t)cfg->rto_min;
+	c->cfg.rto_max = (uint32_t)cfg->rto_max;
+	c->cfg.msl = (uint32_t)cfg->msl;
+	c->cfg.ts_offset = cfg->ts_offset;
+	c->cfg.mss = cfg->mss;
+	c->cfg.init_cwnd = cfg->init_cwnd;
+	c->cfg.quickack = cfg->quickack;
+	c->cfg.wscale = cfg->wscale;
+	c->cfg.synack_retries = cfg->synack_retries;
+	c->cfg.max_retries = cfg->max_retries;
+	c->cfg.abc = cfg->abc;
 	if (c->cfg.wscale == 0xff) {
 		/* RFC 7323 2.3: the smallest shift that lets the window cover the buffer. */
 		uint8_t s = 0;
@@ -83,6 +117,13 @@ int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t s
 	c->state = PTCP_CLOSED;
 	c->rto = c->cfg.rto_initial;
 	return 0;
+}
+
+int ptcp_conn_setopt(ptcp_conn *c, const ptcp_config *cfg)
+{
+	if (!c || !cfg)
+		return PTCP_EINVAL;
+	return opts_copy(c, cfg);
 }
 
 /* Forget everything about a previous connection, keep config, buffers and stats. */
@@ -145,7 +186,7 @@ ptcp_seg *conn_emit(step_ctx *x)
 	a->emit.dst = x->c->raddr;
 	a->emit.seg.sport = x->c->lport;
 	a->emit.seg.dport = x->c->rport;
-	x->c->stats.segs_out++;
+	STAT_ADD(x->c, segs_out, 1);
 	return &a->emit.seg;
 }
 
@@ -154,7 +195,7 @@ void conn_closed(step_ctx *x, int err)
 	ptcp_conn *c = x->c;
 	if (c->state == PTCP_CLOSED)
 		return;
-	c->t_rexmit = c->t_timewait = c->t_finwait2 = c->t_delack = c->t_keepalive = c->t_reo = 0;
+	c->t_rexmit = c->t_close = c->t_delack = c->t_keepalive = c->t_reo = 0;
 	c->flags &= ~(uint32_t)(F_ACK_NOW | F_PENDING | F_FORCE1 | F_FASTRETX);
 	if (err)
 		c->err = (int16_t)err;
@@ -235,6 +276,7 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 	x.out = out;
 	x.now = now;
 	x.in = NULL;
+	x.bytes_out = 0;
 	tcb_reset(c);
 	c->laddr = h->laddr;
 	c->raddr = h->raddr;
@@ -425,7 +467,7 @@ static int app_close(step_ctx *x)
 	}
 	queue_fin(x);
 	if (c->state == PTCP_FIN_WAIT_2 && c->cfg.fin_wait2_timeout)
-		c->t_finwait2 = x->now + c->cfg.fin_wait2_timeout;
+		c->t_close = x->now + c->cfg.fin_wait2_timeout; /* FIN-WAIT-2 timeout */
 	return 0;
 }
 
@@ -434,18 +476,10 @@ static int app_setopt(step_ctx *x, const ptcp_input *in)
 {
 	ptcp_conn *c = x->c;
 	const ptcp_config *n = in->setopt.cfg;
-	const uint32_t live = PTCP_CFG_NODELAY | PTCP_CFG_CORK;
-	if (!n)
+	if (!n || opts_copy(c, n) != 0)
 		return PTCP_EINVAL;
-	c->cfg.flags = (c->cfg.flags & ~live) | (n->flags & live);
 	if (n->flags & PTCP_CFG_NODELAY)
 		c->flags &= ~(uint32_t)F_MORE; /* setting NODELAY pushes what is held */
-	c->cfg.keepalive_idle = n->keepalive_idle;
-	c->cfg.keepalive_intvl = n->keepalive_intvl;
-	c->cfg.keepalive_cnt = n->keepalive_cnt;
-	c->cfg.user_timeout = n->user_timeout;
-	c->cfg.delack = n->delack;
-	c->cfg.challenge_ack_limit = n->challenge_ack_limit;
 	if (c->cfg.keepalive_idle == 0)
 		c->t_keepalive = 0;
 	return 0; /* output_flush() then sends what NODELAY or uncorking released */
@@ -495,6 +529,7 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 	x.out = out;
 	x.now = now;
 	x.in = in;
+	x.bytes_out = 0;
 	c->flags &= ~(uint32_t)F_PENDING;
 	switch (in->kind) {
 	case PTCP_IN_SEGMENT:
@@ -575,14 +610,15 @@ int ptcp_conn_error(const ptcp_conn *c)
 }
 void ptcp_conn_stats(const ptcp_conn *c, ptcp_stats *st)
 {
-	const ptcp_conn_counters *k = &c->stats;
+	if (c->stats)
+		*st = *c->stats;
+	else
+		memset(st, 0, sizeof(*st));
+}
 
-	memset(st, 0, sizeof(*st));
-#define WIDEN(name) st->name = k->name;
-	PTCP_STATS_COUNTERS(WIDEN)
-#undef WIDEN
-	for (int i = 0; i < PTCP_DROP_COUNT; i++)
-		st->drops[i] = k->drops[i];
+void ptcp_conn_set_stats(ptcp_conn *c, ptcp_stats *st)
+{
+	c->stats = st;
 }
 
 void ptcp_conn_info(const ptcp_conn *c, ptcp_info *i)

@@ -40,7 +40,7 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 	if ((c->flags & F_TS) && ts && ptcp_seq_lt(seg->opts.ts_val + 1, c->ts_recent))
 		return 0;
 
-	c->stats.segs_in++;
+	STAT_ADD(c, segs_in, 1);
 	/* RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent. */
 	if ((c->flags & F_TS) && ts && ptcp_seq_le(seq, c->last_ack_sent) &&
 	    ptcp_seq_ge(seg->opts.ts_val, c->ts_recent))
@@ -80,7 +80,7 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 		} else if (!c->t_delack) {
 			c->t_delack = x->now + c->cfg.delack;
 		}
-		c->stats.bytes_in += added;
+		STAT_ADD(c, bytes_in, added);
 		if (!(c->flags & F_SHUT_RD) && x->out->n < x->out->cap) {
 			ptcp_action *a = &x->out->v[x->out->n];
 			act_zero(a, PTCP_ACT_READABLE);

@@ -13,7 +13,7 @@
 
 static void drop(ptcp_conn *c, ptcp_drop why)
 {
-	c->stats.drops[why]++;
+	STAT_ADD(c, drops[why], 1);
 }
 
 static void set_reply_addrs(step_ctx *x, const ptcp_input *in, size_t n_before)
@@ -82,7 +82,7 @@ static void challenge_ack(step_ctx *x)
 	ptcp_conn *c = x->c;
 	uint32_t limit = c->cfg.challenge_ack_limit;
 	if (x->in && x->in->kind == PTCP_IN_SEGMENT && x->in->segment.challenge_limited) {
-		c->stats.challenge_acks_limited++; /* the caller's shared budget is spent */
+		STAT_ADD(c, challenge_acks_limited, 1); /* the caller's shared budget is spent */
 		return;
 	}
 	if (limit) {
@@ -91,12 +91,12 @@ static void challenge_ack(step_ctx *x)
 			c->chack_count = 0;
 		}
 		if (c->chack_count >= limit) {
-			c->stats.challenge_acks_limited++;
+			STAT_ADD(c, challenge_acks_limited, 1);
 			return;
 		}
 		c->chack_count++;
 	}
-	c->stats.challenge_acks++;
+	STAT_ADD(c, challenge_acks, 1);
 	c->flags |= F_ACK_NOW;
 }
 
@@ -202,7 +202,7 @@ static void take_rtt_sample(step_ctx *x, const ptcp_seg *seg, uint32_t ack)
 		    ptcp_seq_le(seg->opts.ts_ecr, now_ts))
 			timer_rtt_sample(c, (ptcp_time_t)ms * 1000u + 500u);
 	} else if ((c->flags & F_RTT) && ptcp_seq_gt(ack, c->rtt_seq)) {
-		timer_rtt_sample(c, x->now - c->rtt_start);
+		timer_rtt_sample(c, (uint32_t)((uint32_t)x->now - c->rtt_start));
 		c->flags &= ~(uint32_t)F_RTT;
 	}
 }
@@ -249,9 +249,9 @@ static void in_syn_sent(step_ctx *x, const ptcp_input *in)
 		if (ptcp_seq_gt(c->snd_max, c->iss + 1)) {
 			/* RFC 7413 4.2: data in our SYN, acknowledged or not */
 			if (seg->ack == c->snd_max)
-				c->stats.tfo_data_acked++;
+				STAT_ADD(c, tfo_data_acked, 1);
 			else
-				c->stats.tfo_data_refused++;
+				STAT_ADD(c, tfo_data_refused, 1);
 		}
 		if ((seg->opts.present & PTCP_OPT_TFO) && seg->opts.tfo_len &&
 		    x->out->n < x->out->cap) {
@@ -283,7 +283,8 @@ static void in_syn_sent(step_ctx *x, const ptcp_input *in)
 				ptcp_input sub = *in;
 				sub.segment.seg = &rest;
 				input_segment(x, &sub);
-				c->stats.segs_in--;
+				if (c->stats)
+					c->stats->segs_in--; /* the inner call counted it */
 			}
 		}
 		return;
@@ -363,7 +364,7 @@ void input_enter_recovery(step_ctx *x)
 	c->recover = c->snd_max;
 	c->flags |= F_INRECOVERY;
 	c->flags &= ~(uint32_t)F_RTT;
-	c->stats.fast_recoveries++;
+	STAT_ADD(c, fast_recoveries, 1);
 	/* RFC 8985 7.2: no probe during recovery: a pending PTO becomes the RTO */
 	if (c->flags & F_TLP_ARMED)
 		timer_rexmit_restart(x);
@@ -401,13 +402,13 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		return 0;
 	}
 	uint32_t sacked0 = prr_sacked(c), dupacks0 = c->dupacks, acked = 0;
-	uint32_t dsacks0 = c->stats.dsacks_in, cwnd0 = c->cwnd;
+	uint32_t cwnd0 = c->cwnd;
 	ptcp_sack_block osb[PTCP_SB_MAX];
 	unsigned onsb = c->nsb;
 	memcpy(osb, c->sb, sizeof osb);
-	sack_on_ack(c, seg);
+	int dsacks = sack_on_ack(c, seg);
 	if (rack_on(c)) /* RFC 8985 6.2 steps 2-4: what this ACK delivered */
-		rack_on_ack(c, ack, osb, onsb, c->stats.dsacks_in != dsacks0, x->now);
+		rack_on_ack(c, ack, osb, onsb, dsacks != 0, x->now);
 	/* RFC 3168 6.1.2: an ECN echo halves the window, once per window of data. */
 	if ((c->flags & F_ECN) && (seg->flags & PTCP_ECE) && !(seg->flags & PTCP_SYN) &&
 	    ptcp_seq_gt(ack, c->ecn_recover) && !(c->flags & F_INRECOVERY)) {
@@ -415,7 +416,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		c->cwnd = max_u32(c->ssthresh, c->snd_mss);
 		c->ecn_recover = c->snd_max;
 		c->flags |= F_CWR;
-		c->stats.ecn_reductions++;
+		STAT_ADD(c, ecn_reductions, 1);
 	}
 	if (ptcp_seq_gt(ack, c->snd_una)) {
 		uint32_t space0 = (uint32_t)ptcp_conn_send_space(c);
@@ -534,7 +535,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		if (fin_acked(c)) {
 			conn_set_state(x, PTCP_FIN_WAIT_2);
 			if ((c->flags & F_APP_CLOSED) && c->cfg.fin_wait2_timeout)
-				c->t_finwait2 = x->now + c->cfg.fin_wait2_timeout;
+				c->t_close = x->now + c->cfg.fin_wait2_timeout;
 		}
 		break;
 	case PTCP_CLOSING:
@@ -685,7 +686,7 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 			c->flags &= ~(uint32_t)F_ECE;
 		if ((in->segment.ecn & 3) == 3) {
 			c->flags |= F_ECE | F_ACK_NOW;
-			c->stats.ce_received++;
+			STAT_ADD(c, ce_received, 1);
 		}
 	}
 
@@ -792,7 +793,7 @@ static void in_sync(step_ctx *x, const ptcp_input *in)
 				ack_policy(x, tlen, added, in_order && !had_holes);
 			}
 			if (added) {
-				c->stats.bytes_in += added;
+				STAT_ADD(c, bytes_in, added);
 				if (!(c->flags & F_SHUT_RD)) {
 					ptcp_action *a = &x->out->v[x->out->n];
 					if (x->out->n < x->out->cap) {
@@ -829,7 +830,7 @@ void input_segment(step_ctx *x, const ptcp_input *in)
 {
 	ptcp_conn *c = x->c;
 	const ptcp_seg *seg = in->segment.seg;
-	c->stats.segs_in++;
+	STAT_ADD(c, segs_in, 1);
 	if (c->state == PTCP_CLOSED) {
 		in_closed(x, in);
 		return;

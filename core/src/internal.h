@@ -111,7 +111,22 @@ typedef struct step_ctx {
 	ptcp_actions *out;
 	ptcp_time_t now;
 	const ptcp_input *in; /* the input of this step */
+	uint32_t bytes_out;   /* payload bytes emitted in this step (PRR's prr_out) */
 } step_ctx;
+
+/* Count into the caller's counters, if it gave any (ptcp_conn_set_stats). */
+#define STAT_ADD(c, field, n)                                                                      \
+	do {                                                                                       \
+		if ((c)->stats)                                                                    \
+			(c)->stats->field += (n);                                                  \
+	} while (0)
+
+/* n payload bytes emitted (bytes_out counter and the step's total). */
+static inline void count_out(step_ctx *x, uint32_t n)
+{
+	x->bytes_out += n;
+	STAT_ADD(x->c, bytes_out, n);
+}
 
 /* conn.c */
 void conn_set_state(step_ctx *x, ptcp_state to);
@@ -154,7 +169,7 @@ ptcp_time_t timer_next(const ptcp_conn *c);
 uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now);
 
 /* sack.c */
-void sack_on_ack(ptcp_conn *c, const ptcp_seg *seg);
+int sack_on_ack(ptcp_conn *c, const ptcp_seg *seg); /* returns the DSACK blocks seen */
 void sack_trim(ptcp_conn *c);
 int sack_is_lost(const ptcp_conn *c, uint32_t seq);
 uint32_t sack_pipe(const ptcp_conn *c);

@@ -72,7 +72,7 @@ static void put_sack(ptcp_conn *c, ptcp_seg *s)
 		/* RFC 2883 4: the duplicate first, then the usual blocks */
 		s->opts.sack[n++] = c->dsack;
 		c->flags &= ~(uint32_t)F_DSACK;
-		c->stats.dsacks_out++;
+		STAT_ADD(c, dsacks_out, 1);
 	}
 	if (c->nooo)
 		s->opts.sack[n++] = c->ooo[c->ooo_last];
@@ -148,7 +148,7 @@ static void send_syn(step_ctx *x)
 			n = min_u32(c->slen, x->in->connect.tfo_mss ? x->in->connect.tfo_mss : 536);
 		sbuf_spans(c, c->iss + 1, n, s);
 		c->snd_nxt = c->snd_max = c->iss + 1 + n;
-		c->stats.bytes_out += n;
+		count_out(x, n);
 		timer_rexmit_arm(x);
 		return;
 	}
@@ -158,13 +158,13 @@ static void send_syn(step_ctx *x)
 		c->flags &= ~(uint32_t)F_ACK_NOW;
 	}
 	if (c->snd_max != c->iss) {
-		c->stats.retransmits++;
+		STAT_ADD(c, retransmits, 1);
 		c->flags &= ~(uint32_t)F_RTT; /* RFC 6298 3: Karn, no sample from a resent SYN */
 	} else {
 		/* time the first SYN or SYN-ACK: the handshake gives the first RTT sample */
 		c->flags |= F_RTT;
 		c->rtt_seq = c->iss;
-		c->rtt_start = x->now;
+		c->rtt_start = (uint32_t)x->now; /* low 32 bits: see ptcp_conn */
 	}
 	c->snd_nxt = c->iss + 1;
 	if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
@@ -355,15 +355,15 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		sbuf_spans(c, c->snd_nxt, len, s);
 		fill_common(x, s, 0);
 		if (rtx) {
-			c->stats.retransmits++;
+			STAT_ADD(c, retransmits, 1);
 			if ((c->flags & F_RTT) && ptcp_seq_le(c->snd_nxt, c->rtt_seq))
 				c->flags &= ~(uint32_t)F_RTT; /* RFC 6298 3: Karn */
 		} else if (!(c->flags & (F_RTT | F_TS)) && len) {
 			c->flags |= F_RTT;
 			c->rtt_seq = c->snd_nxt;
-			c->rtt_start = x->now;
+			c->rtt_start = (uint32_t)x->now; /* low 32 bits: see ptcp_conn */
 		}
-		c->stats.bytes_out += len;
+		count_out(x, len);
 		if (!rtx && len)
 			c->last_snd = x->now;
 		if ((c->flags & F_ECN) && !rtx && len) {
@@ -414,8 +414,8 @@ static int resend_range(step_ctx *x, uint32_t seq, uint32_t len)
 		s->flags |= PTCP_PSH;
 	sbuf_spans(c, seq, len, s);
 	fill_common(x, s, 0);
-	c->stats.retransmits++;
-	c->stats.bytes_out += len;
+	STAT_ADD(c, retransmits, 1);
+	count_out(x, len);
 	c->flags &= ~(uint32_t)F_RTT; /* RFC 6298 3: Karn */
 	c->high_rxt = seq + len;
 	if (rack_on(c)) /* RFC 8985 6.1: Segment.xmit_ts, retransmitted */
@@ -472,9 +472,9 @@ static void sack_recovery_send(step_ctx *x)
 static void sack_recovery(step_ctx *x)
 {
 	ptcp_conn *c = x->c;
-	uint64_t out0 = c->stats.bytes_out;
+	uint32_t out0 = x->bytes_out;
 	sack_recovery_send(x);
-	prr_sent(c, (uint32_t)(c->stats.bytes_out - out0)); /* RFC 6937 3: prr_out */
+	prr_sent(c, x->bytes_out - out0); /* RFC 6937 3: prr_out */
 }
 
 static void send_ack(step_ctx *x)

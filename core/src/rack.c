@@ -391,7 +391,7 @@ void rack_step(step_ctx *x, int timer)
 		ptcp_time_t reo = c->t_reo;
 		input_enter_recovery(x);
 		c->t_reo = reo;
-		c->stats.rack_losses++;
+		STAT_ADD(c, rack_losses, 1);
 		/* RFC 6937 3: no ACK comes with the timer; recovery sends as for
 		 * one segment delivered (Linux's tcp_rack_reo_timeout does the same) */
 		if (timer && (c->cfg.flags & PTCP_CFG_PRR))

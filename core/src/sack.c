@@ -64,12 +64,13 @@ static void insert(ptcp_conn *c, ptcp_sack_block b)
 	c->nsb++;
 }
 
-void sack_on_ack(ptcp_conn *c, const ptcp_seg *seg)
+int sack_on_ack(ptcp_conn *c, const ptcp_seg *seg)
 {
 	const ptcp_tcp_opts *o = &seg->opts;
 	unsigned n = o->sack_count > PTCP_SACK_MAX ? PTCP_SACK_MAX : o->sack_count;
+	int dsacks = 0;
 	if (!(c->flags & F_SACK) || !(o->present & PTCP_OPT_SACK))
-		return;
+		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		ptcp_sack_block b = o->sack[i];
 		/* RFC 2883 4: a first block below the cumulative ACK, or inside the
@@ -77,12 +78,14 @@ void sack_on_ack(ptcp_conn *c, const ptcp_seg *seg)
 		if (i == 0 && (ptcp_seq_le(b.right, seg->ack) ||
 		               (n > 1 && ptcp_seq_ge(b.left, o->sack[1].left) &&
 		                ptcp_seq_le(b.right, o->sack[1].right)))) {
-			c->stats.dsacks_in++;
+			STAT_ADD(c, dsacks_in, 1);
+			dsacks++;
 			continue;
 		}
 		if (block_valid(c, b, seg->ack))
 			insert(c, b);
 	}
+	return dsacks;
 }
 
 void sack_trim(ptcp_conn *c)
@@ -216,7 +219,7 @@ int sack_check_reneging(ptcp_conn *c)
 	if (!c->nsb || c->sb[0].left != c->snd_una)
 		return 0;
 	c->nsb = 0;
-	c->stats.sack_reneging++;
+	STAT_ADD(c, sack_reneging, 1);
 	return 1;
 }
 

@@ -667,13 +667,22 @@ static void segment_in(tstep *x, const ptcp_input *in)
 			ptcp_input seg_in = *in;
 			int was_tw = c->state == PTCP_TIME_WAIT;
 			uint32_t old_nxt = c->snd_nxt;
-			uint32_t sent0 = c->stats.challenge_acks;
-			uint32_t lim0 = c->stats.challenge_acks_limited;
+			/* the challenge ACKs of this step, counted in the caller's
+			 * counters or, when the block has none, in a scratch block */
+			ptcp_stats scratch, *own = c->stats, *st = own ? own : &scratch;
+			uint64_t sent0, lim0;
+			if (!own) {
+				memset(&scratch, 0, sizeof(scratch));
+				c->stats = &scratch;
+			}
+			sent0 = st->challenge_acks;
+			lim0 = st->challenge_acks_limited;
 			seg_in.segment.challenge_limited = ca_budget(x) == 0;
 			tbl_run_step(x, ref, &seg_in);
+			c->stats = own;
 			if (t->meta[ref].flags & M_HASHED) {
-				ca_charge(x, c->stats.challenge_acks - sent0,
-				          c->stats.challenge_acks_limited - lim0);
+				ca_charge(x, (uint32_t)(st->challenge_acks - sent0),
+				          (uint32_t)(st->challenge_acks_limited - lim0));
 				return;
 			}
 			if (!was_tw)

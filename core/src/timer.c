@@ -16,33 +16,47 @@ uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now)
 	return (uint32_t)(now / 1000u) + c->cfg.ts_offset;
 }
 
-static ptcp_time_t clamp_rto(const ptcp_conn *c, ptcp_time_t rto)
+/* RFC 6298 2.4 / 2.5: rto_min <= RTO <= rto_max (< 2^32 us: the block's 32 bits). */
+static uint32_t clamp_rto(const ptcp_conn *c, ptcp_time_t rto)
 {
 	if (rto < c->cfg.rto_min)
 		rto = c->cfg.rto_min;
 	if (rto > c->cfg.rto_max)
 		rto = c->cfg.rto_max;
-	return rto;
+	return (uint32_t)rto;
+}
+
+/* RFC 6298 2.3: SRTT + max(G, 4 RTTVAR), G = 1 ms, clamped. */
+static uint32_t rto_of(const ptcp_conn *c)
+{
+	ptcp_time_t var = 4 * (ptcp_time_t)c->rttvar;
+	return clamp_rto(c, c->srtt + (var > 1000 ? var : 1000));
 }
 
 /* RFC 6298 2.2 and 2.3 (G = 1 ms). */
 void timer_rtt_sample(ptcp_conn *c, ptcp_time_t r)
 {
-	ptcp_time_t var;
+	/* 64-bit arithmetic on the block's 32-bit values: each result stays
+	 * below 2^32 (a mean of values below 2^32) */
+	ptcp_time_t var, srtt = c->srtt, rttvar = c->rttvar;
+	if (r > UINT32_MAX)
+		r = UINT32_MAX;
 	if (r < 0xffffffffu && (!c->rtt_min || r < c->rtt_min))
 		c->rtt_min = (uint32_t)(r ? r : 1); /* RACK.min_RTT (RFC 8985 6.2) */
-	if (c->srtt == 0) {
-		c->srtt = r ? r : 1;
-		c->rttvar = r / 2;
+	if (srtt == 0) {
+		srtt = r ? r : 1;
+		rttvar = r / 2;
 	} else {
-		ptcp_time_t d = c->srtt > r ? c->srtt - r : r - c->srtt;
-		c->rttvar = (3 * c->rttvar + d) / 4;
-		c->srtt = (7 * c->srtt + r) / 8;
-		if (c->srtt == 0)
-			c->srtt = 1;
+		ptcp_time_t d = srtt > r ? srtt - r : r - srtt;
+		rttvar = (3 * rttvar + d) / 4;
+		srtt = (7 * srtt + r) / 8;
+		if (srtt == 0)
+			srtt = 1;
 	}
-	var = 4 * c->rttvar;
-	c->rto = clamp_rto(c, c->srtt + (var > 1000 ? var : 1000));
+	c->srtt = (uint32_t)srtt;
+	c->rttvar = (uint32_t)rttvar;
+	var = 4 * rttvar;
+	c->rto = clamp_rto(c, srtt + (var > 1000 ? var : 1000));
 }
 
 /* RFC 8985 7.2: may a tail loss probe be scheduled instead of the RTO? */
@@ -72,7 +86,7 @@ static void rexmit_schedule(step_ctx *x)
 		/* PTO = 2 SRTT, plus the worst delayed ACK when one segment is out,
 		 * else a 2 ms margin (as Linux); never later than the RTO: the probe
 		 * then replaces the RTO's first expiry (RFC 8985 7.2) */
-		ptcp_time_t pto = 2 * c->srtt;
+		ptcp_time_t pto = 2 * (ptcp_time_t)c->srtt;
 		pto += c->snd_max - c->snd_una <= c->snd_mss ? PTCP_MS(200) : PTCP_MS(2);
 		if (pto > c->rto)
 			pto = c->rto;
@@ -102,7 +116,7 @@ void timer_rexmit_restart(step_ctx *x)
 	ptcp_conn *c = x->c;
 	/* RFC 6298 5.3, and 5.7: a new ACK ends the backoff. */
 	if (c->srtt)
-		c->rto = clamp_rto(c, c->srtt + (4 * c->rttvar > 1000 ? 4 * c->rttvar : 1000));
+		c->rto = rto_of(c);
 	rexmit_schedule(x);
 	if (!c->t_first_rexmit)
 		c->t_first_rexmit = x->now;
@@ -114,7 +128,7 @@ void timer_rexmit_stop(ptcp_conn *c)
 	c->flags &= ~(uint32_t)F_TLP_ARMED;
 	c->t_first_rexmit = 0;
 	if (c->srtt)
-		c->rto = clamp_rto(c, c->srtt + (4 * c->rttvar > 1000 ? 4 * c->rttvar : 1000));
+		c->rto = rto_of(c);
 }
 
 void timer_timewait(step_ctx *x)
@@ -122,8 +136,7 @@ void timer_timewait(step_ctx *x)
 	ptcp_conn *c = x->c;
 	/* RFC 9293 3.10.7.4: TIME-WAIT lasts 2 MSL; other timers stop. */
 	c->t_rexmit = 0;
-	c->t_finwait2 = 0;
-	c->t_timewait = x->now + 2 * c->cfg.msl;
+	c->t_close = x->now + 2 * (ptcp_time_t)c->cfg.msl; /* replaces FIN-WAIT-2's */
 	conn_set_state(x, PTCP_TIME_WAIT);
 }
 
@@ -132,10 +145,8 @@ ptcp_time_t timer_next(const ptcp_conn *c)
 	ptcp_time_t t = PTCP_TIME_NEVER;
 	if (c->t_rexmit && c->t_rexmit < t)
 		t = c->t_rexmit;
-	if (c->t_timewait && c->t_timewait < t)
-		t = c->t_timewait;
-	if (c->t_finwait2 && c->t_finwait2 < t)
-		t = c->t_finwait2;
+	if (c->t_close && c->t_close < t)
+		t = c->t_close;
 	if (c->t_delack && c->t_delack < t)
 		t = c->t_delack;
 	if (c->t_keepalive && c->t_keepalive < t)
@@ -160,7 +171,7 @@ static void rexmit_fire(step_ctx *x)
 		/* nothing in flight but data waits: a closed window, or a window
 		 * too small to send without SWS (RFC 1122 4.2.3.4 override) */
 		c->flags |= F_FORCE1;
-		c->rto = clamp_rto(c, c->rto * 2);
+		c->rto = clamp_rto(c, 2 * (ptcp_time_t)c->rto);
 		return;
 	}
 	if (c->snd_una == c->snd_max)
@@ -169,7 +180,7 @@ static void rexmit_fire(step_ctx *x)
 		/* RFC 8985 7.3: the probe; the RTO follows if it is not answered */
 		c->flags &= ~(uint32_t)F_TLP_ARMED;
 		c->flags |= F_TLP_PROBE;
-		c->stats.tlp_probes++;
+		STAT_ADD(c, tlp_probes, 1);
 		c->t_rexmit = x->now + c->rto;
 		return;
 	}
@@ -185,8 +196,8 @@ static void rexmit_fire(step_ctx *x)
 		return;
 	}
 	c->retries++;
-	c->stats.rto_fired++;
-	c->rto = clamp_rto(c, c->rto * 2); /* RFC 6298 5.5 */
+	STAT_ADD(c, rto_fired, 1);
+	c->rto = clamp_rto(c, 2 * (ptcp_time_t)c->rto); /* RFC 6298 5.5 */
 	in_recovery = (c->flags & F_INRECOVERY) != 0;
 	c->flags &= ~(uint32_t)(F_RTT | F_INRECOVERY); /* Karn */
 	c->t_reo = 0;
@@ -225,14 +236,10 @@ static void rexmit_fire(step_ctx *x)
 void timer_fire(step_ctx *x)
 {
 	ptcp_conn *c = x->c;
-	if (c->t_timewait && x->now >= c->t_timewait) {
-		c->t_timewait = 0;
-		conn_closed(x, 0);
-		return;
-	}
-	if (c->t_finwait2 && x->now >= c->t_finwait2) {
-		c->t_finwait2 = 0;
-		if (c->state == PTCP_FIN_WAIT_2) {
+	if (c->t_close && x->now >= c->t_close) {
+		/* TIME-WAIT's 2 MSL (RFC 9293 3.10.8) or the FIN-WAIT-2 timeout */
+		c->t_close = 0;
+		if (c->state == PTCP_TIME_WAIT || c->state == PTCP_FIN_WAIT_2) {
 			conn_closed(x, 0);
 			return;
 		}

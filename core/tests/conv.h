@@ -16,6 +16,7 @@
 
 typedef struct conv {
 	ptcp_conn c;
+	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
 	uint8_t *sbuf, *rbuf;
 	ptcp_action act[CONV_ACTS];
 	ptcp_actions out;

@@ -196,6 +196,8 @@ void tclient_init(tclient *k, const ptcp_config *cfg, uint8_t octet, uint16_t po
 	k->rb = malloc(16384);
 	cr_assert(k->sb && k->rb);
 	cr_assert_eq(ptcp_conn_init(&k->c, cfg, k->sb, 16384, k->rb, 16384), 0);
+	memset(&k->st, 0, sizeof(*&k->st));
+	ptcp_conn_set_stats(&k->c, &k->st);
 	k->out.v = k->act;
 	k->out.cap = 64;
 	ptcp_addr_v4(&k->addr, 10, 0, 1, octet);

@@ -22,6 +22,7 @@ typedef struct pkt {
 
 typedef struct end {
 	ptcp_conn c;
+	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
 	uint8_t *sbuf, *rbuf;
 	size_t total;   /* bytes to send */
 	size_t written; /* queued so far */
@@ -195,6 +196,8 @@ static void run_pair_limit(uint64_t seed, unsigned loss, size_t bytes, size_t bu
 		e->rbuf = malloc(bufsz);
 		cfg.ts_offset = (uint32_t)(i * 7777);
 		cr_assert_eq(ptcp_conn_init(&e->c, &cfg, e->sbuf, bufsz, e->rbuf, bufsz), 0);
+		memset(&e->st, 0, sizeof(*&e->st));
+		ptcp_conn_set_stats(&e->c, &e->st);
 		e->total = bytes;
 		e->seed = (uint8_t)(17 + i * 100);
 	}

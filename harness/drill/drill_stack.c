@@ -174,18 +174,17 @@ void sock_refresh_conn(struct runner *r, struct sock *sk)
 		return;
 	/*
 	 * The core copies its configuration at ptcp_conn_init(); options set on a live
-	 * connection (TCP_NODELAY, SO_KEEPALIVE, TCP_USER_TIMEOUT ...) are written into the
-	 * block's public cfg field, then a TIME step lets the core act on them (send what
-	 * Nagle held back, arm the keep-alive timer).
+	 * connection (TCP_NODELAY, TCP_CORK, SO_KEEPALIVE, TCP_USER_TIMEOUT, TCP_SYNCNT,
+	 * TCP_LINGER2) go in with ptcp_conn_setopt(), then a TIME step lets the core act
+	 * on them (send what Nagle held back, arm the keep-alive timer).
 	 */
 	sock_config(r, sk, &cfg);
-	sk->conn->cfg.flags = cfg.flags;
-	sk->conn->cfg.keepalive_idle = cfg.keepalive_idle;
-	sk->conn->cfg.keepalive_intvl = cfg.keepalive_intvl;
-	sk->conn->cfg.keepalive_cnt = cfg.keepalive_cnt;
-	sk->conn->cfg.user_timeout = cfg.user_timeout;
-	sk->conn->cfg.syn_retries = cfg.syn_retries;
-	sk->conn->cfg.fin_wait2_timeout = cfg.fin_wait2_timeout;
+	if (ptcp_conn_setopt(sk->conn, &cfg) != 0) {
+		drill_fail(r, r->ev ? r->ev->line : 0,
+		           "ptcp_conn_setopt rejected the socket's options (TCP_LINGER2 %llu us)",
+		           (unsigned long long)cfg.fin_wait2_timeout);
+		return;
+	}
 	stack_step(r, sk, &in);
 }
 

@@ -619,7 +619,8 @@ static enum attempt att_close(struct runner *r, struct call *c)
 				continue;
 			ch->parent = NULL;
 			if (ptcp_conn_state(ch->conn) == PTCP_SYN_RECEIVED) {
-				ptcp_config cc = ch->conn->cfg;
+				ptcp_config cc;
+				sock_config(r, ch, &cc); /* as sock_make_conn() made it */
 				ptcp_conn_init(ch->conn, &cc, ch->sbuf, ch->scap, ch->rbuf,
 				               ch->rcap);
 				continue;

@@ -23,6 +23,7 @@
 
 struct ptcp_run {
 	ptcp_conn conn;
+	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
 	uint8_t *sbuf, *rbuf;
 	size_t sbuf_cap, rbuf_cap;
 	ptcp_action *acts;
@@ -901,6 +902,8 @@ static int setup(ptcp_run *r, const ptcp_script *s)
 		snprintf(r->res->msg, sizeof r->res->msg, "ptcp_conn_init: %s", ptcp_strerror(rc));
 		return -1;
 	}
+	memset(&r->st, 0, sizeof(r->st));
+	ptcp_conn_set_stats(&r->conn, &r->st);
 	ptcp_check_init(&r->chk);
 	r->deadline = PTCP_TIME_NEVER; /* nothing reported yet */
 	/* the pool converts actions with the scenario's numbers */

@@ -671,7 +671,7 @@ int sim_step(sim *s, sim_core *k, ptcp_input *in)
 {
 	ptcp_actions out = {.v = s->act, .cap = s->act_cap, .n = 0};
 	ptcp_check_violation v;
-	uint64_t rto0 = k->c.stats.rto_fired;
+	uint64_t rto0 = k->st.rto_fired;
 	int r = ptcp_step(&k->c, in, s->now, &out);
 	s->res->steps++;
 	sim_hash(s, ((uint64_t)k->id << 40) ^ ((uint64_t)in->kind << 32) ^ (uint32_t)r);
@@ -692,9 +692,8 @@ int sim_step(sim *s, sim_core *k, ptcp_input *in)
 		if (ptcp_check_state(&k->chk, &info, out.v, out.n, &v) != PTCP_CHECK_OK)
 			sim_fail_check(s, k, &v);
 		/* liveness: a retransmission timeout must send something */
-		if (k->c.stats.rto_fired != rto0 &&
-		    ptcp_check_rto(rto0, k->c.stats.rto_fired, &info, out.v, out.n, &v) !=
-		        PTCP_CHECK_OK)
+		if (k->st.rto_fired != rto0 &&
+		    ptcp_check_rto(rto0, k->st.rto_fired, &info, out.v, out.n, &v) != PTCP_CHECK_OK)
 			sim_fail_check(s, k, &v);
 	}
 	for (size_t i = 0; i < out.n && !s->failed; i++) {
@@ -1008,9 +1007,12 @@ static int setup(sim *s)
 			k->rbuf = malloc(cfg->rcvbuf);
 			if (!k->sbuf || !k->rbuf)
 				return -1;
+			k->pc = pc;
 			if (ptcp_conn_init(&k->c, &pc, k->sbuf, cfg->sndbuf, k->rbuf,
 			                   cfg->rcvbuf) != 0)
 				return -2;
+			memset(&k->st, 0, sizeof(k->st));
+			ptcp_conn_set_stats(&k->c, &k->st);
 			ptcp_check_init_conn(&k->chk, &k->c);
 			ptcp_check_stream_init(&c->st[j]);
 		}

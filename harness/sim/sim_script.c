@@ -27,7 +27,7 @@ typedef struct rec {
 void *sim_script_new(const sim *s)
 {
 	const ptcp_sim_config *cfg = &s->cfg;
-	const ptcp_config *pc = &s->conns[0].e[0].c.cfg;
+	const ptcp_config *pc = &s->conns[0].e[0].pc;
 	rec *r = calloc(1, sizeof(*r));
 	ptcp_script_config *sc;
 	if (!r)

@@ -293,7 +293,9 @@ int ptcp_table_listener_info(const ptcp_table *t, uint32_t listener, ptcp_listen
 int ptcp_table_step(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_time_t now,
                     ptcp_table_actions *out);
 
-/* The connection block of h, or NULL when h is not in use. */
+/* The connection block of h, or NULL when h is not in use.  The table
+ * attaches no counters to its blocks: ptcp_conn_set_stats() on the block
+ * does (until the handle is freed). */
 ptcp_conn *ptcp_table_conn(ptcp_table *t, ptcp_handle h);
 /* The connection with this 4-tuple (e.g. for an ICMP error), or PTCP_NO_HANDLE. */
 ptcp_handle ptcp_table_lookup(const ptcp_table *t, const ptcp_tuple *k);

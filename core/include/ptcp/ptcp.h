@@ -319,7 +319,8 @@ typedef struct ptcp_input {
 		} shutdown;
 		/* PTCP_IN_SETOPT: from cfg, only these are taken: the flags NODELAY
 		 * and CORK, keepalive_idle/intvl/cnt, user_timeout, delack,
-		 * challenge_ack_limit (the rest is fixed once the connection opened) */
+		 * challenge_ack_limit, syn_retries, fin_wait2_timeout (the rest is
+		 * fixed at ptcp_conn_init); see also ptcp_conn_setopt() */
 		struct {
 			const struct ptcp_config *cfg;
 		} setopt;
@@ -418,41 +419,29 @@ const char *ptcp_drop_name(ptcp_drop d);
 #define PTCP_STATS_COUNTERS(X)                                                                     \
 	X(segs_in)                                                                                 \
 	X(segs_out)                                                                                \
-	X(bytes_in)               /* payload bytes accepted in order */                           \
-	X(bytes_out)              /* payload bytes sent, retransmissions included */              \
-	X(retransmits)            /* segments retransmitted */                                    \
+	X(bytes_in)    /* payload bytes accepted in order */                                       \
+	X(bytes_out)   /* payload bytes sent, retransmissions included */                          \
+	X(retransmits) /* segments retransmitted */                                                \
 	X(rto_fired)                                                                               \
-	X(fast_recoveries)        /* entries into fast recovery (dup ACKs or SACK) */             \
-	X(dsacks_in)              /* duplicate-SACK blocks received */                            \
-	X(dsacks_out)             /* duplicate-SACK blocks sent */                                \
-	X(ecn_reductions)         /* window reductions for an ECN echo */                         \
-	X(ce_received)            /* segments that arrived marked CE */                           \
-	X(tlp_probes)             /* tail loss probes sent */                                     \
-	X(rack_losses)            /* recoveries started by RACK's loss marks (RFC 8985 6) */      \
-	X(sack_reneging)          /* the peer dropped data it had SACKed (RFC 2018 8) */          \
-	X(challenge_acks)         /* RFC 5961 challenge ACKs sent */                              \
-	X(challenge_acks_limited) /* ... and suppressed by the rate limit */                      \
-	X(tfo_data_acked)         /* Fast Open: data in our SYN was accepted */                   \
+	X(fast_recoveries)        /* entries into fast recovery (dup ACKs or SACK) */              \
+	X(dsacks_in)              /* duplicate-SACK blocks received */                             \
+	X(dsacks_out)             /* duplicate-SACK blocks sent */                                 \
+	X(ecn_reductions)         /* window reductions for an ECN echo */                          \
+	X(ce_received)            /* segments that arrived marked CE */                            \
+	X(tlp_probes)             /* tail loss probes sent */                                      \
+	X(rack_losses)            /* recoveries started by RACK's loss marks (RFC 8985 6) */       \
+	X(sack_reneging)          /* the peer dropped data it had SACKed (RFC 2018 8) */           \
+	X(challenge_acks)         /* RFC 5961 challenge ACKs sent */                               \
+	X(challenge_acks_limited) /* ... and suppressed by the rate limit */                       \
+	X(tfo_data_acked)         /* Fast Open: data in our SYN was accepted */                    \
 	X(tfo_data_refused)       /* ... or not (sent again after the handshake) */
 
 #define PTCP_STATS_U64_(name) uint64_t name;
-#define PTCP_STATS_U32_(name) uint32_t name;
 
 typedef struct ptcp_stats {
 	PTCP_STATS_COUNTERS(PTCP_STATS_U64_)
 	uint64_t drops[PTCP_DROP_COUNT];
 } ptcp_stats;
-
-/*
- * The counters as the connection block keeps them: the fields of ptcp_stats
- * in 32 bits (private; ptcp_conn_stats() widens them into ptcp_stats).  Each
- * counter wraps modulo 2^32 (bytes_in/bytes_out after 4 GiB): a caller that
- * needs totals beyond that takes differences of successive snapshots.
- */
-typedef struct ptcp_conn_counters {
-	PTCP_STATS_COUNTERS(PTCP_STATS_U32_)
-	uint32_t drops[PTCP_DROP_COUNT];
-} ptcp_conn_counters;
 
 /* A snapshot of the connection's variables (RFC 9293 3.3.1 names). */
 typedef struct ptcp_info {
@@ -481,43 +470,76 @@ typedef struct ptcp_rack_tx {
 } ptcp_rack_tx;
 
 /*
- * Fields are grouped by size (8-byte, then 4, 2, 1) so that the block has
- * no padding holes; the names follow RFC 9293 3.3.1.  sizeof(ptcp_conn) is
+ * The block's compact copy of its ptcp_config (private): the fields the
+ * core reads after ptcp_conn_init, with the same names.  The RTO bounds,
+ * msl, fin_wait2_timeout and delack are kept in 32 bits of microseconds
+ * (ptcp_conn_init rejects 2^32 us = 71.6 minutes or more);
+ * keepalive_idle/intvl and user_timeout keep 64 bits (hours are usual).
+ * wscale is resolved (never 0xff) and cc never NULL.
+ */
+typedef struct ptcp_conn_cfg {
+	const ptcp_cc_ops *cc; /* first: what a segment reads (cc, flags, delack) */
+	uint32_t flags, delack;
+	ptcp_time_t keepalive_idle, keepalive_intvl, user_timeout;
+	uint32_t rto_initial, rto_min, rto_max, msl, fin_wait2_timeout;
+	uint32_t ts_offset, challenge_ack_limit;
+	uint16_t mss, init_cwnd, quickack;
+	uint8_t wscale, syn_retries, synack_retries, max_retries, keepalive_cnt, abc;
+} ptcp_conn_cfg;
+
+/*
+ * The fields every segment touches come first (the first three cache
+ * lines: buffers, the retransmission and delayed-ACK deadlines, state and
+ * flags, the sequence variables, cwnd, the RTT estimator, ring indexes,
+ * ts_recent, rcv_adv, then the configuration's cc, flags and delack); the
+ * rest follows, grouped by size so that the block
+ * has no padding holes.  Names follow RFC 9293 3.3.1.  sizeof(ptcp_conn) is
  * printed by `ptcp-bench memory` (BENCHMARKS.md).
+ *
+ * Times: deadlines and long-lived stamps are 64-bit absolute microseconds
+ * (0 = off).  The RTT estimator (srtt, rttvar, rto) is 32-bit microseconds
+ * (rto <= rto_max < 2^32 us); rtt_start holds the low 32 bits of the clock
+ * when a segment began to be timed, and a sample is their difference modulo
+ * 2^32 (exact for any RTT below 71.6 minutes, across the wrap of the low 32
+ * bits).  TIME-WAIT and FIN-WAIT-2 exclude each other and share t_close.
  */
 typedef struct ptcp_conn {
-	ptcp_config cfg;
-	/* RTT (RFC 6298) */
-	ptcp_time_t rtt_start, srtt, rttvar, rto;
-	/* timers: one deadline each (0 = off); the minimum is reported */
-	ptcp_time_t t_rexmit, t_timewait, t_finwait2, t_first_rexmit, deadline_reported;
-	ptcp_time_t t_delack, t_keepalive, last_rcv;
-	ptcp_time_t t_reo;    /* RFC 8985 6.3: the reordering window of a SACK-revealed hole */
-	ptcp_time_t last_snd; /* when new data last went out (slow start after idle) */
-	ptcp_time_t cc_time;  /* congestion control state (see ptcp_cc_ops) */
-	ptcp_time_t chack_start;
+	/* ---- hot ---- */
 	/* send buffer ring: byte shead has sequence number sbuf_seq */
 	uint8_t *sbuf;
 	/* receive buffer ring: rlen in-order unread bytes from rhead, then
 	 * out-of-order data at its offset from RCV.NXT */
 	uint8_t *rbuf;
-	uint32_t scap, shead, slen, sbuf_seq;
-	uint32_t rcap, rhead, rlen;
+	ptcp_time_t t_rexmit, t_delack; /* deadlines (0 = off) */
+	uint8_t state;
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t retries;
+	uint8_t ka_probes;
+	uint8_t nooo, ooo_last;
+	uint8_t nsb;
 	uint32_t flags;
 	/* send sequence space (RFC 9293 3.3.1) */
-	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
+	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t snd_mss, cwnd, ssthresh, dupacks, recover;
-	uint32_t fin_seq; /* sequence number of our FIN once queued */
-	/* receive sequence space */
-	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
-	uint32_t rfin_seq;              /* peer FIN seen beyond a hole */
-	uint32_t listen_iss;
+	/* receive sequence space; rcv_adv: right edge advertised */
+	uint32_t rcv_nxt, rcv_adv;
+	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, last_ack_sent;
-	uint32_t ts_low; /* the first TSval we sent: echoes below it are bogus */
-	uint32_t rtt_seq;
-	uint32_t rtt_min;     /* smallest RTT sample, microseconds (RACK.min_RTT) */
-	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
+	/* RTT (RFC 6298), microseconds; rtt_start: see above */
+	uint32_t srtt, rttvar, rto, rtt_seq, rtt_start;
+	uint32_t scap, shead, slen, sbuf_seq;
+	uint32_t rcap, rhead, rlen;
+	uint32_t iss;
+	ptcp_conn_cfg cfg; /* its cc, flags and delack end the hot part */
+	/* ---- the rest ---- */
+	uint32_t max_sndwnd;
+	uint32_t fin_seq; /* sequence number of our FIN once queued */
+	uint32_t irs;
+	uint32_t rfin_seq; /* peer FIN seen beyond a hole */
+	uint32_t listen_iss;
+	uint32_t ts_low;  /* the first TSval we sent: echoes below it are bogus */
+	uint32_t rtt_min; /* smallest RTT sample, microseconds (RACK.min_RTT) */
 	uint32_t cc_state[6];
 	ptcp_sack_block ooo[PTCP_OOO_MAX];
 	ptcp_sack_block sb[PTCP_SB_MAX]; /* SACK scoreboard (RFC 6675), sorted */
@@ -527,11 +549,21 @@ typedef struct ptcp_conn {
 	uint32_t chack_count;            /* challenge ACKs in the current second */
 	/* RFC 6937 3 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
 	uint32_t prr_dlv, prr_out, prr_recover_fs;
-	ptcp_sack_block dsack;    /* RFC 2883: duplicate to report in the next ACK */
+	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
 	/* RFC 8985 6.1 RACK: xmit_ts, end_seq, rtt (us), fack, dsack_round; the send-time log */
 	uint32_t rack_ts, rack_end, rack_rtt, rack_fack, rack_dsack_round;
+	uint8_t nrack, rack_flags, rack_reo_mult, rack_reo_persist; /* RFC 8985 6.2 */
 	ptcp_rack_tx rack_log[PTCP_RACK_LOG];
-	ptcp_conn_counters stats; /* 32-bit, wrapping; see ptcp_conn_stats() */
+	/* the caller's counters (ptcp_conn_set_stats), NULL: not counted */
+	ptcp_stats *stats;
+	/* timers: one deadline each (0 = off); the minimum is reported */
+	ptcp_time_t t_close; /* TIME-WAIT's 2 MSL, or FIN-WAIT-2's timeout */
+	ptcp_time_t t_first_rexmit, deadline_reported;
+	ptcp_time_t t_keepalive, last_rcv;
+	ptcp_time_t t_reo;    /* RFC 8985 6.3: the reordering window of a SACK-revealed hole */
+	ptcp_time_t last_snd; /* when new data last went out (slow start after idle) */
+	ptcp_time_t cc_time;  /* congestion control state (see ptcp_cc_ops) */
+	ptcp_time_t chack_start;
 	/* identity */
 	uint16_t lport, rport;
 	int16_t err; /* the PTCP_E* the connection died with */
@@ -539,20 +571,16 @@ typedef struct ptcp_conn {
 	uint16_t rcv_mss;   /* largest segment seen from the peer (for the 2-segment rule) */
 	uint16_t quickacks; /* immediate ACKs left */
 	ptcp_addr laddr, raddr;
-	uint8_t state;
-	uint8_t snd_wscale, rcv_wscale;
-	uint8_t retries;
-	uint8_t ka_probes;
-	uint8_t nooo, ooo_last;
-	uint8_t nsb;
-	uint8_t nrack, rack_flags, rack_reo_mult, rack_reo_persist; /* RFC 8985 6.2 */
 } ptcp_conn;
 
 /*
  * Initialise a connection block in CLOSED.  sbuf/scap and rbuf/rcap are the
  * caller's send and receive buffers (each 1 byte .. 1 GiB).  cfg may be NULL
- * for the defaults.
- * Returns 0 or PTCP_EINVAL.
+ * for the defaults; it is copied (compactly: ptcp_conn_cfg), so it need not
+ * outlive the call.  rto_initial, rto_min, rto_max, msl, fin_wait2_timeout
+ * and delack must be below 2^32 us (71.6 minutes).
+ * Returns 0 or PTCP_EINVAL (bad buffers or configuration; c is then
+ * unchanged).
  */
 int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap, uint8_t *rbuf,
                    size_t rcap);
@@ -571,7 +599,8 @@ int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t s
  *   PTCP_IN_CONNECT / PTCP_IN_LISTEN: 0 or PTCP_ESTATE (not CLOSED), PTCP_EINVAL;
  *   PTCP_IN_SHUTDOWN / PTCP_IN_CLOSE: 0 or PTCP_ENOTCONN;
  *   PTCP_IN_ABORT, PTCP_IN_TIME, PTCP_IN_SEGMENT, PTCP_IN_ICMP: 0;
- *   PTCP_IN_SETOPT: 0 or PTCP_EINVAL (NULL cfg).
+ *   PTCP_IN_SETOPT: 0 or PTCP_EINVAL (NULL cfg, or a delack or
+ *     fin_wait2_timeout of 2^32 us or more: nothing is changed).
  * Any input: PTCP_EINVAL for NULL pointers, an unknown kind or an action
  * array smaller than PTCP_ACTIONS_MIN.
  */
@@ -610,8 +639,24 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 ptcp_time_t ptcp_conn_next_deadline(const ptcp_conn *c);
 ptcp_state ptcp_conn_state(const ptcp_conn *c);
 void ptcp_conn_info(const ptcp_conn *c, ptcp_info *info);
-/* The connection's counters, widened to 64 bits (each wraps modulo 2^32 in
- * the block: see ptcp_conn_counters). */
+/*
+ * The options of PTCP_IN_SETOPT (see ptcp_input) taken from cfg without a
+ * step: no actions; the next step acts on them (a PTCP_IN_TIME input sends
+ * what NODELAY or uncorking released and arms the keep-alive timer).
+ * Returns 0, or PTCP_EINVAL (NULL c or cfg, or a delack or
+ * fin_wait2_timeout of 2^32 us or more: nothing is changed).
+ */
+int ptcp_conn_setopt(ptcp_conn *c, const ptcp_config *cfg);
+
+/*
+ * The connection counts into caller memory: st (zeroed by the caller, kept
+ * valid while c is used) from now on, or nothing when st is NULL (the
+ * default after ptcp_conn_init).  Several connections may share one st: it
+ * then holds their sums.  The block itself holds no counters.
+ */
+void ptcp_conn_set_stats(ptcp_conn *c, ptcp_stats *st);
+/* A copy of the counters c counts into (ptcp_conn_set_stats), or all zeros
+ * when it has none. */
 void ptcp_conn_stats(const ptcp_conn *c, ptcp_stats *st);
 /* Bytes that a PTCP_IN_SEND would accept now. */
 size_t ptcp_conn_send_space(const ptcp_conn *c);
