@@ -385,6 +385,7 @@ Test(ack, sack_blocks, .timeout = 280)
 
 /* ---- ack/retransmit_justified and ack/timeout_justified ----------------------------- */
 #define RSACK_MAX 16
+#define RSENT_MAX 128 /* the data segments the core sent last, with their times */
 
 typedef struct rx_st {
 	ptcp_info prev;
@@ -400,7 +401,54 @@ typedef struct rx_st {
 	uint64_t drops;      /* segments the core dropped, so far */
 	int wl_set;          /* SND.WL1 / SND.WL2 as RFC 9293 3.10.7.4 keeps them */
 	uint32_t wl1, wl2;
+	struct {
+		uint32_t seq, end;
+		ptcp_time_t at;
+	} sent[RSENT_MAX]; /* a ring: what went out when (for RACK's time rule) */
+	unsigned nsent;
 } rx_st;
+
+/* When octet x last went out (0 when not remembered). */
+static ptcp_time_t rx_sent_at(const rx_st *st, uint32_t x)
+{
+	unsigned n = st->nsent < RSENT_MAX ? st->nsent : RSENT_MAX;
+	for (unsigned k = 1; k <= n; k++) {
+		unsigned j = (st->nsent - k) % RSENT_MAX;
+		if (ptcp_seq_ge(x, st->sent[j].seq) && ptcp_seq_lt(x, st->sent[j].end))
+			return st->sent[j].at;
+	}
+	return 0;
+}
+
+/* RFC 8985 6.2 (RACK, with its reo_wnd floor of 1 ms): octet x may be called
+ * lost once an octet SACKed above it went out at least 1 ms after x did. */
+static int rx_rack_evidence(const rx_st *st, uint32_t una, uint32_t x)
+{
+	ptcp_time_t tx = rx_sent_at(st, x);
+	if (!tx)
+		return 0;
+	for (unsigned i = 0; i < st->ns; i++) {
+		if (ptcp_seq_le(st->sr[i], una) || ptcp_seq_le(st->sr[i], x))
+			continue;
+		uint32_t l = ptcp_seq_gt(st->sl[i], x) ? st->sl[i] : x + 1;
+		for (uint32_t y = l; ptcp_seq_lt(y, st->sr[i]);) {
+			ptcp_time_t ty = rx_sent_at(st, y);
+			if (ty >= tx + 1000)
+				return 1;
+			/* the next remembered segment boundary above y */
+			uint32_t next = st->sr[i];
+			unsigned n = st->nsent < RSENT_MAX ? st->nsent : RSENT_MAX;
+			for (unsigned k = 1; k <= n; k++) {
+				unsigned j = (st->nsent - k) % RSENT_MAX;
+				if (ptcp_seq_gt(st->sent[j].end, y) &&
+				    ptcp_seq_lt(st->sent[j].end, next))
+					next = st->sent[j].end;
+			}
+			y = next;
+		}
+	}
+	return 0;
+}
 
 static void rx_sack_add(rx_st *st, uint32_t l, uint32_t r)
 {
@@ -522,6 +570,9 @@ static void rx_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp
 			st->recover = i->snd_max;
 		st->recovering = 1;
 	}
+	ptcp_config cfg; /* RACK on (the script's flags over the defaults)? */
+	ptcp_script_apply_config(s, &cfg);
+	int rack = (cfg.flags & PTCP_CFG_RACK) != 0;
 	for (size_t k = 0; k < n->actions->n; k++) {
 		const ptcp_action *a = &n->actions->v[k];
 		if (a->kind != PTCP_ACT_EMIT)
@@ -536,6 +587,9 @@ static void rx_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp
 			continue; /* keep-alive */
 		if (len == 1 && (p->snd_wnd == 0 || i->snd_wnd == 0))
 			continue; /* a zero-window probe again */
+		if (!st->recovering && rack && i->sack_on &&
+		    rx_rack_evidence(st, p->snd_una, g->seq))
+			continue; /* RACK's time rule (RFC 8985 6.2) */
 		if (!st->recovering)
 			ptcp_prop_failf(
 			    f, 20,
@@ -543,6 +597,17 @@ static void rx_note(void *vs, const ptcp_script *s, const ptcp_run_note *n, ptcp
 			    "%u duplicate ACKs or SACK evidence (%u bytes in %u ranges)",
 			    g->seq, g->seq + (uint32_t)len, (int)in->kind, st->dupacks, sacked,
 			    ranges);
+	}
+	/* remember what went out when (after the check: a resend is not its own evidence) */
+	for (size_t k = 0; k < n->actions->n; k++) {
+		const ptcp_action *a = &n->actions->v[k];
+		size_t len = a->kind == PTCP_ACT_EMIT ? ptcp_seg_len(&a->emit.seg) : 0;
+		if (!len || (a->emit.seg.flags & (PTCP_SYN | PTCP_RST)))
+			continue;
+		unsigned j = st->nsent++ % RSENT_MAX;
+		st->sent[j].seq = a->emit.seg.seq;
+		st->sent[j].end = a->emit.seg.seq + (uint32_t)len;
+		st->sent[j].at = n->time + 1; /* 0 is "not remembered" */
 	}
 	if (st->recovering && !ptcp_seq_lt(i->snd_una, st->recover))
 		st->recovering = 0;

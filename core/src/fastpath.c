@@ -50,9 +50,8 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 	c->ka_probes = 0;
 
 	/* RFC 9293 3.10.7.4 fifth: SEG.ACK == SND.UNA with data is neither new
-	 * nor a duplicate ACK (RFC 5681 2); the RACK timer has no hole to watch
-	 * (no scoreboard). */
-	c->t_reo = 0;
+	 * nor a duplicate ACK (RFC 5681 2): it delivers nothing, so a pending
+	 * RACK reordering timer (RFC 8985 6.3) keeps its deadline. */
 	/* RFC 9293 3.10.7.4 fifth: the SND.WL1/SND.WL2 window update rule. */
 	wnd = (uint32_t)seg->wnd << c->snd_wscale;
 	if (ptcp_seq_lt(c->snd_wl1, seq) || (c->snd_wl1 == seq && ptcp_seq_le(c->snd_wl2, ack))) {

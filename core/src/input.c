@@ -364,7 +364,6 @@ void input_enter_recovery(step_ctx *x)
 	c->recover = c->snd_max;
 	c->flags |= F_INRECOVERY;
 	c->flags &= ~(uint32_t)F_RTT;
-	c->t_reo = 0;
 	STAT_ADD(c, fast_recoveries, 1);
 	/* RFC 8985 7.2: no probe during recovery: a pending PTO becomes the RTO */
 	if (c->flags & F_TLP_ARMED)
@@ -378,26 +377,6 @@ void input_enter_recovery(step_ctx *x)
 	} else {
 		c->cwnd = c->ssthresh + 3 * c->snd_mss;
 		c->flags |= F_FASTRETX;
-	}
-}
-
-/*
- * RFC 8985 6.2/6.3, reduced: a hole that SACKed data reveals and the
- * duplicate threshold has not condemned is lost once it stays a hole for a
- * reordering window (min RTT / 4) - the data above it was sent after it.
- */
-static void rack_arm(step_ctx *x)
-{
-	ptcp_conn *c = x->c;
-	int hole = c->nsb && ptcp_seq_lt(c->snd_una, c->sb[0].left);
-	if (!(c->cfg.flags & PTCP_CFG_RACK) || !(c->flags & F_SACK) ||
-	    (c->flags & (F_INRECOVERY | F_RTO_LOSS)) || !hole) {
-		c->t_reo = 0;
-		return;
-	}
-	if (!c->t_reo) {
-		ptcp_time_t reo = c->rtt_min ? c->rtt_min / 4 : PTCP_MS(1);
-		c->t_reo = x->now + (reo ? reo : 1);
 	}
 }
 
@@ -423,7 +402,13 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		return 0;
 	}
 	uint32_t sacked0 = prr_sacked(c), dupacks0 = c->dupacks, acked = 0;
-	sack_on_ack(c, seg);
+	uint32_t cwnd0 = c->cwnd;
+	ptcp_sack_block osb[PTCP_SB_MAX];
+	unsigned onsb = c->nsb;
+	memcpy(osb, c->sb, sizeof osb);
+	int dsacks = sack_on_ack(c, seg);
+	if (rack_on(c)) /* RFC 8985 6.2 steps 2-4: what this ACK delivered */
+		rack_on_ack(c, ack, osb, onsb, dsacks != 0, x->now);
 	/* RFC 3168 6.1.2: an ECN echo halves the window, once per window of data. */
 	if ((c->flags & F_ECN) && (seg->flags & PTCP_ECE) && !(seg->flags & PTCP_SYN) &&
 	    ptcp_seq_gt(ack, c->ecn_recover) && !(c->flags & F_INRECOVERY)) {
@@ -446,13 +431,16 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 			c->tlp_end_seq = 0; /* RFC 8985 7.4: the probe episode is over */
 		c->retries = 0;
 		c->t_first_rexmit = 0;
-		if ((c->flags & F_RTO_LOSS) && ptcp_seq_ge(ack, c->recover))
+		if ((c->flags & F_RTO_LOSS) && ptcp_seq_ge(ack, c->recover)) {
 			c->flags &= ~(uint32_t)F_RTO_LOSS; /* RFC 6675 5.1: the episode is over */
+			rack_recovery_done(c);
+		}
 		if (c->flags & F_INRECOVERY) {
 			if (ptcp_seq_ge(ack, c->recover)) {
 				/* RFC 5681 3.2 step 6 / RFC 6675 5: recovery ends */
 				c->cwnd = c->ssthresh;
-				c->flags &= ~(uint32_t)(F_INRECOVERY | F_RACK_LOST);
+				c->flags &= ~(uint32_t)F_INRECOVERY;
+				rack_recovery_done(c);
 			} else if (!(c->flags & F_SACK)) {
 				/* RFC 6582 3.2 step 5: a partial ACK resends the next hole */
 				c->flags |= F_FASTRETX;
@@ -498,12 +486,24 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		}
 	}
 	sack_check_reneging(c);
+	if (rack_on(c) && (c->flags & F_INRECOVERY)) {
+		rack_step(x, 0); /* RFC 8985 6.2 step 5 on every ACK, and the timer (6.3) */
+	} else if (rack_on(c)) {
+		/* an ACK whose losses start recovery does not grow cwnd first
+		 * (RFC 5681 3.2: ssthresh from the flight before it; as Linux) */
+		uint32_t grown = c->cwnd;
+		c->cwnd = min_u32(cwnd0, grown);
+		rack_step(x, 0);
+		if (!(c->flags & F_INRECOVERY))
+			c->cwnd = grown;
+	} else
+
+		c->t_reo = 0;
 	if ((c->flags & (F_INRECOVERY | F_SACK)) == (F_INRECOVERY | F_SACK) &&
 	    (c->cfg.flags & PTCP_CFG_PRR))
 		/* RFC 6937 3: on every ACK during recovery */
 		prr_on_ack(c, prr_delivered(c, acked, sacked0, prr_sacked(c), dupacks0),
 		           acked != 0);
-	rack_arm(x);
 	/* Window update: RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2 rule; also any
 	 * ACK that moved SND.UNA (as Linux does): else a retransmitted segment with
 	 * an older SEQ frees data while SND.WND stays stale past the peer's edge. */

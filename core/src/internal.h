@@ -48,6 +48,14 @@
 #define sack_bytes_below     ptcp__sack_bytes_below
 #define sack_check_reneging  ptcp__sack_check_reneging
 #define prr_sacked           ptcp__prr_sacked
+#define rack_sent            ptcp__rack_sent
+#define rack_reset           ptcp__rack_reset
+#define rack_on_ack          ptcp__rack_on_ack
+#define rack_recovery_done   ptcp__rack_recovery_done
+#define rack_reo_wnd         ptcp__rack_reo_wnd
+#define rack_step            ptcp__rack_step
+#define rack_hole_pipe       ptcp__rack_hole_pipe
+#define rack_next_lost       ptcp__rack_next_lost
 #define prr_delivered        ptcp__prr_delivered
 #define prr_enter            ptcp__prr_enter
 #define prr_on_ack           ptcp__prr_on_ack
@@ -92,7 +100,6 @@ enum {
 	F_TLP_ARMED = 1u << 24,  /* t_rexmit is a probe timeout (PTO), not the RTO */
 	F_TLP_PROBE = 1u << 25,  /* send a tail loss probe in this step */
 	F_WND_PROBE = 1u << 26,  /* a zero-window probe byte is out past the peer's window */
-	F_RACK_LOST = 1u << 27,  /* RACK: every hole below SACKed data is lost */
 	F_RTO_LOSS = 1u << 28,   /* after a timeout, until SND.UNA reaches recover */
 	F_FIN_ALONE = 1u << 29   /* our FIN went in a segment of its own (no data) */
 };
@@ -163,7 +170,7 @@ ptcp_time_t timer_next(const ptcp_conn *c);
 uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now);
 
 /* sack.c */
-void sack_on_ack(ptcp_conn *c, const ptcp_seg *seg);
+int sack_on_ack(ptcp_conn *c, const ptcp_seg *seg); /* returns the DSACK blocks seen */
 void sack_trim(ptcp_conn *c);
 int sack_is_lost(const ptcp_conn *c, uint32_t seq);
 uint32_t sack_pipe(const ptcp_conn *c);
@@ -180,6 +187,27 @@ uint32_t prr_delivered(const ptcp_conn *c, uint32_t acked, uint32_t sacked0, uin
 void prr_enter(ptcp_conn *c);
 void prr_on_ack(ptcp_conn *c, uint32_t delivered, int advanced);
 void prr_sent(ptcp_conn *c, uint32_t bytes);
+
+/* rack.c (RFC 8985 6) */
+/* [seq, seq + len) goes out now (rtx: it was sent before); call before SND.MAX moves */
+void rack_sent(ptcp_conn *c, uint32_t seq, uint32_t len, ptcp_time_t now, int rtx);
+/* after a timeout: go-back-N resends the flight, no range stays marked lost */
+void rack_reset(ptcp_conn *c);
+/* steps 2-4 for an ACK: osb/onsb the scoreboard before it, dsack: it carried one */
+void rack_on_ack(ptcp_conn *c, uint32_t ack, const ptcp_sack_block *osb, unsigned onsb, int dsack,
+                 ptcp_time_t now);
+void rack_recovery_done(ptcp_conn *c);
+uint32_t rack_reo_wnd(const ptcp_conn *c);
+/* step 5 and the reordering timer; new losses start recovery */
+void rack_step(step_ctx *x, int timer);
+uint32_t rack_hole_pipe(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_lost);
+int rack_next_lost(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_lost, uint32_t *seq,
+                   uint32_t *len);
+/* RACK runs: configured, SACK negotiated */
+static inline int rack_on(const ptcp_conn *c)
+{
+	return (c->cfg.flags & PTCP_CFG_RACK) && (c->flags & F_SACK);
+}
 
 /* buf.c */
 uint32_t sbuf_space(const ptcp_conn *c);

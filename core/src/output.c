@@ -425,6 +425,8 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 			else
 				c->flags |= F_FIN_ALONE;
 		}
+		if (rack_on(c)) /* RFC 8985 6.1: Segment.xmit_ts */
+			rack_sent(c, c->snd_nxt, len + (fin ? 1u : 0u), x->now, rtx);
 		c->snd_nxt += len + (fin ? 1u : 0u);
 		if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
@@ -466,6 +468,8 @@ static int resend_range(step_ctx *x, uint32_t seq, uint32_t len)
 	count_out(x, len);
 	c->flags &= ~(uint32_t)F_RTT; /* RFC 6298 3: Karn */
 	c->high_rxt = seq + len;
+	if (rack_on(c)) /* RFC 8985 6.1: Segment.xmit_ts, retransmitted */
+		rack_sent(c, seq, len, x->now, 1);
 	timer_rexmit_arm(x);
 	return 1;
 }

@@ -64,12 +64,13 @@ static void insert(ptcp_conn *c, ptcp_sack_block b)
 	c->nsb++;
 }
 
-void sack_on_ack(ptcp_conn *c, const ptcp_seg *seg)
+int sack_on_ack(ptcp_conn *c, const ptcp_seg *seg)
 {
 	const ptcp_tcp_opts *o = &seg->opts;
 	unsigned n = o->sack_count > PTCP_SACK_MAX ? PTCP_SACK_MAX : o->sack_count;
+	int dsacks = 0;
 	if (!(c->flags & F_SACK) || !(o->present & PTCP_OPT_SACK))
-		return;
+		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		ptcp_sack_block b = o->sack[i];
 		/* RFC 2883 4: a first block below the cumulative ACK, or inside the
@@ -78,11 +79,13 @@ void sack_on_ack(ptcp_conn *c, const ptcp_seg *seg)
 		               (n > 1 && ptcp_seq_ge(b.left, o->sack[1].left) &&
 		                ptcp_seq_le(b.right, o->sack[1].right)))) {
 			STAT_ADD(c, dsacks_in, 1);
+			dsacks++;
 			continue;
 		}
 		if (block_valid(c, b, seg->ack))
 			insert(c, b);
 	}
+	return dsacks;
 }
 
 void sack_trim(ptcp_conn *c)
@@ -105,8 +108,6 @@ void sack_trim(ptcp_conn *c)
 static int hole_lost(const ptcp_conn *c, unsigned i)
 {
 	uint32_t bytes = 0;
-	if (c->flags & F_RACK_LOST)
-		return 1; /* RFC 8985 6.2: sent before SACKed data, past the reordering window */
 	if (c->nsb - i >= DUPTHRESH)
 		return 1;
 	for (unsigned k = i; k < c->nsb; k++)
@@ -130,19 +131,33 @@ static uint32_t rexmitted(const ptcp_conn *c, uint32_t l, uint32_t r)
 	return (ptcp_seq_lt(c->high_rxt, r) ? c->high_rxt : r) - l;
 }
 
-/* RFC 6675 4 SetPipe. */
+/* RACK's send-time log judges the flight (RFC 8985 6) */
+static int use_rack(const ptcp_conn *c)
+{
+	return rack_on(c) && c->nrack;
+}
+
+/* RFC 6675 4 SetPipe; with RACK, its lost marks count as IsLost too (RFC 8985 6.2). */
 uint32_t sack_pipe(const ptcp_conn *c)
 {
 	uint32_t pipe = 0, cur = c->snd_una;
+	int rack = use_rack(c);
 	for (unsigned i = 0; i < c->nsb; i++) {
 		if (ptcp_seq_lt(cur, c->sb[i].left)) {
 			uint32_t l = cur, r = c->sb[i].left;
-			pipe += (hole_lost(c, i) ? 0 : r - l) + rexmitted(c, l, r);
+			if (rack)
+				pipe += rack_hole_pipe(c, l, r, hole_lost(c, i));
+			else
+				pipe += (hole_lost(c, i) ? 0 : r - l) + rexmitted(c, l, r);
 		}
 		cur = c->sb[i].right;
 	}
-	if (ptcp_seq_lt(cur, c->snd_max))
-		pipe += (c->snd_max - cur) + rexmitted(c, cur, c->snd_max);
+	if (ptcp_seq_lt(cur, c->snd_max)) {
+		if (rack)
+			pipe += rack_hole_pipe(c, cur, c->snd_max, 0);
+		else
+			pipe += (c->snd_max - cur) + rexmitted(c, cur, c->snd_max);
+	}
 	return pipe;
 }
 
@@ -150,14 +165,30 @@ uint32_t sack_pipe(const ptcp_conn *c)
  * RFC 6675 4 NextSeg, rules 1 and 3 (rule 2, new data, is the caller's):
  * the first lost octet above HighRxt, else (when no new data can go) the
  * first unSACKed octet above HighRxt below a SACKed range.  Returns 1 and
- * the range to resend, or 0.
+ * the range to resend, or 0.  With RACK, rule 1 takes the first octet RACK
+ * marked lost (also a lost retransmission, and above the highest SACK) or
+ * in an IsLost hole not retransmitted since (RFC 8985 6.2).
  */
 int sack_next_seg(const ptcp_conn *c, int rule3, uint32_t *seq, uint32_t *len)
 {
 	uint32_t cur = c->snd_una;
+	if (use_rack(c)) {
+		for (unsigned i = 0; i <= c->nsb; i++) {
+			uint32_t l = cur, r = i < c->nsb ? c->sb[i].left : c->snd_max;
+			int lost = i < c->nsb && hole_lost(c, i);
+			if (i < c->nsb)
+				cur = c->sb[i].right;
+			if (ptcp_seq_lt(l, r) && rack_next_lost(c, l, r, lost, seq, len)) {
+				*len = min_u32(*len, c->snd_mss);
+				return 1;
+			}
+		}
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1 && !rule3)
 			break;
+		if (pass == 0 && use_rack(c))
+			continue;
 		cur = c->snd_una;
 		for (unsigned i = 0; i < c->nsb; i++) {
 			uint32_t l = cur, r = c->sb[i].left;
@@ -188,7 +219,6 @@ int sack_check_reneging(ptcp_conn *c)
 	if (!c->nsb || c->sb[0].left != c->snd_una)
 		return 0;
 	c->nsb = 0;
-	c->flags &= ~(uint32_t)F_RACK_LOST;
 	STAT_ADD(c, sack_reneging, 1);
 	return 1;
 }

@@ -202,8 +202,9 @@ static void rexmit_fire(step_ctx *x)
 	STAT_ADD(c, rto_fired, 1);
 	c->rto = clamp_rto(c, 2 * (ptcp_time_t)c->rto); /* RFC 6298 5.5 */
 	in_recovery = (c->flags & F_INRECOVERY) != 0;
-	c->flags &= ~(uint32_t)(F_RTT | F_INRECOVERY | F_RACK_LOST); /* Karn */
+	c->flags &= ~(uint32_t)(F_RTT | F_INRECOVERY); /* Karn */
 	c->t_reo = 0;
+	rack_reset(c); /* go-back-N sends the flight again */
 	c->dupacks = 0;
 	if (c->state == PTCP_SYN_SENT || c->state == PTCP_SYN_RECEIVED) {
 		c->snd_nxt = c->iss; /* the SYN or SYN-ACK again */
@@ -254,13 +255,9 @@ void timer_fire(step_ctx *x)
 		keepalive_fire(x);
 	if (c->t_reo && x->now >= c->t_reo) {
 		c->t_reo = 0;
-		/* RFC 8985 6.3: the hole outlived the reordering window: lost */
-		if (!(c->flags & (F_INRECOVERY | F_RTO_LOSS)) && c->nsb &&
-		    ptcp_seq_lt(c->snd_una, c->sb[0].left) && c->state >= PTCP_ESTABLISHED) {
-			input_enter_recovery(x);
-			c->flags |= F_RACK_LOST;
-			STAT_ADD(c, rack_losses, 1);
-		}
+		/* RFC 8985 6.3 RACK_reo_timeout: detect again; losses start recovery */
+		if (rack_on(c) && c->state >= PTCP_ESTABLISHED)
+			rack_step(x, 1);
 	}
 	if (c->t_rexmit && x->now >= c->t_rexmit)
 		rexmit_fire(x);

@@ -458,7 +458,7 @@ const char *ptcp_drop_name(ptcp_drop d);
 	X(ecn_reductions)         /* window reductions for an ECN echo */                          \
 	X(ce_received)            /* segments that arrived marked CE */                            \
 	X(tlp_probes)             /* tail loss probes sent */                                      \
-	X(rack_losses)            /* recoveries started by the RACK reordering timer */            \
+	X(rack_losses)            /* recoveries started by RACK's loss marks (RFC 8985 6) */       \
 	X(sack_reneging)          /* the peer dropped data it had SACKed (RFC 2018 8) */           \
 	X(challenge_acks)         /* RFC 5961 challenge ACKs sent */                               \
 	X(challenge_acks_limited) /* ... and suppressed by the rate limit */                       \
@@ -490,6 +490,13 @@ typedef struct ptcp_info {
 /* ---- The connection block (fields are private; use the functions) ------- */
 #define PTCP_OOO_MAX 8
 #define PTCP_SB_MAX  6
+#define PTCP_RACK_LOG 8 /* send-time ranges RACK keeps (RFC 8985 6.1) */
+
+/* RFC 8985 6.1: when a range of the flight was last sent (core/src/rack.c). */
+typedef struct ptcp_rack_tx {
+	uint32_t seq; /* the range runs to the next entry's seq (the last: SND.MAX) */
+	uint32_t ts;  /* microseconds, truncated; the two low bits are flags */
+} ptcp_rack_tx;
 
 /*
  * The block's compact copy of its ptcp_config (private): the fields the
@@ -573,6 +580,10 @@ typedef struct ptcp_conn {
 	/* RFC 6937 3 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
 	uint32_t prr_dlv, prr_out, prr_recover_fs;
 	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
+	/* RFC 8985 6.1 RACK: xmit_ts, end_seq, rtt (us), fack, dsack_round; the send-time log */
+	uint32_t rack_ts, rack_end, rack_rtt, rack_fack, rack_dsack_round;
+	uint8_t nrack, rack_flags, rack_reo_mult, rack_reo_persist; /* RFC 8985 6.2 */
+	ptcp_rack_tx rack_log[PTCP_RACK_LOG];
 	/* the caller's counters (ptcp_conn_set_stats), NULL: not counted */
 	ptcp_stats *stats;
 	/* timers: one deadline each (0 = off); the minimum is reported */
