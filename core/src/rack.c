@@ -359,11 +359,6 @@ static unsigned detect_loss(ptcp_conn *c, ptcp_time_t now, uint32_t *timeout)
 			continue;
 		if (sacked_in(c, l, r) == r - l)
 			continue;
-		if (ts_of(t) == ts_of((uint32_t)now)) {
-			/* sent in this instant (a zero-RTT path): not lost before time moves */
-			wait = wait ? wait : 1;
-			continue;
-		}
 		remaining = (int64_t)ts_diff(t, (uint32_t)now) + c->rack_rtt + reo;
 		if (remaining <= 0) {
 			c->rack_log[i].ts |= T_LOST;

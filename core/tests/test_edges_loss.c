@@ -216,15 +216,16 @@ static void rack_client(conv *t)
 	t->now += PTCP_MS(40);
 	conv_seg_opts(t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
 	expect_seg(t, ".", ISS + 1, PISS + 1, 0);
-	for (int k = 0; k < 4; k++) {
-		cr_assert_eq(conv_sendn(t, 100), 100);
-		expect_seg(t, "P.", ISS + 1 + 100 * (uint32_t)k, PISS + 1, 100);
+	for (int k = 0; k < 4; k++) { /* full segments: RACK counts whole ones */
+		cr_assert_eq(conv_sendn(t, 1000), 1000);
+		expect_seg(t, "P.", ISS + 1 + 1000 * (uint32_t)k, PISS + 1, 1000);
 	}
 }
 
 /* RFC 8985 6.2/6.3: a hole that one SACKed range reveals (no DupThresh yet)
  * is lost after a reordering window of RACK.min_RTT / 4: the 40 ms
- * handshake's sample gives 10 ms, the deadline the step reports; once a
+ * handshake's sample gives 10 ms; sent 20 ms before the SACK that took
+ * RACK.rtt = 20 ms, the hole's deadline is 20 + 10 - 20 = 10 ms away; once a
  * cumulative ACK closes the hole (and acks all) the window is gone: no
  * deadline at all, and nothing is resent when it would have expired. */
 Test(edges, rack_window_is_a_quarter_of_the_min_rtt_and_goes_with_the_hole)
@@ -233,14 +234,14 @@ Test(edges, rack_window_is_a_quarter_of_the_min_rtt_and_goes_with_the_hole)
 	rack_client(&t);
 	t.now += PTCP_MS(20);
 	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
-	o.sack[0].left = ISS + 201;
-	o.sack[0].right = ISS + 301;
+	o.sack[0].left = ISS + 2001;
+	o.sack[0].right = ISS + 3001;
 	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
 	expect_nothing(&t);
 	cr_assert_eq(last_deadline(&t), t.now + PTCP_MS(10), "deadline %llu, now %llu",
 	             (unsigned long long)last_deadline(&t), (unsigned long long)t.now);
 	t.now += PTCP_MS(5);
-	conv_seg(&t, ".", PISS + 1, ISS + 401, 60000, NULL, 0);
+	conv_seg(&t, ".", PISS + 1, ISS + 4001, 60000, NULL, 0);
 	expect_nothing(&t);
 	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER, "deadline %llu, now %llu",
 	             (unsigned long long)last_deadline(&t), (unsigned long long)t.now);

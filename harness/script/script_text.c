@@ -11,7 +11,8 @@
  *                            rst_keep_data prr prr_linux delivered
  *                            no_fastpath ack_unsent_silent
  *                            closed_data_rst_reply zwp_no_data
- *                            abort_rst_ack icmp_synrecv_hard (the
+ *                            abort_rst_ack icmp_synrecv_hard rto_linux
+ *                            push_linux rcv_clamp (the
  *                            PTCP_CFG_* bits), flags=N (all 32 bits at once:
  *                            PTCP_CFG_* values, e.g. 0x3807; unknown bits are
  *                            an error), cc (cubic|reno), mss, wscale
