@@ -136,6 +136,8 @@ static void tcb_reset(ptcp_conn *c)
 	c->scap = keep.scap;
 	c->rbuf = keep.rbuf;
 	c->rcap = keep.rcap;
+	c->ooo_pool = keep.ooo_pool;
+	c->ooo_cap = keep.ooo_cap;
 	c->stats = keep.stats;
 	c->deadline_reported = keep.deadline_reported;
 	c->rto = c->cfg.rto_initial;

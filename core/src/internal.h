@@ -6,7 +6,7 @@
  * the time.  conn.c dispatches inputs (app calls), input.c processes a
  * segment (RFC 9293 3.10.7), output.c decides what to send, timer.c owns the
  * retransmission, TIME-WAIT and FIN-WAIT-2 deadlines and the RTT estimator,
- * buf.c the send and receive rings and the reassembly list.
+ * buf.c the send and receive rings, ooo.c the out-of-order ranges.
  */
 #ifndef PTCP_INTERNAL_H
 #define PTCP_INTERNAL_H
@@ -62,6 +62,7 @@
 #define sbuf_spans           ptcp__sbuf_spans
 #define rbuf_read            ptcp__rbuf_read
 #define rbuf_place           ptcp__rbuf_place
+#define rbuf_copy            ptcp__rbuf_copy
 
 /* conn->flags */
 enum {
@@ -187,9 +188,18 @@ void sbuf_ack(ptcp_conn *c, uint32_t ack);
 /* Payload spans for len bytes at sequence seq (must be buffered). */
 void sbuf_spans(const ptcp_conn *c, uint32_t seq, uint32_t len, ptcp_seg *seg);
 uint32_t rbuf_read(ptcp_conn *c, uint8_t *dst, uint32_t len);
-/* Place payload at seq (already trimmed to RCV.NXT..buffer end); returns in-order bytes added. */
+/* Copy len bytes of seg's payload from offset off to ring position pos (below 2 rcap). */
+void rbuf_copy(ptcp_conn *c, uint32_t pos, const ptcp_seg *seg, uint32_t off, uint32_t len);
+/* ooo.c: place payload at seq (already trimmed to RCV.NXT..buffer end) and
+ * record an out-of-order range; returns in-order bytes added.  *ooo_dropped:
+ * the pool was full (the segment was dropped or evicted the highest range). */
 uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t off, uint32_t len,
                     int *ooo_dropped);
+/* The reassembly pool: the caller's, or the block's own. */
+static inline ptcp_ooo_node *ooo_nodes(ptcp_conn *c)
+{
+	return c->ooo_pool ? c->ooo_pool : c->ooo_local;
+}
 /* Bytes of buffer space beyond RCV.NXT. */
 static inline uint32_t rbuf_free(const ptcp_conn *c)
 {
