@@ -27,6 +27,8 @@
 #define input_negotiate      ptcp__input_negotiate
 #define input_enter_recovery ptcp__input_enter_recovery
 #define output_flush         ptcp__output_flush
+#define output_ack           ptcp__output_ack
+#define fastpath_output      ptcp__fastpath_output
 #define output_rst_reply     ptcp__output_rst_reply
 #define output_rst           ptcp__output_rst
 #define output_rcv_window    ptcp__output_rcv_window
@@ -136,12 +138,18 @@ void input_segment(step_ctx *x, const ptcp_input *in);
 /* fastpath.c: header prediction, tried before input_segment(); 1 when it took
  * the segment (counted in segs_in), 0: nothing changed, take the full path */
 int fastpath_segment(step_ctx *x, const ptcp_input *in);
+/* fastpath.c: output_flush() for a step fastpath_segment() took, when there
+ * is nothing to send or resend: only the ACK it may owe; 1 done, 0: call
+ * output_flush() */
+int fastpath_output(step_ctx *x);
 void input_icmp(step_ctx *x, const ptcp_input *in);
 void input_negotiate(ptcp_conn *c);
 void input_enter_recovery(step_ctx *x);
 
 /* output.c */
 void output_flush(step_ctx *x);
+/* The ACK output_flush() sends when F_ACK_NOW is set (and clears it). */
+void output_ack(step_ctx *x);
 /* RST in answer to seg (RFC 9293 3.10.7.1), from our side of seg. */
 void output_rst_reply(step_ctx *x, const ptcp_seg *seg);
 /* RST <SEQ=seq><CTL=RST> (ACK and ack if with_ack). */

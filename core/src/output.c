@@ -490,6 +490,11 @@ static void send_ack(step_ctx *x)
 	fill_common(x, s, 0);
 }
 
+void output_ack(step_ctx *x)
+{
+	send_ack(x);
+}
+
 /* RFC 1122 4.2.3.6: a probe the peer must answer: one below SND.UNA, no data. */
 void output_keepalive(step_ctx *x)
 {
