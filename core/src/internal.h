@@ -196,7 +196,7 @@ void sbuf_ack(ptcp_conn *c, uint32_t ack);
 /* Payload spans for len bytes at sequence seq (must be buffered). */
 void sbuf_spans(const ptcp_conn *c, uint32_t seq, uint32_t len, ptcp_seg *seg);
 uint32_t rbuf_read(ptcp_conn *c, uint8_t *dst, uint32_t len);
-/* Copy len bytes of seg's payload from offset off to ring position pos (below 2 rcap). */
+/* Copy len bytes of seg's payload from offset off to ring position pos (taken modulo rcap). */
 void rbuf_copy(ptcp_conn *c, uint32_t pos, const ptcp_seg *seg, uint32_t off, uint32_t len);
 /* ooo.c: place payload at seq (already trimmed to RCV.NXT..buffer end) and
  * record an out-of-order range; returns in-order bytes added.  *ooo_dropped:
