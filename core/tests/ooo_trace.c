@@ -147,6 +147,8 @@ static unsigned long run_seed(unsigned seed, peer *p, uint64_t *full)
 		fprintf(stderr, "ooo_trace: setup failed\n");
 		exit(2);
 	}
+	memset(&st, 0, sizeof(st));
+	ptcp_conn_set_stats(&p->c, &st);
 	own = rnd(&r, 2);
 	if (!own && ptcp_conn_set_ooo_pool(&p->c, pool, 8)) {
 		fprintf(stderr, "ooo_trace: pool refused\n");
