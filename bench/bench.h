@@ -99,6 +99,8 @@ void bench_dupack_fini(void *st);
 /* ---- Memory and growth ----------------------------------------------------- */
 int bench_memory(const bench_opts *o);
 int bench_growth(const bench_opts *o);
+/* growth's out-of-order holes sweep and the reassembly models alone */
+int bench_growth_holes(const bench_opts *o);
 /* Reassembly structures modelled without a cap (part of growth). */
 void bench_ooo_models(const bench_opts *o);
 

@@ -3,11 +3,11 @@
  * cost without its cap, and what other structures would.
  *
  * IMPLEMENTATION NOTES
- * The core caps its reassembly list at PTCP_OOO_MAX ranges, so it cannot
- * show how its algorithm grows.  These models keep only the ranges (no data)
+ * Models of reassembly structures beside the core's (core/src/ooo.c, an
+ * AVL tree, measured by the holes sweep).  They keep only the ranges (no data)
  * in sequence offsets from RCV.NXT (no wraparound: a window is < 2^31):
- *   list    the core's algorithm (core/src/buf.c rbuf_place) without the
- *           cap: an unsorted array, a linear scan for overlaps, swap-remove
+ *   list    the core's algorithm before ooo.c (core/tests/ooo_list.c)
+ *           without the cap: an unsorted array, a linear scan for overlaps, swap-remove
  *           on merge, and the pull-in loop that restarts after each range
  *           it takes;
  *   sorted  a sorted array: binary search, memmove to insert or remove;
@@ -350,7 +350,8 @@ void bench_ooo_models(const bench_opts *o)
 	       "(each takes the range above it in), repeated for at least 256 operations. ns "
 	       "per operation (the clock's own cost taken off each timing window), median of %u "
 	       "trials (round robin over h). list = the core's "
-	       "algorithm (buf.c) uncapped; sorted = sorted array with binary search and "
+	       "algorithm before the tree (core/tests/ooo_list.c) uncapped; sorted = sorted array "
+	       "with binary search and "
 	       "memmove; treap = a balanced tree in a node pool. '-': quadratic, not run.\n\n",
 	       trials);
 	for (size_t i = 0; i < n; i++) {

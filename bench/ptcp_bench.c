@@ -1,13 +1,14 @@
 /*
  * ptcp-bench: benchmarks of the core (issue 10).
  *
- *   ptcp-bench [percase|memory|growth|all] [--quick] [--no-icount] [--svg DIR]
+ *   ptcp-bench [percase|memory|growth|holes|all] [--quick] [--no-icount] [--svg DIR]
  *              [--rounds R] [--batch N]
  *
  * percase  cost per segment of ptcp_step() on the hot paths, in ns and in
  *          instructions (callgrind), beside the floor (memcpy + checksum)
  * memory   bytes per connection
  * growth   cost as out-of-order holes, SACK ranges, connections grow
+ * holes    only growth's out-of-order holes sweep (and the reassembly models)
  * all      the three (the default)
  *
  * Output is Markdown (tables), for BENCHMARKS.md.  Plots go to DIR as SVG.
@@ -22,7 +23,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ptcp-bench [percase|memory|growth|all] [--quick] [--no-icount] "
+	fprintf(f, "usage: ptcp-bench [percase|memory|growth|holes|all] [--quick] [--no-icount] "
 	           "[--svg DIR] [--rounds R] [--batch N]\n"
 	           "  --quick      fewer rounds and smaller sweeps\n"
 	           "  --no-icount  skip the callgrind instruction counts\n"
@@ -176,7 +177,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(cmd, "all") && strcmp(cmd, "percase") && strcmp(cmd, "memory") &&
-	    strcmp(cmd, "growth")) {
+	    strcmp(cmd, "growth") && strcmp(cmd, "holes")) {
 		usage(stderr);
 		return 2;
 	}
@@ -194,5 +195,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (!strcmp(cmd, "all") || !strcmp(cmd, "growth"))
 		bench_growth(&o);
+	if (!strcmp(cmd, "holes"))
+		bench_growth_holes(&o);
 	return 0;
 }

@@ -1,13 +1,13 @@
 /*
- * Send and receive rings, and the reassembly list.
+ * Send and receive rings.
  *
  * IMPLEMENTATION NOTES
  * The send ring holds bytes from SND.UNA (or the first unsent byte before
  * the SYN is acknowledged) to the last byte the app queued: byte shead has
  * sequence number sbuf_seq.  The receive ring holds rlen in-order bytes the
  * app has not read, starting at rhead; out-of-order bytes sit in the free
- * space behind them at their offset from RCV.NXT, and c->ooo lists which
- * ranges are filled (disjoint, unsorted, at most PTCP_OOO_MAX).
+ * space behind them at their offset from RCV.NXT; ooo.c keeps the ranges
+ * that are filled.
  */
 #include "internal.h"
 
@@ -69,7 +69,7 @@ uint32_t rbuf_read(ptcp_conn *c, uint8_t *dst, uint32_t len)
 }
 
 /* Copy len bytes of the segment payload from offset off into ring position pos. */
-static void rcopy(ptcp_conn *c, uint32_t pos, const ptcp_seg *seg, uint32_t off, uint32_t len)
+void rbuf_copy(ptcp_conn *c, uint32_t pos, const ptcp_seg *seg, uint32_t off, uint32_t len)
 {
 	while (len) {
 		const uint8_t *src;
@@ -90,99 +90,33 @@ static void rcopy(ptcp_conn *c, uint32_t pos, const ptcp_seg *seg, uint32_t off,
 	}
 }
 
-/* Remove range i (the last one moves into its place); ooo_last follows the
- * most recent range, or falls back to 0. */
-static void ooo_remove(ptcp_conn *c, unsigned i)
+int ptcp_conn_set_ooo_pool(ptcp_conn *c, ptcp_ooo_node *nodes, size_t n)
 {
-	unsigned last = c->nooo - 1u;
-	c->ooo[i] = c->ooo[last];
-	c->nooo--;
-	if (c->ooo_last == last)
-		c->ooo_last = (uint8_t)i; /* it moved to i (or was removed when i == last) */
-	else if (c->ooo_last == i)
-		c->ooo_last = 0; /* the most recent range is gone */
-	if (c->ooo_last >= c->nooo)
-		c->ooo_last = 0;
+	if (!c)
+		return PTCP_EINVAL;
+	if (!nodes) {
+		if (c->nooo > PTCP_OOO_MAX)
+			return PTCP_EINVAL;
+		memmove(c->ooo_local, ooo_nodes(c), c->nooo * sizeof(*nodes));
+		c->ooo_pool = NULL;
+		c->ooo_cap = 0;
+		return 0;
+	}
+	if (n == 0 || n > PTCP_OOO_POOL_MAX || n < c->nooo)
+		return PTCP_EINVAL;
+	/* the ranges keep their slots: the tree's links stay valid */
+	memmove(nodes, ooo_nodes(c), c->nooo * sizeof(*nodes));
+	c->ooo_pool = nodes;
+	c->ooo_cap = (uint16_t)n;
+	return 0;
 }
 
 /* PTCP_CFG_RCV_CLAMP: an in-order segment of len bytes opens the window clamp
  * by 2 * max(our MSS, len), up to the buffer (as Linux's tcp_grow_window). */
-static void rcv_clamp_grow(ptcp_conn *c, uint32_t len)
+void rcv_clamp_grow(ptcp_conn *c, uint32_t len)
 {
 	uint32_t incr = 2 * (len > c->cfg.mss ? len : c->cfg.mss);
 	if (!(c->cfg.flags & PTCP_CFG_RCV_CLAMP) || c->rcv_clamp >= c->rcap)
 		return;
 	c->rcv_clamp = c->rcap - c->rcv_clamp > incr ? c->rcv_clamp + incr : c->rcap;
-}
-
-uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t off, uint32_t len,
-                    int *ooo_dropped)
-{
-	uint32_t start = c->rhead + c->rlen + (seq - c->rcv_nxt);
-	uint32_t added = 0;
-	unsigned i;
-	*ooo_dropped = 0;
-	if (len == 0)
-		return 0;
-	if (seq != c->rcv_nxt) {
-		/* Out of order: merge into the list of filled ranges. */
-		ptcp_sack_block b = {seq, seq + len};
-		int overlaps = 0;
-		for (i = 0; i < c->nooo; i++)
-			if (ptcp_seq_le(c->ooo[i].left, b.right) &&
-			    ptcp_seq_le(b.left, c->ooo[i].right))
-				overlaps = 1;
-		if (!overlaps && c->nooo == PTCP_OOO_MAX) {
-			/* Full: keep the ranges nearest RCV.NXT (they fill first); a lower
-			 * segment evicts the highest range - a SACK renege (RFC 2018 8),
-			 * which the sender survives - a higher one is dropped. */
-			unsigned hi = 0;
-			for (i = 1; i < c->nooo; i++)
-				if (ptcp_seq_gt(c->ooo[i].left, c->ooo[hi].left))
-					hi = i;
-			*ooo_dropped = 1;
-			if (!ptcp_seq_lt(b.left, c->ooo[hi].left))
-				return 0;
-			ooo_remove(c, hi);
-		}
-		for (i = 0; i < c->nooo;) {
-			ptcp_sack_block *o = &c->ooo[i];
-			if (ptcp_seq_le(o->left, b.right) && ptcp_seq_le(b.left, o->right)) {
-				if (ptcp_seq_lt(o->left, b.left))
-					b.left = o->left;
-				if (ptcp_seq_gt(o->right, b.right))
-					b.right = o->right;
-				ooo_remove(c, i);
-				continue;
-			}
-			i++;
-		}
-		rcopy(c, start, seg, off, len);
-		c->ooo[c->nooo] = b;
-		c->ooo_last = c->nooo;
-		c->nooo++;
-		return 0;
-	}
-	rcopy(c, start, seg, off, len);
-	c->rcv_nxt += len;
-	c->rlen += len;
-	added = len;
-	rcv_clamp_grow(c, len);
-	/* Pull in ranges that are now contiguous. */
-	for (i = 0; i < c->nooo;) {
-		ptcp_sack_block *o = &c->ooo[i];
-		if (ptcp_seq_le(o->left, c->rcv_nxt)) {
-			if (ptcp_seq_gt(o->right, c->rcv_nxt)) {
-				uint32_t more = o->right - c->rcv_nxt;
-				c->rcv_nxt += more;
-				c->rlen += more;
-				added += more;
-			}
-			ooo_remove(c, i);
-			i = 0;
-			continue;
-		}
-		i++;
-	}
-	return added;
 }

@@ -141,6 +141,8 @@ static void tcb_reset(ptcp_conn *c)
 	c->rbuf = keep.rbuf;
 	c->rcap = keep.rcap;
 	c->rcv_clamp = min_u32(c->rcap, 65535); /* PTCP_CFG_RCV_CLAMP starts at 64 KiB */
+	c->ooo_pool = keep.ooo_pool;
+	c->ooo_cap = keep.ooo_cap;
 	c->stats = keep.stats;
 	c->deadline_reported = keep.deadline_reported;
 	c->rto = c->cfg.rto_initial;
@@ -527,7 +529,7 @@ static void app_abort(step_ctx *x)
 int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)
 {
 	step_ctx x;
-	int ret = 0;
+	int ret = 0, fast = 0;
 	ptcp_time_t dl;
 	if (!c || !in || !out || !out->v || out->cap < PTCP_ACTIONS_MIN)
 		return PTCP_EINVAL;
@@ -542,7 +544,8 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 	case PTCP_IN_SEGMENT:
 		if (!in->segment.seg)
 			return PTCP_EINVAL;
-		if (!fastpath_segment(&x, in)) /* header prediction, else the full path */
+		fast = fastpath_segment(&x, in); /* header prediction, else the full path */
+		if (!fast)
 			input_segment(&x, in);
 		break;
 	case PTCP_IN_ICMP:
@@ -578,7 +581,8 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 	default:
 		return PTCP_EINVAL;
 	}
-	output_flush(&x);
+	if (!fast || !fastpath_output(&x))
+		output_flush(&x);
 	timer_keepalive_arm(&x);
 	dl = (c->flags & F_PENDING) ? now : timer_next(c);
 	if (dl != c->deadline_reported) {

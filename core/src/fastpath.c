@@ -10,7 +10,9 @@
  * receive window and buffer, no reassembly queue, no SACK scoreboard, not in
  * recovery, no zero-window probe out, no FIN seen, the application has not
  * closed, no CE mark, the connection's own ports.  It runs before
- * input_segment() (ptcp_step calls it first) and counts the segment itself.  PTCP_CFG_NO_FASTPATH
+ * input_segment() (ptcp_step calls it first) and counts the segment itself;
+ * then fastpath_output() stands in for output_flush() when the step has
+ * nothing to send but the ACK.  PTCP_CFG_NO_FASTPATH
  * turns it off, so a test can run both paths on the same inputs and compare what they emit.
  */
 #include "internal.h"
@@ -64,10 +66,24 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 			c->retries = 0; /* RFC 1122 4.2.2.17 */
 	}
 
-	/* RFC 9293 3.10.7.4 seventh: the text, in order, fits. */
+	/* RFC 9293 3.10.7.4 seventh: the text, in order, fits: straight into
+	 * the ring behind the unread bytes (no reassembly queue to pull in). */
 	{
-		int ooo_dropped;
-		uint32_t added = rbuf_place(c, seq, seg, 0, tlen, &ooo_dropped);
+		uint32_t pos = c->rhead + c->rlen, added = tlen, first;
+		if (pos >= c->rcap)
+			pos -= c->rcap;
+		first = c->rcap - pos;
+		if (seg->payload2_len) {
+			rbuf_copy(c, pos, seg, 0, tlen);
+		} else if (tlen <= first) {
+			memcpy(c->rbuf + pos, seg->payload, tlen);
+		} else {
+			memcpy(c->rbuf + pos, seg->payload, first);
+			memcpy(c->rbuf, seg->payload + first, tlen - first);
+		}
+		c->rcv_nxt += tlen;
+		c->rlen += tlen;
+		rcv_clamp_grow(c, tlen);
 		/* RFC 9293 3.8.6.3, RFC 5681 4.2: the delayed-ACK policy for plain
 		 * in-order data (as input.c's ack_policy) */
 		if (tlen > c->rcv_mss)
@@ -89,5 +105,19 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 			x->out->n++;
 		}
 	}
+	return 1;
+}
+
+int fastpath_output(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	/* output_flush() in ESTABLISHED (the fast path's state, never in
+	 * recovery) sends or resends only with one of these flags or unsent
+	 * bytes (SND.NXT below the data's end or SND.MAX); else just the ACK. */
+	if ((c->flags & (F_FASTRETX | F_TLP_PROBE | F_FIN_QUEUED | F_FORCE1)) ||
+	    c->snd_nxt != c->snd_max || c->snd_nxt != c->sbuf_seq + c->slen)
+		return 0;
+	if (c->flags & F_ACK_NOW)
+		output_ack(x);
 	return 1;
 }

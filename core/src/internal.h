@@ -6,7 +6,7 @@
  * the time.  conn.c dispatches inputs (app calls), input.c processes a
  * segment (RFC 9293 3.10.7), output.c decides what to send, timer.c owns the
  * retransmission, TIME-WAIT and FIN-WAIT-2 deadlines and the RTT estimator,
- * buf.c the send and receive rings and the reassembly list.
+ * buf.c the send and receive rings, ooo.c the out-of-order ranges.
  */
 #ifndef PTCP_INTERNAL_H
 #define PTCP_INTERNAL_H
@@ -27,6 +27,8 @@
 #define input_negotiate      ptcp__input_negotiate
 #define input_enter_recovery ptcp__input_enter_recovery
 #define output_flush         ptcp__output_flush
+#define output_ack           ptcp__output_ack
+#define fastpath_output      ptcp__fastpath_output
 #define output_rst_reply     ptcp__output_rst_reply
 #define output_rst           ptcp__output_rst
 #define output_rcv_window    ptcp__output_rcv_window
@@ -70,6 +72,8 @@
 #define sbuf_spans           ptcp__sbuf_spans
 #define rbuf_read            ptcp__rbuf_read
 #define rbuf_place           ptcp__rbuf_place
+#define rbuf_copy            ptcp__rbuf_copy
+#define rcv_clamp_grow       ptcp__rcv_clamp_grow
 
 /* conn->flags */
 enum {
@@ -143,12 +147,18 @@ void input_segment(step_ctx *x, const ptcp_input *in);
 /* fastpath.c: header prediction, tried before input_segment(); 1 when it took
  * the segment (counted in segs_in), 0: nothing changed, take the full path */
 int fastpath_segment(step_ctx *x, const ptcp_input *in);
+/* fastpath.c: output_flush() for a step fastpath_segment() took, when there
+ * is nothing to send or resend: only the ACK it may owe; 1 done, 0: call
+ * output_flush() */
+int fastpath_output(step_ctx *x);
 void input_icmp(step_ctx *x, const ptcp_input *in);
 void input_negotiate(ptcp_conn *c);
 void input_enter_recovery(step_ctx *x);
 
 /* output.c */
 void output_flush(step_ctx *x);
+/* The ACK output_flush() sends when F_ACK_NOW is set (and clears it). */
+void output_ack(step_ctx *x);
 /* RST in answer to seg (RFC 9293 3.10.7.1), from our side of seg. */
 void output_rst_reply(step_ctx *x, const ptcp_seg *seg);
 /* RST <SEQ=seq><CTL=RST> (ACK and ack if with_ack). */
@@ -216,9 +226,20 @@ void sbuf_ack(ptcp_conn *c, uint32_t ack);
 /* Payload spans for len bytes at sequence seq (must be buffered). */
 void sbuf_spans(const ptcp_conn *c, uint32_t seq, uint32_t len, ptcp_seg *seg);
 uint32_t rbuf_read(ptcp_conn *c, uint8_t *dst, uint32_t len);
-/* Place payload at seq (already trimmed to RCV.NXT..buffer end); returns in-order bytes added. */
+/* Copy len bytes of seg's payload from offset off to ring position pos (taken modulo rcap). */
+void rbuf_copy(ptcp_conn *c, uint32_t pos, const ptcp_seg *seg, uint32_t off, uint32_t len);
+/* PTCP_CFG_RCV_CLAMP: in-order data of len bytes arrived (buf.c) */
+void rcv_clamp_grow(ptcp_conn *c, uint32_t len);
+/* ooo.c: place payload at seq (already trimmed to RCV.NXT..buffer end) and
+ * record an out-of-order range; returns in-order bytes added.  *ooo_dropped:
+ * the pool was full (the segment was dropped or evicted the highest range). */
 uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t off, uint32_t len,
                     int *ooo_dropped);
+/* The reassembly pool: the caller's, or the block's own. */
+static inline ptcp_ooo_node *ooo_nodes(ptcp_conn *c)
+{
+	return c->ooo_pool ? c->ooo_pool : c->ooo_local;
+}
 /* Bytes of buffer space beyond RCV.NXT. */
 static inline uint32_t rbuf_free(const ptcp_conn *c)
 {

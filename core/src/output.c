@@ -88,11 +88,16 @@ static void put_sack(ptcp_conn *c, ptcp_seg *s)
 		c->flags &= ~(uint32_t)F_DSACK;
 		STAT_ADD(c, dsacks_out, 1);
 	}
-	if (c->nooo)
-		s->opts.sack[n++] = c->ooo[c->ooo_last];
-	for (i = 0; c->nooo && i < c->nooo && n < max; i++)
-		if (i != c->ooo_last)
-			s->opts.sack[n++] = c->ooo[i];
+	if (c->nooo) {
+		const ptcp_ooo_node *o = ooo_nodes(c);
+		s->opts.sack[n].left = o[c->ooo_last].left;
+		s->opts.sack[n++].right = o[c->ooo_last].right;
+		for (i = 0; i < c->nooo && n < max; i++)
+			if (i != c->ooo_last) {
+				s->opts.sack[n].left = o[i].left;
+				s->opts.sack[n++].right = o[i].right;
+			}
+	}
 	s->opts.sack_count = (uint8_t)n;
 	s->opts.present |= PTCP_OPT_SACK;
 }
@@ -542,6 +547,11 @@ static void send_ack(step_ctx *x)
 	 * the ACK stays acceptable and two rewound ends cannot ping-pong ACKs. */
 	s->seq = x->c->snd_max;
 	fill_common(x, s, 0);
+}
+
+void output_ack(step_ctx *x)
+{
+	send_ack(x);
 }
 
 /* RFC 1122 4.2.3.6: a probe the peer must answer: one below SND.UNA, no data. */

@@ -143,20 +143,20 @@ void timer_timewait(step_ctx *x)
 	conn_set_state(x, PTCP_TIME_WAIT);
 }
 
+static inline ptcp_time_t min_t(ptcp_time_t a, ptcp_time_t b)
+{
+	return a < b ? a : b;
+}
+
 ptcp_time_t timer_next(const ptcp_conn *c)
 {
-	ptcp_time_t t = PTCP_TIME_NEVER;
-	if (c->t_rexmit && c->t_rexmit < t)
-		t = c->t_rexmit;
-	if (c->t_close && c->t_close < t)
-		t = c->t_close;
-	if (c->t_delack && c->t_delack < t)
-		t = c->t_delack;
-	if (c->t_keepalive && c->t_keepalive < t)
-		t = c->t_keepalive;
-	if (c->t_reo && c->t_reo < t)
-		t = c->t_reo;
-	return t;
+	/* The earliest armed deadline: an unarmed one (0) wraps to the largest
+	 * value once 1 is taken off, so a minimum without branches does it. */
+	ptcp_time_t m = min_t(c->t_rexmit - 1, c->t_close - 1);
+	m = min_t(m, c->t_delack - 1);
+	m = min_t(m, c->t_keepalive - 1);
+	m = min_t(m, c->t_reo - 1);
+	return m == PTCP_TIME_NEVER ? PTCP_TIME_NEVER : m + 1;
 }
 
 static void keepalive_fire(step_ctx *x);

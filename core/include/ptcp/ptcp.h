@@ -488,15 +488,30 @@ typedef struct ptcp_info {
 } ptcp_info;
 
 /* ---- The connection block (fields are private; use the functions) ------- */
-#define PTCP_OOO_MAX 8
-#define PTCP_SB_MAX  6
-#define PTCP_RACK_LOG 8 /* send-time ranges RACK keeps (RFC 8985 6.1) */
+/*
+ * Out-of-order ranges the block holds by itself; ptcp_conn_set_ooo_pool()
+ * gives it a larger pool (up to PTCP_OOO_POOL_MAX ranges) in caller memory.
+ */
+#define PTCP_OOO_MAX      8
+#define PTCP_OOO_POOL_MAX 32767u
+#define PTCP_SB_MAX       6
+#define PTCP_RACK_LOG     8 /* send-time ranges RACK keeps (RFC 8985 6.1) */
 
 /* RFC 8985 6.1: when a range of the flight was last sent (core/src/rack.c). */
 typedef struct ptcp_rack_tx {
 	uint32_t seq; /* the range runs to the next entry's seq (the last: SND.MAX) */
 	uint32_t ts;  /* microseconds, truncated; the two low bits are flags */
 } ptcp_rack_tx;
+
+/*
+ * One out-of-order range [left, right) of the reassembly tree (an AVL tree
+ * ordered by left).  The fields are private: the caller only provides the
+ * memory (ptcp_conn_set_ooo_pool).
+ */
+typedef struct ptcp_ooo_node {
+	uint32_t left, right;
+	uint16_t lc, rc; /* children (low 15 bits) and the balance (top bits) */
+} ptcp_ooo_node;
 
 /*
  * The block's compact copy of its ptcp_config (private): the fields the
@@ -544,7 +559,6 @@ typedef struct ptcp_conn {
 	uint8_t snd_wscale, rcv_wscale;
 	uint8_t retries;
 	uint8_t ka_probes;
-	uint8_t nooo, ooo_last;
 	uint8_t nsb;
 	uint32_t flags;
 	/* send sequence space (RFC 9293 3.3.1) */
@@ -571,12 +585,12 @@ typedef struct ptcp_conn {
 	uint32_t ts_low;  /* the first TSval we sent: echoes below it are bogus */
 	uint32_t rtt_min; /* smallest RTT sample, microseconds (RACK.min_RTT) */
 	uint32_t cc_state[6];
-	ptcp_sack_block ooo[PTCP_OOO_MAX];
-	ptcp_sack_block sb[PTCP_SB_MAX]; /* SACK scoreboard (RFC 6675), sorted */
-	uint32_t high_rxt;               /* RFC 6675 HighRxt */
-	uint32_t ecn_recover;            /* RFC 3168 6.1.2: one reduction per window */
-	uint32_t tlp_end_seq;            /* RFC 8985 7: a probe is out up to here (0 = none) */
-	uint32_t chack_count;            /* challenge ACKs in the current second */
+	ptcp_ooo_node ooo_local[PTCP_OOO_MAX]; /* the default pool */
+	ptcp_sack_block sb[PTCP_SB_MAX];       /* SACK scoreboard (RFC 6675), sorted */
+	uint32_t high_rxt;                     /* RFC 6675 HighRxt */
+	uint32_t ecn_recover;                  /* RFC 3168 6.1.2: one reduction per window */
+	uint32_t tlp_end_seq; /* RFC 8985 7: a probe is out up to here (0 = none) */
+	uint32_t chack_count; /* challenge ACKs in the current second */
 	/* RFC 6937 3 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
 	uint32_t prr_dlv, prr_out, prr_recover_fs;
 	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
@@ -586,6 +600,7 @@ typedef struct ptcp_conn {
 	ptcp_rack_tx rack_log[PTCP_RACK_LOG];
 	/* the caller's counters (ptcp_conn_set_stats), NULL: not counted */
 	ptcp_stats *stats;
+	ptcp_ooo_node *ooo_pool; /* the caller's reassembly pool, or NULL: ooo_local */
 	/* timers: one deadline each (0 = off); the minimum is reported */
 	ptcp_time_t t_close; /* TIME-WAIT's 2 MSL, or FIN-WAIT-2's timeout */
 	ptcp_time_t t_first_rexmit, deadline_reported;
@@ -600,6 +615,10 @@ typedef struct ptcp_conn {
 	uint16_t peer_mss;
 	uint16_t rcv_mss;   /* largest segment seen from the peer (for the 2-segment rule) */
 	uint16_t quickacks; /* immediate ACKs left */
+	/* reassembly: ranges held (pool[0..nooo-1]), pool size, tree root, the
+	 * range the last out-of-order segment went to, and its successor
+	 * (0xffff: not known) */
+	uint16_t nooo, ooo_cap, ooo_root, ooo_last, ooo_succ;
 	ptcp_addr laddr, raddr;
 } ptcp_conn;
 
@@ -614,6 +633,20 @@ typedef struct ptcp_conn {
  */
 int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t scap, uint8_t *rbuf,
                    size_t rcap);
+
+/*
+ * Give c a pool of n nodes in caller memory for its out-of-order ranges
+ * (RFC 9293 3.10.7.4 seventh: the queue of segments beyond RCV.NXT); without
+ * one it holds PTCP_OOO_MAX.  Ranges already queued move into the new pool;
+ * nodes == NULL (n ignored) returns to the block's own.  The pool must stay
+ * valid while c uses it.  A segment that would open a range beyond the pool
+ * is dropped (PTCP_DROP_OOO_FULL), or evicts the highest range when it lies
+ * below it.  A useful size: one range per two segments of the receive
+ * buffer (rcap / (2 * MSS)).
+ * Returns 0, or PTCP_EINVAL (NULL c, n of 0 or above PTCP_OOO_POOL_MAX, or
+ * fewer nodes than ranges queued).
+ */
+int ptcp_conn_set_ooo_pool(ptcp_conn *c, ptcp_ooo_node *nodes, size_t n);
 
 /*
  * The entry point.  Applies one input at time now and writes the resulting
