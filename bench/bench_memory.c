@@ -52,8 +52,13 @@ int bench_memory(const bench_opts *o)
 	       "NULL = not counted; one may serve many connections) | 0 |\n",
 	       sizeof(ptcp_stats));
 #ifdef PTCP_OOO_MAX
-	printf("| - reassembly list, PTCP_OOO_MAX = %d ranges | %zu |\n", PTCP_OOO_MAX,
-	       PTCP_OOO_MAX * sizeof(ptcp_sack_block));
+	printf("| - reassembly tree, its own pool of PTCP_OOO_MAX = %d ranges "
+	       "(`ptcp_conn_set_ooo_pool` gives a larger one in caller memory) | %zu |\n",
+	       PTCP_OOO_MAX, PTCP_OOO_MAX * sizeof(ptcp_ooo_node));
+#endif
+#ifdef PTCP_RACK_LOG
+	printf("| - RACK's send-time log, PTCP_RACK_LOG = %d ranges (RFC 8985 6.1) | %zu |\n",
+	       PTCP_RACK_LOG, PTCP_RACK_LOG * sizeof(ptcp_rack_tx));
 #endif
 #ifdef PTCP_SB_MAX
 	printf("| - SACK scoreboard, PTCP_SB_MAX = %d ranges | %zu |\n", PTCP_SB_MAX,
