@@ -127,6 +127,27 @@ static void scenario(const char *name, const char *text)
 	"ss_idle=0 rst_keep_data=1 prr=1 prr_linux=1 delivered=1 ack_unsent_silent=1 "              \
 	"closed_data_rst_reply=1 zwp_no_data=1 abort_rst_ack=1 icmp_synrecv_hard=1 wscale=8"
 
+/* The events of the PRR seeds (RFC 6937): 30 segments out, a SACKed run that
+ * grows past the losses at 1001 and 3001, partial ACKs, then all acked. */
+#define PRR_RECOVERY_EVENTS \
+	"+0 connect\n" \
+	"+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,nop,nop,nop,wscale 7>\n" \
+	"+0 send 30000\n" \
+	"+10ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:3001>\n" \
+	"+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:4001>\n" \
+	"+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:5001>\n" \
+	"+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n" \
+	"+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n" \
+	"+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:8001>\n" \
+	"+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:9001>\n" \
+	"+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:11001>\n" \
+	"+1ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:12001>\n" \
+	"+1ms < . 1:1(0) ack 2001 win 512 <nop,nop,sack 4001:13001>\n" \
+	"+1ms < . 1:1(0) ack 3001 win 512 <nop,nop,sack 4001:14001>\n" \
+	"+1ms < . 1:1(0) ack 14001 win 512\n" \
+	"+10ms < . 1:1(0) ack 30001 win 512\n" \
+	"+1s time\n"
+
 static const struct {
 	const char *name, *text;
 } scenarios[] = {
@@ -466,61 +487,13 @@ static const struct {
 	 * RecoverFS and Linux's, cwnd growth by DeliveredData */
 	{"client-prr-recovery",
 	 "config nodelay=1 prr=1\n"
-	 "+0 connect\n"
-	 "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,nop,nop,nop,wscale 7>\n"
-	 "+0 send 30000\n"
-	 "+10ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:3001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:4001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:5001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:8001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:9001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:11001>\n"
-	 "+1ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:12001>\n"
-	 "+1ms < . 1:1(0) ack 2001 win 512 <nop,nop,sack 4001:13001>\n"
-	 "+1ms < . 1:1(0) ack 3001 win 512 <nop,nop,sack 4001:14001>\n"
-	 "+1ms < . 1:1(0) ack 14001 win 512\n"
-	 "+10ms < . 1:1(0) ack 30001 win 512\n"
-	 "+1s time\n"},
+	 PRR_RECOVERY_EVENTS},
 	{"client-prr-linux-recovery",
 	 "config nodelay=1 prr=1 prr_linux=1 delivered=1\n"
-	 "+0 connect\n"
-	 "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,nop,nop,nop,wscale 7>\n"
-	 "+0 send 30000\n"
-	 "+10ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:3001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:4001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:5001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:8001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:9001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:11001>\n"
-	 "+1ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:12001>\n"
-	 "+1ms < . 1:1(0) ack 2001 win 512 <nop,nop,sack 4001:13001>\n"
-	 "+1ms < . 1:1(0) ack 3001 win 512 <nop,nop,sack 4001:14001>\n"
-	 "+1ms < . 1:1(0) ack 14001 win 512\n"
-	 "+10ms < . 1:1(0) ack 30001 win 512\n"
-	 "+1s time\n"},
+	 PRR_RECOVERY_EVENTS},
 	{"client-prr-delivered-norack",
 	 "config nodelay=1 prr=1 delivered=1 rack=0 tlp=0\n"
-	 "+0 connect\n"
-	 "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,sackOK,nop,nop,nop,wscale 7>\n"
-	 "+0 send 30000\n"
-	 "+10ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:3001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:4001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:5001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:6001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:8001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:9001>\n"
-	 "+0 < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:11001>\n"
-	 "+1ms < . 1:1(0) ack 1001 win 512 <nop,nop,sack 2001:12001>\n"
-	 "+1ms < . 1:1(0) ack 2001 win 512 <nop,nop,sack 4001:13001>\n"
-	 "+1ms < . 1:1(0) ack 3001 win 512 <nop,nop,sack 4001:14001>\n"
-	 "+1ms < . 1:1(0) ack 14001 win 512\n"
-	 "+10ms < . 1:1(0) ack 30001 win 512\n"
-	 "+1s time\n"},
+	 PRR_RECOVERY_EVENTS},
 	/* DeliveredData without SACK: duplicate ACKs count a segment each */
 	{"client-delivered-no-sack",
 	 "config sack=0 ts=0 delivered=1 prr=1\n"

@@ -45,6 +45,19 @@ int conv_connect(conv *t, uint32_t iss)
 	return conv_step(t, &in);
 }
 
+void conv_client(conv *t, uint32_t flags, uint32_t iss, uint32_t piss, uint16_t mss, uint16_t wnd)
+{
+	ptcp_config cfg;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = mss};
+	ptcp_config_default(&cfg);
+	cfg.flags = flags;
+	conv_init(t, &cfg, 16384, 16384);
+	cr_assert_eq(conv_connect(t, iss), 0);
+	expect_seg(t, "S", iss, 0, 0);
+	conv_seg_opts(t, "S.", piss, iss + 1, wnd, &o, NULL, 0);
+	expect_seg(t, ".", iss + 1, piss + 1, 0);
+}
+
 int conv_listen(conv *t, uint32_t iss)
 {
 	ptcp_input in = {.kind = PTCP_IN_LISTEN};

@@ -32,6 +32,10 @@ void conv_fini(conv *t);
 int conv_step(conv *t, const ptcp_input *in);
 int conv_connect(conv *t, uint32_t iss);
 int conv_listen(conv *t, uint32_t iss);
+/* An established client over 16 KiB buffers: default configuration with
+ * cfg.flags = flags, SYN (ISS iss) answered by a SYN-ACK (ISS piss, window
+ * wnd, an MSS option of mss and nothing else), the ACK checked. */
+void conv_client(conv *t, uint32_t flags, uint32_t iss, uint32_t piss, uint16_t mss, uint16_t wnd);
 int conv_send(conv *t, const void *data, size_t len);
 int conv_sendn(conv *t, size_t len); /* len bytes of the pattern (offset & 0xff) */
 int conv_read(conv *t, void *buf, size_t len);

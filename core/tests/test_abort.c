@@ -13,21 +13,11 @@
 
 #define ISS  1000u
 #define PISS 5000u /* the peer's ISS */
-#define BUFS 16384u
-
-static const ptcp_tcp_opts mss1460 = {.present = PTCP_OPT_MSS, .mss = 1460};
 
 /* An established client, options off, with flags extra; the peer sent 5 bytes. */
 static void client(conv *t, uint32_t extra)
 {
-	ptcp_config cfg;
-	ptcp_config_default(&cfg);
-	cfg.flags = PTCP_CFG_NODELAY | extra;
-	conv_init(t, &cfg, BUFS, BUFS);
-	cr_assert_eq(conv_connect(t, ISS), 0);
-	expect_seg(t, "S", ISS, 0, 0);
-	conv_seg_opts(t, "S.", PISS, ISS + 1, 8192, &mss1460, NULL, 0);
-	expect_seg(t, ".", ISS + 1, PISS + 1, 0);
+	conv_client(t, PTCP_CFG_NODELAY | extra, ISS, PISS, 1460, 8192);
 	conv_seg(t, "P.", PISS + 1, ISS + 1, 8192, "hello", 5);
 }
 

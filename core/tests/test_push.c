@@ -13,18 +13,9 @@
 #define ISS  1000u
 #define PISS 5000u
 
-static const ptcp_tcp_opts mss1000 = {.present = PTCP_OPT_MSS, .mss = 1000};
-
 static void client(conv *t, uint32_t flags)
 {
-	ptcp_config cfg;
-	ptcp_config_default(&cfg);
-	cfg.flags = flags; /* no options */
-	conv_init(t, &cfg, 16384, 16384);
-	cr_assert_eq(conv_connect(t, ISS), 0);
-	expect_seg(t, "S", ISS, 0, 0);
-	conv_seg_opts(t, "S.", PISS, ISS + 1, 30000, &mss1000, NULL, 0);
-	expect_seg(t, ".", ISS + 1, PISS + 1, 0);
+	conv_client(t, flags, ISS, PISS, 1000, 30000); /* no options */
 }
 
 static int send_more(conv *t, size_t len)
