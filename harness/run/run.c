@@ -383,7 +383,12 @@ static int ret_ok(const ptcp_input *in, int ret)
 	case PTCP_IN_CLOSE:
 		return ret <= 0 && ret != PTCP_EINVAL;
 	case PTCP_IN_SETOPT:
-		return ret == 0; /* the runner always gives a configuration */
+		/* the runner always gives a configuration; the block keeps delack and
+		 * the FIN-WAIT-2 timeout in 32 bits of microseconds (ptcp.h) */
+		if (in->setopt.cfg && (in->setopt.cfg->delack > UINT32_MAX ||
+		                       in->setopt.cfg->fin_wait2_timeout > UINT32_MAX))
+			return ret == PTCP_EINVAL;
+		return ret == 0;
 	default:
 		return 0;
 	}
