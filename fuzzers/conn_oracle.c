@@ -620,9 +620,13 @@ int conn_oracle_config(const ptcp_script *s, char *why, size_t cap)
 			FAIL("ptcp_conn_init with bad config field %d returned %d, not PTCP_EINVAL",
 			     k, r);
 	}
+	/* the domain ptcp.h documents: the block keeps rto_initial, rto_max, msl,
+	 * fin_wait2_timeout and delack in 32 bits of microseconds */
 	if ((r = ptcp_conn_init(&copy, &pc, sb, sizeof(sb), rb, sizeof(rb))) != 0 && pc.mss >= 64 &&
 	    pc.init_cwnd && pc.rto_min && pc.rto_initial && pc.rto_max >= pc.rto_min &&
-	    (pc.wscale == 0xff || pc.wscale <= 14))
+	    (pc.wscale == 0xff || pc.wscale <= 14) && pc.rto_initial <= UINT32_MAX &&
+	    pc.rto_max <= UINT32_MAX && pc.msl <= UINT32_MAX &&
+	    pc.fin_wait2_timeout <= UINT32_MAX && pc.delack <= UINT32_MAX)
 		FAIL("ptcp_conn_init with the scenario's configuration returned %d", r);
 	if ((r = ptcp_conn_init(&copy, NULL, sb, sizeof(sb), rb, sizeof(rb))) != 0)
 		FAIL("ptcp_conn_init with the default configuration returned %d", r);
