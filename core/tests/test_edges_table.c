@@ -163,6 +163,18 @@ static void cookie_table(tconv *c)
 	tconv_init(c, &cfg);
 }
 
+/* A cookie table listening with backlog 4 answers a SYN carrying syn with a
+ * SYN-ACK (a cookie); returns that SYN-ACK. */
+static const ptcp_seg *cookie_synack(tconv *c, const ptcp_tcp_opts *syn)
+{
+	cookie_table(c);
+	tconv_listen(c, 4);
+	tconv_seg(c, "S", PISS, 0, 65535, syn, NULL, 0);
+	const ptcp_seg *s = tnext(c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	return s;
+}
+
 /* The cookie's counter (one per minute, RFC 4987 3.6) is kept in its top 8
  * bits and compared modulo 256: a cookie made late in the clock (minute
  * 300) is still good a minute later. */
@@ -300,15 +312,11 @@ Test(edges_table, handshake_with_the_pool_full_makes_no_connection)
 Test(edges_table, cookie_window_scale_over_14_is_14)
 {
 	tconv c;
-	cookie_table(&c);
-	tconv_listen(&c, 4);
 	ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS | PTCP_OPT_TS | PTCP_OPT_WSCALE,
 	                     .mss = 1460,
 	                     .ts_val = 100,
 	                     .wscale = 15};
-	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
-	const ptcp_seg *s = tnext(&c);
-	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	const ptcp_seg *s = cookie_synack(&c, &syn);
 	cr_assert(s->opts.present & PTCP_OPT_WSCALE);
 	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = s->opts.ts_val};
 	tconv_seg(&c, ".", PISS + 1, s->seq + 1, 1000, &o, NULL, 0);
@@ -331,11 +339,7 @@ Test(edges_table, cookie_does_not_take_an_old_duplicate_ack)
 {
 	tconv c;
 	static const ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS, .mss = 1460};
-	cookie_table(&c);
-	tconv_listen(&c, 4);
-	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
-	const ptcp_seg *s = tnext(&c);
-	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	const ptcp_seg *s = cookie_synack(&c, &syn);
 	cr_assert_eq(tstats(&c).cookies_sent, 1);
 	uint32_t iss = s->seq;
 	for (uint32_t d = 1; d <= 100; d += 99) {
@@ -534,11 +538,7 @@ Test(edges_table, cookie_ack_with_a_zero_tsecr_has_no_options)
 {
 	tconv c;
 	static const ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS, .mss = 1460};
-	cookie_table(&c);
-	tconv_listen(&c, 4);
-	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
-	const ptcp_seg *s = tnext(&c);
-	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	const ptcp_seg *s = cookie_synack(&c, &syn);
 	cr_assert_not(s->opts.present & PTCP_OPT_TS);
 	uint32_t iss = s->seq;
 	ptcp_tcp_opts o = {.present = PTCP_OPT_TS, .ts_val = 101, .ts_ecr = 0};
