@@ -118,3 +118,21 @@ Test(cubic, reno_friendly_region_at_small_windows)
 		rtt_of_acks(&c, &ptcp_cc_cubic, &now);
 	cr_assert_geq(c.cwnd - w0, 5 * MSS, "grew %u bytes in 10 RTTs", c.cwnd - w0);
 }
+
+/* RFC 9438 4.2 in 32 bits: however far the cubic curve runs past W_max, the
+ * window stays below 2^31 bytes (more could not be told apart in sequence
+ * space, RFC 9293 3.4). */
+Test(cubic, window_stays_below_2_to_the_31)
+{
+	ptcp_conn c;
+	ptcp_time_t now = PTCP_SEC(1);
+	setup(&c, &ptcp_cc_cubic, 0x7fff0000u / MSS);
+	c.ssthresh = c.cwnd; /* congestion avoidance from here */
+	for (int i = 0; i < 64; i++) {
+		ptcp_cc_cubic.on_ack(&c, 1u << 20, now);
+		cr_assert_leq(c.cwnd, 0x7fffffffu, "after %d ACKs at %llu s: cwnd %u", i + 1,
+		              (unsigned long long)(now / 1000000), c.cwnd);
+		now += PTCP_SEC(10);
+	}
+	cr_assert_geq(c.cwnd, 0x7fff0000u, "and it did not shrink");
+}

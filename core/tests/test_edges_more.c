@@ -1,0 +1,113 @@
+/*
+ * More edges pinned by conversations, found by the mutation run on 1e508f3
+ * (scripts/mutate --count 230 --seed 1): a fault in each of these lines
+ * survived every suite.  They assert on emitted segments, events, the
+ * public counters and ptcp_conn_info() only.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "test_edges.h"
+
+/* Header prediction (the fast path) only takes a segment of this
+ * connection: in-order data from the wrong source port is dropped and
+ * counted, as the full path does (RFC 9293 3.10.7.4: the 4-tuple names the
+ * connection). */
+Test(edges, fast_path_drops_data_from_another_port)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "ab", 2); /* in order, fast path */
+	expect_seg(&t, ".", ISS + 1, PISS + 3, 0);
+	uint16_t rport = t.rport;
+	t.rport = (uint16_t)(rport + 1);
+	conv_seg(&t, "P.", PISS + 3, ISS + 1, 60000, "cd", 2);
+	t.rport = rport;
+	expect_nothing(&t);
+	cr_assert_eq(stats(&t).drops[PTCP_DROP_WRONG_PORT], 1);
+	char buf[8];
+	cr_assert_eq(conv_read(&t, buf, sizeof buf), 2, "only the first two bytes");
+	cr_assert_eq(memcmp(buf, "ab", 2), 0);
+	conv_fini(&t);
+}
+
+/* RFC 2883 4.1: a segment that starts below RCV.NXT and brings new data
+ * after it is acknowledged with a D-SACK block for its duplicate front. */
+Test(edges, overlapping_segment_reports_its_duplicate_front)
+{
+	conv t;
+	client(&t, plain(), 1, 1000);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "abcd", 4);
+	expect_seg(&t, ".", ISS + 1, PISS + 5, 0);
+	conv_seg(&t, "P.", PISS + 3, ISS + 1, 60000, "cdef", 4);
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 7, 0);
+	cr_assert_eq(s->opts.sack_count, 1);
+	cr_assert_eq(s->opts.sack[0].left, PISS + 3);
+	cr_assert_eq(s->opts.sack[0].right, PISS + 5);
+	cr_assert_eq(stats(&t).dsacks_out, 1);
+	conv_fini(&t);
+}
+
+/* SACK loss recovery (RFC 6675 5 step 4: HighRxt = SND.UNA on entry, then
+ * NextSeg rule 1 resends the first hole at once) must not depend on where
+ * the ISN lies in sequence space: the same conversation with an ISS in the
+ * lower and in the upper half resends the first segment on the ACK that
+ * makes it lost. */
+static void sack_recovery_from(uint32_t iss)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_SACK;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS | PTCP_OPT_SACK_PERM, .mss = 1000};
+	conv_init(&t, &cfg, SBUF, RBUF);
+	cr_assert_eq(conv_connect(&t, iss), 0);
+	conv_seg_opts(&t, "S.", PISS, iss + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", iss + 1, PISS + 1, 0);
+	for (uint32_t k = 0; k < 5; k++) {
+		cr_assert_eq(conv_sendn(&t, 1000), 1000);
+		expect_seg(&t, "P.", iss + 1 + 1000 * k, PISS + 1, 1000);
+	}
+	ptcp_tcp_opts s = {.present = PTCP_OPT_SACK, .sack_count = 1};
+	s.sack[0].left = iss + 1001;
+	s.sack[0].right = iss + 4001; /* three segments above the first */
+	conv_seg_opts(&t, ".", PISS + 1, iss + 1, 60000, &s, NULL, 0);
+	expect_seg(&t, ".", iss + 1, PISS + 1, 1000);
+	cr_assert_eq(stats(&t).fast_recoveries, 1, "ISS %u", iss);
+	conv_fini(&t);
+}
+
+Test(edges, sack_recovery_resends_at_once_whatever_the_isn)
+{
+	sack_recovery_from(ISS);
+	sack_recovery_from(0x80000000u + ISS);
+	sack_recovery_from(0xfffff000u);
+}
+
+/* RFC 7323 2.3: a window scale above 14 is used as 14, also for a
+ * connection made from a listener's handshake (ptcp_conn_establish). */
+Test(edges, establish_uses_a_peer_window_scale_above_14_as_14)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_WSCALE;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	t.lport = RPORT;
+	t.rport = LPORT;
+	ptcp_handshake h = {.lport = RPORT,
+	                    .rport = LPORT,
+	                    .iss = ISS,
+	                    .irs = PISS,
+	                    .peer_mss = 1000,
+	                    .peer_wscale = 15,
+	                    .snd_wnd = 4};
+	ptcp_addr_v4(&h.laddr, 10, 0, 0, 1);
+	ptcp_addr_v4(&h.raddr, 10, 0, 0, 2);
+	t.out.n = 0;
+	cr_assert_eq(ptcp_conn_establish(&t.c, &h, t.now, &t.out), 0);
+	conv_seg(&t, ".", PISS + 1, ISS + 1, 1, NULL, 0); /* the completing ACK: window 1 << 14 */
+	ptcp_info i;
+	ptcp_conn_info(&t.c, &i);
+	cr_assert_eq(i.snd_wscale, 14);
+	cr_assert_eq(i.snd_wnd, 1u << 14);
+	conv_fini(&t);
+}
