@@ -111,3 +111,26 @@ Test(edges, establish_uses_a_peer_window_scale_above_14_as_14)
 	cr_assert_eq(i.snd_wnd, 1u << 14);
 	conv_fini(&t);
 }
+
+/* RFC 9293 3.8.6.2.2 (as the read path applies it): a window update goes out
+ * once the window the peer may use has at least doubled, by a full segment,
+ * from half the buffer or less: with 4,000 of 16,384 bytes advertised,
+ * reading 3,999 bytes sends nothing, the 4,000th opens the window to
+ * exactly twice what the peer had and is announced at once. */
+Test(edges, window_update_when_the_window_exactly_doubles)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	uint32_t got = 0;
+	for (int k = 0; k < 12; k++, got += 1032) /* 12,384 bytes: 4,000 left free */
+		conv_seg(&t, ".", PISS + 1 + got, ISS + 1, 60000, NULL, 1032);
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1 + got, 0); /* every 2nd */
+	cr_assert_eq(s->wnd, 4000);
+	char buf[4000];
+	cr_assert_eq(conv_read(&t, buf, 3999), 3999);
+	expect_nothing(&t);
+	cr_assert_eq(conv_read(&t, buf, 1), 1);
+	s = expect_seg(&t, ".", ISS + 1, PISS + 1 + got, 0);
+	cr_assert_eq(s->wnd, 8000);
+	conv_fini(&t);
+}
