@@ -585,3 +585,40 @@ Test(edges_table, cookie_ack_with_the_pool_full_is_counted)
 		tconv_fini(&c);
 	}
 }
+
+/* RFC 9293 3.10.5 (a listener closed with connections nobody accepted):
+ * every such connection is aborted, also those whose RST and CLOSED event
+ * no longer fit in the caller's action array (their actions are dropped,
+ * the connections are not kept). */
+Test(edges_table, unlisten_aborts_every_child_beyond_the_action_array)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS, .mss = 1460};
+	const int n = 40; /* about three actions each: more than 64 */
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	cfg.max_conns = 64;
+	cfg.max_requests = 64;
+	cfg.sndbuf = cfg.rcvbuf = 1024;
+	tconv_init(&c, &cfg);
+	int lid = tconv_listen(&c, 64);
+	cr_assert_geq(lid, 0);
+	for (int k = 0; k < n; k++) {
+		c.cport = (uint16_t)(2000 + k);
+		tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+		const ptcp_seg *s = tnext(&c);
+		uint32_t iss = s->seq;
+		tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, NULL, NULL, 0);
+		cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE, "child %d", k);
+	}
+	cr_assert_eq(tusage(&c).conns, (uint32_t)n);
+	c.out.cap = PTCP_TABLE_ACTIONS_MIN;
+	c.out.n = 0;
+	cr_assert_eq(ptcp_table_unlisten(&c.t, (uint32_t)lid, c.now, &c.out), 0);
+	cr_assert_geq(c.out.n, (size_t)PTCP_TABLE_ACTIONS_MIN - 4, "the array filled up (%zu)",
+	              c.out.n);
+	cr_assert_leq(c.out.n, (size_t)PTCP_TABLE_ACTIONS_MIN);
+	cr_assert_eq(tusage(&c).conns, 0, "%u connections left", tusage(&c).conns);
+	cr_assert_eq(tusage(&c).listeners, 0);
+	tconv_fini(&c);
+}
