@@ -134,3 +134,62 @@ Test(edges, window_update_when_the_window_exactly_doubles)
 	cr_assert_eq(s->wnd, 8000);
 	conv_fini(&t);
 }
+
+/* RFC 9293 3.10.7.4 (reassembly): with every range of the block's pool in
+ * use, a segment that ends exactly where a queued range begins joins that
+ * range: nothing is dropped or evicted. */
+Test(edges, segment_touching_a_range_joins_it_when_the_pool_is_full)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	conv_seg(&t, "P.", PISS + 1, ISS + 1, 60000, "a", 1);
+	for (uint32_t k = 0; k < PTCP_OOO_MAX; k++)
+		conv_seg(&t, "P.", PISS + 4 + 2 * k, ISS + 1, 60000, "x", 1);
+	cr_assert_eq(stats(&t).drops[PTCP_DROP_OOO_FULL], 0);
+	conv_seg(&t, "P.", PISS + 3, ISS + 1, 60000, "y", 1); /* ends at the first range */
+	cr_assert_eq(stats(&t).drops[PTCP_DROP_OOO_FULL], 0, "joined, not dropped");
+	conv_seg(&t, "P.", PISS + 2, ISS + 1, 60000, "b", 1); /* the hole at RCV.NXT */
+	char buf[8];
+	cr_assert_eq(conv_read(&t, buf, sizeof buf), 4, "a, b, y and the first range");
+	cr_assert_eq(memcmp(buf, "abyx", 4), 0);
+	conv_fini(&t);
+}
+
+/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): with one byte of window
+ * left, reading 100 bytes does not move the advertised edge (less than a
+ * segment): the ACK of an old duplicate still says 1. */
+Test(edges, one_byte_window_is_held_until_a_segment_fits)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	uint32_t got = 0;
+	for (; got + 1000 < RBUF; got += 1000)
+		conv_seg(&t, ".", PISS + 1 + got, ISS + 1, 60000, NULL, 1000);
+	conv_seg(&t, ".", PISS + 1 + got, ISS + 1, 60000, NULL, RBUF - 1 - got);
+	got = RBUF - 1;
+	conv_to_deadline(&t);
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1 + got, 0);
+	cr_assert_eq(s->wnd, 1);
+	char buf[100];
+	cr_assert_eq(conv_read(&t, buf, sizeof buf), 100);
+	expect_nothing(&t);
+	conv_seg(&t, ".", PISS + got, ISS + 1, 60000, NULL, 1); /* an old duplicate byte */
+	s = expect_seg(&t, ".", ISS + 1, PISS + 1 + got, 0);
+	cr_assert_eq(s->wnd, 1, "held at 1, not %u", s->wnd);
+	conv_fini(&t);
+}
+
+/* The MSS less SACK blocks never goes below 64 bytes of payload: a peer MSS
+ * of 64 with a SACK block to report still sends 64-byte segments. */
+Test(edges, sack_blocks_leave_at_least_64_bytes_of_payload)
+{
+	conv t;
+	client(&t, plain(), 1, 64);
+	conv_seg(&t, "P.", PISS + 2, ISS + 1, 60000, "z", 1); /* a hole: one SACK block */
+	const ptcp_seg *s = expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	cr_assert_eq(s->opts.sack_count, 1);
+	cr_assert_eq(conv_sendn(&t, 200), 200);
+	s = expect_seg(&t, ".", ISS + 1, PISS + 1, 64);
+	cr_assert_eq(s->opts.sack_count, 1);
+	conv_fini(&t);
+}

@@ -623,3 +623,32 @@ Test(edges_table, unlisten_aborts_every_child_beyond_the_action_array)
 	cr_assert_eq(tusage(&c).listeners, 0);
 	tconv_fini(&c);
 }
+
+/* RFC 4987 3.6 (cookies while the SYN queue overflows): the table checks
+ * cookies for a while after its latest overflow (as Linux, a cookie's
+ * lifetime), counted from that overflow, not from the clock's start: ten
+ * minutes into the run, the queue of a backlog-1 listener overflows, the
+ * second SYN gets a cookie, and its ACK a second later opens the connection. */
+Test(edges_table, cookie_after_a_late_overflow_is_checked)
+{
+	tconv c;
+	static const ptcp_tcp_opts syn = {.present = PTCP_OPT_MSS, .mss = 1460};
+	tconv_init(&c, NULL); /* cookies on overflow only (the default) */
+	tconv_listen(&c, 1);
+	c.now = PTCP_SEC(600);
+	c.cport = 3000;
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	cr_assert_eq(tnext(&c)->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(tstats(&c).cookies_sent, 0, "the first fits the queue");
+	c.cport = 3001;
+	tconv_seg(&c, "S", PISS, 0, 65535, &syn, NULL, 0);
+	const ptcp_seg *s = tnext(&c);
+	cr_assert_eq(s->flags, PTCP_SYN | PTCP_ACK);
+	cr_assert_eq(tstats(&c).cookies_sent, 1, "the second gets a cookie");
+	uint32_t iss = s->seq;
+	c.now += PTCP_SEC(1);
+	tconv_seg(&c, ".", PISS + 1, iss + 1, 1000, NULL, NULL, 0);
+	cr_assert_neq(tconnected(&c), PTCP_NO_HANDLE);
+	cr_assert_eq(tstats(&c).cookies_ok, 1);
+	tconv_fini(&c);
+}
