@@ -193,3 +193,27 @@ Test(edges, sack_blocks_leave_at_least_64_bytes_of_payload)
 	cr_assert_eq(s->opts.sack_count, 1);
 	conv_fini(&t);
 }
+
+/* RFC 6298 5.2: when all outstanding data has been acknowledged the
+ * retransmission timer is off; a step that then finds nothing to send (an
+ * ACK, a read, a zero-length send) does not start it again. */
+Test(edges, no_retransmission_timer_with_nothing_outstanding)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	cr_assert_eq(conv_sendn(&t, 100), 100);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 100);
+	cr_assert_neq(last_deadline(&t), PTCP_TIME_NEVER, "the RTO runs");
+	t.now += PTCP_MS(50);
+	conv_seg(&t, ".", PISS + 1, ISS + 101, 60000, NULL, 0);
+	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER);
+	conv_seg(&t, "P.", PISS + 1, ISS + 101, 60000, "hi", 2);
+	char buf[4];
+	cr_assert_eq(conv_read(&t, buf, sizeof buf), 2);
+	if (last_deadline(&t) != PTCP_TIME_NEVER)
+		conv_to_deadline(&t); /* a delayed ACK */
+	cr_assert_eq(conv_sendn(&t, 0), 0);
+	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER, "nothing outstanding, no timer");
+	cr_assert_eq(stats(&t).rto_fired, 0);
+	conv_fini(&t);
+}
