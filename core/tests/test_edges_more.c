@@ -217,3 +217,37 @@ Test(edges, no_retransmission_timer_with_nothing_outstanding)
 	cr_assert_eq(stats(&t).rto_fired, 0);
 	conv_fini(&t);
 }
+
+/* RFC 3042 2: limited transmit sends new data on the first two duplicate
+ * ACKs only.  After a timeout no fast retransmit starts before the recovery
+ * point (RFC 6582 3.2), so a third duplicate ACK below it is neither a
+ * fast retransmit nor a third limited transmit. */
+Test(edges, limited_transmit_stops_at_the_third_duplicate_after_a_timeout)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_LIMITED_TX;
+	client(&t, cfg, 0, 1000);
+	conv_sendn(&t, 4000);
+	cr_assert_eq(count_emits(&t), 4);
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1000); /* the timeout: go-back-N */
+	conv_sendn(&t, 10000);
+	expect_nothing(&t);
+	t.now += PTCP_MS(10);
+	conv_seg(&t, ".", PISS + 1, ISS + 1001, 60000, NULL, 0);
+	expect_seg(&t, ".", ISS + 1001, PISS + 1, 1000);
+	expect_seg(&t, ".", ISS + 2001, PISS + 1, 1000);
+	t.now += PTCP_MS(10);
+	conv_seg(&t, ".", PISS + 1, ISS + 2001, 60000, NULL, 0);
+	expect_seg(&t, ".", ISS + 3001, PISS + 1, 1000);
+	expect_seg(&t, ".", ISS + 4001, PISS + 1, 1000); /* new data: SND.NXT = SND.MAX */
+	for (uint32_t k = 1; k <= 3; k++) {
+		conv_seg(&t, ".", PISS + 1, ISS + 2001, 60000, NULL, 0);
+		if (k < 3)
+			expect_seg(&t, ".", ISS + 4001 + 1000 * k, PISS + 1, 1000);
+		expect_nothing(&t);
+	}
+	cr_assert_eq(stats(&t).fast_recoveries, 0);
+	conv_fini(&t);
+}
