@@ -251,3 +251,31 @@ Test(edges, limited_transmit_stops_at_the_third_duplicate_after_a_timeout)
 	cr_assert_eq(stats(&t).fast_recoveries, 0);
 	conv_fini(&t);
 }
+
+/* RFC 9293 3.10.7.4 (FIN-WAIT-2): once our FIN is acknowledged nothing is
+ * outstanding, and a half-closed connection (shutdown of the write side)
+ * may wait in FIN-WAIT-2 for as long as the peer sends: no timer runs, also
+ * after the peer's data there is acknowledged; no retransmission timer
+ * starts again. */
+Test(edges, half_closed_fin_wait_2_runs_no_timer)
+{
+	conv t;
+	client(&t, plain(), 0, 1000);
+	cr_assert_eq(conv_shutdown(&t, PTCP_SHUT_WR), 0);
+	expect_seg(&t, "F.", ISS + 1, PISS + 1, 0);
+	t.now += PTCP_MS(30);
+	conv_seg(&t, ".", PISS + 1, ISS + 2, 60000, NULL, 0);
+	cr_assert(saw_state(&t, PTCP_FIN_WAIT_2));
+	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER);
+	t.now += PTCP_MS(30);
+	conv_seg(&t, "P.", PISS + 1, ISS + 2, 60000, "ab", 2);
+	if (count_emits(&t) == 0)
+		conv_to_deadline(&t); /* a delayed ACK */
+	expect_seg(&t, ".", ISS + 2, PISS + 3, 0);
+	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER);
+	char buf[4];
+	cr_assert_eq(conv_read(&t, buf, sizeof buf), 2);
+	cr_assert_eq(last_deadline(&t), PTCP_TIME_NEVER);
+	cr_assert_eq(stats(&t).rto_fired, 0);
+	conv_fini(&t);
+}
