@@ -279,3 +279,45 @@ Test(edges, half_closed_fin_wait_2_runs_no_timer)
 	cr_assert_eq(stats(&t).rto_fired, 0);
 	conv_fini(&t);
 }
+
+/* RFC 6937 3, the proportional part: sndcnt = CEIL(prr_delivered *
+ * ssthresh / RecoverFS) - prr_out, in segments.  Reno, 19 segments out
+ * (then two more on the first two SACKs), the first lost, the rest SACKed
+ * one per ACK; recovery starts on the third with ssthresh 10.  RecoverFS
+ * is the flight (21): 1, 0, 1, 0 ... segments per ACK (CEIL(1*10/21) = 1,
+ * CEIL(2*10/21) = 1, CEIL(3*10/21) = 2 ...).  With PTCP_CFG_PRR_LINUX it is
+ * cwnd (19): CEIL(2*10/19) = 2 already lets a segment out on the second
+ * ACK.  Then the slow start reduction bound takes over (pipe <= ssthresh). */
+static void prr_pattern(uint32_t linux_flag, const int *want, int n)
+{
+	conv t;
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_PRR | PTCP_CFG_SACK | linux_flag;
+	cfg.cc = &ptcp_cc_reno;
+	cfg.init_cwnd = 19;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS | PTCP_OPT_SACK_PERM, .mss = 1000};
+	conv_init(&t, &cfg, 65536, RBUF);
+	conv_connect(&t, ISS);
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 65535, &o, NULL, 0);
+	cr_assert_eq(conv_sendn(&t, 40000), 40000);
+	cr_assert_eq(count_emits(&t), 19);
+	o.present = PTCP_OPT_SACK;
+	o.sack_count = 1;
+	o.sack[0].left = ISS + 1001;
+	for (int k = 0; k < n; k++) {
+		o.sack[0].right = ISS + 2001 + 1000 * (uint32_t)k;
+		conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 65535, &o, NULL, 0);
+		cr_assert_eq((int)count_emits(&t), want[k], "%s: SACK %d sent %zu, want %d",
+		             linux_flag ? "Linux" : "RFC", k + 1, count_emits(&t), want[k]);
+	}
+	cr_assert_eq(stats(&t).fast_recoveries, 1);
+	conv_fini(&t);
+}
+
+Test(edges, prr_proportional_part_per_ack)
+{
+	static const int rfc[] = {1, 1, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1};
+	static const int lx[] = {1, 1, 1, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0};
+	prr_pattern(0, rfc, 18);
+	prr_pattern(PTCP_CFG_PRR_LINUX, lx, 18);
+}
