@@ -321,3 +321,26 @@ Test(edges, prr_proportional_part_per_ack)
 	prr_pattern(0, rfc, 18);
 	prr_pattern(PTCP_CFG_PRR_LINUX, lx, 18);
 }
+
+/* RFC 6675 4 IsLost counts the SACKed octets above a hole: a SACK block that
+ * overlaps a known range from inside merges with all of it.  [2001, 3001)
+ * then [2901, 4101) make 2,100 octets above the first segment, more than
+ * (DupThresh - 1) * SMSS: it is lost on the second duplicate ACK. */
+Test(edges, overlapping_sack_block_merges_with_the_whole_range)
+{
+	conv t;
+	client(&t, plain(), 1, 1000);
+	cr_assert_eq(conv_sendn(&t, 5000), 5000);
+	cr_assert_eq(count_emits(&t), 5);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
+	o.sack[0].left = ISS + 2001;
+	o.sack[0].right = ISS + 3001;
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	expect_nothing(&t);
+	o.sack[0].left = ISS + 2901;
+	o.sack[0].right = ISS + 4101;
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+	cr_assert_eq(stats(&t).fast_recoveries, 1);
+	conv_fini(&t);
+}
