@@ -344,3 +344,20 @@ Test(edges, overlapping_sack_block_merges_with_the_whole_range)
 	cr_assert_eq(stats(&t).fast_recoveries, 1);
 	conv_fini(&t);
 }
+
+/* RFC 2883 4 (second case): a first SACK block inside the second reports a
+ * duplicate (D-SACK), even above the cumulative ACK; it is counted as such. */
+Test(edges, first_block_inside_the_second_is_a_dsack)
+{
+	conv t;
+	client(&t, plain(), 1, 1000);
+	cr_assert_eq(conv_sendn(&t, 5000), 5000);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 2};
+	o.sack[0].left = ISS + 2001;
+	o.sack[0].right = ISS + 3001;
+	o.sack[1].left = ISS + 1001;
+	o.sack[1].right = ISS + 4001;
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	cr_assert_eq(stats(&t).dsacks_in, 1);
+	conv_fini(&t);
+}

@@ -652,3 +652,17 @@ Test(edges_table, cookie_after_a_late_overflow_is_checked)
 	cr_assert_eq(tstats(&c).cookies_ok, 1);
 	tconv_fini(&c);
 }
+
+/* RFC 4987 3.6: the cookie's hash covers the whole minute counter, not just
+ * the 8 bits the cookie carries: a cookie presented 65,536 minutes (2^16)
+ * after it was made - the same counter modulo 2^16 - opens nothing. */
+Test(edges_table, cookie_is_refused_2_to_the_16_minutes_later)
+{
+	tconv c;
+	cookie_table(&c);
+	tconv_listen(&c, 4);
+	c.now = PTCP_SEC(60) * 300 + PTCP_SEC(5);
+	cr_assert_eq(cookie_round_trip(&c, 1460, PTCP_SEC(60) * 65536), PTCP_NO_HANDLE);
+	cr_assert_eq(tstats(&c).cookies_ok, 0);
+	tconv_fini(&c);
+}
