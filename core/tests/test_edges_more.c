@@ -361,3 +361,52 @@ Test(edges, first_block_inside_the_second_is_a_dsack)
 	cr_assert_eq(stats(&t).dsacks_in, 1);
 	conv_fini(&t);
 }
+
+/* RFC 8985 6.1 with RFC 7413 4.2.2: data in a Fast Open SYN that the SYN-ACK
+ * did not acknowledge is sent again after the handshake, before RACK ran;
+ * that flight still enters RACK's send-time log, so when a later segment is
+ * SACKed RACK finds it lost and it goes again before the RTO. */
+Test(edges, rack_logs_fast_open_data_sent_again_after_the_handshake)
+{
+	conv t;
+	static const uint8_t data[1000];
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_SACK | PTCP_CFG_RACK;
+	conv_init(&t, &cfg, SBUF, RBUF);
+	ptcp_input in = {.kind = PTCP_IN_CONNECT};
+	ptcp_addr_v4(&in.connect.local, 10, 0, 0, 1);
+	ptcp_addr_v4(&in.connect.remote, 10, 0, 0, 2);
+	in.connect.lport = t.lport;
+	in.connect.rport = t.rport;
+	in.connect.iss = ISS;
+	in.connect.tfo = 1;
+	in.connect.tfo_len = 8;
+	memset(in.connect.tfo_cookie, 7, 8);
+	in.connect.tfo_mss = 1000;
+	in.connect.data = data;
+	in.connect.len = sizeof data;
+	cr_assert_eq(conv_step(&t, &in), 0);
+	expect_seg(&t, "S", ISS, 0, 1000);
+	t.now += PTCP_MS(100);
+	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS | PTCP_OPT_SACK_PERM, .mss = 1000};
+	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0); /* the data not taken */
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 1000);
+	ptcp_time_t rto = last_deadline(&t);
+	t.now += PTCP_MS(10);
+	cr_assert_eq(conv_sendn(&t, 1000), 1000);
+	expect_seg(&t, "P.", ISS + 1001, PISS + 1, 1000);
+	t.now += PTCP_MS(100);
+	o.present = PTCP_OPT_SACK;
+	o.sack_count = 1;
+	o.sack[0].left = ISS + 1001;
+	o.sack[0].right = ISS + 2001;
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	if (count_emits(&t) == 0) {
+		cr_assert_lt(last_deadline(&t), rto, "a reordering timer before the RTO");
+		conv_to_deadline(&t);
+	}
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+	cr_assert_eq(stats(&t).rack_losses, 1);
+	cr_assert_eq(stats(&t).rto_fired, 0);
+	conv_fini(&t);
+}
