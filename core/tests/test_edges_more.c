@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "ptcp/listener.h"
 #include "test_edges.h"
 
 /* Header prediction (the fast path) only takes a segment of this
@@ -409,4 +410,53 @@ Test(edges, rack_logs_fast_open_data_sent_again_after_the_handshake)
 	cr_assert_eq(stats(&t).rack_losses, 1);
 	cr_assert_eq(stats(&t).rto_fired, 0);
 	conv_fini(&t);
+}
+
+/* RFC 7413 4.2.2: a Fast Open child made from the SYN alone
+ * (ptcp_tfo_server_open) answers to where the SYN came from: the SYN-ACK
+ * goes from the SYN's destination to its source, over IPv6 too, where a SYN
+ * without an MSS option means 1220 (RFC 8200 5, RFC 9293 3.7.1). */
+Test(edges, fast_open_child_answers_the_syn_source)
+{
+	for (int v6 = 0; v6 < 2; v6++) {
+		conv t;
+		ptcp_config cfg = plain();
+		conv_init(&t, &cfg, SBUF, RBUF);
+		ptcp_seg s;
+		memset(&s, 0, sizeof s);
+		s.sport = RPORT;
+		s.dport = LPORT;
+		s.flags = PTCP_SYN;
+		s.seq = PISS;
+		s.wnd = 60000;
+		s.payload = (const uint8_t *)"hi";
+		s.payload_len = 2;
+		ptcp_input in = {.kind = PTCP_IN_SEGMENT};
+		in.segment.seg = &s;
+		if (v6) {
+			in.segment.src.family = in.segment.dst.family = 6;
+			in.segment.src.bytes[0] = in.segment.dst.bytes[0] = 0xfd;
+			in.segment.src.bytes[15] = 2;
+			in.segment.dst.bytes[15] = 1;
+		} else {
+			ptcp_addr_v4(&in.segment.src, 10, 0, 0, 2);
+			ptcp_addr_v4(&in.segment.dst, 10, 0, 0, 1);
+		}
+		t.out.n = 0;
+		cr_assert_eq(ptcp_tfo_server_open(&t.c, &in, ISS, t.now, &t.out), 0);
+		t.cursor = 0;
+		expect_seg(&t, "S.", ISS, PISS + 3, 0);
+		const ptcp_action *a = NULL;
+		for (size_t k = 0; k < t.out.n && !a; k++)
+			if (t.act[k].kind == PTCP_ACT_EMIT)
+				a = &t.act[k];
+		cr_assert_eq(memcmp(&a->emit.dst, &in.segment.src, sizeof(ptcp_addr)), 0, "v6 %d",
+		             v6);
+		cr_assert_eq(memcmp(&a->emit.src, &in.segment.dst, sizeof(ptcp_addr)), 0, "v6 %d",
+		             v6);
+		ptcp_info i;
+		ptcp_conn_info(&t.c, &i);
+		cr_assert_eq(i.mss, v6 ? 1220u : 536u);
+		conv_fini(&t);
+	}
 }
