@@ -1879,3 +1879,25 @@ Test(random, robustness_parse_opts, .timeout = 120)
 	}
 	cr_assert_gt(ok, 10000);
 }
+
+/* RFC 9293 3.1: fewer than 20 bytes is a truncated segment, whatever its
+ * (unreadable) data-offset field says: ESHORT before EBADOFF. */
+Test(malformed, tcp_short_header_before_a_bad_offset)
+{
+	uint8_t b[64];
+	ptcp_seg s;
+	mk_tcp(b, NULL, 0, 4); /* data offset 4 (16 bytes), then cut at 19 */
+	cr_assert_eq(ptcp_wire_parse_tcp(b, 19, NULL, NULL, 0, &s), PTCP_ESHORT);
+	cr_assert_eq(ptcp_wire_parse_tcp(b, 20, NULL, NULL, 0, &s), PTCP_EBADOFF);
+}
+
+/* RFC 6994 2: a kind-254 option is TFO's only when it is long enough to hold
+ * the 16-bit experiment ID; a 3-byte one followed by a byte that happens to
+ * complete 0xF989 is an unknown option, skipped by its length (RFC 9293 3.2). */
+Test(options, short_experimental_option_is_not_fast_open)
+{
+	static const uint8_t o[] = {254, 3, 0xF9, 0x89, 2, 1, 1, 0};
+	ptcp_seg s;
+	cr_assert_eq(parse_opts_in_tcp(o, sizeof o, &s), 0);
+	cr_assert_eq(s.opts.present & PTCP_OPT_TFO, 0);
+}
