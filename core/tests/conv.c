@@ -34,6 +34,28 @@ int conv_step(conv *t, const ptcp_input *in)
 	return t->ret;
 }
 
+ptcp_handshake conv_handshake(uint32_t iss, uint32_t irs)
+{
+	ptcp_handshake h;
+	memset(&h, 0, sizeof h);
+	h.lport = RPORT;
+	h.rport = LPORT;
+	h.iss = iss;
+	h.irs = irs;
+	ptcp_addr_v4(&h.laddr, 10, 0, 0, 1);
+	ptcp_addr_v4(&h.raddr, 10, 0, 0, 2);
+	return h;
+}
+
+int conv_establish(conv *t, const ptcp_handshake *h)
+{
+	t->lport = h->lport;
+	t->rport = h->rport;
+	t->out.n = 0;
+	t->cursor = 0;
+	return t->ret = ptcp_conn_establish(&t->c, h, t->now, &t->out);
+}
+
 int conv_connect(conv *t, uint32_t iss)
 {
 	ptcp_input in = {.kind = PTCP_IN_CONNECT};

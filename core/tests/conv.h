@@ -36,6 +36,13 @@ int conv_listen(conv *t, uint32_t iss);
  * cfg.flags = flags, SYN (ISS iss) answered by a SYN-ACK (ISS piss, window
  * wnd, an MSS option of mss and nothing else), the ACK checked. */
 void conv_client(conv *t, uint32_t flags, uint32_t iss, uint32_t piss, uint16_t mss, uint16_t wnd);
+/* A handshake as a listener would have completed it: our port RPORT and
+ * address 10.0.0.1, the peer's LPORT and 10.0.0.2, ISNs iss and irs; the
+ * caller sets the peer's options. */
+ptcp_handshake conv_handshake(uint32_t iss, uint32_t irs);
+/* ptcp_conn_establish(t's block, h) with t's ports swapped to the
+ * handshake's (t is then the server side); returns its result. */
+int conv_establish(conv *t, const ptcp_handshake *h);
 int conv_send(conv *t, const void *data, size_t len);
 int conv_sendn(conv *t, size_t len); /* len bytes of the pattern (offset & 0xff) */
 int conv_read(conv *t, void *buf, size_t len);

@@ -1462,21 +1462,13 @@ Test(api, establish_from_a_handshake)
 	cfg.flags |= PTCP_CFG_WSCALE | PTCP_CFG_TIMESTAMPS;
 	cfg.wscale = 2;
 	conv_init(&t, &cfg, SBUF, RBUF);
-	t.lport = RPORT;
-	t.rport = LPORT;
-	ptcp_handshake h = {.lport = RPORT,
-	                    .rport = LPORT,
-	                    .iss = ISS,
-	                    .irs = PISS,
-	                    .peer_mss = 1200,
-	                    .peer_wscale = 3,
-	                    .ts_ok = 1,
-	                    .ts_recent = 55,
-	                    .snd_wnd = 5000};
-	ptcp_addr_v4(&h.laddr, 10, 0, 0, 1);
-	ptcp_addr_v4(&h.raddr, 10, 0, 0, 2);
-	t.out.n = 0;
-	cr_assert_eq(ptcp_conn_establish(&t.c, &h, t.now, &t.out), 0);
+	ptcp_handshake h = conv_handshake(ISS, PISS);
+	h.peer_mss = 1200;
+	h.peer_wscale = 3;
+	h.ts_ok = 1;
+	h.ts_recent = 55;
+	h.snd_wnd = 5000;
+	cr_assert_eq(conv_establish(&t, &h), 0);
 	cr_assert(saw_state(&t, PTCP_ESTABLISHED));
 	cr_assert(saw_event(&t, PTCP_EV_CONNECTED, NULL));
 	cr_assert_eq(ptcp_conn_establish(&t.c, &h, t.now, &t.out), PTCP_ESTATE);

@@ -92,19 +92,11 @@ Test(edges, establish_uses_a_peer_window_scale_above_14_as_14)
 	ptcp_config cfg = plain();
 	cfg.flags |= PTCP_CFG_WSCALE;
 	conv_init(&t, &cfg, SBUF, RBUF);
-	t.lport = RPORT;
-	t.rport = LPORT;
-	ptcp_handshake h = {.lport = RPORT,
-	                    .rport = LPORT,
-	                    .iss = ISS,
-	                    .irs = PISS,
-	                    .peer_mss = 1000,
-	                    .peer_wscale = 15,
-	                    .snd_wnd = 4};
-	ptcp_addr_v4(&h.laddr, 10, 0, 0, 1);
-	ptcp_addr_v4(&h.raddr, 10, 0, 0, 2);
-	t.out.n = 0;
-	cr_assert_eq(ptcp_conn_establish(&t.c, &h, t.now, &t.out), 0);
+	ptcp_handshake h = conv_handshake(ISS, PISS);
+	h.peer_mss = 1000;
+	h.peer_wscale = 15;
+	h.snd_wnd = 4;
+	cr_assert_eq(conv_establish(&t, &h), 0);
 	conv_seg(&t, ".", PISS + 1, ISS + 1, 1, NULL, 0); /* the completing ACK: window 1 << 14 */
 	ptcp_info i;
 	ptcp_conn_info(&t.c, &i);
