@@ -529,7 +529,7 @@ static void app_abort(step_ctx *x)
 int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)
 {
 	step_ctx x;
-	int ret = 0, fast = 0;
+	int ret = 0, fast;
 	ptcp_time_t dl;
 	if (!c || !in || !out || !out->v || out->cap < PTCP_ACTIONS_MIN)
 		return PTCP_EINVAL;
@@ -545,6 +545,8 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 		if (!in->segment.seg)
 			return PTCP_EINVAL;
 		fast = fastpath_segment(&x, in); /* header prediction, else the full path */
+		if (fast == 2)
+			return 0; /* it did the whole step */
 		if (!fast)
 			input_segment(&x, in);
 		break;
@@ -581,8 +583,7 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 	default:
 		return PTCP_EINVAL;
 	}
-	if (!fast || !fastpath_output(&x))
-		output_flush(&x);
+	output_flush(&x);
 	timer_keepalive_arm(&x);
 	dl = (c->flags & F_PENDING) ? now : timer_next(c);
 	if (dl != c->deadline_reported) {

@@ -10,42 +10,109 @@
  * receive window and buffer, no reassembly queue, no SACK scoreboard, not in
  * recovery, no zero-window probe out, no FIN seen, the application has not
  * closed, no CE mark, the connection's own ports.  It runs before
- * input_segment() (ptcp_step calls it first) and counts the segment itself;
- * then fastpath_output() stands in for output_flush() when the step has
- * nothing to send but the ACK.  PTCP_CFG_NO_FASTPATH
- * turns it off, so a test can run both paths on the same inputs and compare what they emit.
+ * input_segment() (ptcp_step calls it first) and counts the segment itself.
+ * When the step then has nothing to send but the ACK it may owe, it finishes
+ * the step as output_flush() and ptcp_step()'s end would: the ACK, the
+ * keepalive deadline and the DEADLINE action.  PTCP_CFG_NO_FASTPATH turns it
+ * off, so a test can run both paths on the same inputs and compare what they
+ * emit (core/tests/test_fastpath.c).
+ *
+ * IMPLEMENTATION NOTES
+ * Room in the action array: ptcp_step() accepts no array below
+ * PTCP_ACTIONS_MIN entries and starts the step at out->n == 0, so the
+ * READABLE, the ACK (conn_emit() keeps RESERVE slots free below the end) and
+ * the DEADLINE always fit, and F_PENDING (cleared when the step starts) stays
+ * clear: the full path's capacity checks cannot fail here.  The payload is
+ * copied into the ring last: nothing in the step reads the ring, and the
+ * copy's stores then drain while the caller goes on.
  */
 #include "internal.h"
+
+/* The prediction holds for most segments of a stream: without saying so, gcc
+ * takes the code behind a dozen checks for rare and compiles it for size
+ * (its constant memsets become rep stos, slow to start). */
+#if defined(__GNUC__)
+#define UNLIKELY(e) __builtin_expect(!!(e), 0)
+#else
+#define UNLIKELY(e) (e)
+#endif
+
+_Static_assert(PTCP_ACTIONS_MIN >= RESERVE + 2, "the fast path's actions always fit");
+
+/* Nothing to send or resend but an ACK: output_flush() in ESTABLISHED (the
+ * fast path's state, never in recovery) sends or resends only with one of
+ * these flags or unsent bytes (SND.NXT below the data's end or SND.MAX). */
+static inline int only_ack(const ptcp_conn *c, uint32_t flags)
+{
+	return !(flags & (F_FASTRETX | F_TLP_PROBE | F_FIN_QUEUED | F_FORCE1)) &&
+	       c->snd_nxt == c->snd_max && c->snd_nxt == c->sbuf_seq + c->slen;
+}
+
+/* output_flush()'s ACK (send_ack(): conn_emit() then fill_common()) for the
+ * fast path, where it carries no SACK block (no reassembly queue, no DSACK
+ * owed: checked by the caller), written into action a directly. */
+static inline void ack_in_place(step_ctx *x, ptcp_action *a, uint32_t flags)
+{
+	ptcp_conn *c = x->c;
+	ptcp_seg *s = &a->emit.seg;
+	act_zero(a, PTCP_ACT_EMIT);
+	a->kind = PTCP_ACT_EMIT;
+	a->emit.src = c->laddr;
+	a->emit.dst = c->raddr;
+	s->sport = c->lport;
+	s->dport = c->rport;
+	/* RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, SND.MAX as
+	 * send_ack() says (here SND.NXT == SND.MAX) */
+	s->seq = c->snd_max;
+	s->ack = c->rcv_nxt;
+	s->wnd = window_field(c, 0);
+	s->flags = PTCP_ACK;
+	if (flags & F_ECE)
+		s->flags |= PTCP_ECE; /* RFC 3168 6.1.3: until the peer's CWR */
+	if (flags & F_TS) {
+		/* RFC 7323 3.2: TSval, and TSecr = TS.Recent */
+		s->opts.present = PTCP_OPT_TS;
+		s->opts.ts_val = timer_tsval(c, x->now);
+		s->opts.ts_ecr = c->ts_recent;
+	}
+	c->last_ack_sent = c->rcv_nxt;
+	c->flags = flags & ~(uint32_t)F_ACK_NOW;
+	c->t_delack = 0; /* this segment carries the ACK */
+	c->rcv_unacked = 0;
+}
 
 int fastpath_segment(step_ctx *x, const ptcp_input *in)
 {
 	ptcp_conn *c = x->c;
 	const ptcp_seg *seg = in->segment.seg;
-	uint32_t seq = seg->seq, ack = seg->ack, tlen, rcv_wnd, wnd;
-	int ts = (seg->opts.present & PTCP_OPT_TS) != 0;
+	ptcp_actions *out = x->out;
+	ptcp_stats *st = c->stats;
+	uint32_t seq = seg->seq, ack = seg->ack, tlen, rcv_wnd, wnd, pos, first;
+	uint32_t flags = c->flags;
+	int ts = (flags & F_TS) && (seg->opts.present & PTCP_OPT_TS), ret = 1;
+	ptcp_time_t dl;
 
-	if (c->state != PTCP_ESTABLISHED || (c->cfg.flags & PTCP_CFG_NO_FASTPATH) ||
-	    seg->dport != c->lport || seg->sport != c->rport ||
-	    (seg->flags & (uint8_t)~PTCP_PSH) != PTCP_ACK ||
-	    (seg->opts.present & (uint32_t)~PTCP_OPT_TS) || seq != c->rcv_nxt || ack != c->snd_una)
+	if (UNLIKELY(c->state != PTCP_ESTABLISHED || (c->cfg.flags & PTCP_CFG_NO_FASTPATH) ||
+	             seg->dport != c->lport || seg->sport != c->rport ||
+	             (seg->flags & (uint8_t)~PTCP_PSH) != PTCP_ACK ||
+	             (seg->opts.present & (uint32_t)~PTCP_OPT_TS) || seq != c->rcv_nxt ||
+	             ack != c->snd_una))
 		return 0;
 	tlen = (uint32_t)ptcp_seg_len(seg);
 	rcv_wnd = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	if (tlen == 0 || tlen > rcv_wnd || tlen > rbuf_free(c) || c->nooo || c->nsb ||
-	    (c->flags & (F_INRECOVERY | F_WND_PROBE | F_RFIN | F_RFIN_OOO | F_APP_CLOSED)))
+	if (UNLIKELY(tlen == 0 || tlen > rcv_wnd || tlen > rbuf_free(c) || c->nooo || c->nsb ||
+	             (flags & (F_INRECOVERY | F_WND_PROBE | F_RFIN | F_RFIN_OOO | F_APP_CLOSED))))
 		return 0;
 	/* RFC 3168 6.1.3: a CE mark needs the ECE echo: full path. */
-	if ((c->flags & F_ECN) && (in->segment.ecn & 3) == 3)
+	if (UNLIKELY((flags & F_ECN) && (in->segment.ecn & 3) == 3))
 		return 0;
 	/* RFC 7323 5.3 R1: PAWS; a segment that fails it goes to the full path,
 	 * which drops it. */
-	if ((c->flags & F_TS) && ts && ptcp_seq_lt(seg->opts.ts_val + 1, c->ts_recent))
+	if (UNLIKELY(ts && ptcp_seq_lt(seg->opts.ts_val + 1, c->ts_recent)))
 		return 0;
 
-	STAT_ADD(c, segs_in, 1);
 	/* RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent. */
-	if ((c->flags & F_TS) && ts && ptcp_seq_le(seq, c->last_ack_sent) &&
-	    ptcp_seq_ge(seg->opts.ts_val, c->ts_recent))
+	if (ts && ptcp_seq_le(seq, c->last_ack_sent) && ptcp_seq_ge(seg->opts.ts_val, c->ts_recent))
 		c->ts_recent = seg->opts.ts_val;
 	/* RFC 1122 4.2.3.6: the peer is alive. */
 	c->last_rcv = x->now;
@@ -66,58 +133,72 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 			c->retries = 0; /* RFC 1122 4.2.2.17 */
 	}
 
-	/* RFC 9293 3.10.7.4 seventh: the text, in order, fits: straight into
-	 * the ring behind the unread bytes (no reassembly queue to pull in). */
-	{
-		uint32_t pos = c->rhead + c->rlen, added = tlen, first;
-		if (pos >= c->rcap)
-			pos -= c->rcap;
-		first = c->rcap - pos;
-		if (seg->payload2_len) {
-			rbuf_copy(c, pos, seg, 0, tlen);
-		} else if (tlen <= first) {
-			memcpy(c->rbuf + pos, seg->payload, tlen);
-		} else {
-			memcpy(c->rbuf + pos, seg->payload, first);
-			memcpy(c->rbuf, seg->payload + first, tlen - first);
-		}
-		c->rcv_nxt += tlen;
-		c->rlen += tlen;
+	/* RFC 9293 3.10.7.4 seventh: the text, in order, fits: it goes straight
+	 * into the ring behind the unread bytes (no reassembly queue to pull
+	 * in), at pos; copied at the end. */
+	pos = c->rhead + c->rlen;
+	if (pos >= c->rcap)
+		pos -= c->rcap;
+	c->rcv_nxt += tlen;
+	c->rlen += tlen;
+	if (c->cfg.flags & PTCP_CFG_RCV_CLAMP)
 		rcv_clamp_grow(c, tlen);
-		/* RFC 9293 3.8.6.3, RFC 5681 4.2: the delayed-ACK policy for plain
-		 * in-order data (as input.c's ack_policy) */
-		if (tlen > c->rcv_mss)
-			c->rcv_mss = (uint16_t)(tlen < 65535 ? tlen : 65535);
-		c->rcv_unacked += added;
-		if (c->cfg.delack == 0 || c->quickacks > 0 || c->rcv_unacked > c->rcv_mss) {
-			c->flags |= F_ACK_NOW;
-			if (c->quickacks)
-				c->quickacks--;
-		} else if (!c->t_delack) {
-			c->t_delack = x->now + c->cfg.delack;
-		}
-		STAT_ADD(c, bytes_in, added);
-		if (!(c->flags & F_SHUT_RD) && x->out->n < x->out->cap) {
-			ptcp_action *a = &x->out->v[x->out->n];
-			act_zero(a, PTCP_ACT_READABLE);
-			a->kind = PTCP_ACT_READABLE;
-			a->readable.avail = c->rlen;
-			x->out->n++;
-		}
+	/* RFC 9293 3.8.6.3, RFC 5681 4.2: the delayed-ACK policy for plain
+	 * in-order data (as input.c's ack_policy) */
+	if (tlen > c->rcv_mss)
+		c->rcv_mss = (uint16_t)(tlen < 65535 ? tlen : 65535);
+	c->rcv_unacked += tlen;
+	if (c->cfg.delack == 0 || c->quickacks > 0 || c->rcv_unacked > c->rcv_mss) {
+		flags |= F_ACK_NOW;
+		c->flags = flags;
+		if (c->quickacks)
+			c->quickacks--;
+	} else if (!c->t_delack) {
+		c->t_delack = x->now + c->cfg.delack;
 	}
-	return 1;
-}
+	if (st) {
+		st->segs_in++;
+		st->bytes_in += tlen;
+	}
+	if (!(flags & F_SHUT_RD)) {
+		ptcp_action *a = &out->v[out->n++];
+		act_zero(a, PTCP_ACT_READABLE);
+		a->kind = PTCP_ACT_READABLE;
+		a->readable.avail = c->rlen;
+	}
 
-int fastpath_output(step_ctx *x)
-{
-	ptcp_conn *c = x->c;
-	/* output_flush() in ESTABLISHED (the fast path's state, never in
-	 * recovery) sends or resends only with one of these flags or unsent
-	 * bytes (SND.NXT below the data's end or SND.MAX); else just the ACK. */
-	if ((c->flags & (F_FASTRETX | F_TLP_PROBE | F_FIN_QUEUED | F_FORCE1)) ||
-	    c->snd_nxt != c->snd_max || c->snd_nxt != c->sbuf_seq + c->slen)
-		return 0;
-	if (c->flags & F_ACK_NOW)
-		output_ack(x);
-	return 1;
+	/* The rest of the step when only an ACK may be owed; else output_flush(). */
+	if (only_ack(c, flags)) {
+		if (flags & F_ACK_NOW) {
+			if (c->nooo || (flags & F_DSACK)) {
+				output_flush(x); /* SACK blocks: the full builder */
+			} else {
+				ack_in_place(x, &out->v[out->n++], flags);
+				if (st)
+					st->segs_out++;
+			}
+		}
+		/* as ptcp_step()'s end (F_PENDING is clear: see the notes) */
+		timer_keepalive_arm(x);
+		dl = timer_next(c);
+		if (dl != c->deadline_reported) {
+			ptcp_action *a = &out->v[out->n++];
+			act_zero(a, PTCP_ACT_DEADLINE);
+			a->kind = PTCP_ACT_DEADLINE;
+			a->deadline = dl;
+			c->deadline_reported = dl;
+		}
+		ret = 2;
+	}
+
+	first = c->rcap - pos;
+	if (seg->payload2_len) {
+		rbuf_copy(c, pos, seg, 0, tlen);
+	} else if (tlen <= first) {
+		memcpy(c->rbuf + pos, seg->payload, tlen); /* one copy */
+	} else {
+		memcpy(c->rbuf + pos, seg->payload, first); /* two where the ring wraps */
+		memcpy(c->rbuf, seg->payload + first, tlen - first);
+	}
+	return ret;
 }

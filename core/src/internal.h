@@ -27,8 +27,6 @@
 #define input_negotiate      ptcp__input_negotiate
 #define input_enter_recovery ptcp__input_enter_recovery
 #define output_flush         ptcp__output_flush
-#define output_ack           ptcp__output_ack
-#define fastpath_output      ptcp__fastpath_output
 #define output_rst_reply     ptcp__output_rst_reply
 #define output_rst           ptcp__output_rst
 #define output_rcv_window    ptcp__output_rcv_window
@@ -144,21 +142,17 @@ void conn_established(step_ctx *x);
 
 /* input.c */
 void input_segment(step_ctx *x, const ptcp_input *in);
-/* fastpath.c: header prediction, tried before input_segment(); 1 when it took
- * the segment (counted in segs_in), 0: nothing changed, take the full path */
+/* fastpath.c: header prediction, tried before input_segment(); 0: nothing
+ * changed, take the full path; 1: it took the segment (counted in segs_in),
+ * output_flush() and the rest of the step follow; 2: it took the segment and
+ * finished the step (ACK, keepalive, DEADLINE) */
 int fastpath_segment(step_ctx *x, const ptcp_input *in);
-/* fastpath.c: output_flush() for a step fastpath_segment() took, when there
- * is nothing to send or resend: only the ACK it may owe; 1 done, 0: call
- * output_flush() */
-int fastpath_output(step_ctx *x);
 void input_icmp(step_ctx *x, const ptcp_input *in);
 void input_negotiate(ptcp_conn *c);
 void input_enter_recovery(step_ctx *x);
 
 /* output.c */
 void output_flush(step_ctx *x);
-/* The ACK output_flush() sends when F_ACK_NOW is set (and clears it). */
-void output_ack(step_ctx *x);
 /* RST in answer to seg (RFC 9293 3.10.7.1), from our side of seg. */
 void output_rst_reply(step_ctx *x, const ptcp_seg *seg);
 /* RST <SEQ=seq><CTL=RST> (ACK and ack if with_ack). */
@@ -255,6 +249,18 @@ static inline uint32_t max_u32(uint32_t a, uint32_t b)
 	return a > b ? a : b;
 }
 
+/* memset(p, 0, n) for a constant n, in pieces of at most 64 bytes: gcc
+ * (-O2/-O3, generic x86-64) makes one larger constant memset a rep stosq,
+ * which takes tens of cycles to start; the pieces are plain vector stores
+ * (in code gcc compiles for speed: see fastpath.c's UNLIKELY). */
+static inline void zero_small(void *p, size_t n)
+{
+	unsigned char *b = p;
+	for (; n > 64; b += 64, n -= 64)
+		memset(b, 0, 64);
+	memset(b, 0, n);
+}
+
 /* zero an action cheaply: the header and small union members; an EMIT
  * also its segment but the option layout (unused when nitems == 0). */
 #include <stddef.h>
@@ -264,9 +270,68 @@ static inline void act_zero(ptcp_action *a, ptcp_action_kind k)
 		memset(a, 0, 32);
 		return;
 	}
-	memset(a, 0, offsetof(ptcp_action, emit.seg.opts.items));
+	zero_small(a, offsetof(ptcp_action, emit.seg.opts.items));
 	a->emit.seg.opts.unknown_len = 0; /* no stale bytes from an earlier action */
 	a->emit.seg.opts.pad_len = 0;
-	memset(&a->emit.seg.payload, 0, sizeof(*a) - offsetof(ptcp_action, emit.seg.payload));
+	zero_small(&a->emit.seg.payload, sizeof(*a) - offsetof(ptcp_action, emit.seg.payload));
 }
+
+/* output.c's receive window, inline here for the fast path's ACK (fastpath.c). */
+/* Window we could advertise now, in bytes, before scaling (RFC 9293 3.8.6). */
+static inline uint32_t rcv_window(const ptcp_conn *c)
+{
+	uint32_t free = rbuf_free(c);
+	uint32_t held = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t edge, step;
+	if (c->cfg.flags & PTCP_CFG_RCV_CLAMP) {
+		/* As Linux (rcv_ssthresh): at most the clamp, rounded up to the scale
+		 * unit so that scaling does not eat it, when the buffer has room for
+		 * that.  The clamp opens by 2 MSS or more at a time, so no receiver
+		 * SWS hold-back while it is what limits the window. */
+		uint32_t unit = 1u << c->rcv_wscale;
+		uint32_t lim =
+		    (uint32_t)(((uint64_t)c->rcv_clamp + unit - 1) & ~(uint64_t)(unit - 1));
+		if (lim <= free)
+			return lim > held ? lim : held; /* RFC 9293 3.8.6: never shrink the edge */
+		if (c->rcv_clamp < free)
+			free = c->rcv_clamp;
+	}
+	edge = c->rcv_nxt + free;
+	/* RFC 9293 3.8.6.2.2: move the right edge only by a useful amount. */
+	step = min_u32(c->rcap / 2, c->snd_mss ? c->snd_mss : c->cfg.mss);
+	if (ptcp_seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv < step && held > 0)
+		return held;
+	/* RFC 9293 3.8.6: never shrink the right edge. */
+	return free > held ? free : held;
+}
+
+/* The window field for a segment, recording the right edge it announces. */
+static inline uint16_t window_field(ptcp_conn *c, int syn)
+{
+	uint32_t w = rcv_window(c);
+	uint32_t field;
+	/* What a SYN-ACK can announce: unscaled (RFC 7323 2.2), and a multiple of
+	 * the scale so that later scaled windows can say the same edge; in
+	 * SYN-RECEIVED nothing announces more (a SYN-ACK sent again would pull
+	 * the edge back). */
+	uint32_t synmax = 65535u & ~((1u << c->rcv_wscale) - 1u);
+	if (syn || c->state == PTCP_SYN_RECEIVED)
+		w = min_u32(w, synmax);
+	if (syn) {
+		field = w;
+	} else {
+		uint8_t ws = c->rcv_wscale;
+		field = w >> ws;
+		/* Rounding down must not pull the edge left (RFC 7323 2.4). */
+		if (ptcp_seq_lt(c->rcv_nxt + (field << ws), c->rcv_adv))
+			field = (c->rcv_adv - c->rcv_nxt + (1u << ws) - 1) >> ws;
+		if (field > 65535)
+			field = 65535;
+		w = field << ws;
+	}
+	if (ptcp_seq_gt(c->rcv_nxt + w, c->rcv_adv))
+		c->rcv_adv = c->rcv_nxt + w;
+	return (uint16_t)field;
+}
+
 #endif

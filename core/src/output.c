@@ -12,61 +12,10 @@
  */
 #include "internal.h"
 
-/* Window we could advertise now, in bytes, before scaling (RFC 9293 3.8.6). */
+/* Window we could advertise now, in bytes, before scaling: rcv_window() (internal.h). */
 uint32_t output_rcv_window(const ptcp_conn *c)
 {
-	uint32_t free = rbuf_free(c);
-	uint32_t held = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	uint32_t edge, step;
-	if (c->cfg.flags & PTCP_CFG_RCV_CLAMP) {
-		/* As Linux (rcv_ssthresh): at most the clamp, rounded up to the scale
-		 * unit so that scaling does not eat it, when the buffer has room for
-		 * that.  The clamp opens by 2 MSS or more at a time, so no receiver
-		 * SWS hold-back while it is what limits the window. */
-		uint32_t unit = 1u << c->rcv_wscale;
-		uint32_t lim =
-		    (uint32_t)(((uint64_t)c->rcv_clamp + unit - 1) & ~(uint64_t)(unit - 1));
-		if (lim <= free)
-			return lim > held ? lim : held; /* RFC 9293 3.8.6: never shrink the edge */
-		if (c->rcv_clamp < free)
-			free = c->rcv_clamp;
-	}
-	edge = c->rcv_nxt + free;
-	/* RFC 9293 3.8.6.2.2: move the right edge only by a useful amount. */
-	step = min_u32(c->rcap / 2, c->snd_mss ? c->snd_mss : c->cfg.mss);
-	if (ptcp_seq_gt(edge, c->rcv_adv) && edge - c->rcv_adv < step && held > 0)
-		return held;
-	/* RFC 9293 3.8.6: never shrink the right edge. */
-	return free > held ? free : held;
-}
-
-/* The window field for a segment, recording the right edge it announces. */
-static uint16_t window_field(ptcp_conn *c, int syn)
-{
-	uint32_t w = output_rcv_window(c);
-	uint32_t field;
-	/* What a SYN-ACK can announce: unscaled (RFC 7323 2.2), and a multiple of
-	 * the scale so that later scaled windows can say the same edge; in
-	 * SYN-RECEIVED nothing announces more (a SYN-ACK sent again would pull
-	 * the edge back). */
-	uint32_t synmax = 65535u & ~((1u << c->rcv_wscale) - 1u);
-	if (syn || c->state == PTCP_SYN_RECEIVED)
-		w = min_u32(w, synmax);
-	if (syn) {
-		field = w;
-	} else {
-		uint8_t ws = c->rcv_wscale;
-		field = w >> ws;
-		/* Rounding down must not pull the edge left (RFC 7323 2.4). */
-		if (ptcp_seq_lt(c->rcv_nxt + (field << ws), c->rcv_adv))
-			field = (c->rcv_adv - c->rcv_nxt + (1u << ws) - 1) >> ws;
-		if (field > 65535)
-			field = 65535;
-		w = field << ws;
-	}
-	if (ptcp_seq_gt(c->rcv_nxt + w, c->rcv_adv))
-		c->rcv_adv = c->rcv_nxt + w;
-	return (uint16_t)field;
+	return rcv_window(c);
 }
 
 static void put_ts(const step_ctx *x, ptcp_seg *s)
@@ -547,11 +496,6 @@ static void send_ack(step_ctx *x)
 	 * the ACK stays acceptable and two rewound ends cannot ping-pong ACKs. */
 	s->seq = x->c->snd_max;
 	fill_common(x, s, 0);
-}
-
-void output_ack(step_ctx *x)
-{
-	send_ack(x);
 }
 
 /* RFC 1122 4.2.3.6: a probe the peer must answer: one below SND.UNA, no data. */

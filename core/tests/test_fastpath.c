@@ -7,6 +7,7 @@
  * match at the end.  A count checks that the fast path did take segments.
  */
 #include <criterion/criterion.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,24 @@ static void same_action(const ptcp_action *a, const ptcp_action *b, unsigned see
 		        (!x->payload2_len || !memcmp(x->payload2, y->payload2, x->payload2_len)),
 		    "seed %u step %d: payloads differ", seed, step);
 		cr_assert_eq(a->emit.ecn, b->emit.ecn);
+		/* byte for byte: the action as the core writes it (all but the
+		 * option layout arrays, unused when nitems == 0, and the payload
+		 * pointers, into each connection's own buffer), and the segment
+		 * on the wire, checksum included */
+		cr_assert_eq(x->opts.nitems, 0);
+		cr_assert_eq(y->opts.nitems, 0);
+		cr_assert(!memcmp(a, b, offsetof(ptcp_action, emit.seg.opts.items)) &&
+		              !memcmp(&a->emit.src, &b->emit.src,
+		                      sizeof(*a) - offsetof(ptcp_action, emit.src)),
+		          "seed %u step %d: action bytes differ", seed, step);
+		{
+			static uint8_t wa[1600], wb[1600];
+			int la = ptcp_wire_build_tcp(wa, sizeof(wa), x, &a->emit.src, &a->emit.dst);
+			int lb = ptcp_wire_build_tcp(wb, sizeof(wb), y, &b->emit.src, &b->emit.dst);
+			cr_assert(la > 0 && la == lb && !memcmp(wa, wb, (size_t)la),
+			          "seed %u step %d: wire bytes differ (%d vs %d)", seed, step, la,
+			          lb);
+		}
 		break;
 	}
 	case PTCP_ACT_READABLE:
