@@ -526,13 +526,28 @@ static void app_abort(step_ctx *x)
 	                   : PTCP_EABORTED);
 }
 
-int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)
+/* The end of every step: output, the keepalive deadline, and the DEADLINE
+ * action when the next deadline changed.  Returns ret. */
+int conn_step_end(step_ctx *x, int ret)
+{
+	ptcp_conn *c = x->c;
+	ptcp_time_t dl;
+	output_flush(x);
+	timer_keepalive_arm(x);
+	dl = (c->flags & F_PENDING) ? x->now : timer_next(c);
+	if (dl != c->deadline_reported) {
+		ptcp_action *a = push(x, PTCP_ACT_DEADLINE);
+		if (a)
+			a->deadline = dl;
+		c->deadline_reported = dl;
+	}
+	return ret;
+}
+
+int conn_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)
 {
 	step_ctx x;
-	int ret = 0, fast;
-	ptcp_time_t dl;
-	if (!c || !in || !out || !out->v || out->cap < PTCP_ACTIONS_MIN)
-		return PTCP_EINVAL;
+	int ret = 0;
 	out->n = 0;
 	x.c = c;
 	x.out = out;
@@ -544,11 +559,7 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 	case PTCP_IN_SEGMENT:
 		if (!in->segment.seg)
 			return PTCP_EINVAL;
-		fast = fastpath_segment(&x, in); /* header prediction, else the full path */
-		if (fast == 2)
-			return 0; /* it did the whole step */
-		if (!fast)
-			input_segment(&x, in);
+		input_segment(&x, in);
 		break;
 	case PTCP_IN_ICMP:
 		input_icmp(&x, in);
@@ -583,16 +594,16 @@ int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 	default:
 		return PTCP_EINVAL;
 	}
-	output_flush(&x);
-	timer_keepalive_arm(&x);
-	dl = (c->flags & F_PENDING) ? now : timer_next(c);
-	if (dl != c->deadline_reported) {
-		ptcp_action *a = push(&x, PTCP_ACT_DEADLINE);
-		if (a)
-			a->deadline = dl;
-		c->deadline_reported = dl;
-	}
-	return ret;
+	return conn_step_end(&x, ret);
+}
+
+int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)
+{
+	if (!c || !in || !out || !out->v || out->cap < PTCP_ACTIONS_MIN)
+		return PTCP_EINVAL;
+	if (in->kind == PTCP_IN_SEGMENT && in->segment.seg)
+		return fastpath_step(c, in, now, out); /* header prediction, else conn_step() */
+	return conn_step(c, in, now, out);
 }
 
 ptcp_time_t ptcp_conn_next_deadline(const ptcp_conn *c)

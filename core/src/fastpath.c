@@ -9,22 +9,24 @@
  * SACK, RTT, congestion or retransmission-timer work), the payload fits the
  * receive window and buffer, no reassembly queue, no SACK scoreboard, not in
  * recovery, no zero-window probe out, no FIN seen, the application has not
- * closed, no CE mark, the connection's own ports.  It runs before
- * input_segment() (ptcp_step calls it first) and counts the segment itself.
- * When the step then has nothing to send but the ACK it may owe, it finishes
- * the step as output_flush() and ptcp_step()'s end would: the ACK, the
- * keepalive deadline and the DEADLINE action.  PTCP_CFG_NO_FASTPATH turns it
- * off, so a test can run both paths on the same inputs and compare what they
- * emit (core/tests/test_fastpath.c).
+ * closed, no CE mark, the connection's own ports.  ptcp_step() hands every
+ * segment to fastpath_step(); a segment that fails the prediction goes on,
+ * untouched, to conn_step() (input_segment(), then conn_step_end()).  A
+ * segment that passes is counted and taken here; when the step then has
+ * nothing to send but the ACK it may owe, the step ends here too, as
+ * conn_step_end() would end it: the ACK, the keepalive deadline and the
+ * DEADLINE action; else conn_step_end() ends it.  PTCP_CFG_NO_FASTPATH turns
+ * it off, so a test can run both paths on the same inputs and compare what
+ * they emit (core/tests/test_fastpath.c).
  *
  * IMPLEMENTATION NOTES
  * Room in the action array: ptcp_step() accepts no array below
- * PTCP_ACTIONS_MIN entries and starts the step at out->n == 0, so the
+ * PTCP_ACTIONS_MIN entries and the step starts at out->n == 0, so the
  * READABLE, the ACK (conn_emit() keeps RESERVE slots free below the end) and
  * the DEADLINE always fit, and F_PENDING (cleared when the step starts) stays
- * clear: the full path's capacity checks cannot fail here.  The payload is
- * copied into the ring last: nothing in the step reads the ring, and the
- * copy's stores then drain while the caller goes on.
+ * clear: the full path's capacity checks cannot fail here.  The ACK is
+ * written into its action directly rather than through conn_emit() and
+ * fill_common(), with the same window code (window_field(), internal.h).
  */
 #include "internal.h"
 
@@ -81,15 +83,14 @@ static inline void ack_in_place(step_ctx *x, ptcp_action *a, uint32_t flags)
 	c->rcv_unacked = 0;
 }
 
-int fastpath_segment(step_ctx *x, const ptcp_input *in)
+int fastpath_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)
 {
-	ptcp_conn *c = x->c;
 	const ptcp_seg *seg = in->segment.seg;
-	ptcp_actions *out = x->out;
 	ptcp_stats *st = c->stats;
 	uint32_t seq = seg->seq, ack = seg->ack, tlen, rcv_wnd, wnd, pos, first;
-	uint32_t flags = c->flags;
-	int ts = (flags & F_TS) && (seg->opts.present & PTCP_OPT_TS), ret = 1;
+	uint32_t flags = c->flags & ~(uint32_t)F_PENDING; /* as conn_step() */
+	int ts = (flags & F_TS) && (seg->opts.present & PTCP_OPT_TS);
+	step_ctx x;
 	ptcp_time_t dl;
 
 	if (UNLIKELY(c->state != PTCP_ESTABLISHED || (c->cfg.flags & PTCP_CFG_NO_FASTPATH) ||
@@ -97,25 +98,33 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 	             (seg->flags & (uint8_t)~PTCP_PSH) != PTCP_ACK ||
 	             (seg->opts.present & (uint32_t)~PTCP_OPT_TS) || seq != c->rcv_nxt ||
 	             ack != c->snd_una))
-		return 0;
+		return conn_step(c, in, now, out);
 	tlen = (uint32_t)ptcp_seg_len(seg);
 	rcv_wnd = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	if (UNLIKELY(tlen == 0 || tlen > rcv_wnd || tlen > rbuf_free(c) || c->nooo || c->nsb ||
 	             (flags & (F_INRECOVERY | F_WND_PROBE | F_RFIN | F_RFIN_OOO | F_APP_CLOSED))))
-		return 0;
+		return conn_step(c, in, now, out);
 	/* RFC 3168 6.1.3: a CE mark needs the ECE echo: full path. */
 	if (UNLIKELY((flags & F_ECN) && (in->segment.ecn & 3) == 3))
-		return 0;
+		return conn_step(c, in, now, out);
 	/* RFC 7323 5.3 R1: PAWS; a segment that fails it goes to the full path,
 	 * which drops it. */
 	if (UNLIKELY(ts && ptcp_seq_lt(seg->opts.ts_val + 1, c->ts_recent)))
-		return 0;
+		return conn_step(c, in, now, out);
+
+	/* Taken: the step starts as conn_step() starts it. */
+	out->n = 0;
+	x.c = c;
+	x.out = out;
+	x.now = now;
+	x.in = in;
+	x.bytes_out = 0;
 
 	/* RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent. */
 	if (ts && ptcp_seq_le(seq, c->last_ack_sent) && ptcp_seq_ge(seg->opts.ts_val, c->ts_recent))
 		c->ts_recent = seg->opts.ts_val;
 	/* RFC 1122 4.2.3.6: the peer is alive. */
-	c->last_rcv = x->now;
+	c->last_rcv = now;
 	c->ka_probes = 0;
 
 	/* RFC 9293 3.10.7.4 fifth: SEG.ACK == SND.UNA with data is neither new
@@ -150,12 +159,12 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 	c->rcv_unacked += tlen;
 	if (c->cfg.delack == 0 || c->quickacks > 0 || c->rcv_unacked > c->rcv_mss) {
 		flags |= F_ACK_NOW;
-		c->flags = flags;
 		if (c->quickacks)
 			c->quickacks--;
 	} else if (!c->t_delack) {
-		c->t_delack = x->now + c->cfg.delack;
+		c->t_delack = now + c->cfg.delack;
 	}
+	c->flags = flags;
 	if (st) {
 		st->segs_in++;
 		st->bytes_in += tlen;
@@ -167,30 +176,6 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 		a->readable.avail = c->rlen;
 	}
 
-	/* The rest of the step when only an ACK may be owed; else output_flush(). */
-	if (only_ack(c, flags)) {
-		if (flags & F_ACK_NOW) {
-			if (c->nooo || (flags & F_DSACK)) {
-				output_flush(x); /* SACK blocks: the full builder */
-			} else {
-				ack_in_place(x, &out->v[out->n++], flags);
-				if (st)
-					st->segs_out++;
-			}
-		}
-		/* as ptcp_step()'s end (F_PENDING is clear: see the notes) */
-		timer_keepalive_arm(x);
-		dl = timer_next(c);
-		if (dl != c->deadline_reported) {
-			ptcp_action *a = &out->v[out->n++];
-			act_zero(a, PTCP_ACT_DEADLINE);
-			a->kind = PTCP_ACT_DEADLINE;
-			a->deadline = dl;
-			c->deadline_reported = dl;
-		}
-		ret = 2;
-	}
-
 	first = c->rcap - pos;
 	if (seg->payload2_len) {
 		rbuf_copy(c, pos, seg, 0, tlen);
@@ -200,5 +185,24 @@ int fastpath_segment(step_ctx *x, const ptcp_input *in)
 		memcpy(c->rbuf + pos, seg->payload, first); /* two where the ring wraps */
 		memcpy(c->rbuf, seg->payload + first, tlen - first);
 	}
-	return ret;
+
+	/* The rest of the step: conn_step_end(), unless only an ACK may be owed. */
+	if (!only_ack(c, flags) || ((flags & F_ACK_NOW) && (c->nooo || (flags & F_DSACK))))
+		return conn_step_end(&x, 0); /* data to send, or SACK blocks */
+	if (flags & F_ACK_NOW) {
+		ack_in_place(&x, &out->v[out->n++], flags);
+		if (st)
+			st->segs_out++;
+	}
+	/* as conn_step_end() (F_PENDING is clear: see the notes) */
+	timer_keepalive_arm(&x);
+	dl = timer_next(c);
+	if (dl != c->deadline_reported) {
+		ptcp_action *a = &out->v[out->n++];
+		act_zero(a, PTCP_ACT_DEADLINE);
+		a->kind = PTCP_ACT_DEADLINE;
+		a->deadline = dl;
+		c->deadline_reported = dl;
+	}
+	return 0;
 }

@@ -22,7 +22,9 @@
 #define conn_emit            ptcp__conn_emit
 #define conn_established     ptcp__conn_established
 #define input_segment        ptcp__input_segment
-#define fastpath_segment     ptcp__fastpath_segment
+#define fastpath_step        ptcp__fastpath_step
+#define conn_step            ptcp__conn_step
+#define conn_step_end        ptcp__conn_step_end
 #define input_icmp           ptcp__input_icmp
 #define input_negotiate      ptcp__input_negotiate
 #define input_enter_recovery ptcp__input_enter_recovery
@@ -139,14 +141,17 @@ void conn_closed(step_ctx *x, int err);
 /* A new EMIT action with a zeroed segment from our port to the peer's, or NULL when full. */
 ptcp_seg *conn_emit(step_ctx *x);
 void conn_established(step_ctx *x);
+/* ptcp_step() after its argument checks, without header prediction: the
+ * input, then conn_step_end().  Returns what ptcp_step() returns. */
+int conn_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out);
+/* The end of a step: output_flush(), the keepalive deadline, DEADLINE. Returns ret. */
+int conn_step_end(step_ctx *x, int ret);
 
 /* input.c */
 void input_segment(step_ctx *x, const ptcp_input *in);
-/* fastpath.c: header prediction, tried before input_segment(); 0: nothing
- * changed, take the full path; 1: it took the segment (counted in segs_in),
- * output_flush() and the rest of the step follow; 2: it took the segment and
- * finished the step (ACK, keepalive, DEADLINE) */
-int fastpath_segment(step_ctx *x, const ptcp_input *in);
+/* fastpath.c: ptcp_step() for a segment (in->segment.seg not NULL, the
+ * arguments checked): header prediction, else conn_step().  Returns 0. */
+int fastpath_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out);
 void input_icmp(step_ctx *x, const ptcp_input *in);
 void input_negotiate(ptcp_conn *c);
 void input_enter_recovery(step_ctx *x);
