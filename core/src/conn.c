@@ -528,7 +528,7 @@ static void app_abort(step_ctx *x)
 
 /* The end of every step: output, the keepalive deadline, and the DEADLINE
  * action when the next deadline changed.  Returns ret. */
-int conn_step_end(step_ctx *x, int ret)
+static inline int step_end(step_ctx *x, int ret)
 {
 	ptcp_conn *c = x->c;
 	ptcp_time_t dl;
@@ -542,6 +542,11 @@ int conn_step_end(step_ctx *x, int ret)
 		c->deadline_reported = dl;
 	}
 	return ret;
+}
+
+int conn_step_end(step_ctx *x, int ret)
+{
+	return step_end(x, ret);
 }
 
 int conn_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)
@@ -594,7 +599,7 @@ int conn_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 	default:
 		return PTCP_EINVAL;
 	}
-	return conn_step_end(&x, ret);
+	return step_end(&x, ret);
 }
 
 int ptcp_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)

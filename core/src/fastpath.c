@@ -30,13 +30,21 @@
  */
 #include "internal.h"
 
-/* The prediction holds for most segments of a stream: without saying so, gcc
- * takes the code behind a dozen checks for rare and compiles it for size
- * (its constant memsets become rep stos, slow to start). */
+/* The prediction holds for most segments of a stream: saying so keeps gcc
+ * from taking the code behind a dozen checks for rare and compiling it for
+ * size (its constant memsets became rep stos, slow to start).  take() is
+ * kept out of line so that a segment the prediction refuses goes to
+ * conn_step() without paying for the taken path's stack frame. */
 #if defined(__GNUC__)
 #define UNLIKELY(e) __builtin_expect(!!(e), 0)
 #else
 #define UNLIKELY(e) (e)
+#endif
+
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
 #endif
 
 _Static_assert(PTCP_ACTIONS_MIN >= RESERVE + 2, "the fast path's actions always fit");
@@ -83,34 +91,17 @@ static inline void ack_in_place(step_ctx *x, ptcp_action *a, uint32_t flags)
 	c->rcv_unacked = 0;
 }
 
-int fastpath_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)
+/* The segment passed the prediction (tlen bytes of text; flags: c->flags
+ * without F_PENDING): the rest of fastpath_step(). */
+static NOINLINE int take(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out,
+                         uint32_t tlen, uint32_t flags)
 {
 	const ptcp_seg *seg = in->segment.seg;
 	ptcp_stats *st = c->stats;
-	uint32_t seq = seg->seq, ack = seg->ack, tlen, rcv_wnd, wnd, pos, first;
-	uint32_t flags = c->flags & ~(uint32_t)F_PENDING; /* as conn_step() */
+	uint32_t seq = seg->seq, ack = seg->ack, wnd, pos, first;
 	int ts = (flags & F_TS) && (seg->opts.present & PTCP_OPT_TS);
 	step_ctx x;
 	ptcp_time_t dl;
-
-	if (UNLIKELY(c->state != PTCP_ESTABLISHED || (c->cfg.flags & PTCP_CFG_NO_FASTPATH) ||
-	             seg->dport != c->lport || seg->sport != c->rport ||
-	             (seg->flags & (uint8_t)~PTCP_PSH) != PTCP_ACK ||
-	             (seg->opts.present & (uint32_t)~PTCP_OPT_TS) || seq != c->rcv_nxt ||
-	             ack != c->snd_una))
-		return conn_step(c, in, now, out);
-	tlen = (uint32_t)ptcp_seg_len(seg);
-	rcv_wnd = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	if (UNLIKELY(tlen == 0 || tlen > rcv_wnd || tlen > rbuf_free(c) || c->nooo || c->nsb ||
-	             (flags & (F_INRECOVERY | F_WND_PROBE | F_RFIN | F_RFIN_OOO | F_APP_CLOSED))))
-		return conn_step(c, in, now, out);
-	/* RFC 3168 6.1.3: a CE mark needs the ECE echo: full path. */
-	if (UNLIKELY((flags & F_ECN) && (in->segment.ecn & 3) == 3))
-		return conn_step(c, in, now, out);
-	/* RFC 7323 5.3 R1: PAWS; a segment that fails it goes to the full path,
-	 * which drops it. */
-	if (UNLIKELY(ts && ptcp_seq_lt(seg->opts.ts_val + 1, c->ts_recent)))
-		return conn_step(c, in, now, out);
 
 	/* Taken: the step starts as conn_step() starts it. */
 	out->n = 0;
@@ -144,7 +135,7 @@ int fastpath_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_acti
 
 	/* RFC 9293 3.10.7.4 seventh: the text, in order, fits: it goes straight
 	 * into the ring behind the unread bytes (no reassembly queue to pull
-	 * in), at pos; copied at the end. */
+	 * in), at pos; copied below. */
 	pos = c->rhead + c->rlen;
 	if (pos >= c->rcap)
 		pos -= c->rcap;
@@ -205,4 +196,32 @@ int fastpath_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_acti
 		c->deadline_reported = dl;
 	}
 	return 0;
+}
+
+int fastpath_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions *out)
+{
+	const ptcp_seg *seg = in->segment.seg;
+	uint32_t seq = seg->seq, tlen, rcv_wnd, flags = c->flags;
+	int ts = (flags & F_TS) && (seg->opts.present & PTCP_OPT_TS);
+
+	if (UNLIKELY(c->state != PTCP_ESTABLISHED || (c->cfg.flags & PTCP_CFG_NO_FASTPATH) ||
+	             seg->dport != c->lport || seg->sport != c->rport ||
+	             (seg->flags & (uint8_t)~PTCP_PSH) != PTCP_ACK ||
+	             (seg->opts.present & (uint32_t)~PTCP_OPT_TS) || seq != c->rcv_nxt ||
+	             seg->ack != c->snd_una))
+		return conn_step(c, in, now, out);
+	tlen = (uint32_t)ptcp_seg_len(seg);
+	rcv_wnd = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	if (UNLIKELY(tlen == 0 || tlen > rcv_wnd || tlen > rbuf_free(c) || c->nooo || c->nsb ||
+	             (flags & (F_INRECOVERY | F_WND_PROBE | F_RFIN | F_RFIN_OOO | F_APP_CLOSED))))
+		return conn_step(c, in, now, out);
+	/* RFC 3168 6.1.3: a CE mark needs the ECE echo: full path. */
+	if (UNLIKELY((flags & F_ECN) && (in->segment.ecn & 3) == 3))
+		return conn_step(c, in, now, out);
+	/* RFC 7323 5.3 R1: PAWS; a segment that fails it goes to the full path,
+	 * which drops it. */
+	if (UNLIKELY(ts && ptcp_seq_lt(seg->opts.ts_val + 1, c->ts_recent)))
+		return conn_step(c, in, now, out);
+
+	return take(c, in, now, out, tlen, flags & ~(uint32_t)F_PENDING); /* as conn_step() */
 }
