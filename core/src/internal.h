@@ -176,7 +176,11 @@ void timer_timewait(step_ctx *x);
 void timer_keepalive_arm(step_ctx *x);
 void timer_pto_restart(step_ctx *x);
 ptcp_time_t timer_next(const ptcp_conn *c);
-uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now);
+/* RFC 7323 5.4: a timestamp clock of 1 ms, offset per connection. */
+static inline uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now)
+{
+	return (uint32_t)(now / 1000u) + c->cfg.ts_offset;
+}
 
 /* sack.c */
 int sack_on_ack(ptcp_conn *c, const ptcp_seg *seg); /* returns the DSACK blocks seen */

@@ -10,11 +10,7 @@
  */
 #include "internal.h"
 
-/* RFC 7323 5.4: a timestamp clock of 1 ms, offset per connection. */
-uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now)
-{
-	return (uint32_t)(now / 1000u) + c->cfg.ts_offset;
-}
+/* timer_tsval(): internal.h (inline: every ACK takes it). */
 
 /* RFC 6298 2.4 / 2.5: rto_min <= RTO <= rto_max (< 2^32 us: the block's 32 bits). */
 static uint32_t clamp_rto(const ptcp_conn *c, ptcp_time_t rto)
