@@ -54,6 +54,7 @@
 #define rack_reset           ptcp__rack_reset
 #define rack_on_ack          ptcp__rack_on_ack
 #define rack_recovery_done   ptcp__rack_recovery_done
+#define rack_unit            ptcp__rack_unit
 #define rack_reo_wnd         ptcp__rack_reo_wnd
 #define rack_step            ptcp__rack_step
 #define rack_hole_pipe       ptcp__rack_hole_pipe
@@ -210,6 +211,8 @@ void rack_reset(ptcp_conn *c);
 void rack_on_ack(ptcp_conn *c, uint32_t ack, const ptcp_sack_block *osb, unsigned onsb, int dsack,
                  ptcp_time_t now);
 void rack_recovery_done(ptcp_conn *c);
+/* the logged send range holding seq, or [SND.UNA, SND.MAX) (sack.c's whole segments) */
+void rack_unit(const ptcp_conn *c, uint32_t seq, uint32_t *l, uint32_t *r);
 uint32_t rack_reo_wnd(const ptcp_conn *c);
 /* step 5 and the reordering timer; new losses start recovery */
 void rack_step(step_ctx *x, int timer);

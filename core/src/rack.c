@@ -192,6 +192,28 @@ void rack_sent(ptcp_conn *c, uint32_t seq, uint32_t len, ptcp_time_t now, int rt
 	coalesce_equal(c);
 }
 
+/*
+ * The transmission unit around seq: the logged range holding it (a burst
+ * sent in one step, cut where parts were sent again), else [SND.UNA,
+ * SND.MAX) when the log does not cover seq.  Segments of a unit start at
+ * its start, one SMSS apart (output.c sends MSS-sized segments).
+ */
+void rack_unit(const ptcp_conn *c, uint32_t seq, uint32_t *l, uint32_t *r)
+{
+	*l = c->snd_una;
+	*r = c->snd_max;
+	if (!rack_on(c))
+		return;
+	for (unsigned i = 0; i < c->nrack; i++) {
+		uint32_t el = c->rack_log[i].seq, er = entry_end(c, i);
+		if (ptcp_seq_ge(seq, el) && ptcp_seq_lt(seq, er)) {
+			*l = el;
+			*r = er;
+			return;
+		}
+	}
+}
+
 void rack_reset(ptcp_conn *c)
 {
 	for (unsigned i = 0; i < c->nrack; i++)
@@ -234,8 +256,11 @@ static void deliver_piece(ptcp_conn *c, uint32_t l, uint32_t r, int cumulative, 
 		uint32_t a = ptcp_seq_gt(el, l) ? el : l, b = ptcp_seq_lt(er, r) ? er : r;
 		if (!ptcp_seq_lt(a, b))
 			continue;
-		/* a SACK of less than a segment of the range is not a segment delivered */
-		if (!cumulative && b - a < min_u32(c->snd_mss, er - el))
+		/* a SACK of less than a segment of the range is not a segment
+		 * delivered (with PTCP_CFG_SACK_WHOLE_SEG the scoreboard holds
+		 * whole segments only, a burst's short last one too) */
+		if (!cumulative && !(c->cfg.flags & PTCP_CFG_SACK_WHOLE_SEG) &&
+		    b - a < min_u32(c->snd_mss, er - el))
 			continue;
 		delivered(c, c->rack_log[i].ts, b, now);
 	}

@@ -64,6 +64,30 @@ static void insert(ptcp_conn *c, ptcp_sack_block b)
 	c->nsb++;
 }
 
+/*
+ * PTCP_CFG_SACK_WHOLE_SEG: keep only the whole segments b covers, as Linux
+ * does (tcp_match_skb_to_sack: a SACK splits a sent burst at segment
+ * boundaries, and a part of one segment marks nothing).  A segment is SMSS
+ * octets from the start of its transmission unit (rack_unit), the unit's
+ * last one possibly shorter.  Returns 0 when nothing whole is left.
+ * RFC 2018 4 lets the sender use SACK information as it likes; ignoring a
+ * part only means that part may be sent again.
+ */
+static int whole_segments(const ptcp_conn *c, ptcp_sack_block *b)
+{
+	uint32_t mss = c->snd_mss ? c->snd_mss : 1, l, r, k;
+	rack_unit(c, b->left, &l, &r);
+	if (b->left != l) {
+		/* round the left edge up to the next segment start */
+		k = (b->left - l + mss - 1) / mss;
+		b->left = (uint64_t)k * mss >= (uint64_t)(r - l) ? r : l + k * mss;
+	}
+	rack_unit(c, b->right - 1, &l, &r);
+	if (b->right != r) /* round the right edge down, the unit's end stays */
+		b->right = l + (b->right - l) / mss * mss;
+	return ptcp_seq_lt(b->left, b->right);
+}
+
 int sack_on_ack(ptcp_conn *c, const ptcp_seg *seg)
 {
 	const ptcp_tcp_opts *o = &seg->opts;
@@ -82,8 +106,11 @@ int sack_on_ack(ptcp_conn *c, const ptcp_seg *seg)
 			dsacks++;
 			continue;
 		}
-		if (block_valid(c, b, seg->ack))
-			insert(c, b);
+		if (!block_valid(c, b, seg->ack))
+			continue;
+		if ((c->cfg.flags & PTCP_CFG_SACK_WHOLE_SEG) && !whole_segments(c, &b))
+			continue;
+		insert(c, b);
 	}
 	return dsacks;
 }

@@ -208,6 +208,13 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * Off: the free buffer space (RFC 9293 3.8.6.2).  Set by
  * ptcp_config_linux(). */
 #define PTCP_CFG_RCV_CLAMP 0x800000u
+/* A SACK block marks only the whole segments it covers (Linux's
+ * tcp_match_skb_to_sack): its edges are rounded inward to segment
+ * boundaries (SMSS apart from the start of each burst sent; a burst's last
+ * segment may be shorter), and a block that covers no whole segment, e.g.
+ * the last octet of a full one, is ignored.  Off: every SACKed octet counts
+ * (RFC 2018, RFC 6675).  Set by ptcp_config_linux(). */
+#define PTCP_CFG_SACK_WHOLE_SEG 0x1000000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -255,7 +262,8 @@ void ptcp_config_default(ptcp_config *cfg);
  * SYN-RECEIVED (PTCP_CFG_ICMP_SYNRECV_HARD), the RTO as
  * SRTT + max(4*RTTVAR, rto_min) (PTCP_CFG_RTO_LINUX), MSG_MORE and PSH
  * as tcp_push() (PTCP_CFG_PUSH_LINUX), a receive window that
- * starts at 64 KiB and grows with in-order data (PTCP_CFG_RCV_CLAMP).
+ * starts at 64 KiB and grows with in-order data (PTCP_CFG_RCV_CLAMP), SACK
+ * blocks taken in whole segments only (PTCP_CFG_SACK_WHOLE_SEG).
  * Used by ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
