@@ -26,6 +26,8 @@
 #define T_RTX     2u
 #define T_FLAGS   3u
 
+#define REO_TIMER_PAD 2000u /* us: Linux's TCP_TIMEOUT_MIN (2 ms at HZ=1000) */
+
 enum {
 	RK_VALID = 1u << 0,       /* RACK.xmit_ts / end_seq hold a delivered segment */
 	RK_FACK = 1u << 1,        /* RACK.fack is set */
@@ -404,7 +406,11 @@ void rack_step(step_ctx *x, int timer)
 	unsigned lost;
 	trim(c);
 	lost = detect_loss(c, x->now, &wait);
-	/* RFC 8985 6.3: the reordering timer for the ranges still in the window */
+	/* RFC 8985 6.3: the reordering timer for the ranges still in the window;
+	 * PTCP_CFG_REO_TIMER_LINUX: 2 ms later (tcp_rack_mark_lost adds
+	 * TCP_TIMEOUT_MIN to the wait) */
+	if (wait && (c->cfg.flags & PTCP_CFG_REO_TIMER_LINUX))
+		wait += REO_TIMER_PAD;
 	c->t_reo = wait ? x->now + wait : 0;
 	if (lost && !(c->flags & (F_INRECOVERY | F_RTO_LOSS)) && c->state >= PTCP_ESTABLISHED) {
 		/* RFC 8985 6.2: RACK's losses start recovery (RFC 6675 5 step 4) */

@@ -181,3 +181,25 @@ Test(rack, lost_retransmission_is_sent_again)
 	cr_assert_eq(stats(&t).retransmits, 3);
 	conv_fini(&t);
 }
+
+/* PTCP_CFG_REO_TIMER_LINUX: the reordering timer is armed 2 ms after the
+ * earliest loss time, as Linux's tcp_rack_mark_lost (RACK.rtt 100 ms +
+ * reo_wnd 25 ms - 100 ms elapsed + 2 ms); the resend comes then, not before. */
+Test(rack, linux_timer_two_ms_late)
+{
+	conv t;
+	rack_client(&t, PTCP_CFG_REO_TIMER_LINUX);
+	send_segs(&t, B, 4);
+	t.now += PTCP_MS(100);
+	sack_ack(&t, B, B + 3000, B + 4000, 0, 0);
+	expect_nothing(&t);
+	cr_assert_eq(last_deadline(&t), t.now + PTCP_MS(27), "timer at +%lld us",
+	             (long long)(last_deadline(&t) - t.now));
+	t.now += PTCP_MS(26);
+	conv_advance(&t, 0);
+	expect_nothing(&t);
+	conv_to_deadline(&t);
+	expect_seg(&t, ".", B, PISS + 1, 1000);
+	cr_assert_eq(stats(&t).rack_losses, 1);
+	conv_fini(&t);
+}

@@ -215,6 +215,11 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * the last octet of a full one, is ignored.  Off: every SACKed octet counts
  * (RFC 2018, RFC 6675).  Set by ptcp_config_linux(). */
 #define PTCP_CFG_SACK_WHOLE_SEG 0x1000000u
+/* RACK's reordering timer fires 2 ms after the earliest time a segment
+ * would be lost, as Linux's tcp_rack_mark_lost arms it (the wait plus
+ * TCP_TIMEOUT_MIN, 2 ms at HZ=1000).  Off: at that time (RFC 8985 6.3).
+ * Set by ptcp_config_linux(). */
+#define PTCP_CFG_REO_TIMER_LINUX 0x2000000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
@@ -263,7 +268,8 @@ void ptcp_config_default(ptcp_config *cfg);
  * SRTT + max(4*RTTVAR, rto_min) (PTCP_CFG_RTO_LINUX), MSG_MORE and PSH
  * as tcp_push() (PTCP_CFG_PUSH_LINUX), a receive window that
  * starts at 64 KiB and grows with in-order data (PTCP_CFG_RCV_CLAMP), SACK
- * blocks taken in whole segments only (PTCP_CFG_SACK_WHOLE_SEG).
+ * blocks taken in whole segments only (PTCP_CFG_SACK_WHOLE_SEG), RACK's
+ * reordering timer 2 ms late as Linux's (PTCP_CFG_REO_TIMER_LINUX).
  * Used by ptcp-drill.
  */
 void ptcp_config_linux(ptcp_config *cfg);
