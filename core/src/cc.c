@@ -168,6 +168,12 @@ static void cubic_on_rto(ptcp_conn *c, ptcp_time_t now)
 {
 	(void)now;
 	c->cc_time = 0; /* RFC 9438 4.8: a new epoch after the timeout */
+	/* RFC 9438 4.8: the first congestion avoidance stage after a timeout
+	 * uses K = 0 and W_max = cwnd at its start (W_MAX 0: the epoch start
+	 * takes cwnd).  output.c also starts a new epoch this way after an idle
+	 * period (nothing in flight then), which keeps W_max. */
+	if (c->snd_una != c->snd_max)
+		c->cc_state[W_MAX] = 0;
 }
 
 const ptcp_cc_ops ptcp_cc_cubic = {"cubic", cubic_init, cubic_on_ack, cubic_ssthresh, cubic_on_rto};

@@ -136,3 +136,36 @@ Test(cubic, window_stays_below_2_to_the_31)
 	}
 	cr_assert_geq(c.cwnd, 0x7fff0000u, "and it did not shrink");
 }
+
+/* cwnd after a loss at 100 segments, one RTT of ACKs per 100 ms for 2 s,
+ * from ssthresh; timeout: the loss was a retransmission timeout (with
+ * data in flight), idle: on_rto for an idle restart (nothing in flight). */
+static uint32_t cubic_after(int timeout, int idle)
+{
+	ptcp_conn c;
+	ptcp_time_t now = PTCP_SEC(1);
+	setup(&c, &ptcp_cc_cubic, 100);
+	c.snd_una = 1000;
+	c.snd_max = idle ? 1000 : 1000 + 100 * MSS;
+	c.ssthresh = ptcp_cc_cubic.ssthresh(&c, now);
+	if (timeout || idle)
+		ptcp_cc_cubic.on_rto(&c, now);
+	c.cwnd = c.ssthresh;
+	for (int i = 0; i < 20; i++)
+		rtt_of_acks(&c, &ptcp_cc_cubic, &now);
+	return c.cwnd;
+}
+
+/* RFC 9438 4.8: the first congestion avoidance stage after a timeout has
+ * K = 0 and W_max = cwnd at its start: no concave climb back to the old
+ * W_max (100), only the Reno-friendly growth (about 0.53 MSS per RTT);
+ * after a fast-recovery loss, or an idle restart, W_max stays 100. */
+Test(cubic, timeout_epoch_starts_from_cwnd)
+{
+	uint32_t loss = cubic_after(0, 0), rto = cubic_after(1, 0), idle = cubic_after(0, 1);
+	cr_log_info("cwnd after 2 s: loss %u, timeout %u, idle %u", loss, rto, idle);
+	cr_assert_gt(loss, 90 * MSS, "concave growth toward W_max 100: %u", loss);
+	cr_assert_lt(rto, 85 * MSS, "after a timeout no climb toward the old W_max: %u", rto);
+	cr_assert_geq(rto, 79 * MSS, "Reno-friendly growth, ~0.53 MSS per RTT: %u", rto);
+	cr_assert_eq(idle, loss, "an idle restart keeps W_max");
+}
