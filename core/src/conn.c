@@ -52,6 +52,7 @@ void ptcp_config_linux(ptcp_config *cfg)
 	cfg->flags |= PTCP_CFG_RCV_CLAMP;         /* rcv_ssthresh, tcp_grow_window */
 	cfg->flags |= PTCP_CFG_SACK_WHOLE_SEG;    /* tcp_match_skb_to_sack: whole segments */
 	cfg->flags |= PTCP_CFG_REO_TIMER_LINUX;   /* tcp_rack_mark_lost: + TCP_TIMEOUT_MIN */
+	cfg->flags |= PTCP_CFG_CWND_LIMITED;      /* tcp_is_cwnd_limited */
 	cfg->syn_retries = 5;
 	cfg->synack_retries = 5;
 	cfg->msl = PTCP_SEC(30);

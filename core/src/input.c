@@ -380,6 +380,20 @@ void input_enter_recovery(step_ctx *x)
 	}
 }
 
+/*
+ * PTCP_CFG_CWND_LIMITED: did the flight before this ACK (flight octets) use
+ * cwnd?  RFC 7661 (and RFC 2861 before it): a window the sender does not
+ * use is not validated and should not grow.  As Linux's tcp_is_cwnd_limited:
+ * in slow start while cwnd < 2 * flight, in congestion avoidance when the
+ * flight filled cwnd (to within a segment).
+ */
+static int cwnd_used(const ptcp_conn *c, uint32_t flight)
+{
+	if (c->cwnd < c->ssthresh)
+		return c->cwnd / 2 < flight;
+	return flight + c->snd_mss > c->cwnd;
+}
+
 /* RFC 9293 3.10.7.4 fifth: the ACK field in a synchronized state. Returns 0 to drop. */
 static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t tlen, int fin)
 {
@@ -453,6 +467,9 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 			uint32_t grow = acked;
 			if (c->cfg.flags & PTCP_CFG_DELIVERED)
 				grow = prr_delivered(c, acked, sacked0, prr_sacked(c), dupacks0);
+			if (grow && (c->cfg.flags & PTCP_CFG_CWND_LIMITED) &&
+			    !cwnd_used(c, c->snd_max - una0 - sacked0))
+				grow = 0;
 			if (grow)
 				c->cfg.cc->on_ack(c, grow, x->now);
 		}

@@ -220,6 +220,12 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * TCP_TIMEOUT_MIN, 2 ms at HZ=1000).  Off: at that time (RFC 8985 6.3).
  * Set by ptcp_config_linux(). */
 #define PTCP_CFG_REO_TIMER_LINUX 0x2000000u
+/* cwnd grows on an ACK only if the flight before it used cwnd (RFC 7661
+ * 4.3: an unvalidated window does not grow): in slow start while cwnd is
+ * below twice that flight, in congestion avoidance when the flight filled
+ * cwnd to within a segment (as Linux's tcp_is_cwnd_limited).  Off: every
+ * ACK of new data grows it (RFC 5681 3.1).  Set by ptcp_config_linux(). */
+#define PTCP_CFG_CWND_LIMITED 0x4000000u
 
 typedef struct ptcp_config {
 	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
