@@ -70,8 +70,10 @@ static void insert(ptcp_conn *c, ptcp_sack_block b)
  * boundaries, and a part of one segment marks nothing).  A segment is SMSS
  * octets from the start of its transmission unit (rack_unit), the unit's
  * last one possibly shorter.  Returns 0 when nothing whole is left.
- * RFC 2018 4 lets the sender use SACK information as it likes; ignoring a
- * part only means that part may be sent again.
+ * Where the log merged bursts (it keeps PTCP_RACK_LOG ranges) the
+ * boundaries are approximate: a SACKed segment may be ignored, never one
+ * invented.  RFC 2018 4 lets the sender use SACK information as it likes;
+ * ignoring a part only means that part may be sent again.
  */
 static int whole_segments(const ptcp_conn *c, ptcp_sack_block *b)
 {
