@@ -127,6 +127,17 @@ static void scenario(const char *name, const char *text)
 	"ss_idle=0 rst_keep_data=1 prr=1 prr_linux=1 delivered=1 ack_unsent_silent=1 "              \
 	"closed_data_rst_reply=1 zwp_no_data=1 abort_rst_ack=1 icmp_synrecv_hard=1 wscale=8"
 
+/* A client without SACK: 8 segments out, the first lost, four duplicate ACKs. */
+#define NOSACK_DUPACK_EVENTS \
+	"+0 connect\n" \
+	"+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,nop,wscale 7>\n" \
+	"+0 send 8000\n" \
+	"+10ms < . 1:1(0) ack 1001 win 512\n" \
+	"+0 < . 1:1(0) ack 1001 win 512\n" \
+	"+0 < . 1:1(0) ack 1001 win 512\n" \
+	"+0 < . 1:1(0) ack 1001 win 512\n" \
+	"+0 < . 1:1(0) ack 1001 win 512\n"
+
 /* The events of the PRR seeds (RFC 6937): 30 segments out, a SACKed run that
  * grows past the losses at 1001 and 3001, partial ACKs, then all acked. */
 #define PRR_RECOVERY_EVENTS \
@@ -198,14 +209,7 @@ static const struct {
 	 "+5ms < . 1:1(0) ack 10001 win 512\n"},
 	{"client-dupacks-no-sack",
 	 "config sack=0 ts=0\n"
-	 "+0 connect\n"
-	 "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,nop,wscale 7>\n"
-	 "+0 send 8000\n"
-	 "+10ms < . 1:1(0) ack 1001 win 512\n"
-	 "+0 < . 1:1(0) ack 1001 win 512\n"
-	 "+0 < . 1:1(0) ack 1001 win 512\n"
-	 "+0 < . 1:1(0) ack 1001 win 512\n"
-	 "+0 < . 1:1(0) ack 1001 win 512\n"
+	 NOSACK_DUPACK_EVENTS
 	 "+10ms < . 1:1(0) ack 8001 win 512\n"},
 	{"client-rto-timeout",
 	 "config max_retries=3\n"
@@ -497,14 +501,7 @@ static const struct {
 	/* DeliveredData without SACK: duplicate ACKs count a segment each */
 	{"client-delivered-no-sack",
 	 "config sack=0 ts=0 delivered=1 prr=1\n"
-	 "+0 connect\n"
-	 "+10ms < S. 0:0(0) ack 1 win 65535 <mss 1000,nop,wscale 7>\n"
-	 "+0 send 8000\n"
-	 "+10ms < . 1:1(0) ack 1001 win 512\n"
-	 "+0 < . 1:1(0) ack 1001 win 512\n"
-	 "+0 < . 1:1(0) ack 1001 win 512\n"
-	 "+0 < . 1:1(0) ack 1001 win 512\n"
-	 "+0 < . 1:1(0) ack 1001 win 512\n"
+	 NOSACK_DUPACK_EVENTS
 	 "+1ms < . 1:1(0) ack 3001 win 512\n"
 	 "+10ms < . 1:1(0) ack 8001 win 512\n"},
 	/* Linux's profile (ptcp_config_linux()'s flags, PTCP_CFG_LINUX_FLAGS here):

@@ -281,12 +281,7 @@ int ptcp_conn_establish(ptcp_conn *c, const ptcp_handshake *h, ptcp_time_t now, 
 		return PTCP_EINVAL;
 	if (c->state != PTCP_CLOSED)
 		return PTCP_ESTATE;
-	out->n = 0;
-	x.c = c;
-	x.out = out;
-	x.now = now;
-	x.in = NULL;
-	x.bytes_out = 0;
+	step_begin(&x, c, NULL, now, out);
 	tcb_reset(c);
 	c->laddr = h->laddr;
 	c->raddr = h->raddr;
@@ -556,12 +551,7 @@ int conn_step(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_actions 
 {
 	step_ctx x;
 	int ret = 0;
-	out->n = 0;
-	x.c = c;
-	x.out = out;
-	x.now = now;
-	x.in = in;
-	x.bytes_out = 0;
+	step_begin(&x, c, in, now, out);
 	c->flags &= ~(uint32_t)F_PENDING;
 	switch (in->kind) {
 	case PTCP_IN_SEGMENT:

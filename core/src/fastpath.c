@@ -104,12 +104,7 @@ static NOINLINE int take(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, pt
 	ptcp_time_t dl;
 
 	/* Taken: the step starts as conn_step() starts it. */
-	out->n = 0;
-	x.c = c;
-	x.out = out;
-	x.now = now;
-	x.in = in;
-	x.bytes_out = 0;
+	step_begin(&x, c, in, now, out);
 
 	/* RFC 7323 4.3: TS.Recent from a segment that covers Last.ACK.sent. */
 	if (ts && ptcp_seq_le(seq, c->last_ack_sent) && ptcp_seq_ge(seg->opts.ts_val, c->ts_recent))

@@ -120,6 +120,18 @@ typedef struct step_ctx {
 	uint32_t bytes_out;   /* payload bytes emitted in this step (PRR's prr_out) */
 } step_ctx;
 
+/* A step starts: no actions yet, nothing emitted (every entry point). */
+static inline void step_begin(step_ctx *x, ptcp_conn *c, const ptcp_input *in, ptcp_time_t now,
+                              ptcp_actions *out)
+{
+	out->n = 0;
+	x->c = c;
+	x->out = out;
+	x->now = now;
+	x->in = in;
+	x->bytes_out = 0;
+}
+
 /* Count into the caller's counters, if it gave any (ptcp_conn_set_stats). */
 #define STAT_ADD(c, field, n)                                                                      \
 	do {                                                                                       \

@@ -179,11 +179,7 @@ int ptcp_tfo_icmp(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_acti
 	    (in->icmp.type != PTCP_ICMP_NET_UNREACH && in->icmp.type != PTCP_ICMP_HOST_UNREACH &&
 	     in->icmp.type != PTCP_ICMP_TIME_EXCEEDED))
 		return ptcp_step(c, in, now, out);
-	out->n = 0;
-	x.c = c;
-	x.out = out;
-	x.now = now;
-	x.in = in;
+	step_begin(&x, c, in, now, out);
 	conn_event(&x, PTCP_EV_ERROR, PTCP_EUNREACH);
 	conn_closed(&x, PTCP_EUNREACH);
 	return 1;
