@@ -14,7 +14,7 @@ void ptcp_config_default(ptcp_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->flags = PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK | PTCP_CFG_SS_IDLE |
-	             PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP | PTCP_CFG_RACK;
+	             PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP | PTCP_CFG_RACK | PTCP_CFG_PRR;
 	cfg->mss = 1460;
 	cfg->wscale = 0xff;
 	cfg->syn_retries = 6;

@@ -371,7 +371,7 @@ void input_enter_recovery(step_ctx *x)
 	if (c->flags & F_SACK) {
 		c->high_rxt = c->snd_una;
 		if (c->cfg.flags & PTCP_CFG_PRR)
-			prr_enter(c); /* RFC 6937 3: cwnd follows PRR from the next ACK on */
+			prr_enter(c); /* RFC 9937 4: cwnd follows PRR from the next ACK on */
 		else
 			c->cwnd = c->ssthresh; /* pipe governs (RFC 6675 5) */
 	} else {
@@ -462,7 +462,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 				    c->cwnd > acked ? c->cwnd - acked + c->snd_mss : c->snd_mss;
 			}
 		} else {
-			/* RFC 6937 2: Linux grows cwnd by DeliveredData (data SACKed
+			/* RFC 9937 3: Linux grows cwnd by DeliveredData (data SACKed
 			 * earlier already counted then, and did not grow cwnd) */
 			uint32_t grow = acked;
 			if (c->cfg.flags & PTCP_CFG_DELIVERED)
@@ -503,24 +503,31 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		}
 	}
 	sack_check_reneging(c);
+	unsigned newly_lost = 0; /* RACK's ranges this ACK marked lost */
 	if (rack_on(c) && (c->flags & F_INRECOVERY)) {
-		rack_step(x, 0); /* RFC 8985 6.2 step 5 on every ACK, and the timer (6.3) */
+		/* RFC 8985 6.2 step 5 on every ACK, and the timer (6.3) */
+		newly_lost = rack_step(x, 0);
 	} else if (rack_on(c)) {
 		/* an ACK whose losses start recovery does not grow cwnd first
 		 * (RFC 5681 3.2: ssthresh from the flight before it; as Linux) */
 		uint32_t grown = c->cwnd;
 		c->cwnd = min_u32(cwnd0, grown);
-		rack_step(x, 0);
+		newly_lost = rack_step(x, 0);
 		if (!(c->flags & F_INRECOVERY))
 			c->cwnd = grown;
 	} else
 
 		c->t_reo = 0;
 	if ((c->flags & (F_INRECOVERY | F_SACK)) == (F_INRECOVERY | F_SACK) &&
-	    (c->cfg.flags & PTCP_CFG_PRR))
-		/* RFC 6937 3: on every ACK during recovery */
-		prr_on_ack(c, prr_delivered(c, acked, sacked0, prr_sacked(c), dupacks0),
-		           acked != 0);
+	    (c->cfg.flags & PTCP_CFG_PRR)) {
+		/* RFC 9937 4: on every ACK during recovery.  SafeACK: the ACK
+		 * advanced SND.UNA and indicated no further loss (RACK marked
+		 * nothing lost; without RACK, it SACKed nothing new, as any new
+		 * SACK may make a hole lost by RFC 6675 IsLost) */
+		uint32_t dlv = prr_delivered(c, acked, sacked0, prr_sacked(c), dupacks0);
+		int safe = acked && (rack_on(c) ? !newly_lost : dlv <= acked);
+		prr_on_ack(c, dlv, safe);
+	}
 	/* Window update: RFC 9293 3.10.7.4 fifth, SND.WL1/SND.WL2 rule; also any
 	 * ACK that moved SND.UNA (as Linux does): else a retransmitted segment with
 	 * an older SEQ frees data while SND.WND stays stale past the peer's edge. */

@@ -211,7 +211,7 @@ uint32_t prr_sacked(const ptcp_conn *c);
 uint32_t prr_delivered(const ptcp_conn *c, uint32_t acked, uint32_t sacked0, uint32_t sacked1,
                        uint32_t dupacks0);
 void prr_enter(ptcp_conn *c);
-void prr_on_ack(ptcp_conn *c, uint32_t delivered, int advanced);
+void prr_on_ack(ptcp_conn *c, uint32_t delivered, int safe_ack);
 void prr_sent(ptcp_conn *c, uint32_t bytes);
 
 /* rack.c (RFC 8985 6) */
@@ -227,7 +227,7 @@ void rack_recovery_done(ptcp_conn *c);
 void rack_unit(const ptcp_conn *c, uint32_t seq, uint32_t *l, uint32_t *r);
 uint32_t rack_reo_wnd(const ptcp_conn *c);
 /* step 5 and the reordering timer; new losses start recovery */
-void rack_step(step_ctx *x, int timer);
+unsigned rack_step(step_ctx *x, int timer); /* returns the ranges newly marked lost */
 uint32_t rack_hole_pipe(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_lost);
 int rack_next_lost(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_lost, uint32_t *seq,
                    uint32_t *len);

@@ -483,7 +483,7 @@ static void sack_recovery(step_ctx *x)
 	ptcp_conn *c = x->c;
 	uint32_t out0 = x->bytes_out;
 	sack_recovery_send(x);
-	prr_sent(c, x->bytes_out - out0); /* RFC 6937 3: prr_out */
+	prr_sent(c, x->bytes_out - out0); /* RFC 9937 4: prr_out */
 }
 
 static void send_ack(step_ctx *x)

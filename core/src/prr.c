@@ -1,18 +1,23 @@
 /*
- * DeliveredData and Proportional Rate Reduction (RFC 6937).
+ * DeliveredData and Proportional Rate Reduction (RFC 9937, which obsoletes
+ * RFC 6937).
  *
  * IMPLEMENTATION NOTES
  * DeliveredData is what an ACK tells us reached the peer: the advance of
- * SND.UNA plus the change in SACKed bytes (RFC 6937 2).  process_ack()
+ * SND.UNA plus the change in SACKed bytes (RFC 9937 3).  process_ack()
  * measures the SACKed bytes before and after the ACK (prr_sacked()) and
  * asks prr_delivered() for the difference.  Without SACK, each duplicate
  * ACK stands for one delivered segment (RFC 5681 3.2), so an ACK that
  * advances SND.UNA after duplicates delivers only what they did not count.
  *
- * PRR runs in SACK recovery when PTCP_CFG_PRR is set: on each ACK it sets
- * cwnd = pipe + sndcnt, so that RFC 6675's "send while cwnd - pipe >= SMSS"
- * sends sndcnt bytes.  prr_out counts the bytes recovery sent.  The state is
- * three u32 in the block: prr_dlv (prr_delivered), prr_out, prr_recover_fs.
+ * PRR runs in SACK recovery when PTCP_CFG_PRR is set (the default): on each
+ * ACK it sets cwnd = pipe + sndcnt, so that RFC 6675's "send while cwnd -
+ * pipe >= SMSS" sends sndcnt bytes.  prr_out counts the bytes recovery sent.
+ * The state is three u32 in the block: prr_dlv (prr_delivered), prr_out,
+ * prr_recover_fs.  Without PRR, RFC 6675 alone sends cwnd - pipe at once:
+ * when one ACK marks many segments lost (a receiver that kept few
+ * out-of-order ranges and dropped the rest), that is a burst of hundreds of
+ * segments into a queue that just overflowed.
  */
 #include "internal.h"
 
@@ -26,7 +31,7 @@ uint32_t prr_sacked(const ptcp_conn *c)
 }
 
 /*
- * RFC 6937 2 DeliveredData: acked (SND.UNA's advance) plus the change of the
+ * RFC 9937 3 DeliveredData: acked (SND.UNA's advance) plus the change of the
  * SACKed bytes; without SACK, duplicate ACKs counted a segment each already
  * (dupacks of them before this ACK), and an advancing ACK delivers at least
  * one segment (as Linux's tcp_remove_reno_sacks).
@@ -47,7 +52,7 @@ uint32_t prr_delivered(const ptcp_conn *c, uint32_t acked, uint32_t sacked0, uin
 	}
 }
 
-/* RFC 6937 3 "on entering recovery"; Linux takes cwnd as RecoverFS (prior_cwnd). */
+/* RFC 9937 4 "on entering recovery"; Linux takes cwnd as RecoverFS (prior_cwnd). */
 void prr_enter(ptcp_conn *c)
 {
 	c->prr_dlv = 0;
@@ -64,14 +69,17 @@ static uint32_t segs(uint32_t bytes, uint32_t mss)
 }
 
 /*
- * RFC 6937 3 "on every ACK during recovery", with the slow start reduction
- * bound (SSRB): cwnd = pipe + sndcnt.  delivered is the ACK's DeliveredData,
- * advanced whether it moved SND.UNA.  The arithmetic is in segments (RFC
- * 6937 allows bytes or segments; Linux counts packets, and a byte count
- * would round a proportional share of a segment down to nothing).  An ACK
- * that delivers nothing leaves cwnd alone.
+ * RFC 9937 4 "on every ACK during recovery": cwnd = pipe + sndcnt.
+ * delivered is the ACK's DeliveredData; safe_ack is RFC 9937's SafeACK (the
+ * ACK advanced SND.UNA and indicated no further loss): only then may the
+ * reduction bound add a segment (PRR-SSRB); otherwise it is PRR-CRB, which
+ * sends no more than was delivered.  Linux's tcp_cwnd_reduction makes the
+ * same choice (FLAG_SND_UNA_ADVANCED and no newly lost packet).  The
+ * arithmetic is in segments (Linux counts packets, and a byte count would
+ * round a proportional share of a segment down to nothing).  An ACK that
+ * delivers nothing leaves cwnd alone (RFC 9937 4).
  */
-void prr_on_ack(ptcp_conn *c, uint32_t delivered, int advanced)
+void prr_on_ack(ptcp_conn *c, uint32_t delivered, int safe_ack)
 {
 	uint32_t mss = c->snd_mss ? c->snd_mss : 1;
 	uint32_t pipe = sack_pipe(c), pipe_s = segs(pipe, mss);
@@ -89,16 +97,17 @@ void prr_on_ack(ptcp_conn *c, uint32_t delivered, int advanced)
 		uint64_t want = ((uint64_t)dlv_s * ssth_s + fs_s - 1) / fs_s;
 		sndcnt = want > out_s ? want - out_s : 0;
 	} else {
-		/* SSRB: limit = MAX(prr_delivered - prr_out, DeliveredData) + MSS;
-		 * Linux adds the MSS only when SND.UNA advanced */
+		/* PRR-CRB: limit = MAX(prr_delivered - prr_out, DeliveredData);
+		 * PRR-SSRB on a SafeACK: one segment more */
 		uint64_t limit = dlv_s > out_s ? dlv_s - out_s : 0;
 		if (limit < dlv_now_s)
 			limit = dlv_now_s;
-		if (!(c->cfg.flags & PTCP_CFG_PRR_LINUX) || advanced)
+		if (safe_ack)
 			limit++;
 		sndcnt = ssth_s - pipe_s < limit ? ssth_s - pipe_s : limit;
 	}
-	/* the first ACK of recovery always lets the fast retransmit go (as Linux) */
+	/* RFC 9937 4: the first ACK of recovery always lets the fast
+	 * retransmit go (as Linux) */
 	if (!c->prr_out && sndcnt < 1)
 		sndcnt = 1;
 	if (sndcnt > 0xffff)
@@ -108,7 +117,7 @@ void prr_on_ack(ptcp_conn *c, uint32_t delivered, int advanced)
 		c->cwnd = mss; /* never below one segment: what recovery sends next */
 }
 
-/* Bytes sent during recovery (retransmitted or new): RFC 6937 prr_out. */
+/* Bytes sent during recovery (retransmitted or new): RFC 9937 prr_out. */
 void prr_sent(ptcp_conn *c, uint32_t bytes)
 {
 	c->prr_out += bytes;

@@ -399,7 +399,7 @@ static unsigned detect_loss(ptcp_conn *c, ptcp_time_t now, uint32_t *timeout)
 	return lost;
 }
 
-void rack_step(step_ctx *x, int timer)
+unsigned rack_step(step_ctx *x, int timer)
 {
 	ptcp_conn *c = x->c;
 	uint32_t wait;
@@ -418,11 +418,12 @@ void rack_step(step_ctx *x, int timer)
 		input_enter_recovery(x);
 		c->t_reo = reo;
 		STAT_ADD(c, rack_losses, 1);
-		/* RFC 6937 3: no ACK comes with the timer; recovery sends as for
+		/* RFC 9937 4: no ACK comes with the timer; recovery sends as for
 		 * one segment delivered (Linux's tcp_rack_reo_timeout does the same) */
 		if (timer && (c->cfg.flags & PTCP_CFG_PRR))
 			prr_on_ack(c, c->snd_mss, 0);
 	}
+	return lost;
 }
 
 /*

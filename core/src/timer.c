@@ -210,7 +210,7 @@ static void rexmit_fire(step_ctx *x)
 	 * timeout of the same data (RFC 5681 3.1). */
 	/* RFC 5681 3.1 / RFC 6675 5.1: a timeout in fast recovery is the same
 	 * loss episode, whose entry already set ssthresh; recomputing it from
-	 * the cwnd that recovery shrank (PRR, RFC 6937 3) would cut it twice
+	 * the cwnd that recovery shrank (PRR, RFC 9937 4) would cut it twice
 	 * for one congestion event - CUBIC's W_max (RFC 9438 4.6) fell to a few
 	 * segments after every burst loss.  Linux's tcp_enter_loss likewise
 	 * keeps ssthresh when the timeout hits during Recovery. */

@@ -369,15 +369,23 @@ Test(edges, partial_ack_after_a_probe_arms_the_rto)
 	conv_fini(&t);
 }
 
-/* RFC 6937 3 with PTCP_CFG_PRR_LINUX: in the slow start reduction bound the
- * extra segment is allowed only on an ACK that moves SND.UNA (Linux), not on
- * a duplicate ACK.  Ten segments out, the first seven lost, the last three
- * SACKed one by one: the third duplicate ACK starts recovery with pipe 0
- * and one segment delivered, so it sends one segment (the fast
- * retransmit); plain PRR (the extra segment always) sends two. */
-Test(edges, prr_linux_ssrb_extra_segment_needs_an_advancing_ack)
+/* RFC 9937 4: in the reduction bound the extra segment (PRR-SSRB) comes
+ * only with a SafeACK - one that moves SND.UNA and indicates no further
+ * loss - in both PRR flavours (Linux's tcp_cwnd_reduction the same).
+ * Ten segments out, the first six lost, the 7th to 9th SACKed one by
+ * one: the third duplicate ACK starts recovery with pipe 1 (the 10th) and
+ * one segment delivered: one segment (the fast retransmit; RFC 6937's
+ * extra segment on any ACK sent two).  Then the retransmission is
+ * acknowledged (ssthresh 5 segments; prr_delivered counts from the entry:
+ * 1 there, prr_out 1):
+ * - alone (a SafeACK): MAX(2 - 1, 1) + 1 = 2 segments (1 without the extra
+ *   one);
+ * - with a SACK of the 10th (new SACK information: not safe): pipe 0,
+ *   MAX(3 - 1, 2) = 2 (3 if the extra segment came). */
+Test(edges, prr_ssrb_extra_segment_only_on_a_safe_ack)
 {
-	for (int linux_prr = 0; linux_prr < 2; linux_prr++) {
+	for (int v = 0; v < 4; v++) {
+		int linux_prr = v & 1, sack10 = v >> 1;
 		conv t;
 		ptcp_config cfg = plain();
 		cfg.flags |= PTCP_CFG_PRR | (linux_prr ? PTCP_CFG_PRR_LINUX : 0);
@@ -387,15 +395,22 @@ Test(edges, prr_linux_ssrb_extra_segment_needs_an_advancing_ack)
 			expect_seg(&t, "P.", ISS + 1 + 1000 * (uint32_t)k, PISS + 1, 1000);
 		}
 		ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
-		o.sack[0].left = ISS + 7001;
+		o.sack[0].left = ISS + 6001;
 		for (int k = 1; k <= 3; k++) {
-			o.sack[0].right = ISS + 7001 + 1000 * (uint32_t)k;
+			o.sack[0].right = ISS + 6001 + 1000 * (uint32_t)k;
 			conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
 		}
 		cr_assert_eq(stats(&t).fast_recoveries, 1);
-		cr_assert_eq(count_emits(&t), linux_prr ? 1u : 2u, "PRR%s: %zu segments",
-		             linux_prr ? " (Linux)" : "", count_emits(&t));
+		cr_assert_eq(count_emits(&t), 1u, "duplicate ACK: %zu segments", count_emits(&t));
 		expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+		if (sack10)
+			o.sack[0].right = ISS + 10001;
+		conv_seg_opts(&t, ".", PISS + 1, ISS + 1001, 60000, &o, NULL, 0);
+		cr_assert_eq(count_emits(&t), 2u, "PRR%s, %s: %zu segments",
+		             linux_prr ? " (Linux)" : "",
+		             sack10 ? "new SACK (not safe)" : "SafeACK", count_emits(&t));
+		for (uint32_t k = 0; k < 2; k++)
+			expect_seg(&t, ".", ISS + 1001 + 1000 * k, PISS + 1, 1000);
 		conv_fini(&t);
 	}
 }

@@ -70,7 +70,7 @@ extern "C" {
 /* The default flags (as ptcp_config_default()). */
 #define PTCP_SCRIPT_CFG_FLAGS_DEFAULT                                                              \
 	(PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK | PTCP_CFG_SS_IDLE |                \
-	 PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP | PTCP_CFG_RACK)
+	 PTCP_CFG_LIMITED_TX | PTCP_CFG_TLP | PTCP_CFG_RACK | PTCP_CFG_PRR)
 
 /* Congestion control (config cc=). */
 #define PTCP_SCRIPT_CC_CUBIC 0 /* the core's default (ptcp_config.cc NULL) */

@@ -32,6 +32,8 @@ static void usage(FILE *f)
 	       "  --queue PKTS      bottleneck queue, tail drop (with --bw; default unlimited)\n"
 	       "  --mtu N           link MTU: larger packets dropped with ICMP frag-needed\n"
 	       "  --buf BYTES       send and receive buffer of each core (default 256k)\n"
+	       "  --ooo-ranges N    each core keeps at most N out-of-order ranges (a lent pool;\n"
+	       "                    default: the block's own, PTCP_OOO_MAX)\n"
 	       "  --heal SEC        faults stop at this virtual time\n"
 	       "  --max-time SEC    virtual time limit (default 3600)\n"
 	       "  --ipv6            IPv6 addresses\n"
@@ -105,7 +107,7 @@ static int known(const char *name)
 	    "--seed",    "--seeds", "--bytes",   "--app",   "--conns",  "--loss",
 	    "--reorder", "--dup",   "--corrupt", "--delay", "--jitter", "--reorder-delay",
 	    "--bw",      "--queue", "--mtu",     "--buf",   "--heal",   "--max-time",
-	    "--trace",   "--log",   "--mss",     "--cc",    "--delack"};
+	    "--trace",   "--log",   "--mss",     "--cc",    "--delack", "--ooo-ranges"};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (strcmp(name, opts[i]) == 0)
 			return 1;
@@ -251,6 +253,10 @@ int main(int argc, char **argv)
 			if (parse_u64(val, &u, 1) || u < 1 || u > (1u << 30))
 				return bad(name, val, "1 .. 1 GiB");
 			cfg.sndbuf = cfg.rcvbuf = (uint32_t)u;
+		} else if (strcmp(name, "--ooo-ranges") == 0) {
+			if (parse_u64(val, &u, 0) || u < 1 || u > PTCP_OOO_POOL_MAX)
+				return bad(name, val, "1 .. 32767");
+			cfg.ooo_ranges = (unsigned)u;
 		} else if (strcmp(name, "--heal") == 0) {
 			if (parse_double(val, &d) || d > 1e7)
 				return bad(name, val, "seconds");

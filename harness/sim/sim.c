@@ -935,6 +935,7 @@ static void teardown(sim *s)
 			for (int j = 0; j < 2; j++) {
 				free(s->conns[i].e[j].sbuf);
 				free(s->conns[i].e[j].rbuf);
+				free(s->conns[i].e[j].ooo);
 				ptcp_check_stream_free(&s->conns[i].st[j]);
 			}
 		}
@@ -1011,6 +1012,13 @@ static int setup(sim *s)
 			if (ptcp_conn_init(&k->c, &pc, k->sbuf, cfg->sndbuf, k->rbuf,
 			                   cfg->rcvbuf) != 0)
 				return -2;
+			if (cfg->ooo_ranges) {
+				k->ooo = malloc(cfg->ooo_ranges * sizeof(*k->ooo));
+				if (!k->ooo)
+					return -1;
+				if (ptcp_conn_set_ooo_pool(&k->c, k->ooo, cfg->ooo_ranges) != 0)
+					return -2;
+			}
 			memset(&k->st, 0, sizeof(k->st));
 			ptcp_conn_set_stats(&k->c, &k->st);
 			ptcp_check_init_conn(&k->chk, &k->c);

@@ -198,9 +198,11 @@ typedef struct ptcp_sim_config {
 	ptcp_sim_link link[2]; /* [0] client->server (A->B), [1] server->client */
 	uint32_t sndbuf;       /* per core; default 256 KiB */
 	uint32_t rcvbuf;
-	ptcp_config core; /* base configuration of every core (ts_offset drawn per core) */
-	int ipv6;         /* fd00::1 / fd00::2 instead of 10.0.0.1 / 10.0.0.2 */
-	int check;        /* run the invariant checker (default 1) */
+	unsigned ooo_ranges; /* 0: each core's own reassembly pool (PTCP_OOO_MAX ranges);
+	                        1 .. 32767: a pool of that many lent (ptcp_conn_set_ooo_pool) */
+	ptcp_config core;    /* base configuration of every core (ts_offset drawn per core) */
+	int ipv6;            /* fd00::1 / fd00::2 instead of 10.0.0.1 / 10.0.0.2 */
+	int check;           /* run the invariant checker (default 1) */
 	ptcp_time_t
 	    heal; /* faults (loss, dup, reorder, corrupt, jitter) stop at this time; 0 = never */
 	ptcp_time_t max_time; /* virtual time limit (default 1 hour) */

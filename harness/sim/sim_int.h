@@ -51,6 +51,7 @@ typedef struct sim_core {
 	ptcp_stats st;  /* its counters (ptcp_conn_set_stats) */
 	ptcp_check_conn chk;
 	uint8_t *sbuf, *rbuf;
+	ptcp_ooo_node *ooo; /* the lent reassembly pool (cfg.ooo_ranges), or NULL */
 	sim_conn *conn;
 	uint32_t id;   /* conn * 2 + side */
 	uint8_t side;  /* 0 client, 1 server */

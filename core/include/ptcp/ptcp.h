@@ -146,10 +146,11 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * READ reports the reset at once (RFC 9293 3.10.7.4).  Out-of-order data is
  * discarded either way.  Set by ptcp_config_linux(). */
 #define PTCP_CFG_RST_KEEP_DATA 0x400u
-#define PTCP_CFG_PRR           0x800u /* proportional rate reduction in SACK recovery (RFC 6937) */
-/* PRR as Linux: RecoverFS is cwnd at entry; SSRB's extra segment only when SND.UNA advances */
+/* proportional rate reduction in SACK recovery (RFC 9937; default: on) */
+#define PTCP_CFG_PRR 0x800u
+/* PRR as Linux: RecoverFS is cwnd at entry (RFC 9937: the flight) */
 #define PTCP_CFG_PRR_LINUX 0x1000u
-/* cwnd grows by DeliveredData (RFC 6937 2: newly acked or SACKed), not SND.UNA's advance (Linux) */
+/* cwnd grows by DeliveredData (RFC 9937 3: newly acked or SACKed), not SND.UNA's advance (Linux) */
 #define PTCP_CFG_DELIVERED 0x2000u
 /* turn off header prediction (core/src/fastpath.c): every segment takes the
  * full RFC 9293 3.10.7.4 path; the actions are the same either way (for tests) */
@@ -228,7 +229,8 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
 #define PTCP_CFG_CWND_LIMITED 0x4000000u
 
 typedef struct ptcp_config {
-	uint32_t flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK */
+	uint32_t
+	    flags; /* PTCP_CFG_*; default TIMESTAMPS|WSCALE|SACK|SS_IDLE|LIMITED_TX|TLP|RACK|PRR */
 	uint16_t mss;   /* MSS we advertise; default 1460 */
 	uint8_t wscale; /* our shift; 0xff = smallest that covers the receive buffer (default) */
 	uint8_t syn_retries;    /* SYN retransmissions before giving up; default 6 */
@@ -586,7 +588,7 @@ typedef struct ptcp_conn {
 	uint32_t snd_mss, cwnd, ssthresh, dupacks, recover;
 	/* receive sequence space; rcv_adv: right edge advertised */
 	uint32_t rcv_nxt, rcv_adv;
-	uint32_t rcv_clamp; /* PTCP_CFG_RCV_CLAMP: most the window may offer (bytes) */
+	uint32_t rcv_clamp;   /* PTCP_CFG_RCV_CLAMP: most the window may offer (bytes) */
 	uint32_t rcv_unacked; /* bytes received since the last ACK we sent */
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent, last_ack_sent;
@@ -611,7 +613,7 @@ typedef struct ptcp_conn {
 	uint32_t ecn_recover;                  /* RFC 3168 6.1.2: one reduction per window */
 	uint32_t tlp_end_seq; /* RFC 8985 7: a probe is out up to here (0 = none) */
 	uint32_t chack_count; /* challenge ACKs in the current second */
-	/* RFC 6937 3 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
+	/* RFC 9937 4 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
 	uint32_t prr_dlv, prr_out, prr_recover_fs;
 	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
 	/* RFC 8985 6.1 RACK: xmit_ts, end_seq, rtt (us), fack, dsack_round; the send-time log */

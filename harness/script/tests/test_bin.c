@@ -154,7 +154,7 @@ Test(script_bin, layout)
 Test(script_bin, config_flags_32)
 {
 	ptcp_script s;
-	const char *t = "config prr=1 delivered=1 ts=0\n+0 connect\n";
+	const char *t = "config prr=0 delivered=1 ts=0\n+0 connect\n";
 	cr_assert_eq(ptcp_script_parse_text("t", t, strlen(t), &s, NULL), 0);
 	uint8_t *bin;
 	size_t n;
@@ -181,7 +181,7 @@ Test(script_bin, config_flags_32)
 	cr_assert_eq(s.cfg.flags, PTCP_SCRIPT_CFG_FLAGS_DEFAULT, "%#x", s.cfg.flags);
 	ptcp_script_free(&s);
 	cr_assert_eq(ptcp_script_decode_binary(in, sizeof in, &s), 0);
-	cr_assert_eq(s.cfg.flags, PTCP_SCRIPT_CFG_FLAGS_DEFAULT | PTCP_CFG_PRR, "%#x", s.cfg.flags);
+	cr_assert_eq(s.cfg.flags, PTCP_SCRIPT_CFG_FLAGS_DEFAULT ^ PTCP_CFG_PRR, "%#x", s.cfg.flags);
 	ptcp_script_free(&s);
 	cr_assert_eq(ptcp_script_decode_binary(in, 10, &s), 0);
 	cr_assert_eq(s.cfg.flags, PTCP_SCRIPT_CFG_FLAGS_DEFAULT ^ 0x0fu);

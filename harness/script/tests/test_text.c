@@ -123,13 +123,14 @@ Test(script_text, config_flags_32)
 {
 	ptcp_script s, b;
 	char why[256];
-	const char *t = "config prr=1 prr_linux=1 delivered=1 rack=1 cork=1 rst_keep_data=1 "
+	const char *t = "config prr=0 prr_linux=1 delivered=1 rack=1 cork=1 rst_keep_data=1 "
 	                "no_fastpath=1 ack_unsent_silent=1 closed_data_rst_reply=1 "
 	                "zwp_no_data=1 abort_rst_ack=1 icmp_synrecv_hard=1 ts=0\n+0 connect\n";
 	cr_assert_eq(parse_str(t, &s, NULL), 0);
-	cr_assert_eq(s.cfg.flags, (PTCP_SCRIPT_CFG_FLAGS_DEFAULT & ~PTCP_CFG_TIMESTAMPS) |
-	                              PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX | PTCP_CFG_DELIVERED |
-	                              PTCP_CFG_RACK | PTCP_CFG_CORK | PTCP_CFG_RST_KEEP_DATA |
+	cr_assert_eq(s.cfg.flags, (PTCP_SCRIPT_CFG_FLAGS_DEFAULT &
+	                           ~(uint32_t)(PTCP_CFG_TIMESTAMPS | PTCP_CFG_PRR)) |
+	                              PTCP_CFG_PRR_LINUX | PTCP_CFG_DELIVERED | PTCP_CFG_RACK |
+	                              PTCP_CFG_CORK | PTCP_CFG_RST_KEEP_DATA |
 	                              PTCP_CFG_NO_FASTPATH | PTCP_CFG_ACK_UNSENT_SILENT |
 	                              PTCP_CFG_CLOSED_DATA_RST_REPLY | PTCP_CFG_ZWP_NO_DATA |
 	                              PTCP_CFG_ABORT_RST_ACK | PTCP_CFG_ICMP_SYNRECV_HARD);
@@ -137,7 +138,7 @@ Test(script_text, config_flags_32)
 	size_t n;
 	char *f = ptcp_script_format_text_alloc(&s, &n);
 	cr_assert(f);
-	cr_assert(strstr(f, " prr=1") && strstr(f, " zwp_no_data=1") && strstr(f, " ts=0"), "%s",
+	cr_assert(strstr(f, " prr=0") && strstr(f, " zwp_no_data=1") && strstr(f, " ts=0"), "%s",
 	          f);
 	free(f);
 	/* flags=N sets every bit at once; later keys still apply */
@@ -236,7 +237,7 @@ Test(script_text, other_events)
 	cr_assert_eq(s.peer_addr.bytes[11], 0xff);
 	cr_assert_eq(s.peer_addr.bytes[15], 1);
 	cr_assert_eq(s.cfg.flags, PTCP_CFG_NODELAY | PTCP_CFG_SS_IDLE | PTCP_CFG_LIMITED_TX |
-	                              PTCP_CFG_TLP | PTCP_CFG_RACK);
+	                              PTCP_CFG_TLP | PTCP_CFG_RACK | PTCP_CFG_PRR);
 	cr_assert_eq(s.cfg.start, 1000001);
 	cr_assert_eq(s.cfg.msl, 2000);
 	cr_assert_eq(s.ev[0].icmp.type, PTCP_ICMP_FRAG_NEEDED);

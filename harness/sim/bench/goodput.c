@@ -48,6 +48,7 @@ static void on_step(void *arg, const ptcp_sim_step_note *n)
 }
 
 static int events;
+static unsigned ooo_ranges; /* --ooo-ranges: the receiver's lent pool */
 
 static double run_one(int cc, double loss, uint64_t bytes, uint64_t seed, double *secs)
 {
@@ -66,6 +67,7 @@ static double run_one(int cc, double loss, uint64_t bytes, uint64_t seed, double
 	}
 	cfg.link[0].loss = loss; /* random loss on the data direction */
 	cfg.sndbuf = cfg.rcvbuf = 8u << 20;
+	cfg.ooo_ranges = ooo_ranges;
 	cfg.core.cc = cc ? &ptcp_cc_cubic : &ptcp_cc_reno;
 	cfg.core.msl = PTCP_MS(1); /* TIME-WAIT out of the measured time */
 	cfg.max_time = PTCP_SEC(36000);
@@ -176,11 +178,13 @@ int main(int argc, char **argv)
 			verbose = 1;
 		else if (!strcmp(argv[i], "--events"))
 			events = verbose = 1;
+		else if (!strcmp(argv[i], "--ooo-ranges") && i + 1 < argc)
+			ooo_ranges = (unsigned)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--md") && i + 1 < argc)
 			md = argv[++i];
 		else {
 			fprintf(stderr, "usage: goodput [--mib N] [--seeds K] [--svg FILE] [--md "
-			                "FILE] [--stats]\n");
+			                "FILE] [--stats] [--events] [--ooo-ranges N]\n");
 			return 2;
 		}
 	}
