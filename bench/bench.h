@@ -39,6 +39,7 @@ typedef struct bench_opts {
 	unsigned batch;     /* operations per batch */
 	const char *svgdir; /* where plots go, NULL for none */
 	const char *self;   /* argv[0], to run ourselves under valgrind */
+	int hugepages;      /* table memory on 2 MiB pages (madvise MADV_HUGEPAGE) */
 } bench_opts;
 
 /* ---- Timing and statistics ----------------------------------------------- */
@@ -101,6 +102,8 @@ int bench_memory(const bench_opts *o);
 int bench_growth(const bench_opts *o);
 /* growth's out-of-order holes sweep and the reassembly models alone */
 int bench_growth_holes(const bench_opts *o);
+/* only the connection-table growth (1 .. 1,000,000 connections) */
+int bench_growth_table(const bench_opts *o);
 /* Reassembly structures modelled without a cap (part of growth). */
 void bench_ooo_models(const bench_opts *o);
 

@@ -20,9 +20,13 @@
  *           connection), K connections sharing the links, checker off:
  *           segments per second of process CPU time.
  */
+#define _DEFAULT_SOURCE /* madvise */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "bench.h"
 #include "ptcp/listener.h"
@@ -290,6 +294,10 @@ static void growth_sack(const bench_opts *o)
 /* ---- Connection table ----------------------------------------------------------------- */
 #define TBL_ACTS 256
 
+#define ORDER_LEN_HINTS 16u /* > PF_SLOT */
+#define PF_SLOT         4u  /* packets ahead: ptcp_table_prefetch (hash slot) */
+#define PF_CONN         2u  /* packets ahead: ptcp_table_prefetch_conn (block) */
+
 typedef struct tbl_bench {
 	ptcp_table t;
 	void *mem;
@@ -306,6 +314,7 @@ typedef struct tbl_bench {
 	const ptcp_conn **conn; /* the blocks, by connection number */
 	uint32_t *order;        /* random connection numbers */
 	uint32_t pos;
+	uint32_t hint[ORDER_LEN_HINTS]; /* ptcp_table_prefetch's hashes, by order position */
 } tbl_bench;
 
 #define ORDER_LEN (1u << 16)
@@ -314,6 +323,14 @@ static void peer_addr(uint32_t i, ptcp_addr *a, uint16_t *port)
 {
 	ptcp_addr_v4(a, 10, 1, (uint8_t)(i / 60000u), 2);
 	*port = (uint16_t)(1024u + i % 60000u);
+}
+
+static void tbl_tuple(uint32_t i, ptcp_tuple *tu)
+{
+	memset(tu, 0, sizeof(*tu));
+	ptcp_addr_v4(&tu->laddr, 10, 0, 0, 1);
+	peer_addr(i, &tu->raddr, &tu->rport);
+	tu->lport = BENCH_LPORT;
 }
 
 static void tbl_seg(tbl_bench *b, uint32_t i, uint8_t flags, uint32_t seq, uint32_t ack)
@@ -330,7 +347,7 @@ static void tbl_seg(tbl_bench *b, uint32_t i, uint8_t flags, uint32_t seq, uint3
 	s->opts.ts_ecr = 0;
 }
 
-static void tbl_build(tbl_bench *b, uint32_t n)
+static void tbl_build(tbl_bench *b, uint32_t n, int hugepages)
 {
 	ptcp_table_config cfg;
 	int lid;
@@ -342,7 +359,20 @@ static void tbl_build(tbl_bench *b, uint32_t n)
 		cfg.secret[i] = (uint8_t)(i * 37 + 1);
 	b->n = n;
 	b->memlen = ptcp_table_mem_size(&cfg);
-	b->mem = malloc(b->memlen);
+	if (hugepages) {
+		/* the caller owns the table's memory: 2 MiB-aligned, on huge pages
+		 * where the kernel gives them (fewer TLB misses at random) */
+		size_t huge = 2u << 20, len = (b->memlen + huge - 1) / huge * huge;
+		b->mem = aligned_alloc(huge, len);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+		if (b->mem && madvise(b->mem, len, MADV_HUGEPAGE) != 0)
+			bench_die("madvise(MADV_HUGEPAGE) failed");
+#else
+		bench_die("--hugepages: no MADV_HUGEPAGE on this system");
+#endif
+	} else {
+		b->mem = malloc(b->memlen);
+	}
 	b->peer_seq = malloc(n * sizeof(uint32_t));
 	b->our_ack = malloc(n * sizeof(uint32_t));
 	b->h = malloc(n * sizeof(ptcp_handle));
@@ -437,10 +467,7 @@ static void tbl_lookup_run(tbl_bench *b, unsigned n, int random, uint32_t *sink)
 	for (unsigned k = 0; k < n; k++) {
 		uint32_t i = pick(b, random);
 		ptcp_tuple tu;
-		memset(&tu, 0, sizeof(tu));
-		ptcp_addr_v4(&tu.laddr, 10, 0, 0, 1);
-		peer_addr(i, &tu.raddr, &tu.rport);
-		tu.lport = BENCH_LPORT;
+		tbl_tuple(i, &tu);
 		*sink += ptcp_table_lookup(&b->t, &tu);
 	}
 }
@@ -449,6 +476,31 @@ static void tbl_step_run(tbl_bench *b, unsigned n, int random)
 {
 	for (unsigned k = 0; k < n; k++) {
 		uint32_t i = pick(b, random);
+		b->now += 1;
+		tbl_seg(b, i, PTCP_ACK, b->peer_seq[i], b->our_ack[i]);
+		ptcp_table_step(&b->t, PTCP_NO_HANDLE, &b->in, b->now, &b->out);
+	}
+}
+
+/* Random connections as a batched receiver does them: the hash slot of the
+ * packet PF_SLOT ahead and the block of the one PF_CONN ahead prefetched
+ * (ptcp_table_prefetch, ptcp_table_prefetch_conn) before each step.  The
+ * pipeline runs on across batches (the order array is known ahead). */
+static void tbl_step_prefetch_run(tbl_bench *b, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t p = b->pos, far = (p + PF_SLOT) & (ORDER_LEN - 1);
+		uint32_t near = (p + PF_CONN) & (ORDER_LEN - 1), i;
+		ptcp_tuple tu;
+		tbl_tuple(b->order[far], &tu);
+		b->hint[far % ORDER_LEN_HINTS] = ptcp_table_prefetch(&b->t, &tu);
+		ptcp_table_prefetch_conn(&b->t, b->hint[near % ORDER_LEN_HINTS]);
+#if defined(__GNUC__) || defined(__clang__)
+		/* the bench's own per-connection arrays (a receiver has its packet in hand) */
+		__builtin_prefetch(&b->peer_seq[b->order[near]]);
+		__builtin_prefetch(&b->our_ack[b->order[near]]);
+#endif
+		i = pick(b, 1);
 		b->now += 1;
 		tbl_seg(b, i, PTCP_ACK, b->peer_seq[i], b->our_ack[i]);
 		ptcp_table_step(&b->t, PTCP_NO_HANDLE, &b->in, b->now, &b->out);
@@ -472,7 +524,7 @@ static void tbl_floor_run(tbl_bench *b, unsigned n, uint32_t *sink)
 }
 
 /* One timed batch of measurement `what` (0 lookup hot, 1 lookup random, 2 step hot,
- * 3 step random, 4 floor); ns per operation. */
+ * 3 step random, 4 floor, 5 step random with prefetch); ns per operation. */
 static double tbl_batch(tbl_bench *b, unsigned B, int what, uint32_t *sink)
 {
 	uint64_t t0 = bench_now_ns(), t1;
@@ -484,6 +536,9 @@ static double tbl_batch(tbl_bench *b, unsigned B, int what, uint32_t *sink)
 	case 2:
 	case 3:
 		tbl_step_run(b, B, what == 3);
+		break;
+	case 5:
+		tbl_step_prefetch_run(b, B);
 		break;
 	default:
 		tbl_floor_run(b, B, sink);
@@ -498,29 +553,32 @@ static void growth_table(const bench_opts *o)
 	static const uint32_t ns[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
 	size_t n = sizeof(ns) / sizeof(ns[0]);
 	unsigned P = 3, RP = o->quick ? 11 : 34, R = P * RP, B = o->batch;
-	double x[8], lh[8], lr[8], sh[8], sr[8], fl[8];
+	double x[8], lh[8], lr[8], sh[8], sr[8], fl[8], sp[8];
 	char path[512];
 	if (o->quick)
 		n--; /* up to 100,000 */
-	printf("\n### Connections in the table\n\n");
+	printf("\n### Connections in the table%s\n\n",
+	       o->hugepages ? " (table memory on huge pages)" : "");
 	printf("N established connections in one ptcp_table (64-byte buffers), made through "
 	       "the listener. Lookup = ptcp_table_lookup; step = a pure ACK (nothing new) "
 	       "through ptcp_table_step; hot = always the same connection, random = uniformly "
 	       "random connections (cache and TLB misses included); floor = the hardware's "
 	       "part: two dependent reads (a random connection's address from an array, then "
-	       "its block), each op depending on the one before. "
+	       "its block), each op depending on the one before; prefetched = random "
+	       "connections as a batched receiver steps them: ptcp_table_prefetch for the "
+	       "packet %u ahead, ptcp_table_prefetch_conn for the one %u ahead. "
 	       "Median of %u batches of %u in %u passes over N (within a visit to one N, "
-	       "the five columns in turn), ns.\n\n",
-	       R, B, P);
+	       "the six columns in turn), ns.\n\n",
+	       PF_SLOT, PF_CONN, R, B, P);
 	printf(
 	    "| connections N | table memory | setup s | lookup hot | lookup random | step hot "
 	    "| step random | step random / N=1 | floor: 2 dependent random reads | step random / "
-	    "floor |\n");
-	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	    "floor | step random, prefetched | prefetched / N=1 |\n");
+	printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	{
 		tbl_bench *b[8];
-		double setup[8], *v = calloc(n * 5 * R, sizeof(double)),
-		                 *m[5] = {lh, lr, sh, sr, fl};
+		double setup[8], *v = calloc(n * 6 * R, sizeof(double)),
+		                 *m[6] = {lh, lr, sh, sr, fl, sp};
 		uint32_t sink = 0;
 		if (!v)
 			bench_die("out of memory");
@@ -530,7 +588,7 @@ static void growth_table(const bench_opts *o)
 			if (!b[k])
 				bench_die("out of memory");
 			t0 = bench_now_ns();
-			tbl_build(b[k], ns[k]);
+			tbl_build(b[k], ns[k], o->hugepages);
 			t1 = bench_now_ns();
 			setup[k] = (double)(t1 - t0) / 1e9;
 		}
@@ -539,35 +597,37 @@ static void growth_table(const bench_opts *o)
 		for (unsigned pass = 0; pass < P; pass++)
 			for (size_t k = 0; k < n; k++)
 				for (unsigned r = 0; r < RP + 2; r++)
-					for (int w = 0; w < 5; w++) {
+					for (int w = 0; w < 6; w++) {
 						double t = tbl_batch(b[k], B, w, &sink);
 						if (r >= 2)
-							v[(k * 5 + (size_t)w) * R + pass * RP + r -
+							v[(k * 6 + (size_t)w) * R + pass * RP + r -
 							  2] = t;
 					}
 		vsink = sink;
 		for (size_t k = 0; k < n; k++) {
 			x[k] = ns[k];
-			for (int w = 0; w < 5; w++)
-				m[w][k] = median_of(v + (k * 5 + (size_t)w) * R, R);
+			for (int w = 0; w < 6; w++)
+				m[w][k] = median_of(v + (k * 6 + (size_t)w) * R, R);
 			printf("| %u | %.1f MiB | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.1f | "
-			       "%.2f |\n",
+			       "%.2f | %.1f | %.2f |\n",
 			       ns[k], (double)b[k]->memlen / (1u << 20), setup[k], lh[k], lr[k],
-			       sh[k], sr[k], sr[k] / sr[0], fl[k], sr[k] / fl[k]);
+			       sh[k], sr[k], sr[k] / sr[0], fl[k], sr[k] / fl[k], sp[k],
+			       sp[k] / sp[0]);
 			tbl_free(b[k]);
 			free(b[k]);
 		}
 		free(v);
 	}
 	{
-		svg_series s[5] = {{"lookup, same connection", x, lh, n},
+		svg_series s[6] = {{"lookup, same connection", x, lh, n},
 		                   {"lookup, random connection", x, lr, n},
 		                   {"pure ACK step, same connection", x, sh, n},
 		                   {"pure ACK step, random connection", x, sr, n},
-		                   {"floor: 2 dependent random reads", x, fl, n}};
+		                   {"floor: 2 dependent random reads", x, fl, n},
+		                   {"pure ACK step, random, prefetched", x, sp, n}};
 		svg_plot(bench_svg_path(o, "bench-table.svg", path, sizeof(path)),
 		         "ptcp_table: cost per segment vs connections", "connections in the table",
-		         "ns (median)", 1, 0, s, 5);
+		         "ns (median)", 1, 0, s, 6);
 	}
 }
 
@@ -640,6 +700,13 @@ int bench_growth_holes(const bench_opts *o)
 	printf("\n## Growth: out-of-order holes\n");
 	growth_holes(o);
 	bench_ooo_models(o);
+	return 0;
+}
+
+int bench_growth_table(const bench_opts *o)
+{
+	printf("\n## Growth: connections in the table\n");
+	growth_table(o);
 	return 0;
 }
 

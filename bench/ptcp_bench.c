@@ -1,7 +1,7 @@
 /*
  * ptcp-bench: benchmarks of the core (issue 10).
  *
- *   ptcp-bench [percase|memory|growth|holes|all] [--quick] [--no-icount] [--svg DIR]
+ *   ptcp-bench [percase|memory|growth|holes|table|all] [--quick] [--no-icount] [--svg DIR]
  *              [--rounds R] [--batch N]
  *
  * percase  cost per segment of ptcp_step() on the hot paths, in ns and in
@@ -9,6 +9,7 @@
  * memory   bytes per connection
  * growth   cost as out-of-order holes, SACK ranges, connections grow
  * holes    only growth's out-of-order holes sweep (and the reassembly models)
+ * table    only growth's connection-table sweep (1 .. 1,000,000 connections)
  * all      the three (the default)
  *
  * Output is Markdown (tables), for BENCHMARKS.md.  Plots go to DIR as SVG.
@@ -23,13 +24,15 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ptcp-bench [percase|memory|growth|holes|all] [--quick] [--no-icount] "
-	           "[--svg DIR] [--rounds R] [--batch N]\n"
-	           "  --quick      fewer rounds and smaller sweeps\n"
-	           "  --no-icount  skip the callgrind instruction counts\n"
-	           "  --svg DIR    write the plots (bench-*.svg) into DIR\n"
-	           "  --rounds R   timed batches per case (default 301, quick 51)\n"
-	           "  --batch N    operations per batch (default 32)\n");
+	fprintf(f,
+	        "usage: ptcp-bench [percase|memory|growth|holes|table|all] [--quick] [--no-icount] "
+	        "[--svg DIR] [--rounds R] [--batch N] [--hugepages]\n"
+	        "  --quick      fewer rounds and smaller sweeps\n"
+	        "  --no-icount  skip the callgrind instruction counts\n"
+	        "  --hugepages  the connection table's memory on 2 MiB pages (Linux THP)\n"
+	        "  --svg DIR    write the plots (bench-*.svg) into DIR\n"
+	        "  --rounds R   timed batches per case (default 301, quick 51)\n"
+	        "  --batch N    operations per batch (default 32)\n");
 }
 
 /* ---- percase ------------------------------------------------------------------- */
@@ -151,6 +154,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick")) {
 			o.quick = 1;
+		} else if (!strcmp(argv[i], "--hugepages")) {
+			o.hugepages = 1;
 		} else if (!strcmp(argv[i], "--no-icount")) {
 			o.icount = 0;
 		} else if (!strcmp(argv[i], "--svg") && i + 1 < argc) {
@@ -177,7 +182,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(cmd, "all") && strcmp(cmd, "percase") && strcmp(cmd, "memory") &&
-	    strcmp(cmd, "growth") && strcmp(cmd, "holes")) {
+	    strcmp(cmd, "growth") && strcmp(cmd, "holes") && strcmp(cmd, "table")) {
 		usage(stderr);
 		return 2;
 	}
@@ -197,5 +202,7 @@ int main(int argc, char **argv)
 		bench_growth(&o);
 	if (!strcmp(cmd, "holes"))
 		bench_growth_holes(&o);
+	if (!strcmp(cmd, "table"))
+		bench_growth_table(&o);
 	return 0;
 }

@@ -384,6 +384,19 @@ static void trace(ptcp_handle h, const ptcp_input *in, int what, int r)
 static int step(ptcp_handle h, const ptcp_input *in, int what)
 {
 	W.out.n = 0;
+	if (in->kind == PTCP_IN_SEGMENT && in->segment.seg) {
+		/* the batched-receive hints run on every segment (they change nothing:
+		 * check_after still holds), with the right hash and a wrong one */
+		ptcp_tuple k;
+		memset(&k, 0, sizeof k);
+		k.laddr = in->segment.dst;
+		k.raddr = in->segment.src;
+		k.lport = in->segment.seg->dport;
+		k.rport = in->segment.seg->sport;
+		uint32_t hh = ptcp_table_prefetch(&W.t, &k);
+		ptcp_table_prefetch_conn(&W.t, hh);
+		ptcp_table_prefetch_conn(&W.t, hh * 2654435761u + in->segment.seg->seq);
+	}
 	int r = ptcp_table_step(&W.t, h, in, W.now, &W.out);
 	if (trace_on())
 		trace(h, in, what, r);

@@ -858,6 +858,45 @@ ptcp_handle ptcp_table_lookup(const ptcp_table *t, const ptcp_tuple *k)
 	return (ref == NONE32 || (ref & REF_REQ)) ? PTCP_NO_HANDLE : ref;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+uint32_t ptcp_table_prefetch(const ptcp_table *t, const ptcp_tuple *k)
+{
+	uint32_t hash;
+	if (!t || !k)
+		return 0;
+	hash = tuple_hash(t, k);
+	PREFETCH(&t->slots[hash & t->hmask]);
+	return hash;
+}
+
+void ptcp_table_prefetch_conn(const ptcp_table *t, uint32_t hash)
+{
+	if (!t)
+		return;
+	/* the first slot of the probe with this hash: its block (every line:
+	 * a step reads from the first to the last) and its bookkeeping */
+	for (uint32_t i = hash & t->hmask;; i = (i + 1) & t->hmask) {
+		const struct ptcp__tbl_slot *s = &t->slots[i];
+		if (s->ref == NONE32)
+			return;
+		if (s->hash != hash)
+			continue;
+		if (!(s->ref & REF_REQ)) {
+			const char *c = (const char *)&t->conns[s->ref];
+			for (size_t off = 0; off < sizeof(ptcp_conn); off += 64)
+				PREFETCH(c + off);
+			PREFETCH(c + sizeof(ptcp_conn) - 1);
+			PREFETCH(&t->meta[s->ref]);
+		}
+		return;
+	}
+}
+
 static int icmp_hard_kind(ptcp_icmp_kind k)
 {
 	return k == PTCP_ICMP_NET_UNREACH || k == PTCP_ICMP_HOST_UNREACH ||

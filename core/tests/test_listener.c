@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../src/internal.h" /* white box: F_ECN */
@@ -883,6 +884,67 @@ Test(demux, many_connections_hash_and_heap_stay_consistent)
 		                .rport = (uint16_t)(1000 + i)};
 		cr_assert_eq(ptcp_table_lookup(&c.t, &k), i % 2 ? hs[i] : PTCP_NO_HANDLE, "%d", i);
 	}
+	tconv_fini(&c);
+}
+
+/* ptcp_table_prefetch / _conn are hints: the table's memory and every
+ * lookup are the same after them, for live tuples, removed ones and
+ * hashes that match nothing; the same tuple gives the same hash, and the
+ * 300 tuples here give 300 distinct ones. */
+Test(demux, prefetch_changes_nothing)
+{
+	tconv c;
+	ptcp_table_config cfg;
+	tconv_cfg(&cfg);
+	cfg.max_conns = 300;
+	cfg.max_requests = 300;
+	cfg.sndbuf = cfg.rcvbuf = 2048;
+	tconv_init(&c, &cfg);
+	int lid = tconv_listen(&c, 1000);
+	ptcp_handle hs[300];
+	uint32_t hash[300];
+	for (int i = 0; i < 300; i++) {
+		c.cport = (uint16_t)(1000 + i);
+		hs[i] = handshake(&c, PISS + (uint32_t)i);
+		ptcp_handle a;
+		cr_assert_eq(ptcp_table_accept(&c.t, (uint32_t)lid, &a), 0);
+	}
+	for (int i = 0; i < 300; i += 3) {
+		ptcp_input ab = {.kind = PTCP_IN_ABORT};
+		tconv_step(&c, hs[i], &ab);
+	}
+	size_t len = ptcp_table_mem_size(&c.t.cfg);
+	uint8_t *before = malloc(len);
+	ptcp_table tb;
+	memcpy(&tb, &c.t, sizeof tb);
+	cr_assert(before);
+	memcpy(before, c.mem, len);
+	for (int i = 0; i < 300; i++) {
+		ptcp_tuple k = {.laddr = c.server,
+		                .raddr = c.client,
+		                .lport = SPORT,
+		                .rport = (uint16_t)(1000 + i)};
+		hash[i] = ptcp_table_prefetch(&c.t, &k);
+		cr_assert_eq(ptcp_table_prefetch(&c.t, &k), hash[i]);
+		ptcp_table_prefetch_conn(&c.t, hash[i]);
+		ptcp_table_prefetch_conn(&c.t, hash[i] ^ 0x80000000u);
+		for (int j = 0; j < i; j++)
+			cr_assert_neq(hash[j], hash[i], "%d %d", j, i);
+	}
+	ptcp_table_prefetch_conn(&c.t, 0);
+	ptcp_table_prefetch_conn(&c.t, 0xffffffffu);
+	ptcp_table_prefetch_conn(NULL, 1);
+	cr_assert_eq(ptcp_table_prefetch(NULL, NULL), 0);
+	cr_assert_eq(memcmp(before, c.mem, len), 0);
+	cr_assert_eq(memcmp(&tb, &c.t, sizeof tb), 0);
+	for (int i = 0; i < 300; i++) {
+		ptcp_tuple k = {.laddr = c.server,
+		                .raddr = c.client,
+		                .lport = SPORT,
+		                .rport = (uint16_t)(1000 + i)};
+		cr_assert_eq(ptcp_table_lookup(&c.t, &k), i % 3 ? hs[i] : PTCP_NO_HANDLE, "%d", i);
+	}
+	free(before);
 	tconv_fini(&c);
 }
 

@@ -554,10 +554,11 @@ typedef struct ptcp_conn_cfg {
 } ptcp_conn_cfg;
 
 /*
- * The fields every segment touches come first (the first three cache
+ * The fields every segment touches come first (the first four cache
  * lines: buffers, the retransmission and delayed-ACK deadlines, state and
  * flags, the sequence variables, cwnd, the RTT estimator, ring indexes,
- * ts_recent, rcv_adv, then the configuration's cc, flags and delack); the
+ * ts_recent, rcv_adv, the 4-tuple the table's lookup compares and every
+ * emitted segment carries, then the configuration's cc, flags and delack); the
  * rest follows, grouped by size so that the block
  * has no padding holes.  Names follow RFC 9293 3.3.1.  sizeof(ptcp_conn) is
  * printed by `ptcp-bench memory` (BENCHMARKS.md).
@@ -582,6 +583,7 @@ typedef struct ptcp_conn {
 	uint8_t retries;
 	uint8_t ka_probes;
 	uint8_t nsb;
+	uint16_t lport; /* identity: the table's lookup compares these in the hot part */
 	uint32_t flags;
 	/* send sequence space (RFC 9293 3.3.1) */
 	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
@@ -597,6 +599,8 @@ typedef struct ptcp_conn {
 	uint32_t scap, shead, slen, sbuf_seq;
 	uint32_t rcap, rhead, rlen;
 	uint32_t iss;
+	uint16_t rport;
+	ptcp_addr laddr, raddr;
 	ptcp_conn_cfg cfg; /* its cc, flags and delack end the hot part */
 	/* ---- the rest ---- */
 	uint32_t max_sndwnd;
@@ -631,8 +635,6 @@ typedef struct ptcp_conn {
 	ptcp_time_t last_snd; /* when new data last went out (slow start after idle) */
 	ptcp_time_t cc_time;  /* congestion control state (see ptcp_cc_ops) */
 	ptcp_time_t chack_start;
-	/* identity */
-	uint16_t lport, rport;
 	int16_t err; /* the PTCP_E* the connection died with */
 	uint16_t peer_mss;
 	uint16_t rcv_mss;   /* largest segment seen from the peer (for the 2-segment rule) */
@@ -641,7 +643,6 @@ typedef struct ptcp_conn {
 	 * range the last out-of-order segment went to, and its successor
 	 * (0xffff: not known) */
 	uint16_t nooo, ooo_cap, ooo_root, ooo_last, ooo_succ;
-	ptcp_addr laddr, raddr;
 } ptcp_conn;
 
 /*
