@@ -598,7 +598,7 @@ static void acksend_check(void *v, unsigned n)
 }
 
 /*
- * Duplicate ACKs in SACK recovery (RFC 6675), for ever: the first segment is
+ * Duplicate ACKs in SACK recovery (RFC 6675, PRR off), for ever: the first segment is
  * lost and never retransmitted successfully; each duplicate ACK SACKs one
  * more segment, which lets one new segment out.  `ranges - 1` fixed SACKed
  * ranges (one segment each, a hole below each) sit below the growing top
@@ -663,6 +663,10 @@ void bench_dupack_init(void *v, unsigned n, unsigned ranges)
 	ptcp_stats st;
 	s->p.wshift = 14; /* the window never limits (the send buffer holds the whole run) */
 	tx_init(s, dup_scap(n), DUP_WIN + 8);
+	/* RFC 6675 alone: one segment out per dup ACK, for ever (PRR, the default
+	 * since session 5, lets out a proportion of a segment per dup ACK until
+	 * the pipe is down to ssthresh, so no steady state of exactly one) */
+	s->c.cfg.flags &= ~(uint32_t)PTCP_CFG_PRR;
 	s->ranges = ranges ? ranges : 1;
 	s->p.wnd = 65535;
 	s->seg.wnd = 65535;
