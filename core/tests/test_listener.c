@@ -851,37 +851,49 @@ Test(demux, table_deadline_is_the_earliest)
 	tconv_fini(&c);
 }
 
-Test(demux, many_connections_hash_and_heap_stay_consistent)
+/* 300 connections from client ports 1000.., accepted; then every step-th
+ * one aborted (the rest stay hashed). */
+static void many_conns(tconv *c, ptcp_handle hs[300], int step)
 {
-	tconv c;
 	ptcp_table_config cfg;
 	tconv_cfg(&cfg);
 	cfg.max_conns = 300;
 	cfg.max_requests = 300;
 	cfg.sndbuf = cfg.rcvbuf = 2048;
-	tconv_init(&c, &cfg);
-	int lid = tconv_listen(&c, 1000);
-	ptcp_handle hs[300];
+	tconv_init(c, &cfg);
+	int lid = tconv_listen(c, 1000);
 	for (int i = 0; i < 300; i++) {
-		c.cport = (uint16_t)(1000 + i);
-		hs[i] = handshake(&c, PISS + (uint32_t)i);
+		c->cport = (uint16_t)(1000 + i);
+		hs[i] = handshake(c, PISS + (uint32_t)i);
 		cr_assert_neq(hs[i], PTCP_NO_HANDLE, "connection %d", i);
 		ptcp_handle a;
-		cr_assert_eq(ptcp_table_accept(&c.t, (uint32_t)lid, &a), 0);
+		cr_assert_eq(ptcp_table_accept(&c->t, (uint32_t)lid, &a), 0);
 	}
-	cr_assert_eq(tusage(&c).hashed, 300);
-	/* abort every other one; the rest are still found */
-	for (int i = 0; i < 300; i += 2) {
+	cr_assert_eq(tusage(c).hashed, 300);
+	for (int i = 0; i < 300; i += step) {
 		ptcp_input ab = {.kind = PTCP_IN_ABORT};
-		tconv_step(&c, hs[i], &ab);
+		tconv_step(c, hs[i], &ab);
 	}
+}
+
+/* Client port 1000 + i's tuple at the server. */
+static ptcp_tuple port_tuple(const tconv *c, int i)
+{
+	ptcp_tuple k = {
+	    .laddr = c->server, .raddr = c->client, .lport = SPORT, .rport = (uint16_t)(1000 + i)};
+	return k;
+}
+
+Test(demux, many_connections_hash_and_heap_stay_consistent)
+{
+	tconv c;
+	ptcp_handle hs[300];
+	/* abort every other one; the rest are still found */
+	many_conns(&c, hs, 2);
 	cr_assert_eq(tusage(&c).conns, 150);
 	cr_assert_eq(tusage(&c).hashed, 150);
 	for (int i = 0; i < 300; i++) {
-		ptcp_tuple k = {.laddr = c.server,
-		                .raddr = c.client,
-		                .lport = SPORT,
-		                .rport = (uint16_t)(1000 + i)};
+		ptcp_tuple k = port_tuple(&c, i);
 		cr_assert_eq(ptcp_table_lookup(&c.t, &k), i % 2 ? hs[i] : PTCP_NO_HANDLE, "%d", i);
 	}
 	tconv_fini(&c);
@@ -894,25 +906,9 @@ Test(demux, many_connections_hash_and_heap_stay_consistent)
 Test(demux, prefetch_changes_nothing)
 {
 	tconv c;
-	ptcp_table_config cfg;
-	tconv_cfg(&cfg);
-	cfg.max_conns = 300;
-	cfg.max_requests = 300;
-	cfg.sndbuf = cfg.rcvbuf = 2048;
-	tconv_init(&c, &cfg);
-	int lid = tconv_listen(&c, 1000);
 	ptcp_handle hs[300];
 	uint32_t hash[300];
-	for (int i = 0; i < 300; i++) {
-		c.cport = (uint16_t)(1000 + i);
-		hs[i] = handshake(&c, PISS + (uint32_t)i);
-		ptcp_handle a;
-		cr_assert_eq(ptcp_table_accept(&c.t, (uint32_t)lid, &a), 0);
-	}
-	for (int i = 0; i < 300; i += 3) {
-		ptcp_input ab = {.kind = PTCP_IN_ABORT};
-		tconv_step(&c, hs[i], &ab);
-	}
+	many_conns(&c, hs, 3);
 	size_t len = ptcp_table_mem_size(&c.t.cfg);
 	uint8_t *before = malloc(len);
 	ptcp_table tb;
@@ -920,10 +916,7 @@ Test(demux, prefetch_changes_nothing)
 	cr_assert(before);
 	memcpy(before, c.mem, len);
 	for (int i = 0; i < 300; i++) {
-		ptcp_tuple k = {.laddr = c.server,
-		                .raddr = c.client,
-		                .lport = SPORT,
-		                .rport = (uint16_t)(1000 + i)};
+		ptcp_tuple k = port_tuple(&c, i);
 		hash[i] = ptcp_table_prefetch(&c.t, &k);
 		cr_assert_eq(ptcp_table_prefetch(&c.t, &k), hash[i]);
 		ptcp_table_prefetch_conn(&c.t, hash[i]);
@@ -938,10 +931,7 @@ Test(demux, prefetch_changes_nothing)
 	cr_assert_eq(memcmp(before, c.mem, len), 0);
 	cr_assert_eq(memcmp(&tb, &c.t, sizeof tb), 0);
 	for (int i = 0; i < 300; i++) {
-		ptcp_tuple k = {.laddr = c.server,
-		                .raddr = c.client,
-		                .lport = SPORT,
-		                .rport = (uint16_t)(1000 + i)};
+		ptcp_tuple k = port_tuple(&c, i);
 		cr_assert_eq(ptcp_table_lookup(&c.t, &k), i % 3 ? hs[i] : PTCP_NO_HANDLE, "%d", i);
 	}
 	free(before);

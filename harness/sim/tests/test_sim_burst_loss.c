@@ -64,6 +64,28 @@ static void on_step(void *arg, const ptcp_sim_step_note *n)
 		w->min_ssthresh = in.ssthresh / in.mss;
 }
 
+/* The goodput benchmark's path (100 Mbit/s, 40 ms RTT, a 345-packet queue),
+ * 16 MiB of bulk data, Reno or CUBIC, PRR on (the default) or off, the
+ * receiver's own reassembly pool or a lent one of ooo_ranges. */
+static void path(ptcp_sim_config *cfg, int cubic, uint64_t seed, int prr, unsigned ooo_ranges)
+{
+	ptcp_sim_config_default(cfg);
+	cfg->seed = seed;
+	cfg->bytes = 16u << 20;
+	cfg->app = PTCP_SIM_BULK;
+	for (int d = 0; d < 2; d++) {
+		memset(&cfg->link[d], 0, sizeof(cfg->link[d]));
+		cfg->link[d].delay = PTCP_MS(20);
+		cfg->link[d].bw = 100000000ull;
+		cfg->link[d].queue = 345;
+	}
+	cfg->sndbuf = cfg->rcvbuf = 8u << 20;
+	cfg->core.cc = cubic ? &ptcp_cc_cubic : &ptcp_cc_reno;
+	if (!prr)
+		cfg->core.flags &= ~(uint32_t)PTCP_CFG_PRR;
+	cfg->ooo_ranges = ooo_ranges;
+}
+
 static void run(int cubic, uint64_t seed, int prr, unsigned ooo_ranges)
 {
 	ptcp_sim_config cfg;
@@ -71,21 +93,7 @@ static void run(int cubic, uint64_t seed, int prr, unsigned ooo_ranges)
 	watch w;
 	memset(&w, 0, sizeof w);
 	w.min_ssthresh = ~0u;
-	ptcp_sim_config_default(&cfg);
-	cfg.seed = seed;
-	cfg.bytes = 16u << 20;
-	cfg.app = PTCP_SIM_BULK;
-	for (int d = 0; d < 2; d++) {
-		memset(&cfg.link[d], 0, sizeof(cfg.link[d]));
-		cfg.link[d].delay = PTCP_MS(20);
-		cfg.link[d].bw = 100000000ull;
-		cfg.link[d].queue = 345;
-	}
-	cfg.sndbuf = cfg.rcvbuf = 8u << 20;
-	cfg.core.cc = cubic ? &ptcp_cc_cubic : &ptcp_cc_reno;
-	if (!prr)
-		cfg.core.flags &= ~(uint32_t)PTCP_CFG_PRR;
-	cfg.ooo_ranges = ooo_ranges;
+	path(&cfg, cubic, seed, prr, ooo_ranges);
 	cfg.observe.step = on_step;
 	cfg.observe.arg = &w;
 	if (ptcp_sim_run(&cfg, &res) != 0 || !res.ok) {
@@ -125,22 +133,8 @@ static void storm(int cubic, uint64_t seed, int prr)
 {
 	ptcp_sim_config cfg;
 	ptcp_sim_result res;
-	ptcp_sim_config_default(&cfg);
-	cfg.seed = seed;
-	cfg.bytes = 16u << 20;
-	cfg.app = PTCP_SIM_BULK;
-	for (int d = 0; d < 2; d++) {
-		memset(&cfg.link[d], 0, sizeof(cfg.link[d]));
-		cfg.link[d].delay = PTCP_MS(20);
-		cfg.link[d].bw = 100000000ull;
-		cfg.link[d].queue = 345;
-	}
+	path(&cfg, cubic, seed, prr, 4);
 	cfg.link[0].loss = 0.1;
-	cfg.sndbuf = cfg.rcvbuf = 8u << 20;
-	cfg.core.cc = cubic ? &ptcp_cc_cubic : &ptcp_cc_reno;
-	if (!prr)
-		cfg.core.flags &= ~(uint32_t)PTCP_CFG_PRR;
-	cfg.ooo_ranges = 4;
 	if (ptcp_sim_run(&cfg, &res) != 0 || !res.ok) {
 		failed++;
 		printf("FAIL storm %s seed %llu: %s\n", cubic ? "cubic" : "reno",
