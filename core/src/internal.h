@@ -38,7 +38,6 @@
 #define timer_rexmit_stop    ptcp__timer_rexmit_stop
 #define timer_rtt_sample     ptcp__timer_rtt_sample
 #define timer_timewait       ptcp__timer_timewait
-#define timer_keepalive_arm  ptcp__timer_keepalive_arm
 #define timer_pto_restart    ptcp__timer_pto_restart
 #define sack_on_ack          ptcp__sack_on_ack
 #define sack_trim            ptcp__sack_trim
@@ -65,7 +64,6 @@
 #define prr_sent             ptcp__prr_sent
 #define output_keepalive     ptcp__output_keepalive
 #define output_mss           ptcp__output_mss
-#define timer_next           ptcp__timer_next
 #define timer_tsval          ptcp__timer_tsval
 #define sbuf_space           ptcp__sbuf_space
 #define sbuf_write           ptcp__sbuf_write
@@ -186,9 +184,39 @@ void timer_rexmit_restart(step_ctx *x);
 void timer_rexmit_stop(ptcp_conn *c);
 void timer_rtt_sample(ptcp_conn *c, ptcp_time_t r);
 void timer_timewait(step_ctx *x);
-void timer_keepalive_arm(step_ctx *x);
 void timer_pto_restart(step_ctx *x);
-ptcp_time_t timer_next(const ptcp_conn *c);
+/* Inline: every step ends with these two (the fast path's too). */
+static inline ptcp_time_t min_t(ptcp_time_t a, ptcp_time_t b)
+{
+	return a < b ? a : b;
+}
+
+static inline ptcp_time_t timer_next(const ptcp_conn *c)
+{
+	/* The earliest armed deadline: an unarmed one (0) wraps to the largest
+	 * value once 1 is taken off, so a minimum without branches does it. */
+	ptcp_time_t m = min_t(c->t_rexmit - 1, c->t_close - 1);
+	m = min_t(m, c->t_delack - 1);
+	m = min_t(m, c->t_keepalive - 1);
+	m = min_t(m, c->t_reo - 1);
+	return m == PTCP_TIME_NEVER ? PTCP_TIME_NEVER : m + 1;
+}
+
+/* RFC 1122 4.2.3.6: the keep-alive deadline, idle time after the last segment received,
+ * while established with nothing outstanding and no probe out. */
+static inline void timer_keepalive_arm(step_ctx *x)
+{
+	ptcp_conn *c = x->c;
+	if (!c->cfg.keepalive_idle || c->ka_probes ||
+	    (c->state != PTCP_ESTABLISHED && c->state != PTCP_CLOSE_WAIT) ||
+	    c->snd_una != c->snd_max) {
+		if (!c->ka_probes)
+			c->t_keepalive = 0;
+		return;
+	}
+	c->t_keepalive = c->last_rcv + c->cfg.keepalive_idle;
+}
+
 /* RFC 7323 5.4: a timestamp clock of 1 ms, offset per connection. */
 static inline uint32_t timer_tsval(const ptcp_conn *c, ptcp_time_t now)
 {

@@ -139,22 +139,6 @@ void timer_timewait(step_ctx *x)
 	conn_set_state(x, PTCP_TIME_WAIT);
 }
 
-static inline ptcp_time_t min_t(ptcp_time_t a, ptcp_time_t b)
-{
-	return a < b ? a : b;
-}
-
-ptcp_time_t timer_next(const ptcp_conn *c)
-{
-	/* The earliest armed deadline: an unarmed one (0) wraps to the largest
-	 * value once 1 is taken off, so a minimum without branches does it. */
-	ptcp_time_t m = min_t(c->t_rexmit - 1, c->t_close - 1);
-	m = min_t(m, c->t_delack - 1);
-	m = min_t(m, c->t_keepalive - 1);
-	m = min_t(m, c->t_reo - 1);
-	return m == PTCP_TIME_NEVER ? PTCP_TIME_NEVER : m + 1;
-}
-
 static void keepalive_fire(step_ctx *x);
 
 static void rexmit_fire(step_ctx *x)
@@ -280,17 +264,4 @@ static void keepalive_fire(step_ctx *x)
 	c->ka_probes++;
 	output_keepalive(x);
 	c->t_keepalive = x->now + c->cfg.keepalive_intvl;
-}
-
-void timer_keepalive_arm(step_ctx *x)
-{
-	ptcp_conn *c = x->c;
-	if (!c->cfg.keepalive_idle || c->ka_probes ||
-	    (c->state != PTCP_ESTABLISHED && c->state != PTCP_CLOSE_WAIT) ||
-	    c->snd_una != c->snd_max) {
-		if (!c->ka_probes)
-			c->t_keepalive = 0;
-		return;
-	}
-	c->t_keepalive = c->last_rcv + c->cfg.keepalive_idle;
 }
