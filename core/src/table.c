@@ -647,11 +647,21 @@ static void segment_in(tstep *x, const ptcp_input *in)
 	s.k.raddr = in->segment.src;
 	s.k.lport = s.seg->dport;
 	s.k.rport = s.seg->sport;
-	s.hash = tuple_hash(t, &s.k);
 	s.tw = 0;
 	s.tw_isn = 0;
 	t->stats.segs_in++;
-	ref = hash_find(t, &s.k, s.hash);
+	ref = NONE32;
+	if (x->has_hint) {
+		/* ptcp_table_step_hashed: a slot found with the hint holds this very
+		 * tuple (hash_find compares it), so the hint was its hash; else the
+		 * hint may be wrong: hash the tuple as always */
+		s.hash = x->hint;
+		ref = hash_find(t, &s.k, s.hash);
+	}
+	if (ref == NONE32) {
+		s.hash = tuple_hash(t, &s.k);
+		ref = hash_find(t, &s.k, s.hash);
+	}
 	if (ref != NONE32 && (ref & REF_REQ)) {
 		req_input(x, &s, ref & ~REF_REQ);
 		return;
@@ -797,8 +807,8 @@ static int outputs_ok(const ptcp_table_actions *out)
 	return out && out->v && out->tag && out->cap >= PTCP_TABLE_ACTIONS_MIN;
 }
 
-int ptcp_table_step(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_time_t now,
-                    ptcp_table_actions *out)
+static int table_step(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_time_t now,
+                      ptcp_table_actions *out, const uint32_t *hint)
 {
 	tstep x;
 	int ret = 0;
@@ -808,6 +818,8 @@ int ptcp_table_step(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_tim
 	x.t = t;
 	x.out = out;
 	x.now = now;
+	x.has_hint = hint != NULL;
+	x.hint = hint ? *hint : 0;
 	if (h == PTCP_NO_HANDLE) {
 		switch (in->kind) {
 		case PTCP_IN_SEGMENT:
@@ -838,6 +850,20 @@ int ptcp_table_step(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_tim
 	}
 	tbl_report_deadline(&x);
 	return ret;
+}
+
+int ptcp_table_step(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_time_t now,
+                    ptcp_table_actions *out)
+{
+	return table_step(t, h, in, now, out, NULL);
+}
+
+int ptcp_table_step_hashed(ptcp_table *t, uint32_t hash, const ptcp_input *in, ptcp_time_t now,
+                           ptcp_table_actions *out)
+{
+	if (in && in->kind != PTCP_IN_SEGMENT)
+		return PTCP_EINVAL;
+	return table_step(t, PTCP_NO_HANDLE, in, now, out, &hash);
 }
 
 /* ---- Queries ------------------------------------------------------------- */

@@ -128,6 +128,8 @@ typedef struct tstep {
 	ptcp_table *t;
 	ptcp_table_actions *out;
 	ptcp_time_t now;
+	uint32_t hint; /* a segment's tuple hash from ptcp_table_prefetch (has_hint) */
+	uint8_t has_hint;
 } tstep;
 
 /* A segment being demultiplexed. */

@@ -63,6 +63,16 @@ int tconv_segp(tconv *c, const ptcp_seg *s)
 	in.segment.seg = s;
 	in.segment.src = c->client;
 	in.segment.dst = c->server;
+	int mode = c->hint_mode == 4 ? (int)(c->hint_turn++ % 4) : c->hint_mode;
+	if (mode) {
+		ptcp_tuple k = {.laddr = c->server, .raddr = c->client, .lport = s->dport};
+		k.rport = (uint16_t)(s->sport + (mode == 3));
+		uint32_t h = ptcp_table_prefetch(&c->t, &k) + (mode == 2);
+		ptcp_table_prefetch_conn(&c->t, h);
+		c->ret = ptcp_table_step_hashed(&c->t, h, &in, c->now, &c->out);
+		c->cursor = 0;
+		return c->ret;
+	}
 	return tconv_step(c, PTCP_NO_HANDLE, &in);
 }
 

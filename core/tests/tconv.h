@@ -27,6 +27,11 @@ typedef struct tconv {
 	int ret;
 	ptcp_addr server, client;
 	uint16_t cport; /* the peer's port for tconv_seg */
+	/* segments through ptcp_table_step_hashed: 0 no (ptcp_table_step), 1 with
+	 * the tuple's hash, 2 a wrong hash, 3 the hash of the next port's tuple,
+	 * 4 each segment the next of 0-3 in turn */
+	int hint_mode;
+	unsigned hint_turn;
 } tconv;
 
 /* A table for cfg (NULL: defaults with secret 1..16). */

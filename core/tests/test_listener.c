@@ -938,6 +938,122 @@ Test(demux, prefetch_changes_nothing)
 	tconv_fini(&c);
 }
 
+/* Everything a step put out, appended to a log (kinds, tags, the emitted
+ * segments' fields and payload, events, states): for comparing two runs. */
+static void log_out(const tconv *c, uint8_t *log, size_t *n, size_t cap)
+{
+#define PUT(v)                                                                                     \
+	do {                                                                                       \
+		uint64_t v_ = (uint64_t)(v);                                                       \
+		cr_assert_leq(*n + 8, cap);                                                        \
+		memcpy(log + *n, &v_, 8);                                                          \
+		*n += 8;                                                                           \
+	} while (0)
+	PUT(c->ret);
+	PUT(c->out.n);
+	for (size_t i = 0; i < c->out.n; i++) {
+		const ptcp_action *a = &c->act[i];
+		PUT(a->kind);
+		PUT(c->tag[i].conn);
+		PUT(c->tag[i].listener);
+		if (a->kind == PTCP_ACT_EMIT) {
+			const ptcp_seg *g = &a->emit.seg;
+			PUT(g->sport);
+			PUT(g->dport);
+			PUT(g->seq);
+			PUT(g->ack);
+			PUT(g->flags);
+			PUT(g->wnd);
+			PUT(g->payload_len + g->payload2_len);
+			for (size_t b = 0; b < g->payload_len; b++)
+				PUT(g->payload[b]);
+		} else if (a->kind == PTCP_ACT_EVENT) {
+			PUT(a->event.ev);
+			PUT(a->event.err);
+		} else if (a->kind == PTCP_ACT_STATE) {
+			PUT(a->state.from);
+			PUT(a->state.to);
+		}
+	}
+#undef PUT
+}
+
+/* ptcp_table_step_hashed with the right hash, a wrong one, another
+ * connection's, or each in turn with ptcp_table_step (so that a connection
+ * is made with one and found with another) gives the same actions as
+ * ptcp_table_step through a life of 40 connections: handshakes (SYN queue, accept), data both ways,
+ * a segment for no connection (the RST answer), resets, FINs. */
+Test(demux, step_hashed_is_step)
+{
+	enum { N = 40, CAP = 1 << 20 };
+	uint8_t *logs[5];
+	size_t len[5];
+	for (int mode = 0; mode < 5; mode++) {
+		tconv c;
+		ptcp_handle hs[N];
+		uint8_t data[300];
+		ptcp_tcp_opts o = ts_opt(101, 1);
+		logs[mode] = malloc(CAP);
+		len[mode] = 0;
+		cr_assert(logs[mode]);
+		ptcp_table_config cfg;
+		memset(data, 0x5a, sizeof data);
+		tconv_cfg(&cfg);
+		cfg.max_conns = N;
+		cfg.max_requests = N;
+		tconv_init(&c, &cfg);
+		c.hint_mode = mode;
+		int lid = tconv_listen(&c, 64);
+		for (int i = 0; i < N; i++) {
+			c.cport = (uint16_t)(2000 + i);
+			uint32_t iss = syn(&c, PISS + 1000u * (uint32_t)i);
+			log_out(&c, logs[mode], &len[mode], CAP);
+			tconv_seg(&c, ".", PISS + 1000u * (uint32_t)i + 1, iss + 1, 1000, &o, NULL,
+			          0);
+			log_out(&c, logs[mode], &len[mode], CAP);
+			ptcp_handle a;
+			cr_assert_eq(ptcp_table_accept(&c.t, (uint32_t)lid, &a), 0);
+			hs[i] = a;
+			ptcp_info in;
+			ptcp_conn_info(ptcp_table_conn(&c.t, a), &in);
+			c.now += 1000;
+			tconv_seg(&c, "P.", PISS + 1000u * (uint32_t)i + 1, in.snd_nxt, 1000, &o,
+			          data, (size_t)(10 + i));
+			log_out(&c, logs[mode], &len[mode], CAP);
+		}
+		/* no connection, no listener on that port: the RST answer */
+		c.cport = 9;
+		tconv_seg(&c, ".", 5, 6, 1000, NULL, NULL, 0);
+		log_out(&c, logs[mode], &len[mode], CAP);
+		for (int i = 0; i < N; i++) {
+			ptcp_info in;
+			ptcp_conn_info(ptcp_table_conn(&c.t, hs[i]), &in);
+			c.cport = (uint16_t)(2000 + i);
+			c.now += 1000;
+			tconv_seg(&c, i % 3 ? "F." : "R.", in.rcv_nxt, in.snd_nxt, 1000, &o, NULL,
+			          0);
+			log_out(&c, logs[mode], &len[mode], CAP);
+		}
+		tconv_fini(&c);
+	}
+	for (int mode = 1; mode < 5; mode++) {
+		cr_assert_eq(len[mode], len[0], "mode %d: %zu bytes of log, %zu without", mode,
+		             len[mode], len[0]);
+		cr_assert_eq(memcmp(logs[mode], logs[0], len[0]), 0, "mode %d differs", mode);
+	}
+	for (int mode = 0; mode < 5; mode++)
+		free(logs[mode]);
+	/* only segments */
+	{
+		tconv c;
+		tconv_init(&c, NULL);
+		ptcp_input t = {.kind = PTCP_IN_TIME};
+		cr_assert_eq(ptcp_table_step_hashed(&c.t, 1, &t, 0, &c.out), PTCP_EINVAL);
+		cr_assert_eq(ptcp_table_step_hashed(&c.t, 1, NULL, 0, &c.out), PTCP_EINVAL);
+		tconv_fini(&c);
+	}
+}
+
 /* ---- Challenge-ACK rate limit ------------------------------------------------------ */
 
 Test(challenge, limit_per_second)

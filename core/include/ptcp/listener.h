@@ -306,10 +306,10 @@ ptcp_handle ptcp_table_lookup(const ptcp_table *t, const ptcp_tuple *k);
  * of a burst's packets overlap instead of following one another (with many
  * connections a step on a random one waits for several misses: the hash
  * slot, then the block).  Two stages:
- *   h = ptcp_table_prefetch(t, &tuple_of(packet i + 2d));  hash, slot
- *   ptcp_table_prefetch_conn(t, h_of(packet i + d));      block, bookkeeping
- *   ptcp_table_step(t, PTCP_NO_HANDLE, packet i, ...);
- * (d of about 4 suits a step of ~100 ns and misses of ~100 ns).  Hints
+ *   h[i + 2d] = ptcp_table_prefetch(t, &tuple_of(packet i + 2d));  slot
+ *   ptcp_table_prefetch_conn(t, h[i + d]);                  block, bookkeeping
+ *   ptcp_table_step_hashed(t, h[i], packet i, ...);   (or ptcp_table_step)
+ * (d = 2 measured best with a step of ~100 ns: BENCHMARKS.md).  Hints
  * only: they change nothing, read only the table's own memory (the slots,
  * and the block whose slot carries hash h), and a stale or wrong hash just
  * prefetches other lines.  ptcp_table_prefetch() returns the tuple's hash
@@ -319,6 +319,16 @@ ptcp_handle ptcp_table_lookup(const ptcp_table *t, const ptcp_tuple *k);
 uint32_t ptcp_table_prefetch(const ptcp_table *t, const ptcp_tuple *k);
 /* The second stage (see ptcp_table_prefetch); NULL t: nothing.  Returns nothing. */
 void ptcp_table_prefetch_conn(const ptcp_table *t, uint32_t hash);
+/*
+ * ptcp_table_step(t, PTCP_NO_HANDLE, in, now, out) for a segment whose
+ * 4-tuple's hash ptcp_table_prefetch() returned: the lookup starts from it
+ * instead of hashing the tuple again.  A wrong hash changes nothing but the
+ * time (the connection is found only by its full tuple; when none is, the
+ * tuple is hashed as in ptcp_table_step).  Returns as ptcp_table_step, and
+ * PTCP_EINVAL when in is not a PTCP_IN_SEGMENT.
+ */
+int ptcp_table_step_hashed(ptcp_table *t, uint32_t hash, const ptcp_input *in, ptcp_time_t now,
+                           ptcp_table_actions *out);
 /*
  * An ICMP error (in: PTCP_IN_ICMP) about the 4-tuple k (from our side), at
  * now.  A connection gets it through ptcp_step(), a Fast Open connection
