@@ -394,8 +394,22 @@ static int step(ptcp_handle h, const ptcp_input *in, int what)
 		k.lport = in->segment.seg->dport;
 		k.rport = in->segment.seg->sport;
 		uint32_t hh = ptcp_table_prefetch(&W.t, &k);
+		uint32_t wrong = hh * 2654435761u + in->segment.seg->seq;
 		ptcp_table_prefetch_conn(&W.t, hh);
-		ptcp_table_prefetch_conn(&W.t, hh * 2654435761u + in->segment.seg->seq);
+		ptcp_table_prefetch_conn(&W.t, wrong);
+		if (h == PTCP_NO_HANDLE && (in->segment.seg->seq & 3)) {
+			/* and ptcp_table_step_hashed, with the right hash or a wrong one:
+			 * both must do what ptcp_table_step does */
+			W.out.n = 0;
+			int r = ptcp_table_step_hashed(
+			    &W.t, (in->segment.seg->seq & 1) ? hh : wrong, in, W.now, &W.out);
+			if (trace_on())
+				trace(h, in, what, r);
+			CHECK(r == 0, "ptcp_table_step_hashed (%s) returned %d", lp_op_name(what),
+			      r);
+			check_after(what);
+			return r;
+		}
 	}
 	int r = ptcp_table_step(&W.t, h, in, W.now, &W.out);
 	if (trace_on())
