@@ -4,8 +4,8 @@
  *
  * IMPLEMENTATION NOTES
  * The build compiles the fuzz_listener target (fuzzers/fuzz_listener.c) with
- * ptcp_table_step, ptcp_table_unlisten, ptcp_table_listen and
- * ptcp_table_accept renamed ptcp_replay_table_*_hook: the target's own code
+ * ptcp_table_step, ptcp_table_step_hashed, ptcp_table_unlisten,
+ * ptcp_table_listen and ptcp_table_accept renamed ptcp_replay_table_*_hook: the target's own code
  * decodes the input, plays its peers and applies its own oracle (it aborts
  * on a violation), and the hooks below call the real functions and report
  * to the runner's sink (replay_int.h).
@@ -37,6 +37,8 @@
 /* The renamed table calls of the fuzz_listener target (replay/meson.build). */
 int ptcp_replay_table_step_hook(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_time_t now,
                                 ptcp_table_actions *out);
+int ptcp_replay_table_step_hashed_hook(ptcp_table *t, uint32_t hash, const ptcp_input *in,
+                                       ptcp_time_t now, ptcp_table_actions *out);
 int ptcp_replay_table_unlisten_hook(ptcp_table *t, uint32_t listener, ptcp_time_t now,
                                     ptcp_table_actions *out);
 int ptcp_replay_table_listen_hook(ptcp_table *t, const ptcp_addr *local, uint16_t port,
@@ -264,14 +266,22 @@ static void finish(ptcp_replay_sink *k, ptcp_table *t, uint64_t now, const ptcp_
 	L.last_t = now;
 }
 
-int ptcp_replay_table_step_hook(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_time_t now,
-                                ptcp_table_actions *out)
+/* The real step: ptcp_table_step, or ptcp_table_step_hashed with *hash. */
+static int real_step(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_time_t now,
+                     ptcp_table_actions *out, const uint32_t *hash)
+{
+	return hash ? ptcp_table_step_hashed(t, *hash, in, now, out)
+	            : ptcp_table_step(t, h, in, now, out);
+}
+
+static int step_hook(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_time_t now,
+                     ptcp_table_actions *out, const uint32_t *hash)
 {
 	ptcp_replay_sink *k = ptcp_replay_cur_sink();
 	char what[256], why[96] = "";
 	int r;
 	if (!k)
-		return ptcp_table_step(t, h, in, now, out);
+		return real_step(t, h, in, now, out, hash);
 	ptcp_replay_sink_crash_point(k);
 	if (in && in->kind == PTCP_IN_SEGMENT && in->segment.seg) {
 		const ptcp_seg *s = in->segment.seg;
@@ -285,7 +295,7 @@ int ptcp_replay_table_step_hook(ptcp_table *t, ptcp_handle h, const ptcp_input *
 		learn(&c, s, 1);
 		put_pkt(k, now, PTCP_REPLAY_IN, s, &in->segment.src, &in->segment.dst,
 		        in->segment.ecn, why, sizeof why);
-		r = ptcp_table_step(t, h, in, now, out);
+		r = real_step(t, h, in, now, out, hash);
 		choose(&c, out);
 		/* the connection the segment concerns, when it has a block */
 		memset(&key, 0, sizeof key);
@@ -301,7 +311,7 @@ int ptcp_replay_table_step_hook(ptcp_table *t, ptcp_handle h, const ptcp_input *
 		finish(k, t, now, out, what, found);
 		return r;
 	}
-	r = ptcp_table_step(t, h, in, now, out);
+	r = real_step(t, h, in, now, out, hash);
 	if (in)
 		app_what(in, h, r, what, sizeof what);
 	else
@@ -309,6 +319,18 @@ int ptcp_replay_table_step_hook(ptcp_table *t, ptcp_handle h, const ptcp_input *
 	finish(k, t, now, out, what,
 	       in && in->kind == PTCP_IN_CONNECT && r >= 0 ? (ptcp_handle)r : h);
 	return r;
+}
+
+int ptcp_replay_table_step_hook(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_time_t now,
+                                ptcp_table_actions *out)
+{
+	return step_hook(t, h, in, now, out, NULL);
+}
+
+int ptcp_replay_table_step_hashed_hook(ptcp_table *t, uint32_t hash, const ptcp_input *in,
+                                       ptcp_time_t now, ptcp_table_actions *out)
+{
+	return step_hook(t, PTCP_NO_HANDLE, in, now, out, &hash);
 }
 
 int ptcp_replay_table_unlisten_hook(ptcp_table *t, uint32_t listener, ptcp_time_t now,
