@@ -415,6 +415,37 @@ Test(edges, prr_ssrb_extra_segment_only_on_a_safe_ack)
 	}
 }
 
+/* RFC 9937 4: an ACK that delivers nothing (a duplicate of the last one:
+ * SND.UNA and the SACKed bytes as they were) leaves cwnd alone, so nothing
+ * is sent on it - in both PRR flavours.  Set-up as above: the fast
+ * retransmit went on the third duplicate ACK. */
+Test(edges, prr_nothing_delivered_nothing_sent)
+{
+	for (int linux_prr = 0; linux_prr < 2; linux_prr++) {
+		conv t;
+		ptcp_config cfg = plain();
+		cfg.flags |= PTCP_CFG_PRR | (linux_prr ? PTCP_CFG_PRR_LINUX : 0);
+		client(&t, cfg, 1, 1000);
+		for (int k = 0; k < 10; k++) {
+			cr_assert_eq(conv_sendn(&t, 1000), 1000);
+			expect_seg(&t, "P.", ISS + 1 + 1000 * (uint32_t)k, PISS + 1, 1000);
+		}
+		ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
+		o.sack[0].left = ISS + 6001;
+		for (int k = 1; k <= 3; k++) {
+			o.sack[0].right = ISS + 6001 + 1000 * (uint32_t)k;
+			conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+		}
+		expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+		for (int k = 0; k < 3; k++) {
+			conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+			cr_assert_eq(count_emits(&t), 0u, "PRR%s: %zu segments on a repeated ACK",
+			             linux_prr ? " (Linux)" : "", count_emits(&t));
+		}
+		conv_fini(&t);
+	}
+}
+
 /* RFC 6675 / RFC 2018: a full scoreboard (six SACKed ranges) keeps the
  * highest ranges - they are the ones the peer keeps extending, and prove
  * the holes below lost - and forgets the lowest.  Fourteen segments of

@@ -928,6 +928,9 @@ Test(demux, prefetch_changes_nothing)
 	ptcp_table_prefetch_conn(&c.t, 0xffffffffu);
 	ptcp_table_prefetch_conn(NULL, 1);
 	cr_assert_eq(ptcp_table_prefetch(NULL, NULL), 0);
+	cr_assert_eq(ptcp_table_prefetch(&c.t, NULL), 0);
+	cr_assert_eq(ptcp_table_lookup(NULL, NULL), PTCP_NO_HANDLE);
+	cr_assert_eq(ptcp_table_lookup(&c.t, NULL), PTCP_NO_HANDLE);
 	cr_assert_eq(memcmp(before, c.mem, len), 0);
 	cr_assert_eq(memcmp(&tb, &c.t, sizeof tb), 0);
 	for (int i = 0; i < 300; i++) {
