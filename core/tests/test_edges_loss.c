@@ -369,6 +369,31 @@ Test(edges, partial_ack_after_a_probe_arms_the_rto)
 	conv_fini(&t);
 }
 
+/* Ten segments of 1000 out with PRR (Linux's flavour or not), the first six
+ * lost, the 7th to 9th SACKed one by one: the third duplicate ACK starts
+ * recovery and sends the fast retransmit, checked.  o holds the last SACK. */
+static void prr_recovery(conv *t, int linux_prr, ptcp_tcp_opts *o)
+{
+	ptcp_config cfg = plain();
+	cfg.flags |= PTCP_CFG_PRR | (linux_prr ? PTCP_CFG_PRR_LINUX : 0);
+	client(t, cfg, 1, 1000);
+	for (int k = 0; k < 10; k++) {
+		cr_assert_eq(conv_sendn(t, 1000), 1000);
+		expect_seg(t, "P.", ISS + 1 + 1000 * (uint32_t)k, PISS + 1, 1000);
+	}
+	memset(o, 0, sizeof(*o));
+	o->present = PTCP_OPT_SACK;
+	o->sack_count = 1;
+	o->sack[0].left = ISS + 6001;
+	for (int k = 1; k <= 3; k++) {
+		o->sack[0].right = ISS + 6001 + 1000 * (uint32_t)k;
+		conv_seg_opts(t, ".", PISS + 1, ISS + 1, 60000, o, NULL, 0);
+	}
+	cr_assert_eq(stats(t).fast_recoveries, 1);
+	cr_assert_eq(count_emits(t), 1u, "duplicate ACK: %zu segments", count_emits(t));
+	expect_seg(t, ".", ISS + 1, PISS + 1, 1000);
+}
+
 /* RFC 9937 4: in the reduction bound the extra segment (PRR-SSRB) comes
  * only with a SafeACK - one that moves SND.UNA and indicates no further
  * loss - in both PRR flavours (Linux's tcp_cwnd_reduction the same).
@@ -387,22 +412,8 @@ Test(edges, prr_ssrb_extra_segment_only_on_a_safe_ack)
 	for (int v = 0; v < 4; v++) {
 		int linux_prr = v & 1, sack10 = v >> 1;
 		conv t;
-		ptcp_config cfg = plain();
-		cfg.flags |= PTCP_CFG_PRR | (linux_prr ? PTCP_CFG_PRR_LINUX : 0);
-		client(&t, cfg, 1, 1000);
-		for (int k = 0; k < 10; k++) {
-			cr_assert_eq(conv_sendn(&t, 1000), 1000);
-			expect_seg(&t, "P.", ISS + 1 + 1000 * (uint32_t)k, PISS + 1, 1000);
-		}
-		ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
-		o.sack[0].left = ISS + 6001;
-		for (int k = 1; k <= 3; k++) {
-			o.sack[0].right = ISS + 6001 + 1000 * (uint32_t)k;
-			conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
-		}
-		cr_assert_eq(stats(&t).fast_recoveries, 1);
-		cr_assert_eq(count_emits(&t), 1u, "duplicate ACK: %zu segments", count_emits(&t));
-		expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+		ptcp_tcp_opts o;
+		prr_recovery(&t, linux_prr, &o);
 		if (sack10)
 			o.sack[0].right = ISS + 10001;
 		conv_seg_opts(&t, ".", PISS + 1, ISS + 1001, 60000, &o, NULL, 0);
@@ -423,20 +434,8 @@ Test(edges, prr_nothing_delivered_nothing_sent)
 {
 	for (int linux_prr = 0; linux_prr < 2; linux_prr++) {
 		conv t;
-		ptcp_config cfg = plain();
-		cfg.flags |= PTCP_CFG_PRR | (linux_prr ? PTCP_CFG_PRR_LINUX : 0);
-		client(&t, cfg, 1, 1000);
-		for (int k = 0; k < 10; k++) {
-			cr_assert_eq(conv_sendn(&t, 1000), 1000);
-			expect_seg(&t, "P.", ISS + 1 + 1000 * (uint32_t)k, PISS + 1, 1000);
-		}
-		ptcp_tcp_opts o = {.present = PTCP_OPT_SACK, .sack_count = 1};
-		o.sack[0].left = ISS + 6001;
-		for (int k = 1; k <= 3; k++) {
-			o.sack[0].right = ISS + 6001 + 1000 * (uint32_t)k;
-			conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
-		}
-		expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+		ptcp_tcp_opts o;
+		prr_recovery(&t, linux_prr, &o);
 		for (int k = 0; k < 3; k++) {
 			conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
 			cr_assert_eq(count_emits(&t), 0u, "PRR%s: %zu segments on a repeated ACK",
