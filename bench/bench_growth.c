@@ -487,30 +487,40 @@ static void tbl_step_run(tbl_bench *b, unsigned n, int random)
  * the step given the hash (ptcp_table_step_hashed)
  * (ptcp_table_prefetch, ptcp_table_prefetch_conn) before each step.  The
  * pipeline runs on across batches (the order array is known ahead). */
+/* The batched receiver's two stages for the packet at order position q:
+ * its hash slot (the hash kept for its step), then its block. */
+static void prefetch_slot(tbl_bench *b, uint32_t q)
+{
+	ptcp_tuple tu;
+	q &= ORDER_LEN - 1;
+	tbl_tuple(b->order[q], &tu);
+	b->hint[q % ORDER_LEN_HINTS] = ptcp_table_prefetch(&b->t, &tu);
+}
+
+static void prefetch_block(tbl_bench *b, uint32_t q)
+{
+	q &= ORDER_LEN - 1;
+	ptcp_table_prefetch_conn(&b->t, b->hint[q % ORDER_LEN_HINTS]);
+#if defined(__GNUC__) || defined(__clang__)
+	/* the bench's own per-connection arrays (a receiver has its packet in hand) */
+	__builtin_prefetch(&b->peer_seq[b->order[q]]);
+	__builtin_prefetch(&b->our_ack[b->order[q]]);
+#endif
+}
+
 static void tbl_step_prefetch_run(tbl_bench *b, unsigned n)
 {
-	/* a burst starts: the hashes of the first PF_SLOT packets (the other
-	 * columns moved the position on), counted in the batch's time */
+	/* a burst starts: the first PF_SLOT packets' stages (the other columns
+	 * moved the position on), counted in the batch's time */
 	for (uint32_t d = 0; d < PF_SLOT; d++) {
-		uint32_t q = (b->pos + d) & (ORDER_LEN - 1);
-		ptcp_tuple tu;
-		tbl_tuple(b->order[q], &tu);
-		b->hint[q % ORDER_LEN_HINTS] = ptcp_table_prefetch(&b->t, &tu);
+		prefetch_slot(b, b->pos + d);
 		if (d < PF_CONN)
-			ptcp_table_prefetch_conn(&b->t, b->hint[q % ORDER_LEN_HINTS]);
+			prefetch_block(b, b->pos + d);
 	}
 	for (unsigned k = 0; k < n; k++) {
-		uint32_t p = b->pos, far = (p + PF_SLOT) & (ORDER_LEN - 1);
-		uint32_t near = (p + PF_CONN) & (ORDER_LEN - 1), i;
-		ptcp_tuple tu;
-		tbl_tuple(b->order[far], &tu);
-		b->hint[far % ORDER_LEN_HINTS] = ptcp_table_prefetch(&b->t, &tu);
-		ptcp_table_prefetch_conn(&b->t, b->hint[near % ORDER_LEN_HINTS]);
-#if defined(__GNUC__) || defined(__clang__)
-		/* the bench's own per-connection arrays (a receiver has its packet in hand) */
-		__builtin_prefetch(&b->peer_seq[b->order[near]]);
-		__builtin_prefetch(&b->our_ack[b->order[near]]);
-#endif
+		uint32_t p = b->pos, i;
+		prefetch_slot(b, p + PF_SLOT);
+		prefetch_block(b, p + PF_CONN);
 		i = pick(b, 1);
 		b->now += 1;
 		tbl_seg(b, i, PTCP_ACK, b->peer_seq[i], b->our_ack[i]);

@@ -383,6 +383,9 @@ static void trace(ptcp_handle h, const ptcp_input *in, int what, int r)
 
 static int step(ptcp_handle h, const ptcp_input *in, int what)
 {
+	const char *fn = "ptcp_table_step";
+	uint32_t hash = 0;
+	int hashed = 0, r;
 	W.out.n = 0;
 	if (in->kind == PTCP_IN_SEGMENT && in->segment.seg) {
 		/* the batched-receive hints run on every segment (they change nothing:
@@ -397,26 +400,23 @@ static int step(ptcp_handle h, const ptcp_input *in, int what)
 		uint32_t wrong = hh * 2654435761u + in->segment.seg->seq;
 		ptcp_table_prefetch_conn(&W.t, hh);
 		ptcp_table_prefetch_conn(&W.t, wrong);
+		/* 3 in 4 go through ptcp_table_step_hashed, with the right hash or a
+		 * wrong one: both must do what ptcp_table_step does */
 		if (h == PTCP_NO_HANDLE && (in->segment.seg->seq & 3)) {
-			/* and ptcp_table_step_hashed, with the right hash or a wrong one:
-			 * both must do what ptcp_table_step does */
-			W.out.n = 0;
-			int r = ptcp_table_step_hashed(
-			    &W.t, (in->segment.seg->seq & 1) ? hh : wrong, in, W.now, &W.out);
-			if (trace_on())
-				trace(h, in, what, r);
-			CHECK(r == 0, "ptcp_table_step_hashed (%s) returned %d", lp_op_name(what),
-			      r);
-			check_after(what);
-			return r;
+			fn = "ptcp_table_step_hashed";
+			hash = (in->segment.seg->seq & 1) ? hh : wrong;
+			hashed = 1;
 		}
 	}
-	int r = ptcp_table_step(&W.t, h, in, W.now, &W.out);
+	if (hashed)
+		r = ptcp_table_step_hashed(&W.t, hash, in, W.now, &W.out);
+	else
+		r = ptcp_table_step(&W.t, h, in, W.now, &W.out);
 	if (trace_on())
 		trace(h, in, what, r);
-	CHECK(documented(r), "ptcp_table_step (%s) returned undocumented %d", lp_op_name(what), r);
+	CHECK(documented(r), "%s (%s) returned undocumented %d", fn, lp_op_name(what), r);
 	if (h == PTCP_NO_HANDLE && in->kind != PTCP_IN_CONNECT)
-		CHECK(r == 0, "ptcp_table_step (%s) returned %d", lp_op_name(what), r);
+		CHECK(r == 0, "%s (%s) returned %d", fn, lp_op_name(what), r);
 	check_after(what);
 	return r;
 }

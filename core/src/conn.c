@@ -399,7 +399,7 @@ static int app_read(step_ctx *x, const ptcp_input *in)
 	 * least doubles (and by a full segment); no update storm on every read. */
 	if (c->state >= PTCP_ESTABLISHED && !(c->flags & F_RFIN)) {
 		uint32_t cur = ptcp_seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-		uint32_t now_w = output_rcv_window(c);
+		uint32_t now_w = rcv_window(c);
 		uint32_t max_w = 65535u << c->rcv_wscale; /* what a window field can say */
 		if (now_w > max_w)
 			now_w = max_w;

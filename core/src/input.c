@@ -515,9 +515,9 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		newly_lost = rack_step(x, 0);
 		if (!(c->flags & F_INRECOVERY))
 			c->cwnd = grown;
-	} else
-
-		c->t_reo = 0;
+	} else {
+		c->t_reo = 0; /* no RACK: no reordering timer */
+	}
 	if ((c->flags & (F_INRECOVERY | F_SACK)) == (F_INRECOVERY | F_SACK) &&
 	    (c->cfg.flags & PTCP_CFG_PRR)) {
 		/* RFC 9937 4: on every ACK during recovery.  SafeACK: the ACK

@@ -31,7 +31,6 @@
 #define output_flush         ptcp__output_flush
 #define output_rst_reply     ptcp__output_rst_reply
 #define output_rst           ptcp__output_rst
-#define output_rcv_window    ptcp__output_rcv_window
 #define timer_fire           ptcp__timer_fire
 #define timer_rexmit_arm     ptcp__timer_rexmit_arm
 #define timer_rexmit_restart ptcp__timer_rexmit_restart
@@ -173,7 +172,6 @@ void output_flush(step_ctx *x);
 void output_rst_reply(step_ctx *x, const ptcp_seg *seg);
 /* RST <SEQ=seq><CTL=RST> (ACK and ack if with_ack). */
 void output_rst(step_ctx *x, uint32_t seq, int with_ack, uint32_t ack);
-uint32_t output_rcv_window(const ptcp_conn *c);
 void output_keepalive(step_ctx *x);
 uint32_t output_mss(const ptcp_conn *c);
 

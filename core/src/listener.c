@@ -85,10 +85,7 @@ int ptcp_table_unlisten(ptcp_table *t, uint32_t lid, ptcp_time_t now, ptcp_table
 	tbl_lsn *l;
 	if (!t || lid >= t->cfg.max_listeners || !t->lsn[lid].used || !outputs_ok(out))
 		return PTCP_EINVAL;
-	out->n = 0;
-	x.t = t;
-	x.out = out;
-	x.now = now;
+	tstep_begin(&x, t, out, now, NULL);
 	l = &t->lsn[lid];
 	/* Rare: a scan of the SYN-queue entries is fine here. */
 	for (uint32_t i = 0; i < t->cfg.max_requests && l->synq; i++)

@@ -12,12 +12,6 @@
  */
 #include "internal.h"
 
-/* Window we could advertise now, in bytes, before scaling: rcv_window() (internal.h). */
-uint32_t output_rcv_window(const ptcp_conn *c)
-{
-	return rcv_window(c);
-}
-
 static void put_ts(const step_ctx *x, ptcp_seg *s)
 {
 	s->opts.present |= PTCP_OPT_TS;

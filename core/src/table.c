@@ -651,11 +651,11 @@ static void segment_in(tstep *x, const ptcp_input *in)
 	s.tw_isn = 0;
 	t->stats.segs_in++;
 	ref = NONE32;
-	if (x->has_hint) {
+	if (x->hint) {
 		/* ptcp_table_step_hashed: a slot found with the hint holds this very
 		 * tuple (hash_find compares it), so the hint was its hash; else the
 		 * hint may be wrong: hash the tuple as always */
-		s.hash = x->hint;
+		s.hash = *x->hint;
 		ref = hash_find(t, &s.k, s.hash);
 	}
 	if (ref == NONE32) {
@@ -814,12 +814,7 @@ static int table_step(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_t
 	int ret = 0;
 	if (!t || !in || !outputs_ok(out))
 		return PTCP_EINVAL;
-	out->n = 0;
-	x.t = t;
-	x.out = out;
-	x.now = now;
-	x.has_hint = hint != NULL;
-	x.hint = hint ? *hint : 0;
+	tstep_begin(&x, t, out, now, hint);
 	if (h == PTCP_NO_HANDLE) {
 		switch (in->kind) {
 		case PTCP_IN_SEGMENT:
@@ -937,10 +932,7 @@ int ptcp_table_icmp(ptcp_table *t, const ptcp_tuple *k, const ptcp_input *in, pt
 	int ret = 0;
 	if (!t || !k || !in || in->kind != PTCP_IN_ICMP || !outputs_ok(out))
 		return PTCP_EINVAL;
-	out->n = 0;
-	x.t = t;
-	x.out = out;
-	x.now = now;
+	tstep_begin(&x, t, out, now, NULL);
 	ref = hash_find(t, k, tuple_hash(t, k));
 	if (ref == NONE32) {
 		t->stats.drops[PTCP_TDROP_ICMP_IGNORED]++;

@@ -128,9 +128,19 @@ typedef struct tstep {
 	ptcp_table *t;
 	ptcp_table_actions *out;
 	ptcp_time_t now;
-	uint32_t hint; /* a segment's tuple hash from ptcp_table_prefetch (has_hint) */
-	uint8_t has_hint;
+	const uint32_t *hint; /* ptcp_table_step_hashed: the segment's tuple hash, else NULL */
 } tstep;
+
+/* A table step starts: no actions yet (every entry point). */
+static inline void tstep_begin(tstep *x, ptcp_table *t, ptcp_table_actions *out, ptcp_time_t now,
+                               const uint32_t *hint)
+{
+	out->n = 0;
+	x->t = t;
+	x->out = out;
+	x->now = now;
+	x->hint = hint;
+}
 
 /* A segment being demultiplexed. */
 typedef struct tseg {

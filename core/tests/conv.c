@@ -80,6 +80,32 @@ void conv_client(conv *t, uint32_t flags, uint32_t iss, uint32_t piss, uint16_t 
 	expect_seg(t, ".", iss + 1, piss + 1, 0);
 }
 
+void conv_rtt_client(conv *t, uint32_t flags, uint32_t iss, uint32_t piss)
+{
+	ptcp_config cfg;
+	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK_PERM | PTCP_OPT_MSS, .mss = 1000};
+	ptcp_config_default(&cfg);
+	cfg.flags = PTCP_CFG_NODELAY | PTCP_CFG_SACK | PTCP_CFG_RACK | flags;
+	conv_init(t, &cfg, 65536, 16384);
+	conv_connect(t, iss);
+	t->now += PTCP_MS(100); /* the handshake's RTT sample: 100 ms */
+	conv_seg_opts(t, "S.", piss, iss + 1, 60000, &o, NULL, 0);
+	expect_seg(t, ".", iss + 1, piss + 1, 0);
+	conv_sendn(t, 1000);
+	expect_seg(t, "P.", iss + 1, piss + 1, 1000);
+	t->now += PTCP_MS(100);
+	conv_seg(t, ".", piss + 1, iss + 1001, 60000, NULL, 0);
+}
+
+void expect_linux_profile_flag(uint32_t flag)
+{
+	ptcp_config cfg;
+	ptcp_config_default(&cfg);
+	cr_assert_eq(cfg.flags & flag, 0u, "flag %#x on by default", flag);
+	ptcp_config_linux(&cfg);
+	cr_assert_neq(cfg.flags & flag, 0u, "flag %#x off in the Linux profile", flag);
+}
+
 int conv_listen(conv *t, uint32_t iss)
 {
 	ptcp_input in = {.kind = PTCP_IN_LISTEN};

@@ -36,6 +36,13 @@ int conv_listen(conv *t, uint32_t iss);
  * cfg.flags = flags, SYN (ISS iss) answered by a SYN-ACK (ISS piss, window
  * wnd, an MSS option of mss and nothing else), the ACK checked. */
 void conv_client(conv *t, uint32_t flags, uint32_t iss, uint32_t piss, uint16_t mss, uint16_t wnd);
+/* A SACK + RACK client (cfg.flags = NODELAY | SACK | RACK | flags; 64 KiB send
+ * and 16 KiB receive buffers), MSS 1000, with an RTT of 100 ms measured on
+ * the handshake and on a first 1000-byte segment, acknowledged: the next
+ * octet to send is iss + 1001. */
+void conv_rtt_client(conv *t, uint32_t flags, uint32_t iss, uint32_t piss);
+/* A flag off in ptcp_config_default() and on in ptcp_config_linux(). */
+void expect_linux_profile_flag(uint32_t flag);
 /* A handshake as a listener would have completed it: our port RPORT and
  * address 10.0.0.1, the peer's LPORT and 10.0.0.2, ISNs iss and irs; the
  * caller sets the peer's options. */

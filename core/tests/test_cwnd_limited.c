@@ -72,9 +72,5 @@ Test(cwnd_limited, on_full_window_grows)
 
 Test(cwnd_limited, linux_profile_sets_it)
 {
-	ptcp_config cfg;
-	ptcp_config_default(&cfg);
-	cr_assert_eq(cfg.flags & PTCP_CFG_CWND_LIMITED, 0u);
-	ptcp_config_linux(&cfg);
-	cr_assert_neq(cfg.flags & PTCP_CFG_CWND_LIMITED, 0u);
+	expect_linux_profile_flag(PTCP_CFG_CWND_LIMITED);
 }

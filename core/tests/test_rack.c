@@ -13,24 +13,6 @@
 #define PISS 5000u
 #define B    (ISS + 1001u) /* the first octet after the RTT-sampling segment */
 
-/* SACK + RACK (+ flags), MSS 1000, and an RTT of 100 ms measured on a first segment. */
-static void rack_client(conv *t, uint32_t flags)
-{
-	ptcp_config cfg;
-	ptcp_config_default(&cfg);
-	cfg.flags = PTCP_CFG_NODELAY | PTCP_CFG_SACK | PTCP_CFG_RACK | flags;
-	conv_init(t, &cfg, 65536, 16384);
-	conv_connect(t, ISS);
-	t->now += PTCP_MS(100); /* the handshake's RTT sample: 100 ms */
-	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK_PERM | PTCP_OPT_MSS, .mss = 1000};
-	conv_seg_opts(t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
-	expect_seg(t, ".", ISS + 1, PISS + 1, 0);
-	conv_sendn(t, 1000);
-	expect_seg(t, "P.", ISS + 1, PISS + 1, 1000);
-	t->now += PTCP_MS(100);
-	conv_seg(t, ".", PISS + 1, B, 60000, NULL, 0);
-}
-
 /* An ACK of ack with up to two SACK blocks (l2 == 0: one). */
 static void sack_ack(conv *t, uint32_t ack, uint32_t l1, uint32_t r1, uint32_t l2, uint32_t r2)
 {
@@ -63,7 +45,7 @@ static ptcp_stats stats(const conv *t)
 Test(rack, reordering_timer_marks_after_min_rtt_over_4)
 {
 	conv t;
-	rack_client(&t, 0);
+	conv_rtt_client(&t, 0, ISS, PISS);
 	send_segs(&t, B, 4);
 	t.now += PTCP_MS(100);
 	sack_ack(&t, B, B + 3000, B + 4000, 0, 0); /* only the last one arrived */
@@ -109,7 +91,7 @@ Test(rack, off_no_reordering_timer)
 Test(rack, reo_wnd_zero_after_dupthresh_sacked)
 {
 	conv t;
-	rack_client(&t, 0);
+	conv_rtt_client(&t, 0, ISS, PISS);
 	send_segs(&t, B, 10);
 	t.now += PTCP_MS(100);
 	sack_ack(&t, B, B + 7000, B + 10000, 0, 0); /* 3 segments in one ACK */
@@ -126,7 +108,7 @@ Test(rack, reo_wnd_zero_after_dupthresh_sacked)
 Test(rack, reordering_seen_keeps_the_window)
 {
 	conv t;
-	rack_client(&t, 0);
+	conv_rtt_client(&t, 0, ISS, PISS);
 	send_segs(&t, B, 10);
 	t.now += PTCP_MS(100);
 	sack_ack(&t, B, B + 3000, B + 4000, 0, 0); /* segment 3 first ... */
@@ -146,7 +128,7 @@ Test(rack, reordering_seen_keeps_the_window)
 Test(rack, dsack_widens_the_window)
 {
 	conv t;
-	rack_client(&t, 0);
+	conv_rtt_client(&t, 0, ISS, PISS);
 	send_segs(&t, B, 4);
 	t.now += PTCP_MS(100);
 	conv_seg(&t, ".", PISS + 1, B + 1000, 60000, NULL, 0);
@@ -166,7 +148,7 @@ Test(rack, dsack_widens_the_window)
 Test(rack, lost_retransmission_is_sent_again)
 {
 	conv t;
-	rack_client(&t, 0);
+	conv_rtt_client(&t, 0, ISS, PISS);
 	send_segs(&t, B, 10);
 	t.now += PTCP_MS(100);
 	sack_ack(&t, B, B + 2000, B + 10000, 0, 0); /* 0 and 1 lost */
@@ -188,7 +170,7 @@ Test(rack, lost_retransmission_is_sent_again)
 Test(rack, linux_timer_two_ms_late)
 {
 	conv t;
-	rack_client(&t, PTCP_CFG_REO_TIMER_LINUX);
+	conv_rtt_client(&t, PTCP_CFG_REO_TIMER_LINUX, ISS, PISS);
 	send_segs(&t, B, 4);
 	t.now += PTCP_MS(100);
 	sack_ack(&t, B, B + 3000, B + 4000, 0, 0);

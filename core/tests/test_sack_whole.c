@@ -15,19 +15,7 @@
 /* SACK + RACK + TLP (+ flags), MSS 1000, an RTT of 100 ms measured on a first segment. */
 static void client(conv *t, uint32_t flags)
 {
-	ptcp_config cfg;
-	ptcp_config_default(&cfg);
-	cfg.flags = PTCP_CFG_NODELAY | PTCP_CFG_SACK | PTCP_CFG_RACK | PTCP_CFG_TLP | flags;
-	conv_init(t, &cfg, 65536, 16384);
-	conv_connect(t, ISS);
-	t->now += PTCP_MS(100);
-	ptcp_tcp_opts o = {.present = PTCP_OPT_SACK_PERM | PTCP_OPT_MSS, .mss = 1000};
-	conv_seg_opts(t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
-	expect_seg(t, ".", ISS + 1, PISS + 1, 0);
-	conv_sendn(t, 1000);
-	expect_seg(t, "P.", ISS + 1, PISS + 1, 1000);
-	t->now += PTCP_MS(100);
-	conv_seg(t, ".", PISS + 1, B, 60000, NULL, 0);
+	conv_rtt_client(t, PTCP_CFG_TLP | flags, ISS, PISS);
 }
 
 /* One burst of len octets at B, sent as MSS segments (the last one shorter). */
@@ -49,18 +37,27 @@ static void sack_ack(conv *t, uint32_t ack, uint32_t l, uint32_t r)
 	conv_seg_opts(t, ".", PISS + 1, ack, 60000, &o, NULL, 0);
 }
 
+/* A client (flags), a burst of four segments, then 100 ms later an ACK of B
+ * with the block [l, B + 4000): nothing goes out at once; then the next
+ * deadline fires (the probe's or RACK's timer). */
+static void burst_sacked_from(conv *t, uint32_t flags, uint32_t l)
+{
+	client(t, flags);
+	send_burst(t, 4000);
+	t->now += PTCP_MS(100);
+	sack_ack(t, B, l, B + 4000);
+	expect_nothing(t);
+	conv_to_deadline(t);
+}
+
 /* The SACK of the last octet of the last (full) segment: off, the tail loss
  * probe resends the segment without that octet; on, the block marks nothing
  * and the probe is the whole last segment, PSH as sent (RFC 8985 7.3). */
 static void last_octet(uint32_t flags, const char *probe_flags, uint32_t probe_len)
 {
 	conv t;
-	client(&t, flags);
-	send_burst(&t, 4000);
-	t.now += PTCP_MS(100);
-	sack_ack(&t, B, B + 3999, B + 4000);
-	expect_nothing(&t);
-	conv_to_deadline(&t); /* the probe timeout: no RACK loss from a part of a segment */
+	/* the probe timeout: no RACK loss from a part of a segment */
+	burst_sacked_from(&t, flags, B + 3999);
 	expect_seg(&t, probe_flags, B + 3000, PISS + 1, probe_len);
 	expect_nothing(&t);
 	conv_fini(&t);
@@ -83,12 +80,7 @@ Test(sack_whole, on_last_octet_ignored)
 static void mid_segment_edge(uint32_t flags, uint32_t third_len)
 {
 	conv t;
-	client(&t, flags);
-	send_burst(&t, 4000);
-	t.now += PTCP_MS(100);
-	sack_ack(&t, B, B + 2500, B + 4000);
-	expect_nothing(&t);
-	conv_to_deadline(&t); /* RACK's reordering timer */
+	burst_sacked_from(&t, flags, B + 2500); /* then RACK's reordering timer */
 	expect_seg(&t, ".", B, PISS + 1, 1000);
 	expect_seg(&t, ".", B + 1000, PISS + 1, 1000);
 	expect_seg(&t, ".", B + 2000, PISS + 1, third_len);
@@ -127,9 +119,5 @@ Test(sack_whole, on_short_last_segment_counts)
 /* The Linux profile turns it on. */
 Test(sack_whole, linux_profile_sets_it)
 {
-	ptcp_config cfg;
-	ptcp_config_default(&cfg);
-	cr_assert_eq(cfg.flags & PTCP_CFG_SACK_WHOLE_SEG, 0u);
-	ptcp_config_linux(&cfg);
-	cr_assert_neq(cfg.flags & PTCP_CFG_SACK_WHOLE_SEG, 0u);
+	expect_linux_profile_flag(PTCP_CFG_SACK_WHOLE_SEG);
 }
