@@ -128,8 +128,8 @@ typedef struct bench_peer {
  * 12-byte timestamp option), made with ptcp_conn_establish() and the ACK
  * that completes the handshake.
  */
-void bench_establish(ptcp_conn *c, uint8_t *sbuf, size_t scap, uint8_t *rbuf, size_t rcap,
-                     bench_peer *p, ptcp_action *acts);
+void bench_establish(ptcp_conn *c, ptcp_loss *loss, uint8_t *sbuf, size_t scap, uint8_t *rbuf,
+                     size_t rcap, bench_peer *p, ptcp_action *acts);
 /* A segment from the peer: seq/ack/wnd from p, timestamps, flags, payload. */
 void bench_peer_seg(const bench_peer *p, const ptcp_conn *c, ptcp_seg *s, uint8_t flags,
                     const uint8_t *payload, size_t len);

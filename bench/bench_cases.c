@@ -36,7 +36,8 @@ static size_t ring_for(unsigned segs)
 /* ---- Receiver ------------------------------------------------------------------ */
 typedef struct rx_state {
 	ptcp_conn c;
-	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
+	ptcp_stats st;  /* its counters (ptcp_conn_set_stats) */
 	bench_peer p;
 	ptcp_seg seg;    /* the template the run functions send */
 	ptcp_seg parsed; /* where parsing puts a segment */
@@ -72,7 +73,7 @@ static void rx_setup(void *v, unsigned n)
 	memset(s->ring, 0, s->rcap);
 	s->out.v = s->acts;
 	s->out.cap = BENCH_ACTS;
-	bench_establish(&s->c, s->sbuf, 65536, s->rbuf, s->rcap, &s->p, s->acts);
+	bench_establish(&s->c, &s->loss, s->sbuf, 65536, s->rbuf, s->rcap, &s->p, s->acts);
 	memset(&s->st, 0, sizeof(*&s->st));
 	ptcp_conn_set_stats(&s->c, &s->st);
 	bench_peer_seg(&s->p, &s->c, &s->seg, PTCP_ACK, bench_payload, S);
@@ -408,7 +409,8 @@ static void floor_pkts_prepare(void *v, unsigned n)
 /* ---- Sender --------------------------------------------------------------------------- */
 typedef struct tx_state {
 	ptcp_conn c;
-	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
+	ptcp_stats st;  /* its counters (ptcp_conn_set_stats) */
 	bench_peer p;
 	ptcp_seg seg;
 	ptcp_input in;
@@ -434,7 +436,7 @@ static void tx_init(tx_state *s, size_t scap, unsigned cwnd_segs)
 	memset(s->sbuf, 0, scap);
 	s->out.v = s->acts;
 	s->out.cap = BENCH_ACTS;
-	bench_establish(&s->c, s->sbuf, scap, s->rbuf, 65536, &s->p, s->acts);
+	bench_establish(&s->c, &s->loss, s->sbuf, scap, s->rbuf, 65536, &s->p, s->acts);
 	memset(&s->st, 0, sizeof(*&s->st));
 	ptcp_conn_set_stats(&s->c, &s->st);
 	bench_open_cwnd(&s->c, &s->p, &s->out, cwnd_segs);

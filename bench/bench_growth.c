@@ -46,7 +46,8 @@ static double median_of(double *v, size_t n)
 typedef struct holes_st {
 	unsigned h;
 	ptcp_conn c;
-	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
+	ptcp_stats st;  /* its counters (ptcp_conn_set_stats) */
 	ptcp_action acts[BENCH_ACTS];
 	ptcp_actions out;
 	uint8_t *sbuf, *rbuf;
@@ -82,7 +83,7 @@ static holes_st *holes_new(unsigned h, unsigned trials)
 	if (!st->sbuf || !st->rbuf || !st->fillseq || !st->pool || !st->ins || !st->dup ||
 	    !st->fill)
 		bench_die("out of memory");
-	bench_establish(&st->c, st->sbuf, 65536, st->rbuf, rcap, &st->p, st->acts);
+	bench_establish(&st->c, &st->loss, st->sbuf, 65536, st->rbuf, rcap, &st->p, st->acts);
 	memset(&st->st, 0, sizeof(*&st->st));
 	ptcp_conn_set_stats(&st->c, &st->st);
 	if (h > PTCP_OOO_MAX && ptcp_conn_set_ooo_pool(&st->c, st->pool, h) != 0)

@@ -147,8 +147,8 @@ uint64_t bench_drops(const ptcp_conn *c)
 	return n;
 }
 
-void bench_establish(ptcp_conn *c, uint8_t *sbuf, size_t scap, uint8_t *rbuf, size_t rcap,
-                     bench_peer *p, ptcp_action *acts)
+void bench_establish(ptcp_conn *c, ptcp_loss *loss, uint8_t *sbuf, size_t scap, uint8_t *rbuf,
+                     size_t rcap, bench_peer *p, ptcp_action *acts)
 {
 	ptcp_config cfg;
 	ptcp_handshake h;
@@ -156,7 +156,7 @@ void bench_establish(ptcp_conn *c, uint8_t *sbuf, size_t scap, uint8_t *rbuf, si
 	ptcp_seg s;
 	ptcp_config_default(&cfg);
 	cfg.mss = BENCH_PAYLOAD + 12;
-	if (ptcp_conn_init(c, &cfg, sbuf, scap, rbuf, rcap))
+	if (ptcp_conn_init(c, &cfg, sbuf, scap, rbuf, rcap) || ptcp_conn_set_loss(c, loss))
 		bench_die("ptcp_conn_init failed");
 	memset(&h, 0, sizeof(h));
 	ptcp_addr_v4(&h.laddr, 10, 0, 0, 1);

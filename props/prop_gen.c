@@ -44,6 +44,7 @@ int shadow_init(shadow *sh, const ptcp_script *s)
 		sh->broken = 1;
 		return -1;
 	}
+	ptcp_conn_set_loss(&sh->c, &sh->loss);
 	memset(&sh->st, 0, sizeof(sh->st));
 	ptcp_conn_set_stats(&sh->c, &sh->st);
 	return 0;

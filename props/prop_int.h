@@ -29,7 +29,8 @@ typedef struct shadow_seg {
 typedef struct shadow {
 	const ptcp_script *s;
 	ptcp_conn c;
-	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
+	ptcp_stats st;  /* its counters (ptcp_conn_set_stats) */
 	uint8_t *sbuf, *rbuf, *io;
 	size_t io_cap;
 	ptcp_action acts[256];

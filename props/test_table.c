@@ -66,6 +66,7 @@ typedef struct pkt {
 
 typedef struct client {
 	ptcp_conn c;
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
 	uint8_t sbuf[65536], rbuf[65536];
 	ptcp_check_conn chk;
 	ptcp_time_t deadline;
@@ -435,6 +436,7 @@ static void run(const tcfg *c, ptcp_prop_fail *f)
 	for (unsigned i = 0; i < c->nclients; i++) {
 		client *k = &w->cl[i];
 		ptcp_conn_init(&k->c, &cc, k->sbuf, sizeof k->sbuf, k->rbuf, sizeof k->rbuf);
+		ptcp_conn_set_loss(&k->c, &k->loss);
 		ptcp_check_init(&k->chk);
 		k->deadline = PTCP_TIME_NEVER;
 		ptcp_addr_v4(&w->client_addr[i], 10, 0, 1, (uint8_t)(i + 1));
@@ -721,8 +723,9 @@ static int variant(tcfg *c, unsigned v)
 #define SCALARS(X)                                                                                 \
 	X(delay, delay)                                                                            \
 	X(jitter, jitter)                                                                          \
-	X(heal, heal) X(loss, loss) X(dup, dup) X(reorder, reorder) X(tflags, tflags)              \
-	    X(pool, max_conns) X(requests, max_requests) X(backlog, backlog) X(buffers, buf)       \
+	X(heal, heal)                                                                              \
+	X(loss, loss) X(dup, dup) X(reorder, reorder) X(tflags, tflags) X(pool, max_conns)         \
+	    X(requests, max_requests) X(backlog, backlog) X(buffers, buf)                          \
 	        X(core_flags, conn_flags) X(scarce, scarce) X(accept_every, accept_every)          \
 	            X(actions, acts_cap)
 

@@ -404,6 +404,7 @@ static ptcp_sock *sock_alloc(ptcp_stack *s, int family, uint32_t ts_offset)
 		}
 		if (ptcp_conn_init(&k->conn, &cfg, k->sbuf, s->sndbuf, k->rbuf, s->rcvbuf) != 0)
 			return NULL;
+		ptcp_conn_set_loss(&k->conn, &k->loss);
 		memset(&k->st, 0, sizeof(k->st));
 		ptcp_conn_set_stats(&k->conn, &k->st);
 		k->used = 1;

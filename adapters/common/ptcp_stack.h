@@ -71,6 +71,7 @@ typedef void (*ptcp_sock_cb)(struct ptcp_stack *s, ptcp_sock *k, unsigned events
 
 struct ptcp_sock {
 	ptcp_conn conn;
+	ptcp_loss loss;         /* its loss area (ptcp_conn_set_loss) */
 	ptcp_stats st;          /* its counters (ptcp_conn_set_stats) */
 	ptcp_addr laddr, raddr; /* the 4-tuple (the core's fields are private) */
 	uint16_t lport, rport;

@@ -95,9 +95,10 @@ int ptcp_conn_set_ooo_pool(ptcp_conn *c, ptcp_ooo_node *nodes, size_t n)
 	if (!c)
 		return PTCP_EINVAL;
 	if (!nodes) {
-		if (c->nooo > PTCP_OOO_MAX)
+		if (c->nooo > (c->loss ? PTCP_OOO_MAX : 0))
 			return PTCP_EINVAL;
-		memmove(c->ooo_local, ooo_nodes(c), c->nooo * sizeof(*nodes));
+		if (c->nooo)
+			memmove(c->loss->ooo, ooo_nodes(c), c->nooo * sizeof(*nodes));
 		c->ooo_pool = NULL;
 		c->ooo_cap = 0;
 		return 0;
@@ -105,7 +106,8 @@ int ptcp_conn_set_ooo_pool(ptcp_conn *c, ptcp_ooo_node *nodes, size_t n)
 	if (n == 0 || n > PTCP_OOO_POOL_MAX || n < c->nooo)
 		return PTCP_EINVAL;
 	/* the ranges keep their slots: the tree's links stay valid */
-	memmove(nodes, ooo_nodes(c), c->nooo * sizeof(*nodes));
+	if (c->nooo)
+		memmove(nodes, ooo_nodes(c), c->nooo * sizeof(*nodes));
 	c->ooo_pool = nodes;
 	c->ooo_cap = (uint16_t)n;
 	return 0;

@@ -146,6 +146,9 @@ static void tcb_reset(ptcp_conn *c)
 	c->rcv_clamp = min_u32(c->rcap, 65535); /* PTCP_CFG_RCV_CLAMP starts at 64 KiB */
 	c->ooo_pool = keep.ooo_pool;
 	c->ooo_cap = keep.ooo_cap;
+	c->loss = keep.loss;
+	if (c->loss)
+		c->loss->high_rxt = 0; /* as the rest of the block */
 	c->stats = keep.stats;
 	c->deadline_reported = keep.deadline_reported;
 	c->rto = c->cfg.rto_initial;
@@ -268,7 +271,7 @@ static int app_listen(step_ctx *x, const ptcp_input *in)
 	tcb_reset(c);
 	c->laddr = in->listen.local;
 	c->lport = in->listen.lport;
-	c->listen_iss = in->listen.iss;
+	c->iss = in->listen.iss; /* kept in LISTEN for the SYN (and after a return to LISTEN) */
 	c->flags |= F_PASSIVE;
 	conn_set_state(x, PTCP_LISTEN);
 	return 0;

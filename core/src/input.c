@@ -62,7 +62,7 @@ void input_negotiate(ptcp_conn *c)
 	if ((c->cfg.flags & PTCP_CFG_TIMESTAMPS) && (c->flags & F_PEER_TS))
 		c->flags |= F_TS;
 	if ((c->cfg.flags & PTCP_CFG_SACK) && (c->flags & F_PEER_SACK))
-		c->flags |= F_SACK;
+		c->flags |= c->loss ? F_SACK | F_SACK_SND : F_SACK;
 	if ((c->cfg.flags & PTCP_CFG_ECN) && (c->flags & F_PEER_ECN))
 		c->flags |= F_ECN;
 	/* RFC 9293 3.7.1 / RFC 6691: the MSS less the options every segment carries. */
@@ -178,7 +178,6 @@ static void in_listen(step_ctx *x, const ptcp_input *in)
 	c->irs = seg->seq;
 	c->rcv_nxt = seg->seq + 1;
 	c->rcv_adv = c->rcv_nxt; /* nothing announced yet; never a sentinel value */
-	c->iss = c->listen_iss;
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->sbuf_seq = c->iss + 1;
 	syn_options(c, seg, in);
@@ -368,8 +367,8 @@ void input_enter_recovery(step_ctx *x)
 	/* RFC 8985 7.2: no probe during recovery: a pending PTO becomes the RTO */
 	if (c->flags & F_TLP_ARMED)
 		timer_rexmit_restart(x);
-	if (c->flags & F_SACK) {
-		c->high_rxt = c->snd_una;
+	if (c->flags & F_SACK_SND) {
+		c->loss->high_rxt = c->snd_una;
 		if (c->cfg.flags & PTCP_CFG_PRR)
 			prr_enter(c); /* RFC 9937 4: cwnd follows PRR from the next ACK on */
 		else
@@ -419,7 +418,8 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 	uint32_t cwnd0 = c->cwnd;
 	ptcp_sack_block osb[PTCP_SB_MAX];
 	unsigned onsb = c->nsb;
-	memcpy(osb, c->sb, sizeof osb);
+	if (onsb)
+		memcpy(osb, c->loss->sb, onsb * sizeof osb[0]);
 	int dsacks = sack_on_ack(c, seg);
 	if (rack_on(c)) /* RFC 8985 6.2 steps 2-4: what this ACK delivered */
 		rack_on_ack(c, ack, osb, onsb, dsacks != 0, x->now);
@@ -455,7 +455,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 				c->cwnd = c->ssthresh;
 				c->flags &= ~(uint32_t)F_INRECOVERY;
 				rack_recovery_done(c);
-			} else if (!(c->flags & F_SACK)) {
+			} else if (!(c->flags & F_SACK_SND)) {
 				/* RFC 6582 3.2 step 5: a partial ACK resends the next hole */
 				c->flags |= F_FASTRETX;
 				c->cwnd =
@@ -496,9 +496,10 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		c->dupacks++;
 		/* RFC 6675 5.1: not before a timeout's recover point is reached */
 		if (!(c->flags & (F_INRECOVERY | F_RTO_LOSS)) &&
-		    (c->dupacks == 3 || ((c->flags & F_SACK) && sack_is_lost(c, c->snd_una)))) {
+		    (c->dupacks == 3 || ((c->flags & F_SACK_SND) && sack_is_lost(c, c->snd_una)))) {
 			input_enter_recovery(x);
-		} else if (c->dupacks > 3 && (c->flags & F_INRECOVERY) && !(c->flags & F_SACK)) {
+		} else if (c->dupacks > 3 && (c->flags & F_INRECOVERY) &&
+		           !(c->flags & F_SACK_SND)) {
 			c->cwnd += c->snd_mss; /* RFC 5681 3.2 step 4: inflate */
 		}
 	}
@@ -518,7 +519,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 	} else {
 		c->t_reo = 0; /* no RACK: no reordering timer */
 	}
-	if ((c->flags & (F_INRECOVERY | F_SACK)) == (F_INRECOVERY | F_SACK) &&
+	if ((c->flags & (F_INRECOVERY | F_SACK_SND)) == (F_INRECOVERY | F_SACK_SND) &&
 	    (c->cfg.flags & PTCP_CFG_PRR)) {
 		/* RFC 9937 4: on every ACK during recovery.  SafeACK: the ACK
 		 * advanced SND.UNA and indicated no further loss (RACK marked

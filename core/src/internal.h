@@ -102,6 +102,7 @@ enum {
 	F_TLP_ARMED = 1u << 24,  /* t_rexmit is a probe timeout (PTO), not the RTO */
 	F_TLP_PROBE = 1u << 25,  /* send a tail loss probe in this step */
 	F_WND_PROBE = 1u << 26,  /* a zero-window probe byte is out past the peer's window */
+	F_SACK_SND = 1u << 27,   /* SACK negotiated and a loss area lent: scoreboard, RACK, TLP */
 	F_RTO_LOSS = 1u << 28,   /* after a timeout, until SND.UNA reaches recover */
 	F_FIN_ALONE = 1u << 29   /* our FIN went in a segment of its own (no data) */
 };
@@ -257,10 +258,10 @@ unsigned rack_step(step_ctx *x, int timer); /* returns the ranges newly marked l
 uint32_t rack_hole_pipe(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_lost);
 int rack_next_lost(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_lost, uint32_t *seq,
                    uint32_t *len);
-/* RACK runs: configured, SACK negotiated */
+/* RACK runs: configured, SACK negotiated, a loss area lent */
 static inline int rack_on(const ptcp_conn *c)
 {
-	return (c->cfg.flags & PTCP_CFG_RACK) && (c->flags & F_SACK);
+	return (c->cfg.flags & PTCP_CFG_RACK) && (c->flags & F_SACK_SND);
 }
 
 /* buf.c */
@@ -279,10 +280,15 @@ void rcv_clamp_grow(ptcp_conn *c, uint32_t len);
  * the pool was full (the segment was dropped or evicted the highest range). */
 uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t off, uint32_t len,
                     int *ooo_dropped);
-/* The reassembly pool: the caller's, or the block's own. */
+/* The reassembly pool: the caller's, the loss area's, or NULL (none). */
 static inline ptcp_ooo_node *ooo_nodes(ptcp_conn *c)
 {
-	return c->ooo_pool ? c->ooo_pool : c->ooo_local;
+	return c->ooo_pool ? c->ooo_pool : c->loss ? c->loss->ooo : NULL;
+}
+/* Ranges the reassembly pool holds: the caller's, the loss area's, or none. */
+static inline unsigned ooo_capacity(const ptcp_conn *c)
+{
+	return c->ooo_pool ? c->ooo_cap : c->loss ? PTCP_OOO_MAX : 0;
 }
 /* Bytes of buffer space beyond RCV.NXT. */
 static inline uint32_t rbuf_free(const ptcp_conn *c)

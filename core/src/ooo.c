@@ -7,7 +7,7 @@
  * (buf.c); this file keeps which ranges [left, right) are filled: disjoint
  * and never touching (a range that touches another is merged into it).
  *
- * The ranges live in a node pool, the block's own (PTCP_OOO_MAX) or the
+ * The ranges live in a node pool, the loss area's (PTCP_OOO_MAX) or the
  * caller's (ptcp_conn_set_ooo_pool), dense: pool[0 .. nooo-1].  A new range
  * is appended; a removed one is replaced by the last (swap-remove).  This is
  * the order of the unsorted list this file replaces, and output.c's SACK
@@ -326,8 +326,13 @@ static void place_ooo(ptcp_conn *c, uint32_t start, uint32_t seq, const ptcp_seg
 {
 	node *p = ooo_nodes(c);
 	uint32_t bl = seq, br = seq + len;
-	unsigned f, n, cap = c->ooo_pool ? c->ooo_cap : PTCP_OOO_MAX;
+	unsigned f, n, cap = ooo_capacity(c);
 	int grew;
+
+	if (cap == 0) {
+		*ooo_dropped = 1; /* no pool: no loss area lent, none of the caller's */
+		return;
+	}
 
 	/* The usual case: the segment starts in or at the end of the range the
 	 * last one went to, the newest slot, and does not reach the next range. */

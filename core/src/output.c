@@ -250,7 +250,8 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		/* RFC 3042 limited transmit: one new segment on each of the first two
 		 * duplicate ACKs, cwnd unchanged. */
 		if ((c->cfg.flags & PTCP_CFG_LIMITED_TX) && c->dupacks && c->dupacks < 3 &&
-		    !(c->flags & (F_INRECOVERY | F_SACK)) && !ptcp_seq_lt(c->snd_nxt, c->snd_max))
+		    !(c->flags & (F_INRECOVERY | F_SACK_SND)) &&
+		    !ptcp_seq_lt(c->snd_nxt, c->snd_max))
 			cwnd += c->dupacks *
 			        c->snd_mss; /* with SACK, SACKed data already left the flight */
 		/* RFC 5681 4.1: after an idle period longer than the RTO, restart from
@@ -415,7 +416,8 @@ static int resend_range(step_ctx *x, uint32_t seq, uint32_t len)
 	STAT_ADD(c, retransmits, 1);
 	count_out(x, len);
 	c->flags &= ~(uint32_t)F_RTT; /* RFC 6298 3: Karn */
-	c->high_rxt = seq + len;
+	if (c->loss)
+		c->loss->high_rxt = seq + len;
 	if (rack_on(c)) /* RFC 8985 6.1: Segment.xmit_ts, retransmitted */
 		rack_sent(c, seq, len, x->now, 1);
 	timer_rexmit_arm(x);
@@ -536,7 +538,7 @@ void output_flush(step_ctx *x)
 		}
 		if (c->flags & F_TLP_PROBE)
 			tail_loss_probe(x);
-		if ((c->flags & (F_INRECOVERY | F_SACK)) == (F_INRECOVERY | F_SACK))
+		if ((c->flags & (F_INRECOVERY | F_SACK_SND)) == (F_INRECOVERY | F_SACK_SND))
 			sack_recovery(x);
 		else if (ptcp_seq_lt(c->snd_nxt, c->sbuf_seq + c->slen) ||
 		         ptcp_seq_lt(c->snd_nxt, c->snd_max) ||

@@ -26,7 +26,7 @@ uint32_t prr_sacked(const ptcp_conn *c)
 {
 	uint32_t n = 0;
 	for (unsigned i = 0; i < c->nsb; i++)
-		n += c->sb[i].right - c->sb[i].left;
+		n += c->loss->sb[i].right - c->loss->sb[i].left;
 	return n;
 }
 
@@ -39,7 +39,7 @@ uint32_t prr_sacked(const ptcp_conn *c)
 uint32_t prr_delivered(const ptcp_conn *c, uint32_t acked, uint32_t sacked0, uint32_t sacked1,
                        uint32_t dupacks0)
 {
-	if (c->flags & F_SACK) {
+	if (c->flags & F_SACK_SND) {
 		uint64_t d = (uint64_t)acked + sacked1;
 		return d > sacked0 ? (uint32_t)(d - sacked0) : 0;
 	}

@@ -3,7 +3,7 @@
  *
  * IMPLEMENTATION NOTES
  * RACK needs the send time of every segment in flight.  The block keeps it
- * compactly as a send-time log: c->rack_log[0..nrack) are ranges sorted by
+ * compactly as a send-time log: c->loss->rack_log[0..nrack) are ranges sorted by
  * sequence, entry i covering [seq_i, seq_{i+1}) and the last one up to
  * SND.MAX; each has the (truncated, 32-bit) microsecond time of its latest
  * transmission and two flags in the time's low bits: RTX (the range was
@@ -49,7 +49,7 @@ static int32_t ts_diff(uint32_t a, uint32_t b)
 
 static uint32_t entry_end(const ptcp_conn *c, unsigned i)
 {
-	return i + 1 < c->nrack ? c->rack_log[i + 1].seq : c->snd_max;
+	return i + 1 < c->nrack ? c->loss->rack_log[i + 1].seq : c->snd_max;
 }
 
 /* RFC 8985 6.2 RACK_sent_after(t1, seq1, t2, seq2) */
@@ -61,7 +61,8 @@ static int sent_after(uint32_t t1, uint32_t seq1, uint32_t t2, uint32_t seq2)
 
 static void remove_at(ptcp_conn *c, unsigned i)
 {
-	memmove(&c->rack_log[i], &c->rack_log[i + 1], (c->nrack - i - 1) * sizeof(c->rack_log[0]));
+	memmove(&c->loss->rack_log[i], &c->loss->rack_log[i + 1],
+	        (c->nrack - i - 1) * sizeof(c->loss->rack_log[0]));
 	c->nrack--;
 }
 
@@ -69,7 +70,7 @@ static void remove_at(ptcp_conn *c, unsigned i)
 static void coalesce_equal(ptcp_conn *c)
 {
 	for (unsigned i = 0; i + 1 < c->nrack;) {
-		if (c->rack_log[i].ts == c->rack_log[i + 1].ts)
+		if (c->loss->rack_log[i].ts == c->loss->rack_log[i + 1].ts)
 			remove_at(c, i + 1);
 		else
 			i++;
@@ -82,7 +83,7 @@ static void merge_closest(ptcp_conn *c)
 	unsigned best = 0;
 	uint32_t best_cost = 0xffffffffu;
 	for (unsigned i = 0; i + 1 < c->nrack; i++) {
-		uint32_t a = c->rack_log[i].ts, b = c->rack_log[i + 1].ts;
+		uint32_t a = c->loss->rack_log[i].ts, b = c->loss->rack_log[i + 1].ts;
 		int32_t d = ts_diff(a, b);
 		uint32_t cost = d < 0 ? (uint32_t) - (int64_t)d : (uint32_t)d;
 		if ((a & T_FLAGS) != (b & T_FLAGS))
@@ -93,10 +94,10 @@ static void merge_closest(ptcp_conn *c)
 		}
 	}
 	{
-		uint32_t a = c->rack_log[best].ts, b = c->rack_log[best + 1].ts;
+		uint32_t a = c->loss->rack_log[best].ts, b = c->loss->rack_log[best + 1].ts;
 		/* the later time; LOST only if both were, RTX if either was */
 		uint32_t t = ts_diff(a, b) >= 0 ? ts_of(a) : ts_of(b);
-		c->rack_log[best].ts = t | (a & b & T_LOST) | ((a | b) & T_RTX);
+		c->loss->rack_log[best].ts = t | (a & b & T_LOST) | ((a | b) & T_RTX);
 		remove_at(c, best + 1);
 	}
 }
@@ -117,20 +118,20 @@ static void make_room(ptcp_conn *c)
 static void split_at(ptcp_conn *c, uint32_t seq)
 {
 	for (unsigned i = 0; i < c->nrack; i++) {
-		uint32_t l = c->rack_log[i].seq, r = entry_end(c, i);
+		uint32_t l = c->loss->rack_log[i].seq, r = entry_end(c, i);
 		if (ptcp_seq_gt(seq, l) && ptcp_seq_lt(seq, r)) {
 			make_room(c);
 			/* make_room may have merged entry i with a neighbour: look again */
 			for (i = 0; i < c->nrack; i++) {
-				l = c->rack_log[i].seq;
+				l = c->loss->rack_log[i].seq;
 				r = entry_end(c, i);
 				if (ptcp_seq_gt(seq, l) && ptcp_seq_lt(seq, r))
 					break;
 			}
-			memmove(&c->rack_log[i + 2], &c->rack_log[i + 1],
-			        (c->nrack - i - 1) * sizeof(c->rack_log[0]));
-			c->rack_log[i + 1].seq = seq;
-			c->rack_log[i + 1].ts = c->rack_log[i].ts;
+			memmove(&c->loss->rack_log[i + 2], &c->loss->rack_log[i + 1],
+			        (c->nrack - i - 1) * sizeof(c->loss->rack_log[0]));
+			c->loss->rack_log[i + 1].seq = seq;
+			c->loss->rack_log[i + 1].ts = c->loss->rack_log[i].ts;
 			c->nrack++;
 			return;
 		}
@@ -143,8 +144,8 @@ static void trim(ptcp_conn *c)
 	while (c->nrack && ptcp_seq_le(entry_end(c, 0), c->snd_una) &&
 	       ptcp_seq_lt(c->snd_una, c->snd_max))
 		remove_at(c, 0);
-	if (c->nrack && ptcp_seq_lt(c->rack_log[0].seq, c->snd_una))
-		c->rack_log[0].seq = c->snd_una;
+	if (c->nrack && ptcp_seq_lt(c->loss->rack_log[0].seq, c->snd_una))
+		c->loss->rack_log[0].seq = c->snd_una;
 	if (c->snd_una == c->snd_max)
 		c->nrack = 0;
 }
@@ -157,39 +158,40 @@ void rack_sent(ptcp_conn *c, uint32_t seq, uint32_t len, ptcp_time_t now, int rt
 		return;
 	trim(c);
 	if (ptcp_seq_lt(c->snd_una, c->snd_max) &&
-	    (!c->nrack || ptcp_seq_lt(c->snd_una, c->rack_log[0].seq))) {
+	    (!c->nrack || ptcp_seq_lt(c->snd_una, c->loss->rack_log[0].seq))) {
 		/* flight not logged (RACK came on later): taken as sent now, so
 		 * that RACK judges it only after a full RACK.rtt + reo_wnd */
 		make_room(c);
-		memmove(&c->rack_log[1], &c->rack_log[0], c->nrack * sizeof(c->rack_log[0]));
-		c->rack_log[0].seq = c->snd_una;
-		c->rack_log[0].ts = (uint32_t)now & ~T_FLAGS;
+		memmove(&c->loss->rack_log[1], &c->loss->rack_log[0],
+		        c->nrack * sizeof(c->loss->rack_log[0]));
+		c->loss->rack_log[0].seq = c->snd_una;
+		c->loss->rack_log[0].ts = (uint32_t)now & ~T_FLAGS;
 		c->nrack++;
 	}
 	/* RFC 8985 6.1: Segment.xmit_ts and Segment.retransmitted */
 	if (!ptcp_seq_lt(seq, c->snd_max)) {
 		/* new data at SND.MAX: extends the last range or starts one */
-		if (c->nrack && c->rack_log[c->nrack - 1].ts == t)
+		if (c->nrack && c->loss->rack_log[c->nrack - 1].ts == t)
 			return;
 		make_room(c);
-		c->rack_log[c->nrack].seq = seq;
-		c->rack_log[c->nrack].ts = t;
+		c->loss->rack_log[c->nrack].seq = seq;
+		c->loss->rack_log[c->nrack].ts = t;
 		c->nrack++;
 		return;
 	}
-	if (ptcp_seq_lt(seq, c->rack_log[0].seq))
+	if (ptcp_seq_lt(seq, c->loss->rack_log[0].seq))
 		return;      /* below SND.UNA */
 	make_room_for(c, 2); /* the two splits below must not merge each other away */
 	split_at(c, seq);
 	if (ptcp_seq_lt(r, c->snd_max))
 		split_at(c, r);
-	for (i = 0; i < c->nrack && c->rack_log[i].seq != seq; i++)
+	for (i = 0; i < c->nrack && c->loss->rack_log[i].seq != seq; i++)
 		;
 	if (i == c->nrack)
 		return; /* cannot happen: split_at made the boundary */
-	c->rack_log[i].ts = t;
+	c->loss->rack_log[i].ts = t;
 	/* drop the entries the new range covers */
-	while (i + 1 < c->nrack && ptcp_seq_lt(c->rack_log[i + 1].seq, r))
+	while (i + 1 < c->nrack && ptcp_seq_lt(c->loss->rack_log[i + 1].seq, r))
 		remove_at(c, i + 1);
 	coalesce_equal(c);
 }
@@ -207,7 +209,7 @@ void rack_unit(const ptcp_conn *c, uint32_t seq, uint32_t *l, uint32_t *r)
 	if (!rack_on(c))
 		return;
 	for (unsigned i = 0; i < c->nrack; i++) {
-		uint32_t el = c->rack_log[i].seq, er = entry_end(c, i);
+		uint32_t el = c->loss->rack_log[i].seq, er = entry_end(c, i);
 		if (ptcp_seq_ge(seq, el) && ptcp_seq_lt(seq, er)) {
 			*l = el;
 			*r = er;
@@ -219,7 +221,7 @@ void rack_unit(const ptcp_conn *c, uint32_t seq, uint32_t *l, uint32_t *r)
 void rack_reset(ptcp_conn *c)
 {
 	for (unsigned i = 0; i < c->nrack; i++)
-		c->rack_log[i].ts &= ~T_LOST;
+		c->loss->rack_log[i].ts &= ~T_LOST;
 	coalesce_equal(c);
 }
 
@@ -254,7 +256,7 @@ static void delivered(ptcp_conn *c, uint32_t ts, uint32_t end, ptcp_time_t now)
 static void deliver_piece(ptcp_conn *c, uint32_t l, uint32_t r, int cumulative, ptcp_time_t now)
 {
 	for (unsigned i = 0; i < c->nrack; i++) {
-		uint32_t el = c->rack_log[i].seq, er = entry_end(c, i);
+		uint32_t el = c->loss->rack_log[i].seq, er = entry_end(c, i);
 		uint32_t a = ptcp_seq_gt(el, l) ? el : l, b = ptcp_seq_lt(er, r) ? er : r;
 		if (!ptcp_seq_lt(a, b))
 			continue;
@@ -264,7 +266,7 @@ static void deliver_piece(ptcp_conn *c, uint32_t l, uint32_t r, int cumulative, 
 		if (!cumulative && !(c->cfg.flags & PTCP_CFG_SACK_WHOLE_SEG) &&
 		    b - a < min_u32(c->snd_mss, er - el))
 			continue;
-		delivered(c, c->rack_log[i].ts, b, now);
+		delivered(c, c->loss->rack_log[i].ts, b, now);
 	}
 }
 
@@ -294,7 +296,7 @@ void rack_on_ack(ptcp_conn *c, uint32_t ack, const ptcp_sack_block *osb, unsigne
 	if (ptcp_seq_gt(ack, c->snd_una))
 		deliver_new(c, c->snd_una, ack, osb, onsb, 1, now);
 	for (unsigned i = 0; i < c->nsb; i++) {
-		uint32_t l = c->sb[i].left, r = c->sb[i].right;
+		uint32_t l = c->loss->sb[i].left, r = c->loss->sb[i].right;
 		if (ptcp_seq_lt(l, floor))
 			l = floor;
 		if (ptcp_seq_lt(l, r))
@@ -350,8 +352,8 @@ static uint32_t sacked_in(const ptcp_conn *c, uint32_t l, uint32_t r)
 {
 	uint32_t n = 0;
 	for (unsigned i = 0; i < c->nsb; i++) {
-		uint32_t a = ptcp_seq_gt(c->sb[i].left, l) ? c->sb[i].left : l;
-		uint32_t b = ptcp_seq_lt(c->sb[i].right, r) ? c->sb[i].right : r;
+		uint32_t a = ptcp_seq_gt(c->loss->sb[i].left, l) ? c->loss->sb[i].left : l;
+		uint32_t b = ptcp_seq_lt(c->loss->sb[i].right, r) ? c->loss->sb[i].right : r;
 		if (ptcp_seq_lt(a, b))
 			n += b - a;
 	}
@@ -375,7 +377,8 @@ static unsigned detect_loss(ptcp_conn *c, ptcp_time_t now, uint32_t *timeout)
 	if (ptcp_seq_lt(c->rack_end, c->snd_max))
 		split_at(c, c->rack_end);
 	for (unsigned i = 0; i < c->nrack; i++) {
-		uint32_t t = c->rack_log[i].ts, l = c->rack_log[i].seq, r = entry_end(c, i);
+		uint32_t t = c->loss->rack_log[i].ts, l = c->loss->rack_log[i].seq,
+		         r = entry_end(c, i);
 		int64_t remaining;
 		if (t & T_LOST)
 			continue; /* lost and not yet sent again */
@@ -388,7 +391,7 @@ static unsigned detect_loss(ptcp_conn *c, ptcp_time_t now, uint32_t *timeout)
 			continue;
 		remaining = (int64_t)ts_diff(t, (uint32_t)now) + c->rack_rtt + reo;
 		if (remaining <= 0) {
-			c->rack_log[i].ts |= T_LOST;
+			c->loss->rack_log[i].ts |= T_LOST;
 			lost++;
 		} else if ((uint64_t)remaining > wait) {
 			wait = (uint32_t)remaining;
@@ -435,7 +438,8 @@ uint32_t rack_hole_pipe(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_los
 {
 	uint32_t n = 0, cur = l;
 	for (unsigned i = 0; i < c->nrack && ptcp_seq_lt(cur, r); i++) {
-		uint32_t el = c->rack_log[i].seq, er = entry_end(c, i), t = c->rack_log[i].ts;
+		uint32_t el = c->loss->rack_log[i].seq, er = entry_end(c, i),
+		         t = c->loss->rack_log[i].ts;
 		uint32_t a = ptcp_seq_gt(el, cur) ? el : cur, b = ptcp_seq_lt(er, r) ? er : r;
 		if (!ptcp_seq_lt(a, b))
 			continue;
@@ -458,15 +462,18 @@ uint32_t rack_hole_pipe(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_los
 int rack_next_lost(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_lost, uint32_t *seq,
                    uint32_t *len)
 {
-	if (hole_lost && (!c->nrack || ptcp_seq_lt(l, c->rack_log[0].seq))) {
+	if (hole_lost && (!c->nrack || ptcp_seq_lt(l, c->loss->rack_log[0].seq))) {
 		/* below the log: not logged, an original */
 		*seq = l;
 		*len =
-		    (c->nrack && ptcp_seq_lt(c->rack_log[0].seq, r) ? c->rack_log[0].seq : r) - l;
+		    (c->nrack && ptcp_seq_lt(c->loss->rack_log[0].seq, r) ? c->loss->rack_log[0].seq
+		                                                          : r) -
+		    l;
 		return 1;
 	}
 	for (unsigned i = 0; i < c->nrack; i++) {
-		uint32_t el = c->rack_log[i].seq, er = entry_end(c, i), t = c->rack_log[i].ts;
+		uint32_t el = c->loss->rack_log[i].seq, er = entry_end(c, i),
+		         t = c->loss->rack_log[i].ts;
 		uint32_t a = ptcp_seq_gt(el, l) ? el : l, b = ptcp_seq_lt(er, r) ? er : r;
 		if (!ptcp_seq_lt(a, b))
 			continue;

@@ -3,11 +3,12 @@
  * and duplicate-SACK reports (RFC 2883).
  *
  * IMPLEMENTATION NOTES
- * c->sb holds the SACKed ranges above SND.UNA, sorted and disjoint, at most
+ * c->loss->sb holds the SACKed ranges above SND.UNA, sorted and disjoint, at most
  * PTCP_SB_MAX (when full, the lowest range is forgotten: the high ones prove
  * the holes below them lost and keep growing during recovery).  The holes between SND.UNA and the
  * ranges are what may need resending.  A hole is lost (RFC 6675 IsLost) when at least DupThresh
- * ranges, or more than (DupThresh - 1) * SMSS bytes, are SACKed above it.  HighRxt is c->high_rxt.
+ * ranges, or more than (DupThresh - 1) * SMSS bytes, are SACKed above it.  HighRxt is
+ * c->loss->high_rxt.
  */
 #include "internal.h"
 
@@ -31,21 +32,22 @@ static void insert(ptcp_conn *c, ptcp_sack_block b)
 {
 	unsigned i = 0, j;
 	/* skip ranges wholly below b */
-	while (i < c->nsb && ptcp_seq_lt(c->sb[i].right, b.left))
+	while (i < c->nsb && ptcp_seq_lt(c->loss->sb[i].right, b.left))
 		i++;
 	/* merge every range that touches b */
 	j = i;
-	while (j < c->nsb && ptcp_seq_le(c->sb[j].left, b.right)) {
-		if (ptcp_seq_lt(c->sb[j].left, b.left))
-			b.left = c->sb[j].left;
-		if (ptcp_seq_gt(c->sb[j].right, b.right))
-			b.right = c->sb[j].right;
+	while (j < c->nsb && ptcp_seq_le(c->loss->sb[j].left, b.right)) {
+		if (ptcp_seq_lt(c->loss->sb[j].left, b.left))
+			b.left = c->loss->sb[j].left;
+		if (ptcp_seq_gt(c->loss->sb[j].right, b.right))
+			b.right = c->loss->sb[j].right;
 		j++;
 	}
 	if (j > i) {
 		/* replace sb[i..j) by b */
-		c->sb[i] = b;
-		memmove(&c->sb[i + 1], &c->sb[j], (c->nsb - j) * sizeof(c->sb[0]));
+		c->loss->sb[i] = b;
+		memmove(&c->loss->sb[i + 1], &c->loss->sb[j],
+		        (c->nsb - j) * sizeof(c->loss->sb[0]));
 		c->nsb = (uint8_t)(c->nsb - (j - i - 1));
 		return;
 	}
@@ -55,12 +57,12 @@ static void insert(ptcp_conn *c, ptcp_sack_block b)
 		 * risks resending data the peer holds. */
 		if (i == 0)
 			return; /* lower than everything kept */
-		memmove(&c->sb[0], &c->sb[1], (c->nsb - 1) * sizeof(c->sb[0]));
+		memmove(&c->loss->sb[0], &c->loss->sb[1], (c->nsb - 1) * sizeof(c->loss->sb[0]));
 		c->nsb--;
 		i--;
 	}
-	memmove(&c->sb[i + 1], &c->sb[i], (c->nsb - i) * sizeof(c->sb[0]));
-	c->sb[i] = b;
+	memmove(&c->loss->sb[i + 1], &c->loss->sb[i], (c->nsb - i) * sizeof(c->loss->sb[0]));
+	c->loss->sb[i] = b;
 	c->nsb++;
 }
 
@@ -95,7 +97,7 @@ int sack_on_ack(ptcp_conn *c, const ptcp_seg *seg)
 	const ptcp_tcp_opts *o = &seg->opts;
 	unsigned n = o->sack_count > PTCP_SACK_MAX ? PTCP_SACK_MAX : o->sack_count;
 	int dsacks = 0;
-	if (!(c->flags & F_SACK) || !(o->present & PTCP_OPT_SACK))
+	if (!(c->flags & F_SACK_SND) || !(o->present & PTCP_OPT_SACK))
 		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		ptcp_sack_block b = o->sack[i];
@@ -121,16 +123,16 @@ void sack_trim(ptcp_conn *c)
 {
 	unsigned k = 0;
 	for (unsigned i = 0; i < c->nsb; i++) {
-		ptcp_sack_block b = c->sb[i];
+		ptcp_sack_block b = c->loss->sb[i];
 		if (ptcp_seq_le(b.right, c->snd_una))
 			continue;
 		if (ptcp_seq_lt(b.left, c->snd_una))
 			b.left = c->snd_una;
-		c->sb[k++] = b;
+		c->loss->sb[k++] = b;
 	}
 	c->nsb = (uint8_t)k;
-	if (ptcp_seq_lt(c->high_rxt, c->snd_una))
-		c->high_rxt = c->snd_una;
+	if (ptcp_seq_lt(c->loss->high_rxt, c->snd_una))
+		c->loss->high_rxt = c->snd_una;
 }
 
 /* Is the hole starting below range index i lost? (ranges i.. are above it) */
@@ -140,14 +142,14 @@ static int hole_lost(const ptcp_conn *c, unsigned i)
 	if (c->nsb - i >= DUPTHRESH)
 		return 1;
 	for (unsigned k = i; k < c->nsb; k++)
-		bytes += c->sb[k].right - c->sb[k].left;
+		bytes += c->loss->sb[k].right - c->loss->sb[k].left;
 	return bytes > (DUPTHRESH - 1) * c->snd_mss;
 }
 
 int sack_is_lost(const ptcp_conn *c, uint32_t seq)
 {
 	unsigned i = 0;
-	while (i < c->nsb && ptcp_seq_le(c->sb[i].left, seq))
+	while (i < c->nsb && ptcp_seq_le(c->loss->sb[i].left, seq))
 		i++;
 	return i < c->nsb && hole_lost(c, i);
 }
@@ -155,9 +157,9 @@ int sack_is_lost(const ptcp_conn *c, uint32_t seq)
 /* Octets of [l, r) at or below HighRxt: retransmitted in this recovery. */
 static uint32_t rexmitted(const ptcp_conn *c, uint32_t l, uint32_t r)
 {
-	if (!ptcp_seq_gt(c->high_rxt, l))
+	if (!ptcp_seq_gt(c->loss->high_rxt, l))
 		return 0;
-	return (ptcp_seq_lt(c->high_rxt, r) ? c->high_rxt : r) - l;
+	return (ptcp_seq_lt(c->loss->high_rxt, r) ? c->loss->high_rxt : r) - l;
 }
 
 /* RACK's send-time log judges the flight (RFC 8985 6) */
@@ -172,14 +174,14 @@ uint32_t sack_pipe(const ptcp_conn *c)
 	uint32_t pipe = 0, cur = c->snd_una;
 	int rack = use_rack(c);
 	for (unsigned i = 0; i < c->nsb; i++) {
-		if (ptcp_seq_lt(cur, c->sb[i].left)) {
-			uint32_t l = cur, r = c->sb[i].left;
+		if (ptcp_seq_lt(cur, c->loss->sb[i].left)) {
+			uint32_t l = cur, r = c->loss->sb[i].left;
 			if (rack)
 				pipe += rack_hole_pipe(c, l, r, hole_lost(c, i));
 			else
 				pipe += (hole_lost(c, i) ? 0 : r - l) + rexmitted(c, l, r);
 		}
-		cur = c->sb[i].right;
+		cur = c->loss->sb[i].right;
 	}
 	if (ptcp_seq_lt(cur, c->snd_max)) {
 		if (rack)
@@ -203,10 +205,10 @@ int sack_next_seg(const ptcp_conn *c, int rule3, uint32_t *seq, uint32_t *len)
 	uint32_t cur = c->snd_una;
 	if (use_rack(c)) {
 		for (unsigned i = 0; i <= c->nsb; i++) {
-			uint32_t l = cur, r = i < c->nsb ? c->sb[i].left : c->snd_max;
+			uint32_t l = cur, r = i < c->nsb ? c->loss->sb[i].left : c->snd_max;
 			int lost = i < c->nsb && hole_lost(c, i);
 			if (i < c->nsb)
-				cur = c->sb[i].right;
+				cur = c->loss->sb[i].right;
 			if (ptcp_seq_lt(l, r) && rack_next_lost(c, l, r, lost, seq, len)) {
 				*len = min_u32(*len, c->snd_mss);
 				return 1;
@@ -220,12 +222,12 @@ int sack_next_seg(const ptcp_conn *c, int rule3, uint32_t *seq, uint32_t *len)
 			continue;
 		cur = c->snd_una;
 		for (unsigned i = 0; i < c->nsb; i++) {
-			uint32_t l = cur, r = c->sb[i].left;
-			cur = c->sb[i].right;
+			uint32_t l = cur, r = c->loss->sb[i].left;
+			cur = c->loss->sb[i].right;
 			if (!ptcp_seq_lt(l, r))
 				continue;
-			if (ptcp_seq_lt(l, c->high_rxt))
-				l = c->high_rxt;
+			if (ptcp_seq_lt(l, c->loss->high_rxt))
+				l = c->loss->high_rxt;
 			if (!ptcp_seq_lt(l, r))
 				continue;
 			if (pass == 0 && !hole_lost(c, i))
@@ -245,7 +247,7 @@ int sack_next_seg(const ptcp_conn *c, int rule3, uint32_t *seq, uint32_t *len)
  */
 int sack_check_reneging(ptcp_conn *c)
 {
-	if (!c->nsb || c->sb[0].left != c->snd_una)
+	if (!c->nsb || c->loss->sb[0].left != c->snd_una)
 		return 0;
 	c->nsb = 0;
 	STAT_ADD(c, sack_reneging, 1);
@@ -256,8 +258,8 @@ int sack_check_reneging(ptcp_conn *c)
 const ptcp_sack_block *sack_find(const ptcp_conn *c, uint32_t seq)
 {
 	for (unsigned i = 0; i < c->nsb; i++)
-		if (ptcp_seq_in(seq, c->sb[i].left, c->sb[i].right))
-			return &c->sb[i];
+		if (ptcp_seq_in(seq, c->loss->sb[i].left, c->loss->sb[i].right))
+			return &c->loss->sb[i];
 	return NULL;
 }
 
@@ -265,8 +267,8 @@ const ptcp_sack_block *sack_find(const ptcp_conn *c, uint32_t seq)
 const ptcp_sack_block *sack_next_above(const ptcp_conn *c, uint32_t seq)
 {
 	for (unsigned i = 0; i < c->nsb; i++)
-		if (ptcp_seq_gt(c->sb[i].left, seq))
-			return &c->sb[i];
+		if (ptcp_seq_gt(c->loss->sb[i].left, seq))
+			return &c->loss->sb[i];
 	return NULL;
 }
 
@@ -274,7 +276,8 @@ const ptcp_sack_block *sack_next_above(const ptcp_conn *c, uint32_t seq)
 uint32_t sack_bytes_below(const ptcp_conn *c, uint32_t seq)
 {
 	uint32_t n = 0;
-	for (unsigned i = 0; i < c->nsb && ptcp_seq_lt(c->sb[i].left, seq); i++)
-		n += (ptcp_seq_lt(c->sb[i].right, seq) ? c->sb[i].right : seq) - c->sb[i].left;
+	for (unsigned i = 0; i < c->nsb && ptcp_seq_lt(c->loss->sb[i].left, seq); i++)
+		n += (ptcp_seq_lt(c->loss->sb[i].right, seq) ? c->loss->sb[i].right : seq) -
+		     c->loss->sb[i].left;
 	return n;
 }

@@ -264,6 +264,38 @@ void tbl_absorb(tstep *x, uint32_t idx, const ptcp_actions *v, int no_pure_acks)
 
 /* ---- Blocks -------------------------------------------------------------- */
 
+/* Pooled loss areas (ptcp_table_config.loss_areas): lend one to connection
+ * idx when one is free and the block takes it (between loss episodes). */
+static void loss_lend(ptcp_table *t, uint32_t idx)
+{
+	ptcp_conn *c = &t->conns[idx];
+	if (!t->loss_free || c->loss || !t->nloss_free)
+		return;
+	if (ptcp_conn_set_loss(c, &t->loss[t->loss_free[t->nloss_free - 1]]) == 0)
+		t->nloss_free--;
+}
+
+/* Take a pooled area back: when the block no longer uses it, or (dead: the
+ * block is CLOSED and being freed) whatever it holds. */
+static void loss_reclaim(ptcp_table *t, uint32_t idx, int dead)
+{
+	ptcp_conn *c = &t->conns[idx];
+	ptcp_loss *l;
+	if (!t->loss_free || !c->loss)
+		return;
+	l = ptcp_conn_take_loss(c);
+	if (!l && dead) {
+		l = c->loss; /* CLOSED: nothing of it is needed again */
+		c->loss = NULL;
+		c->nooo = c->ooo_pool ? c->nooo : 0;
+		c->nsb = 0;
+		c->nrack = 0;
+		c->flags &= ~(uint32_t)F_SACK_SND;
+	}
+	if (l)
+		t->loss_free[t->nloss_free++] = (uint32_t)(l - t->loss);
+}
+
 static uint8_t *sbuf_of(const ptcp_table *t, uint32_t idx)
 {
 	return t->bufs + (size_t)idx * ((size_t)t->cfg.sndbuf + t->cfg.rcvbuf);
@@ -285,6 +317,10 @@ static uint32_t conn_new(ptcp_table *t, const ptcp_tuple *k)
 	if (ptcp_conn_init(&t->conns[idx], &cfg, b, t->cfg.sndbuf, b + t->cfg.sndbuf,
 	                   t->cfg.rcvbuf) != 0)
 		return NONE32; /* cannot happen: the configuration was checked */
+	if (!t->loss_free)
+		ptcp_conn_set_loss(&t->conns[idx], &t->loss[idx]); /* its own, for good */
+	else
+		loss_lend(t, idx);
 	t->free_conn = m->next;
 	m->flags = M_USED;
 	m->next = m->prev = NONE32;
@@ -299,6 +335,7 @@ static uint32_t conn_new(ptcp_table *t, const ptcp_tuple *k)
 static void conn_free(ptcp_table *t, uint32_t idx)
 {
 	tbl_meta *m = &t->meta[idx];
+	loss_reclaim(t, idx, 1);
 	m->flags = 0;
 	m->next = t->free_conn;
 	t->free_conn = idx;
@@ -350,6 +387,7 @@ void tbl_conn_after(tstep *x, uint32_t idx)
 	if (!(m->flags & M_USED))
 		return;
 	if (c->state == PTCP_CLOSED) {
+		loss_reclaim(t, idx, 1);
 		tbl_aq_unlink(t, idx);
 		if (m->flags & M_TFO)
 			tfo_clear(t, idx);
@@ -363,6 +401,7 @@ void tbl_conn_after(tstep *x, uint32_t idx)
 			conn_free(t, idx);
 		return;
 	}
+	loss_reclaim(t, idx, 0);
 	key = ptcp_conn_next_deadline(c);
 	if ((m->flags & M_TFO) && m->tfo_deadline < key)
 		key = m->tfo_deadline;
@@ -377,6 +416,7 @@ int tbl_run_step(tstep *x, uint32_t idx, const ptcp_input *in)
 		x->t->again = 1;
 		return PTCP_ENOSPC;
 	}
+	loss_lend(x->t, idx);
 	r = ptcp_step(&x->t->conns[idx], in, x->now, &v);
 	tbl_absorb(x, idx, &v, 0);
 	tbl_conn_after(x, idx);
@@ -503,8 +543,9 @@ void ptcp_table_config_default(ptcp_table_config *cfg)
 }
 
 typedef struct layout {
-	size_t meta, conns, bufs, reqs, lsn, slots, heap, total;
-	uint32_t hslots;
+	size_t meta, conns, loss, loss_free, bufs, reqs, lsn, slots, heap, total;
+	uint32_t hslots, nloss;
+	int pooled; /* fewer loss areas than connections */
 	uint8_t wscale;
 } layout;
 
@@ -539,12 +580,16 @@ static int plan(const ptcp_table_config *cfg, layout *l)
 	if (ptcp_conn_init(&probe, &cfg->conn, &dummy, cfg->sndbuf, &dummy, cfg->rcvbuf) != 0)
 		return 0;
 	l->wscale = probe.cfg.wscale;
+	l->pooled = cfg->loss_areas && cfg->loss_areas < cfg->max_conns;
+	l->nloss = l->pooled ? cfg->loss_areas : cfg->max_conns;
 	want = 2 * ((uint64_t)cfg->max_conns + cfg->max_requests);
 	l->hslots = 16;
 	while (l->hslots < want)
 		l->hslots *= 2;
 	if (!add_part(&off, &l->meta, cfg->max_conns, sizeof(tbl_meta)) ||
 	    !add_part(&off, &l->conns, cfg->max_conns, sizeof(ptcp_conn)) ||
+	    !add_part(&off, &l->loss, l->nloss, sizeof(ptcp_loss)) ||
+	    !add_part(&off, &l->loss_free, l->pooled ? l->nloss : 0, sizeof(uint32_t)) ||
 	    !add_part(&off, &l->bufs, cfg->max_conns, (size_t)cfg->sndbuf + cfg->rcvbuf) ||
 	    !add_part(&off, &l->reqs, cfg->max_requests, sizeof(tbl_req)) ||
 	    !add_part(&off, &l->lsn, cfg->max_listeners, sizeof(tbl_lsn)) ||
@@ -599,6 +644,12 @@ int ptcp_table_init(ptcp_table *t, const ptcp_table_config *cfg, void *mem, size
 	base = (uint8_t *)mem + ((ALIGN - ((uintptr_t)mem & (ALIGN - 1))) & (ALIGN - 1));
 	t->meta = (tbl_meta *)(void *)(base + l.meta);
 	t->conns = (ptcp_conn *)(void *)(base + l.conns);
+	t->loss = (ptcp_loss *)(void *)(base + l.loss);
+	t->loss_free = l.pooled ? (uint32_t *)(void *)(base + l.loss_free) : NULL;
+	t->nloss = l.nloss;
+	t->nloss_free = l.pooled ? l.nloss : 0;
+	for (i = 0; i < t->nloss_free; i++)
+		t->loss_free[i] = t->nloss_free - 1 - i; /* area 0 on top */
 	t->bufs = base + l.bufs;
 	t->reqs = (tbl_req *)(void *)(base + l.reqs);
 	t->lsn = (tbl_lsn *)(void *)(base + l.lsn);
@@ -913,6 +964,14 @@ void ptcp_table_prefetch_conn(const ptcp_table *t, uint32_t hash)
 				PREFETCH(c + off);
 			PREFETCH(c + sizeof(ptcp_conn) - 1);
 			PREFETCH(&t->meta[s->ref]);
+			if (!t->loss_free) {
+				/* its own loss area: the scoreboard and RACK's log,
+				 * which every ACK and send of a SACK connection reads */
+				const ptcp_loss *l = &t->loss[s->ref];
+				PREFETCH(&l->sb[0]);
+				PREFETCH(&l->rack_log[0]);
+				PREFETCH((const char *)(l + 1) - 1);
+			}
 		}
 		return;
 	}
@@ -990,6 +1049,8 @@ void ptcp_table_get_usage(const ptcp_table *t, ptcp_table_usage *u)
 	u->hash_slots = t->hmask + 1;
 	u->timers = t->nheap;
 	u->timers_max = t->heap_cap;
+	u->loss_areas = t->loss_free ? t->nloss - t->nloss_free : t->nconns;
+	u->loss_areas_max = t->nloss;
 }
 
 const char *ptcp_table_drop_name(ptcp_table_drop d)

@@ -61,7 +61,7 @@ void timer_rtt_sample(ptcp_conn *c, ptcp_time_t r)
 /* RFC 8985 7.2: may a tail loss probe be scheduled instead of the RTO? */
 static int tlp_eligible(const ptcp_conn *c)
 {
-	return (c->cfg.flags & PTCP_CFG_TLP) && (c->flags & F_SACK) && c->srtt &&
+	return (c->cfg.flags & PTCP_CFG_TLP) && (c->flags & F_SACK_SND) && c->srtt &&
 	       !(c->flags & F_INRECOVERY) && !c->tlp_end_seq && !c->retries &&
 	       c->snd_una != c->snd_max &&
 	       (c->state == PTCP_ESTABLISHED || c->state == PTCP_CLOSE_WAIT ||
@@ -208,7 +208,8 @@ static void rexmit_fire(step_ctx *x)
 	if (!(c->flags & F_RTO_LOSS) || ptcp_seq_gt(c->snd_max, c->recover))
 		c->recover = c->snd_max;
 	c->flags |= F_RTO_LOSS;
-	c->high_rxt = c->snd_una; /* the scoreboard is kept: go-back-N skips SACKed data */
+	if (c->loss) /* the scoreboard is kept: go-back-N skips SACKed data */
+		c->loss->high_rxt = c->snd_una;
 	/* RFC 6298 5.4: the timeout resends the earliest unacknowledged data even
 	 * when the peer's window has closed meanwhile (then as a 1-byte probe,
 	 * RFC 9293 3.8.6.1). */

@@ -12,6 +12,7 @@ void conv_init(conv *t, const ptcp_config *cfg, size_t scap, size_t rcap)
 	t->rbuf = malloc(rcap);
 	cr_assert(t->sbuf && t->rbuf);
 	cr_assert_eq(ptcp_conn_init(&t->c, cfg, t->sbuf, scap, t->rbuf, rcap), 0);
+	cr_assert_eq(ptcp_conn_set_loss(&t->c, &t->loss), 0);
 	memset(&t->st, 0, sizeof(*&t->st));
 	ptcp_conn_set_stats(&t->c, &t->st);
 	t->out.v = t->act;

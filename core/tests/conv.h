@@ -16,7 +16,8 @@
 
 typedef struct conv {
 	ptcp_conn c;
-	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
+	ptcp_stats st;  /* its counters (ptcp_conn_set_stats) */
 	uint8_t *sbuf, *rbuf;
 	ptcp_action act[CONV_ACTS];
 	ptcp_actions out;

@@ -33,6 +33,7 @@ static uint32_t rnd(rng *r, uint32_t n)
 
 typedef struct peer {
 	ptcp_conn c;
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
 	ptcp_action act[ACTS];
 	ptcp_actions out;
 	ptcp_time_t now;
@@ -147,6 +148,7 @@ static unsigned long run_seed(unsigned seed, peer *p, uint64_t *full)
 		fprintf(stderr, "ooo_trace: setup failed\n");
 		exit(2);
 	}
+	ptcp_conn_set_loss(&p->c, &p->loss);
 	memset(&st, 0, sizeof(st));
 	ptcp_conn_set_stats(&p->c, &st);
 	own = rnd(&r, 2);

@@ -206,6 +206,7 @@ void tclient_init(tclient *k, const ptcp_config *cfg, uint8_t octet, uint16_t po
 	k->rb = malloc(16384);
 	cr_assert(k->sb && k->rb);
 	cr_assert_eq(ptcp_conn_init(&k->c, cfg, k->sb, 16384, k->rb, 16384), 0);
+	cr_assert_eq(ptcp_conn_set_loss(&k->c, &k->loss), 0);
 	memset(&k->st, 0, sizeof(*&k->st));
 	ptcp_conn_set_stats(&k->c, &k->st);
 	k->out.v = k->act;

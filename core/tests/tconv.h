@@ -64,7 +64,8 @@ int tclose(tconv *c, ptcp_handle h);
 /* A real client core talking to the table through the wire codec. */
 typedef struct tclient {
 	ptcp_conn c;
-	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
+	ptcp_stats st;  /* its counters (ptcp_conn_set_stats) */
 	uint8_t *sb, *rb;
 	ptcp_action act[64];
 	ptcp_actions out;

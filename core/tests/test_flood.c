@@ -36,6 +36,7 @@ static uint64_t rnd(void)
 
 typedef struct client {
 	ptcp_conn c;
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
 	uint8_t sb[BUFSZ], rb[BUFSZ];
 	ptcp_addr addr;
 	uint16_t port;
@@ -344,6 +345,7 @@ Test(flood, spoofed_syns_while_genuine_clients_connect, .timeout = 280)
 	for (int i = 0; i < NCLIENTS; i++) {
 		client *k = &s->cl[i];
 		cr_assert_eq(ptcp_conn_init(&k->c, &ccfg, k->sb, BUFSZ, k->rb, BUFSZ), 0);
+		cr_assert_eq(ptcp_conn_set_loss(&k->c, &k->loss), 0);
 		ptcp_addr_v4(&k->addr, 172, 16, (uint8_t)(i / 250), (uint8_t)(1 + i % 250));
 		k->port = (uint16_t)(40000 + i);
 		k->start = PTCP_MS(100) + rnd() % (DURATION * 9 / 10);

@@ -115,6 +115,7 @@ Test(icmp_synrecv, flag_established_connection_stays_soft)
 
 typedef struct tfo {
 	ptcp_conn c;
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
 	uint8_t sbuf[BUFS], rbuf[BUFS];
 	ptcp_action acts[256];
 	ptcp_actions out;
@@ -128,6 +129,7 @@ static void tfo_open(tfo *s, uint32_t flags)
 	ptcp_config_default(&cfg);
 	cfg.flags = flags;
 	cr_assert_eq(ptcp_conn_init(&s->c, &cfg, s->sbuf, BUFS, s->rbuf, BUFS), 0);
+	cr_assert_eq(ptcp_conn_set_loss(&s->c, &s->loss), 0);
 	s->out.v = s->acts;
 	s->out.cap = 256;
 	memset(&s->syn, 0, sizeof(s->syn));

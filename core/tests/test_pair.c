@@ -22,7 +22,8 @@ typedef struct pkt {
 
 typedef struct end {
 	ptcp_conn c;
-	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
+	ptcp_stats st;  /* its counters (ptcp_conn_set_stats) */
 	uint8_t *sbuf, *rbuf;
 	size_t total;   /* bytes to send */
 	size_t written; /* queued so far */
@@ -196,6 +197,7 @@ static void run_pair_limit(uint64_t seed, unsigned loss, size_t bytes, size_t bu
 		e->rbuf = malloc(bufsz);
 		cfg.ts_offset = (uint32_t)(i * 7777);
 		cr_assert_eq(ptcp_conn_init(&e->c, &cfg, e->sbuf, bufsz, e->rbuf, bufsz), 0);
+		cr_assert_eq(ptcp_conn_set_loss(&e->c, &e->loss), 0);
 		memset(&e->st, 0, sizeof(*&e->st));
 		ptcp_conn_set_stats(&e->c, &e->st);
 		e->total = bytes;

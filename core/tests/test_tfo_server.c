@@ -15,6 +15,7 @@
 
 typedef struct srv {
 	ptcp_conn c;
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
 	uint8_t sbuf[65536], rbuf[65536];
 	ptcp_action acts[64];
 	ptcp_actions out;
@@ -28,6 +29,7 @@ static void srv_init(srv *s, uint16_t wnd, const char *data)
 	ptcp_config_default(&cfg);
 	cr_assert_eq(
 	    ptcp_conn_init(&s->c, &cfg, s->sbuf, sizeof(s->sbuf), s->rbuf, sizeof(s->rbuf)), 0);
+	cr_assert_eq(ptcp_conn_set_loss(&s->c, &s->loss), 0);
 	s->out.v = s->acts;
 	s->out.cap = 64;
 	s->out.n = 0;

@@ -82,7 +82,7 @@ struct sock {
 	int fd; /* script fd, -1 when the fd is closed (or not accepted yet) */
 	enum sock_kind kind;
 	ptcp_config cfg; /* applied at connect/listen; children copy the listener's */
-	ptcp_conn *conn; /* SK_CONN and SK_LISTEN (the spare LISTEN block) */
+	ptcp_conn *conn; /* SK_CONN and SK_LISTEN (the spare LISTEN block), in a drill_conn_mem */
 	uint8_t *sbuf, *rbuf;
 	size_t scap, rcap;
 	int sndbuf, rcvbuf; /* as getsockopt reports them (Linux doubles the request) */
@@ -252,6 +252,13 @@ int stack_advance(struct runner *r, int64_t t);
 int stack_advance_one(struct runner *r, int64_t limit);
 /* Allocate buffers and a block for sk from its config (connect/listen/child). */
 int sock_make_conn(struct runner *r, struct sock *sk);
+/* A socket's block and its loss area, allocated together (sock_make_conn). */
+struct drill_conn_mem {
+	ptcp_conn c;
+	ptcp_loss loss;
+};
+/* Lend sk's block (just initialised) the loss area allocated with it. */
+void sock_lend_loss(struct sock *sk);
 /* A child of listener lsk for SYN seg (the listener's options, an ISS), no step yet. */
 struct sock *stack_child(struct runner *r, struct sock *lsk, const ptcp_seg *seg);
 /* Queue one EMIT action as if the core had emitted it; take the actions in r->out. */

@@ -153,7 +153,7 @@ int sock_make_conn(struct runner *r, struct sock *sk)
 	free(sk->rbuf);
 	sk->scap = listener ? 256 : DRILL_SNDBUF_CAP;
 	sk->rcap = listener ? 256 : (size_t)(sk->rcvbuf / 2 > 0 ? sk->rcvbuf / 2 : 1);
-	sk->conn = calloc(1, sizeof(*sk->conn));
+	sk->conn = calloc(1, sizeof(struct drill_conn_mem)); /* the block, then its loss area */
 	sk->sbuf = malloc(sk->scap);
 	sk->rbuf = malloc(sk->rcap);
 	if (!sk->conn || !sk->sbuf || !sk->rbuf)
@@ -163,7 +163,13 @@ int sock_make_conn(struct runner *r, struct sock *sk)
 		return drill_fail(r, r->ev ? r->ev->line : 0,
 		                  "ptcp_conn_init rejected the socket's configuration (mss %u)",
 		                  (unsigned)cfg.mss);
+	sock_lend_loss(sk);
 	return 0;
+}
+
+void sock_lend_loss(struct sock *sk)
+{
+	ptcp_conn_set_loss(sk->conn, &((struct drill_conn_mem *)(void *)sk->conn)->loss);
 }
 
 void sock_refresh_conn(struct runner *r, struct sock *sk)

@@ -623,6 +623,7 @@ static enum attempt att_close(struct runner *r, struct call *c)
 				sock_config(r, ch, &cc); /* as sock_make_conn() made it */
 				ptcp_conn_init(ch->conn, &cc, ch->sbuf, ch->scap, ch->rbuf,
 				               ch->rcap);
+				sock_lend_loss(ch);
 				continue;
 			}
 			stack_step(r, ch, &ab);

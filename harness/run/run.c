@@ -23,7 +23,8 @@
 
 struct ptcp_run {
 	ptcp_conn conn;
-	ptcp_stats st; /* its counters (ptcp_conn_set_stats) */
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
+	ptcp_stats st;  /* its counters (ptcp_conn_set_stats) */
 	uint8_t *sbuf, *rbuf;
 	size_t sbuf_cap, rbuf_cap;
 	ptcp_action *acts;
@@ -907,6 +908,7 @@ static int setup(ptcp_run *r, const ptcp_script *s)
 		snprintf(r->res->msg, sizeof r->res->msg, "ptcp_conn_init: %s", ptcp_strerror(rc));
 		return -1;
 	}
+	ptcp_conn_set_loss(&r->conn, &r->loss);
 	memset(&r->st, 0, sizeof(r->st));
 	ptcp_conn_set_stats(&r->conn, &r->st);
 	ptcp_check_init(&r->chk);

@@ -1012,6 +1012,7 @@ static int setup(sim *s)
 			if (ptcp_conn_init(&k->c, &pc, k->sbuf, cfg->sndbuf, k->rbuf,
 			                   cfg->rcvbuf) != 0)
 				return -2;
+			ptcp_conn_set_loss(&k->c, &k->loss);
 			if (cfg->ooo_ranges) {
 				k->ooo = malloc(cfg->ooo_ranges * sizeof(*k->ooo));
 				if (!k->ooo)

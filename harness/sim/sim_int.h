@@ -47,6 +47,7 @@ typedef struct sim_conn sim_conn;
 
 typedef struct sim_core {
 	ptcp_conn c;
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
 	ptcp_config pc; /* the configuration c was made with */
 	ptcp_stats st;  /* its counters (ptcp_conn_set_stats) */
 	ptcp_check_conn chk;

@@ -128,7 +128,14 @@ typedef struct ptcp_table_config {
 	                                 default 1000 */
 	uint32_t tfo_max_pending;     /* Fast Open connections whose SYN-ACK is not yet
 	                                 acknowledged (RFC 7413 5.1); default 64 */
-	uint8_t secret[16];           /* the caller's random secret */
+	uint32_t loss_areas; /* loss areas (ptcp_loss) in the table's memory; 0 (the default)
+	                        or max_conns and above: one per connection, its own for good.
+	                        Fewer: a pool lent to connections between steps - a connection
+	                        gets one before a step when it is between loss episodes and
+	                        one is free, and gives it back after a step that leaves it
+	                        with nothing in flight and nothing out of order; one without
+	                        works as ptcp_loss describes (no reassembly, no SACK) */
+	uint8_t secret[16];  /* the caller's random secret */
 } ptcp_table_config;
 
 /* Fill cfg with the defaults above (and ptcp_config_default for cfg->conn; secret zero). */
@@ -181,8 +188,9 @@ typedef struct ptcp_table_usage {
 	uint32_t requests, requests_max;
 	uint32_t listeners, listeners_max;
 	uint32_t tfo_pending, tfo_max;
-	uint32_t hashed, hash_slots; /* entries in the 4-tuple hash, its slots */
-	uint32_t timers, timers_max; /* entries in the deadline heap */
+	uint32_t hashed, hash_slots;         /* entries in the 4-tuple hash, its slots */
+	uint32_t timers, timers_max;         /* entries in the deadline heap */
+	uint32_t loss_areas, loss_areas_max; /* loss areas lent, in the table */
 } ptcp_table_usage;
 
 typedef struct ptcp_listener_info {
@@ -210,6 +218,9 @@ typedef struct ptcp_table {
 	uint8_t k_hash[16], k_isn[16], k_cookie[16], k_tfo[16], k_ts[16], k_ca[16];
 	struct ptcp__tbl_meta *meta;
 	ptcp_conn *conns;
+	ptcp_loss *loss;     /* the loss areas */
+	uint32_t *loss_free; /* a pool's free areas (a stack), or NULL: one per connection */
+	uint32_t nloss, nloss_free;
 	uint8_t *bufs;
 	struct ptcp__tbl_req *reqs;
 	struct ptcp__tbl_lsn *lsn;

@@ -511,8 +511,9 @@ typedef struct ptcp_info {
 
 /* ---- The connection block (fields are private; use the functions) ------- */
 /*
- * Out-of-order ranges the block holds by itself; ptcp_conn_set_ooo_pool()
- * gives it a larger pool (up to PTCP_OOO_POOL_MAX ranges) in caller memory.
+ * Out-of-order ranges a loss area holds (ptcp_loss); ptcp_conn_set_ooo_pool()
+ * gives a connection a larger pool (up to PTCP_OOO_POOL_MAX ranges) in
+ * caller memory.
  */
 #define PTCP_OOO_MAX      8
 #define PTCP_OOO_POOL_MAX 32767u
@@ -534,6 +535,26 @@ typedef struct ptcp_ooo_node {
 	uint32_t left, right;
 	uint16_t lc, rc; /* children (low 15 bits) and the balance (top bits) */
 } ptcp_ooo_node;
+
+/*
+ * A loss area: the state a connection needs only while something is lost,
+ * reordered or SACKed - the reassembly pool (RFC 9293 3.10.7.4: segments
+ * beyond RCV.NXT), the SACK scoreboard (RFC 6675) and RACK's send-time log
+ * (RFC 8985 6.1).  Caller memory, lent with ptcp_conn_set_loss() and taken
+ * back with ptcp_conn_take_loss(); one area serves one connection at a
+ * time, and a table lends its pool of them (ptcp_table_config.loss_areas).
+ * A connection without one works as a minimal TCP: out-of-order segments are
+ * dropped (PTCP_DROP_OOO_FULL) unless it has its own pool
+ * (ptcp_conn_set_ooo_pool), and as a sender it ignores SACK blocks and
+ * recovers by duplicate ACKs and NewReno (RFC 6582), without RACK or TLP.
+ * The fields are private.
+ */
+typedef struct ptcp_loss {
+	ptcp_ooo_node ooo[PTCP_OOO_MAX];      /* the default reassembly pool */
+	ptcp_sack_block sb[PTCP_SB_MAX];      /* SACK scoreboard (RFC 6675), sorted */
+	ptcp_rack_tx rack_log[PTCP_RACK_LOG]; /* RFC 8985 6.1: send times (rack.c) */
+	uint32_t high_rxt;                    /* RFC 6675 HighRxt */
+} ptcp_loss;
 
 /*
  * The block's compact copy of its ptcp_config (private): the fields the
@@ -607,26 +628,23 @@ typedef struct ptcp_conn {
 	uint32_t fin_seq; /* sequence number of our FIN once queued */
 	uint32_t irs;
 	uint32_t rfin_seq; /* peer FIN seen beyond a hole */
-	uint32_t listen_iss;
-	uint32_t ts_low;  /* the first TSval we sent: echoes below it are bogus */
-	uint32_t rtt_min; /* smallest RTT sample, microseconds (RACK.min_RTT) */
+	uint32_t ts_low;   /* the first TSval we sent: echoes below it are bogus */
+	uint32_t rtt_min;  /* smallest RTT sample, microseconds (RACK.min_RTT) */
 	uint32_t cc_state[6];
-	ptcp_ooo_node ooo_local[PTCP_OOO_MAX]; /* the default pool */
-	ptcp_sack_block sb[PTCP_SB_MAX];       /* SACK scoreboard (RFC 6675), sorted */
-	uint32_t high_rxt;                     /* RFC 6675 HighRxt */
-	uint32_t ecn_recover;                  /* RFC 3168 6.1.2: one reduction per window */
+	uint32_t ecn_recover; /* RFC 3168 6.1.2: one reduction per window */
 	uint32_t tlp_end_seq; /* RFC 8985 7: a probe is out up to here (0 = none) */
 	uint32_t chack_count; /* challenge ACKs in the current second */
 	/* RFC 9937 4 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
 	uint32_t prr_dlv, prr_out, prr_recover_fs;
 	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
-	/* RFC 8985 6.1 RACK: xmit_ts, end_seq, rtt (us), fack, dsack_round; the send-time log */
+	/* RFC 8985 6.1 RACK: xmit_ts, end_seq, rtt (us), fack, dsack_round (the
+	 * send-time log is in the loss area) */
 	uint32_t rack_ts, rack_end, rack_rtt, rack_fack, rack_dsack_round;
 	uint8_t nrack, rack_flags, rack_reo_mult, rack_reo_persist; /* RFC 8985 6.2 */
-	ptcp_rack_tx rack_log[PTCP_RACK_LOG];
 	/* the caller's counters (ptcp_conn_set_stats), NULL: not counted */
 	ptcp_stats *stats;
-	ptcp_ooo_node *ooo_pool; /* the caller's reassembly pool, or NULL: ooo_local */
+	ptcp_ooo_node *ooo_pool; /* the caller's reassembly pool, or NULL: the loss area's */
+	ptcp_loss *loss;         /* the loss area lent to the block, or NULL */
 	/* timers: one deadline each (0 = off); the minimum is reported */
 	ptcp_time_t t_close; /* TIME-WAIT's 2 MSL, or FIN-WAIT-2's timeout */
 	ptcp_time_t t_first_rexmit, deadline_reported;
@@ -660,16 +678,39 @@ int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t s
 /*
  * Give c a pool of n nodes in caller memory for its out-of-order ranges
  * (RFC 9293 3.10.7.4 seventh: the queue of segments beyond RCV.NXT); without
- * one it holds PTCP_OOO_MAX.  Ranges already queued move into the new pool;
- * nodes == NULL (n ignored) returns to the block's own.  The pool must stay
+ * one it holds PTCP_OOO_MAX in its loss area, or none without an area.
+ * Ranges already queued move into the new pool; nodes == NULL (n ignored)
+ * returns to the loss area's.  The pool must stay
  * valid while c uses it.  A segment that would open a range beyond the pool
  * is dropped (PTCP_DROP_OOO_FULL), or evicts the highest range when it lies
  * below it.  A useful size: one range per two segments of the receive
  * buffer (rcap / (2 * MSS)).
  * Returns 0, or PTCP_EINVAL (NULL c, n of 0 or above PTCP_OOO_POOL_MAX, or
- * fewer nodes than ranges queued).
+ * fewer nodes than ranges queued, in the new pool or the loss area's).
  */
 int ptcp_conn_set_ooo_pool(ptcp_conn *c, ptcp_ooo_node *nodes, size_t n);
+
+/*
+ * Lend c the loss area l (caller memory; see ptcp_loss): c uses it until it
+ * is taken back, and no other connection may use it meanwhile.  Give one
+ * right after ptcp_conn_init for a connection that keeps it; a caller with
+ * many connections lends a few areas among them (a ptcp_table does).  Its
+ * contents need no initialisation.
+ * Returns 0, or PTCP_EINVAL (NULL c or l), PTCP_ESTATE (c has one),
+ * PTCP_EAGAIN (c is in a loss recovery, timeout or probe episode, or counts
+ * duplicate ACKs: an area joins only between episodes; try after a later
+ * step).
+ */
+int ptcp_conn_set_loss(ptcp_conn *c, ptcp_loss *l);
+
+/*
+ * Take c's loss area back when nothing in it is in use: no data in flight,
+ * no loss episode, no out-of-order range in it.  Returns the area (c has
+ * none from now on), or NULL (c is NULL, has none, or still uses it).
+ */
+ptcp_loss *ptcp_conn_take_loss(ptcp_conn *c);
+/* c's loss area, or NULL. */
+const ptcp_loss *ptcp_conn_loss(const ptcp_conn *c);
 
 /*
  * The entry point.  Applies one input at time now and writes the resulting

@@ -520,6 +520,7 @@ Test(stream, duplicated_and_lost_bytes)
 /* ---- A healthy conversation gives no violation -------------------------- */
 typedef struct end {
 	ptcp_conn c;
+	ptcp_loss loss; /* its loss area (ptcp_conn_set_loss) */
 	ptcp_check_conn k;
 	uint8_t sbuf[8192], rbuf[8192];
 } end;
@@ -584,6 +585,7 @@ Test(healthy, two_cores_no_violation)
 		                            sizeof(e[j].rbuf)),
 		             0);
 		ptcp_check_init_conn(&e[j].k, &e[j].c);
+		cr_assert_eq(ptcp_conn_set_loss(&e[j].c, &e[j].loss), 0);
 	}
 	memset(&in, 0, sizeof(in));
 	in.kind = PTCP_IN_LISTEN;
