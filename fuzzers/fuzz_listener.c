@@ -295,9 +295,19 @@ static void check_after(int what)
 	CHECK(u.timers == 0 || ptcp_table_next_deadline(&W.t) != PTCP_TIME_NEVER,
 	      "%u timers pending and no deadline", u.timers);
 
-	unsigned live = 0;
+	unsigned live = 0, lent = 0;
+	const ptcp_loss *areas[MAXCONN];
+	CHECK(u.loss_areas <= u.loss_areas_max, "%u loss areas lent, the table has %u",
+	      u.loss_areas, u.loss_areas_max);
 	for (ptcp_handle h = 0; h < W.cfg.max_conns; h++) {
 		ptcp_conn *c = ptcp_table_conn(&W.t, h);
+		const ptcp_loss *a = c ? ptcp_conn_loss(c) : NULL;
+		if (a) {
+			for (unsigned j = 0; j < lent; j++)
+				CHECK(areas[j] != a, "conn %u's loss area is lent to another too",
+				      h);
+			areas[lent++] = a;
+		}
 		if (!c) {
 			CHECK(!is_owned(h), "handle %u held by the application is gone (after %s)",
 			      h, lp_op_name(what));
@@ -323,6 +333,8 @@ static void check_after(int what)
 		W.state[h] = info.state;
 	}
 	CHECK(live == u.conns, "%u blocks in use, usage says %u", live, u.conns);
+	CHECK(lent == u.loss_areas, "%u blocks hold a loss area, usage says %u", lent,
+	      u.loss_areas);
 
 	uint32_t syn_queued = 0;
 	for (unsigned l = 0; l < MAXLSN; l++) {
@@ -842,6 +854,8 @@ static int setup(reader *r)
 	W.cfg.challenge_ack_limit = ca[b[6] % 4];
 	W.cfg.tfo_max_pending = b[7] % 8 ? b[7] % 8 : 64;
 	W.cfg.sndbuf = W.cfg.rcvbuf = 1024u << (b[6] >> 6);
+	/* loss areas: one per connection (0), or a pool of 1-3 lent between steps */
+	W.cfg.loss_areas = (b[7] >> 3) & 3;
 	for (int i = 0; i < 16; i++)
 		W.cfg.secret[i] = (uint8_t)(0x5a ^ i);
 	size_t need = ptcp_table_mem_size(&W.cfg);

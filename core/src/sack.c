@@ -131,7 +131,7 @@ void sack_trim(ptcp_conn *c)
 		c->loss->sb[k++] = b;
 	}
 	c->nsb = (uint8_t)k;
-	if (ptcp_seq_lt(c->loss->high_rxt, c->snd_una))
+	if (c->loss && ptcp_seq_lt(c->loss->high_rxt, c->snd_una))
 		c->loss->high_rxt = c->snd_una;
 }
 

@@ -1200,8 +1200,14 @@ Test(api, sizes)
 	 * the configuration copy became compact (ptcp_conn_cfg) and the RTT
 	 * estimator 32-bit; 576 since rcv_clamp (PTCP_CFG_RCV_CLAMP, 4 bytes and
 	 * 4 of alignment); + RACK's state and send-time log (RFC 8985 6.1,
-	 * core/src/rack.c); issue 10 aims below 512 */
-	cr_assert_leq(sizeof(ptcp_conn), 712);
+	 * core/src/rack.c): 712; 504 since the reassembly pool, the SACK
+	 * scoreboard and RACK's log moved to the loss area (ptcp_loss), which a
+	 * table lends among its connections.  Issue 10 aims below 512 on a 64-bit
+	 * machine (pointers are 8 bytes; a 32-bit one is smaller still). */
+	cr_log_info("sizeof(ptcp_loss) = %zu", sizeof(ptcp_loss));
+	if (sizeof(void *) == 8)
+		cr_assert_lt(sizeof(ptcp_conn), 512);
+	cr_assert_leq(sizeof(ptcp_loss), 212);
 }
 
 Test(api, stats_in_caller_memory)

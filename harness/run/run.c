@@ -551,7 +551,13 @@ static int do_step(ptcp_run *r, const ptcp_input *in, ptcp_time_t t, int timer)
 	ptcp_actions out = {.v = r->acts, .cap = r->cfg->action_cap, .n = 0};
 	ptcp_check_violation v;
 	ptcp_info info;
-	int ret = ptcp_step(&r->conn, in, t, &out);
+	int ret;
+	if ((r->cfg->flags & PTCP_RUN_F_LOSS_LEND) ||
+	    ((r->cfg->flags & PTCP_RUN_F_LOSS_SCARCE) && (r->res->steps & 1)))
+		ptcp_conn_set_loss(&r->conn, &r->loss); /* fails while one is lent or mid-episode */
+	ret = ptcp_step(&r->conn, in, t, &out);
+	if (r->cfg->flags & (PTCP_RUN_F_LOSS_LEND | PTCP_RUN_F_LOSS_SCARCE))
+		ptcp_conn_take_loss(&r->conn); /* NULL while in use */
 	r->now = t;
 	r->res->steps++;
 	if (timer)
@@ -908,7 +914,8 @@ static int setup(ptcp_run *r, const ptcp_script *s)
 		snprintf(r->res->msg, sizeof r->res->msg, "ptcp_conn_init: %s", ptcp_strerror(rc));
 		return -1;
 	}
-	ptcp_conn_set_loss(&r->conn, &r->loss);
+	if (!(r->cfg->flags & PTCP_RUN_F_LOSS_NONE))
+		ptcp_conn_set_loss(&r->conn, &r->loss);
 	memset(&r->st, 0, sizeof(r->st));
 	ptcp_conn_set_stats(&r->conn, &r->st);
 	ptcp_check_init(&r->chk);

@@ -90,6 +90,13 @@ extern "C" {
 #define PTCP_RUN_F_NO_LIVENESS 0x08u /* skip ptcp_check_liveness() */
 #define PTCP_RUN_F_NO_DATA     0x10u /* skip the byte checks */
 #define PTCP_RUN_F_KEEP_GOING  0x20u /* keep the first failure, run to the end */
+/* The connection's loss area (ptcp_loss): by default it has one for good.
+ * LOSS_NONE: never one.  LOSS_LEND: taken back after every step that leaves
+ * it unused and lent again before the next (as a table's pool does).
+ * LOSS_SCARCE: as LOSS_LEND, but lent only before every other step. */
+#define PTCP_RUN_F_LOSS_NONE   0x40u
+#define PTCP_RUN_F_LOSS_LEND   0x80u
+#define PTCP_RUN_F_LOSS_SCARCE 0x100u
 
 /* Called for each packet and each step (see ptcp_run_note). */
 struct ptcp_run_note;
@@ -249,7 +256,10 @@ int ptcp_run_result_format(const ptcp_run_result *res, char *buf, size_t cap);
  *             7 both closed (TIME-WAIT via FIN-WAIT-2 or CLOSING per role);
  *   bit 4     drain: fire timers up to 10 minutes after the last event;
  *   bit 5     a small action array (PTCP_ACTIONS_MIN);
- *   bits 6-7  reserved (0).
+ *   bits 6-7  the loss area: 0 the connection's for good, 1 none
+ *             (PTCP_RUN_F_LOSS_NONE), 2 lent between steps
+ *             (PTCP_RUN_F_LOSS_LEND), 3 lent before every other step
+ *             (PTCP_RUN_F_LOSS_SCARCE).
  * Expect events are dropped (the oracle is the invariants), the work is
  * bounded (PTCP_RUN_FUZZ_* below: segment payloads are cut to
  * PTCP_RUN_FUZZ_SEG bytes, sends and reads to PTCP_RUN_FUZZ_IO), and the configuration is clamped

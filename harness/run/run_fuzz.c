@@ -198,6 +198,9 @@ int ptcp_run_fuzz_prepare(const uint8_t *data, size_t len, ptcp_script *out, ptc
 		cfg->max_io = PTCP_RUN_FUZZ_IO;
 		cfg->drain = (b0 & 0x10) ? PTCP_RUN_FUZZ_DRAIN : 0;
 		cfg->action_cap = (b0 & 0x20) ? PTCP_ACTIONS_MIN : 64;
+		static const uint32_t loss_mode[4] = {0, PTCP_RUN_F_LOSS_NONE, PTCP_RUN_F_LOSS_LEND,
+		                                      PTCP_RUN_F_LOSS_SCARCE};
+		cfg->flags |= loss_mode[b0 >> 6];
 	}
 	return 0;
 }
