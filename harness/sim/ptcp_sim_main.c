@@ -33,7 +33,9 @@ static void usage(FILE *f)
 	       "  --mtu N           link MTU: larger packets dropped with ICMP frag-needed\n"
 	       "  --buf BYTES       send and receive buffer of each core (default 256k)\n"
 	       "  --ooo-ranges N    each core keeps at most N out-of-order ranges (a lent pool;\n"
-	       "                    default: the block's own, PTCP_OOO_MAX)\n"
+	       "                    default: the loss area's, PTCP_OOO_MAX)\n"
+	       "  --loss-areas K    K loss areas shared by all cores, lent between steps\n"
+	       "                    (default: each core its own)\n"
 	       "  --heal SEC        faults stop at this virtual time\n"
 	       "  --max-time SEC    virtual time limit (default 3600)\n"
 	       "  --ipv6            IPv6 addresses\n"
@@ -104,10 +106,11 @@ static int parse_double(const char *s, double *out)
 static int known(const char *name)
 {
 	static const char *const opts[] = {
-	    "--seed",    "--seeds", "--bytes",   "--app",   "--conns",  "--loss",
-	    "--reorder", "--dup",   "--corrupt", "--delay", "--jitter", "--reorder-delay",
-	    "--bw",      "--queue", "--mtu",     "--buf",   "--heal",   "--max-time",
-	    "--trace",   "--log",   "--mss",     "--cc",    "--delack", "--ooo-ranges"};
+	    "--seed",      "--seeds", "--bytes",   "--app",   "--conns",  "--loss",
+	    "--reorder",   "--dup",   "--corrupt", "--delay", "--jitter", "--reorder-delay",
+	    "--bw",        "--queue", "--mtu",     "--buf",   "--heal",   "--max-time",
+	    "--trace",     "--log",   "--mss",     "--cc",    "--delack", "--ooo-ranges",
+	    "--loss-areas"};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (strcmp(name, opts[i]) == 0)
 			return 1;
@@ -257,6 +260,10 @@ int main(int argc, char **argv)
 			if (parse_u64(val, &u, 0) || u < 1 || u > PTCP_OOO_POOL_MAX)
 				return bad(name, val, "1 .. 32767");
 			cfg.ooo_ranges = (unsigned)u;
+		} else if (strcmp(name, "--loss-areas") == 0) {
+			if (parse_u64(val, &u, 0) || u < 1 || u > 1000000)
+				return bad(name, val, "1 .. 1000000");
+			cfg.loss_areas = (unsigned)u;
 		} else if (strcmp(name, "--heal") == 0) {
 			if (parse_double(val, &d) || d > 1e7)
 				return bad(name, val, "seconds");

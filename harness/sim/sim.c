@@ -672,7 +672,21 @@ int sim_step(sim *s, sim_core *k, ptcp_input *in)
 	ptcp_actions out = {.v = s->act, .cap = s->act_cap, .n = 0};
 	ptcp_check_violation v;
 	uint64_t rto0 = k->st.rto_fired;
-	int r = ptcp_step(&k->c, in, s->now, &out);
+	int r;
+	if (s->loss_pool && !ptcp_conn_loss(&k->c)) {
+		/* a pooled area for the step, when one is free and the core takes it */
+		if (!s->nloss_free)
+			s->res->loss_empty++;
+		else if (ptcp_conn_set_loss(&k->c, s->loss_free[s->nloss_free - 1]) == 0 &&
+		         s->cfg.loss_areas - --s->nloss_free > s->res->loss_peak)
+			s->res->loss_peak = s->cfg.loss_areas - s->nloss_free;
+	}
+	r = ptcp_step(&k->c, in, s->now, &out);
+	if (s->loss_pool) {
+		ptcp_loss *l = ptcp_conn_take_loss(&k->c);
+		if (l)
+			s->loss_free[s->nloss_free++] = l;
+	}
 	s->res->steps++;
 	sim_hash(s, ((uint64_t)k->id << 40) ^ ((uint64_t)in->kind << 32) ^ (uint32_t)r);
 	sim_hash(s, s->now);
@@ -946,6 +960,8 @@ static void teardown(sim *s)
 	free(s->free_pkts);
 	free(s->heap);
 	free(s->conns);
+	free(s->loss_pool);
+	free(s->loss_free);
 	free(s->act);
 	free(s->pattern);
 	free(s->iobuf);
@@ -967,6 +983,14 @@ static int setup(sim *s)
 	s->conns = calloc(cfg->conns, sizeof(sim_conn));
 	if (!s->act || !s->pattern || !s->iobuf || !s->conns)
 		return -1;
+	if (cfg->loss_areas) {
+		s->loss_pool = calloc(cfg->loss_areas, sizeof(ptcp_loss));
+		s->loss_free = calloc(cfg->loss_areas, sizeof(ptcp_loss *));
+		if (!s->loss_pool || !s->loss_free)
+			return -1;
+		for (unsigned i = 0; i < cfg->loss_areas; i++)
+			s->loss_free[s->nloss_free++] = &s->loss_pool[cfg->loss_areas - 1 - i];
+	}
 	for (unsigned i = 0; i < 65536u; i++)
 		s->pattern[i] = (uint8_t)(i ^ (i >> 8));
 	if (cfg->ipv6) {
@@ -1012,7 +1036,8 @@ static int setup(sim *s)
 			if (ptcp_conn_init(&k->c, &pc, k->sbuf, cfg->sndbuf, k->rbuf,
 			                   cfg->rcvbuf) != 0)
 				return -2;
-			ptcp_conn_set_loss(&k->c, &k->loss);
+			if (!cfg->loss_areas)
+				ptcp_conn_set_loss(&k->c, &k->loss); /* its own, for good */
 			if (cfg->ooo_ranges) {
 				k->ooo = malloc(cfg->ooo_ranges * sizeof(*k->ooo));
 				if (!k->ooo)
@@ -1237,6 +1262,10 @@ void ptcp_sim_print_summary(FILE *f, const ptcp_sim_config *cfg, const ptcp_sim_
 	fprintf(f, "\n  final:       ");
 	print_states(f, res);
 	fprintf(f, "; %u died with an error\n", res->errors);
+	if (cfg->loss_areas)
+		fprintf(f,
+		        "  loss areas:  %u of %u lent at most; %llu steps found the pool empty\n",
+		        res->loss_peak, cfg->loss_areas, (unsigned long long)res->loss_empty);
 	fprintf(f, "  virtual:     %.6f s, %llu events, %llu steps\n", (double)res->vtime / 1e6,
 	        (unsigned long long)res->events, (unsigned long long)res->steps);
 	fprintf(f, "  wall:        %.3f s (%.0f segments/s)\n", res->wall,
@@ -1255,6 +1284,9 @@ void ptcp_sim_print_line(FILE *f, const ptcp_sim_config *cfg, const ptcp_sim_res
 	        (unsigned long long)res->segs, (unsigned long long)res->retransmits);
 	print_drops(f, res);
 	fprintf(f, ", %.3f s virtual, ", (double)res->vtime / 1e6);
+	if (cfg->loss_areas)
+		fprintf(f, "loss areas %u of %u at most, %llu steps found none, ", res->loss_peak,
+		        cfg->loss_areas, (unsigned long long)res->loss_empty);
 	print_states(f, res);
 	fprintf(f, ", %.3f s wall, hash %016llx\n", res->wall, (unsigned long long)res->hash);
 	if (!res->ok)

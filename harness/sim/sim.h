@@ -200,6 +200,10 @@ typedef struct ptcp_sim_config {
 	uint32_t rcvbuf;
 	unsigned ooo_ranges; /* 0: each core's own reassembly pool (PTCP_OOO_MAX ranges);
 	                        1 .. 32767: a pool of that many lent (ptcp_conn_set_ooo_pool) */
+	unsigned loss_areas; /* 0: each core has its own loss area (ptcp_loss) for good;
+	                        K > 0: K areas shared by all cores, lent before a step to a core
+	                        without one and taken back after a step that leaves it unused
+	                        (as a ptcp_table's loss_areas pool) */
 	ptcp_config core;    /* base configuration of every core (ts_offset drawn per core) */
 	int ipv6;            /* fd00::1 / fd00::2 instead of 10.0.0.1 / 10.0.0.2 */
 	int check;           /* run the invariant checker (default 1) */
@@ -235,6 +239,8 @@ typedef struct ptcp_sim_result {
 	unsigned states[PTCP_STATE_COUNT]; /* final states of the cores */
 	unsigned errors;                   /* cores that died with an error (reset, timeout, ...) */
 	unsigned completed;                /* connections whose application model completed */
+	unsigned loss_peak;                /* most loss areas lent at once (loss_areas > 0) */
+	uint64_t loss_empty; /* steps of a core without an area that found the pool empty */
 } ptcp_sim_result;
 
 void ptcp_sim_config_default(ptcp_sim_config *cfg);

@@ -112,8 +112,11 @@ struct sim {
 	uint8_t *iobuf;   /* IO_CHUNK bytes for sends and reads */
 	uint64_t hash;
 	int failed;
-	int done_count; /* connections finished (for an early stop) */
-	void *script;   /* the event script recorder, when built in */
+	int done_count;        /* connections finished (for an early stop) */
+	ptcp_loss *loss_pool;  /* cfg.loss_areas areas, or NULL */
+	ptcp_loss **loss_free; /* the free ones (a stack) */
+	unsigned nloss_free;
+	void *script; /* the event script recorder, when built in */
 };
 
 /* sim.c */
