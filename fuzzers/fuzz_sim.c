@@ -96,6 +96,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.core.abc = 0;
 	if (prof & 2)
 		cfg.core.wscale = 8;
+	/* loss areas: each core its own, or a pool of 1, 2 or 3 lent between steps */
+	cfg.loss_areas = (prof >> 2) & 3;
 
 	int rc = ptcp_sim_run(&cfg, &res);
 	if (rc != 0 || !res.ok) {
