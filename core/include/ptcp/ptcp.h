@@ -668,7 +668,9 @@ typedef struct ptcp_conn {
  * caller's send and receive buffers (each 1 byte .. 1 GiB).  cfg may be NULL
  * for the defaults; it is copied (compactly: ptcp_conn_cfg), so it need not
  * outlive the call.  rto_initial, rto_min, rto_max, msl, fin_wait2_timeout
- * and delack must be below 2^32 us (71.6 minutes).
+ * and delack must be below 2^32 us (71.6 minutes).  The block starts with no
+ * loss area and no counters: give them with ptcp_conn_set_loss() and
+ * ptcp_conn_set_stats().
  * Returns 0 or PTCP_EINVAL (bad buffers or configuration; c is then
  * unchanged).
  */
