@@ -143,6 +143,53 @@ Test(loss, newreno_without_an_area)
 	first_loss(0);
 }
 
+/* An area lent to a connection that did not negotiate SACK leaves it a
+ * NewReno sender: the peer's SACK blocks are still ignored. */
+Test(loss, lent_without_sack_negotiated)
+{
+	conv t;
+	ptcp_tcp_opts o = sack1(ISS + 1001, ISS + 4001);
+	conv_client(&t, PTCP_CFG_NODELAY | PTCP_CFG_SACK | PTCP_CFG_RACK, ISS, PISS, 1000, 60000);
+	cr_assert_eq(ptcp_conn_take_loss(&t.c), &t.loss);
+	cr_assert_eq(ptcp_conn_set_loss(&t.c, &t.loss), 0, "lent after the handshake");
+	conv_sendn(&t, 5000);
+	cr_assert_eq(count_emits(&t), 5);
+	t.now += PTCP_MS(50);
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	expect_nothing(&t);
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	expect_nothing(&t);
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+	conv_seg(&t, ".", PISS + 1, ISS + 1001, 60000, NULL, 0);
+	expect_seg(&t, ".", ISS + 1001, PISS + 1, 1000);
+	conv_fini(&t);
+}
+
+/* An area lent while data is in flight (whatever it held before: it needs
+ * no initialisation) takes over at the next loss: the first duplicate ACK
+ * that SACKs three segments above the hole resends it (RFC 6675 IsLost). */
+Test(loss, lent_with_data_in_flight)
+{
+	conv t;
+	client(&t, 0);
+	conv_sendn(&t, 5000);
+	cr_assert_eq(count_emits(&t), 5);
+	memset(&t.loss, 0x7f, sizeof t.loss); /* another connection's leftovers */
+	cr_assert_eq(ptcp_conn_set_loss(&t.c, &t.loss), 0);
+	ptcp_tcp_opts o = sack1(ISS + 2001, ISS + 5001);
+	t.now += PTCP_MS(100);
+	conv_seg_opts(&t, ".", PISS + 1, ISS + 1001, 60000, &o, NULL, 0);
+	expect_seg(&t, ".", ISS + 1001, PISS + 1, 1000);
+	expect_nothing(&t);
+	t.now += PTCP_MS(100);
+	conv_seg(&t, ".", PISS + 1, ISS + 5001, 60000, NULL, 0);
+	cr_assert_eq(t.st.retransmits, 1, "only the hole was resent");
+	conv_seg(&t, ".", PISS + 1, ISS + 6001, 60000, NULL, 0);
+	cr_assert_eq(ptcp_conn_take_loss(&t.c), &t.loss, "all acknowledged: back");
+	conv_fini(&t);
+}
+
 /* Taken back when quiet, lent again later: a range queued in the area keeps
  * it; a range in the caller's own pool does not. */
 Test(loss, taken_back_only_when_unused)
