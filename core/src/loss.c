@@ -32,7 +32,7 @@ int ptcp_conn_set_loss(ptcp_conn *c, ptcp_loss *l)
 		return PTCP_ESTATE;
 	if (!sender_calm(c))
 		return PTCP_EAGAIN;
-	c->loss = l; /* nsb and nrack are 0: only code run with an area sets them */
+	c->loss = l;              /* nsb and nrack are 0: only code run with an area sets them */
 	l->high_rxt = c->snd_una; /* RFC 6675 5 (1): HighRxt starts at SND.UNA */
 	if (c->flags & F_SACK)
 		c->flags |= F_SACK_SND;
