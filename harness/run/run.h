@@ -259,7 +259,9 @@ int ptcp_run_result_format(const ptcp_run_result *res, char *buf, size_t cap);
  *   bits 6-7  the loss area: 0 the connection's for good, 1 none
  *             (PTCP_RUN_F_LOSS_NONE), 2 lent between steps
  *             (PTCP_RUN_F_LOSS_LEND), 3 lent before every other step
- *             (PTCP_RUN_F_LOSS_SCARCE).
+ *             (PTCP_RUN_F_LOSS_SCARCE); `ptcp-run --fuzz INPUT` replays
+ *             them, but a script imported from the run's pcap runs with
+ *             the area for good (the script format does not say).
  * Expect events are dropped (the oracle is the invariants), the work is
  * bounded (PTCP_RUN_FUZZ_* below: segment payloads are cut to
  * PTCP_RUN_FUZZ_SEG bytes, sends and reads to PTCP_RUN_FUZZ_IO), and the configuration is clamped
