@@ -17,6 +17,7 @@
 
 /* Internal functions live in the ptcp namespace too (no clash with an embedder's symbols). */
 #define conn_set_state       ptcp__conn_set_state
+#define loss_detach          ptcp__loss_detach
 #define conn_event           ptcp__conn_event
 #define conn_closed          ptcp__conn_closed
 #define conn_emit            ptcp__conn_emit
@@ -285,6 +286,9 @@ static inline ptcp_ooo_node *ooo_nodes(ptcp_conn *c)
 {
 	return c->ooo_pool ? c->ooo_pool : c->loss ? c->loss->ooo : NULL;
 }
+/* loss.c: drop c's loss area, whatever it holds (ptcp_conn_take_loss once it
+ * is unused; the table for a CLOSED block); returns it. */
+ptcp_loss *loss_detach(ptcp_conn *c);
 /* Ranges the reassembly pool holds: the caller's, the loss area's, or none. */
 static inline unsigned ooo_capacity(const ptcp_conn *c)
 {

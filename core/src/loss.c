@@ -39,19 +39,25 @@ int ptcp_conn_set_loss(ptcp_conn *c, ptcp_loss *l)
 	return 0;
 }
 
+ptcp_loss *loss_detach(ptcp_conn *c)
+{
+	ptcp_loss *l = c->loss;
+	c->loss = NULL;
+	if (!c->ooo_pool)
+		c->nooo = 0;
+	c->nsb = 0;
+	c->nrack = 0;
+	c->t_reo = 0; /* no log: no reordering window to wait for */
+	c->flags &= ~(uint32_t)F_SACK_SND;
+	return l;
+}
+
 ptcp_loss *ptcp_conn_take_loss(ptcp_conn *c)
 {
-	ptcp_loss *l;
 	if (!c || !c->loss || !sender_calm(c) || c->snd_una != c->snd_max ||
 	    (c->nooo && !c->ooo_pool))
 		return NULL;
-	l = c->loss;
-	c->loss = NULL;
-	c->nsb = 0;
-	c->nrack = 0;
-	c->t_reo = 0; /* nothing in flight: no reordering window to wait for */
-	c->flags &= ~(uint32_t)F_SACK_SND;
-	return l;
+	return loss_detach(c);
 }
 
 const ptcp_loss *ptcp_conn_loss(const ptcp_conn *c)

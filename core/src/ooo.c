@@ -407,6 +407,8 @@ uint32_t rbuf_place(ptcp_conn *c, uint32_t seq, const ptcp_seg *seg, uint32_t of
 	added = len;
 	rcv_clamp_grow(c, len);
 	/* Pull in the ranges RCV.NXT now reaches, in the list's order. */
+	if (!c->nooo)
+		return added;
 	p = ooo_nodes(c);
 	while (c->nooo) {
 		unsigned f = root(c), t;

@@ -283,15 +283,8 @@ static void loss_reclaim(ptcp_table *t, uint32_t idx, int dead)
 	ptcp_loss *l;
 	if (!t->loss_free || !c->loss)
 		return;
-	l = ptcp_conn_take_loss(c);
-	if (!l && dead) {
-		l = c->loss; /* CLOSED: nothing of it is needed again */
-		c->loss = NULL;
-		c->nooo = c->ooo_pool ? c->nooo : 0;
-		c->nsb = 0;
-		c->nrack = 0;
-		c->flags &= ~(uint32_t)F_SACK_SND;
-	}
+	l = dead ? loss_detach(c) /* CLOSED: nothing of it is needed again */
+	         : ptcp_conn_take_loss(c);
 	if (l)
 		t->loss_free[t->nloss_free++] = (uint32_t)(l - t->loss);
 }

@@ -677,8 +677,9 @@ int sim_step(sim *s, sim_core *k, ptcp_input *in)
 		/* a pooled area for the step, when one is free and the core takes it */
 		if (!s->nloss_free)
 			s->res->loss_empty++;
-		else if (ptcp_conn_set_loss(&k->c, s->loss_free[s->nloss_free - 1]) == 0 &&
-		         s->cfg.loss_areas - --s->nloss_free > s->res->loss_peak)
+		else if (ptcp_conn_set_loss(&k->c, s->loss_free[s->nloss_free - 1]) == 0)
+			s->nloss_free--;
+		if (s->cfg.loss_areas - s->nloss_free > s->res->loss_peak)
 			s->res->loss_peak = s->cfg.loss_areas - s->nloss_free;
 	}
 	r = ptcp_step(&k->c, in, s->now, &out);
