@@ -299,12 +299,20 @@ static void growth_sack(const bench_opts *o)
 #define PF_SLOT         4u  /* packets ahead: ptcp_table_prefetch (hash slot) */
 #define PF_CONN         2u  /* packets ahead: ptcp_table_prefetch_conn (block) */
 
+/* A packet of the random stream as a receiver has it in hand: whose it is
+ * and the sequence numbers in its header (read sequentially, not from a
+ * per-connection array, so the bench adds no random miss of its own). */
+typedef struct tbl_pkt {
+	uint32_t i, seq, ack;
+} tbl_pkt;
+
 typedef struct tbl_bench {
 	ptcp_table t;
 	void *mem;
 	size_t memlen;
 	uint32_t n;
 	uint32_t *peer_seq, *our_ack; /* per connection (index = handle) */
+	uint32_t hot_seq, hot_ack;    /* connection 0's, as the packets carry them */
 	ptcp_handle *h;
 	ptcp_action acts[TBL_ACTS];
 	ptcp_table_tag tags[TBL_ACTS];
@@ -313,7 +321,7 @@ typedef struct tbl_bench {
 	ptcp_input in;
 	ptcp_time_t now;
 	const ptcp_conn **conn; /* the blocks, by connection number */
-	uint32_t *order;        /* random connection numbers */
+	tbl_pkt *order;         /* the random packets: connection numbers, seq, ack */
 	uint32_t pos;
 	uint32_t hint[ORDER_LEN_HINTS]; /* ptcp_table_prefetch's hashes, by order position */
 } tbl_bench;
@@ -377,7 +385,7 @@ static void tbl_build(tbl_bench *b, uint32_t n, int hugepages)
 	b->peer_seq = malloc(n * sizeof(uint32_t));
 	b->our_ack = malloc(n * sizeof(uint32_t));
 	b->h = malloc(n * sizeof(ptcp_handle));
-	b->order = malloc(ORDER_LEN * sizeof(uint32_t));
+	b->order = malloc(ORDER_LEN * sizeof(b->order[0]));
 	b->conn = malloc(n * sizeof(b->conn[0]));
 	if (!b->mem || !b->peer_seq || !b->our_ack || !b->h || !b->order || !b->conn)
 		bench_die("out of memory for a table of %u connections", n);
@@ -438,8 +446,12 @@ static void tbl_build(tbl_bench *b, uint32_t n, int hugepages)
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		b->order[k] = (uint32_t)(x % n);
+		b->order[k].i = (uint32_t)(x % n);
+		b->order[k].seq = b->peer_seq[b->order[k].i];
+		b->order[k].ack = b->our_ack[b->order[k].i];
 	}
+	b->hot_seq = b->peer_seq[0];
+	b->hot_ack = b->our_ack[0];
 	b->pos = 0;
 }
 
@@ -453,22 +465,22 @@ static void tbl_free(tbl_bench *b)
 	free(b->conn);
 }
 
-static uint32_t pick(tbl_bench *b, int random)
+static tbl_pkt pick(tbl_bench *b, int random)
 {
-	uint32_t i;
+	tbl_pkt p = {0, b->hot_seq, b->hot_ack};
 	if (!random)
-		return 0;
-	i = b->order[b->pos];
+		return p;
+	p = b->order[b->pos];
 	b->pos = (b->pos + 1) & (ORDER_LEN - 1);
-	return i;
+	return p;
 }
 
 static void tbl_lookup_run(tbl_bench *b, unsigned n, int random, uint32_t *sink)
 {
 	for (unsigned k = 0; k < n; k++) {
-		uint32_t i = pick(b, random);
+		tbl_pkt p = pick(b, random);
 		ptcp_tuple tu;
-		tbl_tuple(i, &tu);
+		tbl_tuple(p.i, &tu);
 		*sink += ptcp_table_lookup(&b->t, &tu);
 	}
 }
@@ -476,9 +488,9 @@ static void tbl_lookup_run(tbl_bench *b, unsigned n, int random, uint32_t *sink)
 static void tbl_step_run(tbl_bench *b, unsigned n, int random)
 {
 	for (unsigned k = 0; k < n; k++) {
-		uint32_t i = pick(b, random);
+		tbl_pkt p = pick(b, random);
 		b->now += 1;
-		tbl_seg(b, i, PTCP_ACK, b->peer_seq[i], b->our_ack[i]);
+		tbl_seg(b, p.i, PTCP_ACK, p.seq, p.ack);
 		ptcp_table_step(&b->t, PTCP_NO_HANDLE, &b->in, b->now, &b->out);
 	}
 }
@@ -494,7 +506,7 @@ static void prefetch_slot(tbl_bench *b, uint32_t q)
 {
 	ptcp_tuple tu;
 	q &= ORDER_LEN - 1;
-	tbl_tuple(b->order[q], &tu);
+	tbl_tuple(b->order[q].i, &tu);
 	b->hint[q % ORDER_LEN_HINTS] = ptcp_table_prefetch(&b->t, &tu);
 }
 
@@ -502,11 +514,6 @@ static void prefetch_block(tbl_bench *b, uint32_t q)
 {
 	q &= ORDER_LEN - 1;
 	ptcp_table_prefetch_conn(&b->t, b->hint[q % ORDER_LEN_HINTS]);
-#if defined(__GNUC__) || defined(__clang__)
-	/* the bench's own per-connection arrays (a receiver has its packet in hand) */
-	__builtin_prefetch(&b->peer_seq[b->order[q]]);
-	__builtin_prefetch(&b->our_ack[b->order[q]]);
-#endif
 }
 
 static void tbl_step_prefetch_run(tbl_bench *b, unsigned n)
@@ -519,13 +526,14 @@ static void tbl_step_prefetch_run(tbl_bench *b, unsigned n)
 			prefetch_block(b, b->pos + d);
 	}
 	for (unsigned k = 0; k < n; k++) {
-		uint32_t p = b->pos, i;
-		prefetch_slot(b, p + PF_SLOT);
-		prefetch_block(b, p + PF_CONN);
-		i = pick(b, 1);
+		uint32_t q = b->pos;
+		tbl_pkt p;
+		prefetch_slot(b, q + PF_SLOT);
+		prefetch_block(b, q + PF_CONN);
+		p = pick(b, 1);
 		b->now += 1;
-		tbl_seg(b, i, PTCP_ACK, b->peer_seq[i], b->our_ack[i]);
-		ptcp_table_step_hashed(&b->t, b->hint[p % ORDER_LEN_HINTS], &b->in, b->now,
+		tbl_seg(b, p.i, PTCP_ACK, p.seq, p.ack);
+		ptcp_table_step_hashed(&b->t, b->hint[q % ORDER_LEN_HINTS], &b->in, b->now,
 		                       &b->out);
 	}
 }
@@ -539,7 +547,7 @@ static void tbl_floor_run(tbl_bench *b, unsigned n, uint32_t *sink)
 {
 	uint32_t z = vzero, v = 0;
 	for (unsigned k = 0; k < n; k++) {
-		uint32_t i = pick(b, 1) ^ (v * z);
+		uint32_t i = pick(b, 1).i ^ (v * z);
 		const ptcp_conn *c = b->conn[i];
 		memcpy(&v, c, sizeof(v));
 		*sink += v;

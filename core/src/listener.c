@@ -96,12 +96,12 @@ int ptcp_table_unlisten(ptcp_table *t, uint32_t lid, ptcp_time_t now, ptcp_table
 		uint32_t idx = l->aq_head;
 		ptcp_input ab = {.kind = PTCP_IN_ABORT};
 		tbl_aq_unlink(t, idx);
-		t->meta[idx].flags |= M_ACCEPTED | M_RELEASED;
+		t->conns[idx].flags |= M_ACCEPTED | M_RELEASED;
 		if (tbl_run_step(&x, idx, &ab) == PTCP_ENOSPC) {
 			/* no room left to report: abort with the actions discarded */
 			ptcp_action scratch[PTCP_ACTIONS_MIN];
 			ptcp_actions v = {.v = scratch, .cap = PTCP_ACTIONS_MIN, .n = 0};
-			ptcp_step(&t->conns[idx], &ab, now, &v);
+			ptcp_step(&t->conns[idx].c, &ab, now, &v);
 			tbl_conn_after(&x, idx);
 		}
 	}
@@ -122,7 +122,7 @@ int ptcp_table_accept(ptcp_table *t, uint32_t lid, ptcp_handle *h)
 		return PTCP_EAGAIN;
 	idx = l->aq_head;
 	tbl_aq_unlink(t, idx);
-	t->meta[idx].flags |= M_ACCEPTED;
+	t->conns[idx].flags |= M_ACCEPTED;
 	t->stats.accepted++;
 	*h = idx;
 	return 0;

@@ -92,15 +92,16 @@ static uint32_t hash_find(const ptcp_table *t, const ptcp_tuple *k, uint32_t has
 {
 	for (uint32_t i = hash & t->hmask;; i = (i + 1) & t->hmask) {
 		const struct ptcp__tbl_slot *s = &t->slots[i];
-		if (s->ref == NONE32)
+		uint32_t ref = s->ref;
+		if (ref == NONE32)
 			return NONE32;
 		if (s->hash != hash)
 			continue;
-		if (s->ref & REF_REQ) {
-			if (tuple_is(&t->reqs[s->ref & ~REF_REQ].k, k))
-				return s->ref;
-		} else if (conn_is(&t->conns[s->ref], k)) {
-			return s->ref;
+		if (ref & REF_REQ) {
+			if (tuple_is(&t->reqs[ref & ~REF_REQ].k, k))
+				return ref;
+		} else if (conn_is(&t->conns[ref & ~REF_BUSY].c, k)) {
+			return ref & ~REF_BUSY;
 		}
 	}
 }
@@ -118,7 +119,7 @@ void tbl_hash_insert(ptcp_table *t, uint32_t ref, uint32_t hash)
 void tbl_hash_remove(ptcp_table *t, uint32_t ref, uint32_t hash)
 {
 	uint32_t i = hash & t->hmask, j;
-	while (t->slots[i].ref != ref) {
+	while (t->slots[i].ref != ref && t->slots[i].ref != (ref | REF_BUSY)) {
 		if (t->slots[i].ref == NONE32)
 			return;
 		i = (i + 1) & t->hmask;
@@ -144,7 +145,7 @@ void tbl_hash_remove(ptcp_table *t, uint32_t ref, uint32_t hash)
 
 static uint32_t *heap_pos(ptcp_table *t, uint32_t ref)
 {
-	return (ref & REF_REQ) ? &t->reqs[ref & ~REF_REQ].heap_pos : &t->meta[ref].heap_pos;
+	return (ref & REF_REQ) ? &t->reqs[ref & ~REF_REQ].heap_pos : &t->conns[ref].heap_pos;
 }
 
 static void heap_put(ptcp_table *t, uint32_t pos, struct ptcp__tbl_timer e)
@@ -244,7 +245,8 @@ void tbl_absorb(tstep *x, uint32_t idx, const ptcp_actions *v, int no_pure_acks)
 {
 	ptcp_table_actions *o = x->out;
 	const tbl_meta *m = &x->t->meta[idx];
-	uint32_t lid = (m->flags & M_ACCEPTQ) ? m->listener : PTCP_NO_LISTENER;
+	const tbl_ent *e = &x->t->conns[idx];
+	uint32_t lid = (e->flags & M_ACCEPTQ) ? m->listener : PTCP_NO_LISTENER;
 	size_t j = o->n;
 	for (size_t i = 0; i < v->n; i++) {
 		const ptcp_action *a = &v->v[i];
@@ -268,7 +270,7 @@ void tbl_absorb(tstep *x, uint32_t idx, const ptcp_actions *v, int no_pure_acks)
  * idx when one is free and the block takes it (between loss episodes). */
 static void loss_lend(ptcp_table *t, uint32_t idx)
 {
-	ptcp_conn *c = &t->conns[idx];
+	ptcp_conn *c = &t->conns[idx].c;
 	if (!t->loss_free || c->loss || !t->nloss_free)
 		return;
 	if (ptcp_conn_set_loss(c, &t->loss[t->loss_free[t->nloss_free - 1]]) == 0)
@@ -279,7 +281,7 @@ static void loss_lend(ptcp_table *t, uint32_t idx)
  * block is CLOSED and being freed) whatever it holds. */
 static void loss_reclaim(ptcp_table *t, uint32_t idx, int dead)
 {
-	ptcp_conn *c = &t->conns[idx];
+	ptcp_conn *c = &t->conns[idx].c;
 	ptcp_loss *l;
 	if (!t->loss_free || !c->loss)
 		return;
@@ -287,6 +289,23 @@ static void loss_reclaim(ptcp_table *t, uint32_t idx, int dead)
 	         : ptcp_conn_take_loss(c);
 	if (l)
 		t->loss_free[t->nloss_free++] = (uint32_t)(l - t->loss);
+}
+
+/* Keep the slot's REF_BUSY in step with whether the next step will read the
+ * connection's own loss area; the slot is searched only when that changes. */
+static void busy_hint(ptcp_table *t, uint32_t idx)
+{
+	tbl_ent *e = &t->conns[idx];
+	const ptcp_conn *c = &e->c;
+	int want = !t->loss_free && c->loss && (c->snd_una != c->snd_max || c->nooo);
+	uint32_t i;
+	if (want == !!(e->flags & M_BUSY) || !(e->flags & M_HASHED))
+		return;
+	for (i = t->meta[idx].hash & t->hmask; (t->slots[i].ref & ~REF_BUSY) != idx;
+	     i = (i + 1) & t->hmask)
+		;
+	t->slots[i].ref ^= REF_BUSY;
+	e->flags ^= M_BUSY;
 }
 
 static uint8_t *sbuf_of(const ptcp_table *t, uint32_t idx)
@@ -300,26 +319,28 @@ static uint32_t conn_new(ptcp_table *t, const ptcp_tuple *k)
 	uint32_t idx = t->free_conn;
 	ptcp_config cfg = t->cfg.conn;
 	tbl_meta *m;
+	tbl_ent *e;
 	uint8_t *b;
 	if (idx == NONE32)
 		return NONE32;
 	m = &t->meta[idx];
+	e = &t->conns[idx];
 	b = sbuf_of(t, idx);
 	cfg.wscale = t->wscale;
 	cfg.ts_offset = tbl_ts_off(t, k);
-	if (ptcp_conn_init(&t->conns[idx], &cfg, b, t->cfg.sndbuf, b + t->cfg.sndbuf,
+	if (ptcp_conn_init(&t->conns[idx].c, &cfg, b, t->cfg.sndbuf, b + t->cfg.sndbuf,
 	                   t->cfg.rcvbuf) != 0)
 		return NONE32; /* cannot happen: the configuration was checked */
 	if (!t->loss_free)
-		ptcp_conn_set_loss(&t->conns[idx], &t->loss[idx]); /* its own, for good */
+		ptcp_conn_set_loss(&t->conns[idx].c, &t->loss[idx]); /* its own, for good */
 	else
 		loss_lend(t, idx);
 	t->free_conn = m->next;
-	m->flags = M_USED;
+	e->flags = M_USED;
 	m->next = m->prev = NONE32;
 	m->listener = PTCP_NO_LISTENER;
-	m->heap_pos = NONE32;
-	m->tfo_retries = 0;
+	e->heap_pos = NONE32;
+	e->tfo_retries = 0;
 	m->tfo_deadline = PTCP_TIME_NEVER;
 	t->nconns++;
 	return idx;
@@ -328,8 +349,9 @@ static uint32_t conn_new(ptcp_table *t, const ptcp_tuple *k)
 static void conn_free(ptcp_table *t, uint32_t idx)
 {
 	tbl_meta *m = &t->meta[idx];
+	tbl_ent *e = &t->conns[idx];
 	loss_reclaim(t, idx, 1);
-	m->flags = 0;
+	e->flags = 0;
 	m->next = t->free_conn;
 	t->free_conn = idx;
 	t->nconns--;
@@ -339,8 +361,9 @@ void tbl_aq_push(ptcp_table *t, uint32_t lid, uint32_t idx)
 {
 	tbl_lsn *l = lsn_at(t, lid);
 	tbl_meta *m = &t->meta[idx];
+	tbl_ent *e = &t->conns[idx];
 	m->listener = lid;
-	m->flags |= M_ACCEPTQ;
+	e->flags |= M_ACCEPTQ;
 	m->next = NONE32;
 	m->prev = l->aq_tail;
 	if (l->aq_tail != NONE32)
@@ -354,8 +377,9 @@ void tbl_aq_push(ptcp_table *t, uint32_t lid, uint32_t idx)
 void tbl_aq_unlink(ptcp_table *t, uint32_t idx)
 {
 	tbl_meta *m = &t->meta[idx];
+	tbl_ent *e = &t->conns[idx];
 	tbl_lsn *l;
-	if (!(m->flags & M_ACCEPTQ))
+	if (!(e->flags & M_ACCEPTQ))
 		return;
 	l = lsn_at(t, m->listener);
 	if (m->prev != NONE32)
@@ -367,7 +391,7 @@ void tbl_aq_unlink(ptcp_table *t, uint32_t idx)
 	else
 		l->aq_tail = m->prev;
 	m->next = m->prev = NONE32;
-	m->flags &= (uint8_t)~M_ACCEPTQ;
+	e->flags &= (uint8_t)~M_ACCEPTQ;
 	l->acceptq--;
 }
 
@@ -375,30 +399,32 @@ void tbl_conn_after(tstep *x, uint32_t idx)
 {
 	ptcp_table *t = x->t;
 	tbl_meta *m = &t->meta[idx];
-	ptcp_conn *c = &t->conns[idx];
+	tbl_ent *e = &t->conns[idx];
+	ptcp_conn *c = &t->conns[idx].c;
 	ptcp_time_t key;
-	if (!(m->flags & M_USED))
+	if (!(e->flags & M_USED))
 		return;
 	if (c->state == PTCP_CLOSED) {
 		loss_reclaim(t, idx, 1);
 		tbl_aq_unlink(t, idx);
-		if (m->flags & M_TFO)
+		if (e->flags & M_TFO)
 			tfo_clear(t, idx);
-		if (m->flags & M_HASHED) {
+		if (e->flags & M_HASHED) {
 			tbl_hash_remove(t, idx, m->hash);
-			m->flags &= (uint8_t)~M_HASHED;
+			e->flags &= (uint8_t)~M_HASHED;
 		}
 		tbl_timer_set(t, idx, PTCP_TIME_NEVER);
 		/* A connection the application never took, or gave up, is gone. */
-		if (!(m->flags & M_ACCEPTED) || (m->flags & M_RELEASED))
+		if (!(e->flags & M_ACCEPTED) || (e->flags & M_RELEASED))
 			conn_free(t, idx);
 		return;
 	}
 	loss_reclaim(t, idx, 0);
 	key = ptcp_conn_next_deadline(c);
-	if ((m->flags & M_TFO) && m->tfo_deadline < key)
+	if ((e->flags & M_TFO) && m->tfo_deadline < key)
 		key = m->tfo_deadline;
 	tbl_timer_set(t, idx, key);
+	busy_hint(t, idx);
 }
 
 int tbl_run_step(tstep *x, uint32_t idx, const ptcp_input *in)
@@ -410,7 +436,7 @@ int tbl_run_step(tstep *x, uint32_t idx, const ptcp_input *in)
 		return PTCP_ENOSPC;
 	}
 	loss_lend(x->t, idx);
-	r = ptcp_step(&x->t->conns[idx], in, x->now, &v);
+	r = ptcp_step(&x->t->conns[idx].c, in, x->now, &v);
 	tbl_absorb(x, idx, &v, 0);
 	tbl_conn_after(x, idx);
 	return r;
@@ -431,7 +457,7 @@ uint32_t tbl_conn_adopt(tstep *x, const ptcp_handshake *h, uint32_t hash, uint32
 	idx = conn_new(t, &k);
 	if (idx == NONE32)
 		return NONE32;
-	c = &t->conns[idx];
+	c = &t->conns[idx].c;
 	{
 		ptcp_handshake hh = *h;
 		hh.ecn_ok = ecn != 0; /* RFC 3168 6.1.1 agreement */
@@ -441,7 +467,7 @@ uint32_t tbl_conn_adopt(tstep *x, const ptcp_handshake *h, uint32_t hash, uint32
 		}
 	}
 	t->meta[idx].hash = hash;
-	t->meta[idx].flags |= M_HASHED;
+	t->conns[idx].flags |= M_HASHED;
 	tbl_hash_insert(t, idx, hash);
 	tbl_aq_push(t, lid, idx);
 	t->stats.established++;
@@ -580,7 +606,7 @@ static int plan(const ptcp_table_config *cfg, layout *l)
 	while (l->hslots < want)
 		l->hslots *= 2;
 	if (!add_part(&off, &l->meta, cfg->max_conns, sizeof(tbl_meta)) ||
-	    !add_part(&off, &l->conns, cfg->max_conns, sizeof(ptcp_conn)) ||
+	    !add_part(&off, &l->conns, cfg->max_conns, sizeof(tbl_ent)) ||
 	    !add_part(&off, &l->loss, l->nloss, sizeof(ptcp_loss)) ||
 	    !add_part(&off, &l->loss_free, l->pooled ? l->nloss : 0, sizeof(uint32_t)) ||
 	    !add_part(&off, &l->bufs, cfg->max_conns, (size_t)cfg->sndbuf + cfg->rcvbuf) ||
@@ -636,7 +662,7 @@ int ptcp_table_init(ptcp_table *t, const ptcp_table_config *cfg, void *mem, size
 		t->cfg.flags |= PTCP_TBL_SYNCOOKIES;
 	base = (uint8_t *)mem + ((ALIGN - ((uintptr_t)mem & (ALIGN - 1))) & (ALIGN - 1));
 	t->meta = (tbl_meta *)(void *)(base + l.meta);
-	t->conns = (ptcp_conn *)(void *)(base + l.conns);
+	t->conns = (tbl_ent *)(void *)(base + l.conns);
 	t->loss = (ptcp_loss *)(void *)(base + l.loss);
 	t->loss_free = l.pooled ? (uint32_t *)(void *)(base + l.loss_free) : NULL;
 	t->nloss = l.nloss;
@@ -657,8 +683,8 @@ int ptcp_table_init(ptcp_table *t, const ptcp_table_config *cfg, void *mem, size
 	derive(cfg->secret, 5, t->k_ts);
 	derive(cfg->secret, 6, t->k_ca);
 	for (i = 0; i < cfg->max_conns; i++) {
-		t->meta[i].flags = 0;
-		t->meta[i].heap_pos = NONE32;
+		t->conns[i].flags = 0;
+		t->conns[i].heap_pos = NONE32;
 		t->meta[i].next = i + 1 < cfg->max_conns ? i + 1 : NONE32;
 	}
 	t->free_conn = 0;
@@ -711,8 +737,8 @@ static void segment_in(tstep *x, const ptcp_input *in)
 		return;
 	}
 	if (ref != NONE32) {
-		ptcp_conn *c = &t->conns[ref];
-		if ((t->meta[ref].flags & M_TFO) && tfo_segment(x, &s, ref))
+		ptcp_conn *c = &t->conns[ref].c;
+		if ((t->conns[ref].flags & M_TFO) && tfo_segment(x, &s, ref))
 			return;
 		{
 			/* RFC 5961 7: the connection sends challenge ACKs within the
@@ -734,7 +760,7 @@ static void segment_in(tstep *x, const ptcp_input *in)
 			seg_in.segment.challenge_limited = ca_budget(x) == 0;
 			tbl_run_step(x, ref, &seg_in);
 			c->stats = own;
-			if (t->meta[ref].flags & M_HASHED) {
+			if (t->conns[ref].flags & M_HASHED) {
 				ca_charge(x, (uint32_t)(st->challenge_acks - sent0),
 				          (uint32_t)(st->challenge_acks_limited - lim0));
 				return;
@@ -772,17 +798,18 @@ static void timers_in(tstep *x)
 			req_timer(x, ref & ~REF_REQ);
 		} else {
 			tbl_meta *m = &t->meta[ref];
-			ptcp_conn *c = &t->conns[ref];
-			if ((m->flags & M_TFO) && m->tfo_deadline <= x->now)
+			tbl_ent *e = &t->conns[ref];
+			ptcp_conn *c = &t->conns[ref].c;
+			if ((e->flags & M_TFO) && m->tfo_deadline <= x->now)
 				tfo_timer(x, ref);
-			if ((m->flags & M_USED) && c->state != PTCP_CLOSED &&
+			if ((e->flags & M_USED) && c->state != PTCP_CLOSED &&
 			    ptcp_conn_next_deadline(c) <= x->now) {
 				ptcp_input tin = {.kind = PTCP_IN_TIME};
 				tbl_run_step(x, ref, &tin);
 			} else {
 				tbl_conn_after(x, ref);
 			}
-			if (m->heap_pos != NONE32 && t->heap[m->heap_pos].when <= x->now) {
+			if (e->heap_pos != NONE32 && t->heap[e->heap_pos].when <= x->now) {
 				t->again = 1; /* wants to run again at once: next step */
 				return;
 			}
@@ -817,12 +844,12 @@ static int connect_in(tstep *x, const ptcp_input *in)
 	}
 	/* RFC 9293 3.4.1 / RFC 6528: the ISN */
 	cin.connect.iss = ptcp_isn(t->k_isn, &k, x->now);
-	r = ptcp_step(&t->conns[idx], &cin, x->now, &v);
+	r = ptcp_step(&t->conns[idx].c, &cin, x->now, &v);
 	if (r != 0) {
 		conn_free(t, idx);
 		return r;
 	}
-	t->meta[idx].flags |= M_ACCEPTED | M_HASHED;
+	t->conns[idx].flags |= M_ACCEPTED | M_HASHED;
 	t->meta[idx].hash = hash;
 	tbl_hash_insert(t, idx, hash);
 	tbl_absorb(x, idx, &v, 0);
@@ -876,14 +903,12 @@ static int table_step(ptcp_table *t, ptcp_handle h, const ptcp_input *in, ptcp_t
 			return PTCP_EINVAL;
 		}
 	} else {
-		tbl_meta *m;
-		if (h >= t->cfg.max_conns || !(t->meta[h].flags & M_USED) ||
+		if (h >= t->cfg.max_conns || !(t->conns[h].flags & M_USED) ||
 		    in->kind == PTCP_IN_LISTEN || in->kind == PTCP_IN_CONNECT)
 			return PTCP_EINVAL;
-		m = &t->meta[h];
 		if (in->kind == PTCP_IN_CLOSE || in->kind == PTCP_IN_ABORT) {
 			tbl_aq_unlink(t, h);
-			m->flags |= M_ACCEPTED | M_RELEASED;
+			t->conns[h].flags |= M_ACCEPTED | M_RELEASED;
 		}
 		ret = tbl_run_step(&x, h, in);
 	}
@@ -909,9 +934,9 @@ int ptcp_table_step_hashed(ptcp_table *t, uint32_t hash, const ptcp_input *in, p
 
 ptcp_conn *ptcp_table_conn(ptcp_table *t, ptcp_handle h)
 {
-	if (!t || h >= t->cfg.max_conns || !(t->meta[h].flags & M_USED))
+	if (!t || h >= t->cfg.max_conns || !(t->conns[h].flags & M_USED))
 		return NULL;
-	return &t->conns[h];
+	return &t->conns[h].c;
 }
 
 ptcp_handle ptcp_table_lookup(const ptcp_table *t, const ptcp_tuple *k)
@@ -943,24 +968,24 @@ void ptcp_table_prefetch_conn(const ptcp_table *t, uint32_t hash)
 {
 	if (!t)
 		return;
-	/* the first slot of the probe with this hash: its block (every line:
-	 * a step reads from the first to the last) and its bookkeeping */
+	/* the first slot of the probe with this hash: its entry (the block and
+	 * the bookkeeping a step reads, whole lines: a step reads from the first
+	 * to the last) and, when in use, its own loss area */
 	for (uint32_t i = hash & t->hmask;; i = (i + 1) & t->hmask) {
 		const struct ptcp__tbl_slot *s = &t->slots[i];
-		if (s->ref == NONE32)
+		uint32_t ref = s->ref;
+		if (ref == NONE32)
 			return;
 		if (s->hash != hash)
 			continue;
-		if (!(s->ref & REF_REQ)) {
-			const char *c = (const char *)&t->conns[s->ref];
-			for (size_t off = 0; off < sizeof(ptcp_conn); off += 64)
+		if (!(ref & REF_REQ)) {
+			const char *c = (const char *)&t->conns[ref & ~REF_BUSY];
+			for (size_t off = 0; off < sizeof(tbl_ent); off += 64)
 				PREFETCH(c + off);
-			PREFETCH(c + sizeof(ptcp_conn) - 1);
-			PREFETCH(&t->meta[s->ref]);
-			if (!t->loss_free) {
-				/* its own loss area: the scoreboard and RACK's log,
-				 * which every ACK and send of a SACK connection reads */
-				const ptcp_loss *l = &t->loss[s->ref];
+			if (ref & REF_BUSY) {
+				/* the scoreboard and RACK's log, which every ACK
+				 * and send of a SACK connection reads */
+				const ptcp_loss *l = &t->loss[ref & ~REF_BUSY];
 				PREFETCH(&l->sb[0]);
 				PREFETCH(&l->rack_log[0]);
 				PREFETCH((const char *)(l + 1) - 1);
@@ -999,13 +1024,13 @@ int ptcp_table_icmp(ptcp_table *t, const ptcp_tuple *k, const ptcp_input *in, pt
 		} else {
 			t->stats.drops[PTCP_TDROP_ICMP_IGNORED]++;
 		}
-	} else if ((t->meta[ref].flags & (M_TFO | M_ACCEPTED)) == M_TFO) {
+	} else if ((t->conns[ref].flags & (M_TFO | M_ACCEPTED)) == M_TFO) {
 		ptcp_actions v;
 		if (!tbl_view(&x, &v)) {
 			t->again = 1;
 			ret = PTCP_ENOSPC;
 		} else {
-			ret = ptcp_tfo_icmp(&t->conns[ref], in, now, &v);
+			ret = ptcp_tfo_icmp(&t->conns[ref].c, in, now, &v);
 			ret = ret == 1 ? 0 : ret;
 			tbl_absorb(&x, ref, &v, 0);
 			tbl_conn_after(&x, ref);

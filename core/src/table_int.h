@@ -54,6 +54,11 @@
 
 #define NONE32  UINT32_MAX
 #define REF_REQ 0x80000000u
+/* In a hash slot, beside a connection's ref (< REF_REQ / 2): its own loss
+ * area is in use (data in flight or out-of-order ranges), so that
+ * ptcp_table_prefetch_conn fetches the area's lines only when the step
+ * will read them. */
+#define REF_BUSY 0x40000000u
 
 /* tbl_meta.flags */
 enum {
@@ -62,20 +67,32 @@ enum {
 	M_ACCEPTQ = 1u << 2,  /* waiting in its listener's accept queue */
 	M_ACCEPTED = 1u << 3, /* the application has it (accepted or opened it) */
 	M_RELEASED = 1u << 4, /* the application gave it up (CLOSE or ABORT) */
-	M_TFO = 1u << 5       /* Fast Open: our SYN-ACK is not yet acknowledged */
+	M_TFO = 1u << 5,      /* Fast Open: our SYN-ACK is not yet acknowledged */
+	M_BUSY = 1u << 6      /* its slot's REF_BUSY is set */
 };
 
-/* Bookkeeping of one connection block. */
+/* Bookkeeping of one connection block that a step on an established
+ * connection does not read (what it reads is in its tbl_ent). */
 struct ptcp__tbl_meta {
-	uint32_t heap_pos;
 	uint32_t next, prev; /* free list (next), accept queue (both) */
 	uint32_t hash;
 	uint32_t listener;
-	uint8_t flags;
-	uint8_t tfo_retries;
 	ptcp_time_t tfo_deadline; /* Fast Open SYN-ACK retransmission */
 };
 typedef struct ptcp__tbl_meta tbl_meta;
+
+/* A connection block with the bookkeeping every step reads, aligned to and
+ * padded to whole cache lines: on a 64-bit machine the 504-byte block and
+ * these fields are exactly 8 lines, so a random step misses on 8 lines of
+ * the entry at most (not 9 for a block across a line more, plus a line of
+ * tbl_meta), and ptcp_table_prefetch_conn fetches those 8 and no more. */
+struct ptcp__tbl_conn {
+	_Alignas(64) ptcp_conn c;
+	uint32_t heap_pos; /* in the deadline heap, or NONE32 */
+	uint8_t flags;     /* M_* */
+	uint8_t tfo_retries;
+};
+typedef struct ptcp__tbl_conn tbl_ent;
 
 /* tbl_req.opt */
 enum {

@@ -30,7 +30,7 @@ void ptcp_tfo_cookie(const uint8_t key[16], const ptcp_addr *client,
 
 static uint32_t lid_of(const ptcp_table *t, uint32_t idx)
 {
-	return (t->meta[idx].flags & M_ACCEPTQ) ? t->meta[idx].listener : PTCP_NO_LISTENER;
+	return (t->conns[idx].flags & M_ACCEPTQ) ? t->meta[idx].listener : PTCP_NO_LISTENER;
 }
 
 void ptcp_tfo_synack(const ptcp_conn *c, ptcp_time_t now, ptcp_seg *g)
@@ -188,7 +188,7 @@ int ptcp_tfo_icmp(ptcp_conn *c, const ptcp_input *in, ptcp_time_t now, ptcp_acti
 /* Our SYN-ACK for pending connection idx, from its block. */
 static void tfo_synack(tstep *x, uint32_t idx, ptcp_action *a)
 {
-	const ptcp_conn *c = &x->t->conns[idx];
+	const ptcp_conn *c = &x->t->conns[idx].c;
 	a->kind = PTCP_ACT_EMIT;
 	a->emit.src = c->laddr;
 	a->emit.dst = c->raddr;
@@ -198,9 +198,10 @@ static void tfo_synack(tstep *x, uint32_t idx, ptcp_action *a)
 void tfo_clear(ptcp_table *t, uint32_t idx)
 {
 	tbl_meta *m = &t->meta[idx];
-	if (!(m->flags & M_TFO))
+	tbl_ent *e = &t->conns[idx];
+	if (!(e->flags & M_TFO))
 		return;
-	m->flags &= (uint8_t)~M_TFO;
+	e->flags &= (uint8_t)~M_TFO;
 	m->tfo_deadline = PTCP_TIME_NEVER;
 	t->tfo_pending--;
 }
@@ -263,9 +264,9 @@ int tfo_syn(tstep *x, const tseg *s, uint32_t lid, const uint8_t **cookie, uint8
 		return 0;
 	}
 	tbl_absorb(x, idx, &v, 0);
-	c = &t->conns[idx];
-	t->meta[idx].flags |= M_TFO;
-	t->meta[idx].tfo_retries = 0;
+	c = &t->conns[idx].c;
+	t->conns[idx].flags |= M_TFO;
+	t->conns[idx].tfo_retries = 0;
 	t->meta[idx].tfo_deadline = x->now + tbl_rto_backoff(t, 0);
 	t->tfo_pending++;
 	if (tbl_view(x, &v)) {
@@ -284,7 +285,7 @@ int tfo_syn(tstep *x, const tseg *s, uint32_t lid, const uint8_t **cookie, uint8
 int tfo_segment(tstep *x, const tseg *s, uint32_t idx)
 {
 	ptcp_table *t = x->t;
-	const ptcp_conn *c = &t->conns[idx];
+	const ptcp_conn *c = &t->conns[idx].c;
 	const ptcp_seg *seg = s->seg;
 	uint8_t f = seg->flags;
 	if ((f & (PTCP_SYN | PTCP_ACK | PTCP_RST)) == PTCP_SYN && seg->seq == c->irs) {
@@ -307,8 +308,9 @@ void tfo_timer(tstep *x, uint32_t idx)
 {
 	ptcp_table *t = x->t;
 	tbl_meta *m = &t->meta[idx];
+	tbl_ent *e = &t->conns[idx];
 	ptcp_action *a;
-	if (m->tfo_retries >= t->cfg.conn.synack_retries) {
+	if (e->tfo_retries >= t->cfg.conn.synack_retries) {
 		ptcp_input ab = {.kind = PTCP_IN_ABORT};
 		t->stats.drops[PTCP_TDROP_SYNACK_TIMEOUT]++;
 		tfo_clear(t, idx);
@@ -318,8 +320,8 @@ void tfo_timer(tstep *x, uint32_t idx)
 	a = tbl_push(x, PTCP_ACT_EMIT, idx, lid_of(t, idx));
 	if (!a)
 		return;
-	m->tfo_retries++;
-	m->tfo_deadline = x->now + tbl_rto_backoff(t, m->tfo_retries);
+	e->tfo_retries++;
+	m->tfo_deadline = x->now + tbl_rto_backoff(t, e->tfo_retries);
 	tfo_synack(x, idx, a);
 	t->stats.synack_rexmits++;
 }

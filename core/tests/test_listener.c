@@ -899,6 +899,60 @@ Test(demux, many_connections_hash_and_heap_stay_consistent)
 	tconv_fini(&c);
 }
 
+/* A connection's hash slot also says whether its loss area is in use (data
+ * in flight), for ptcp_table_prefetch_conn; the mark comes and goes with
+ * sends and ACKs and must not hide a connection from the lookup, nor keep
+ * its slot when it goes.  Odd ports send (in flight), every fourth is
+ * acknowledged again (idle), every third is aborted in either state. */
+Test(demux, connections_in_flight_are_found_and_removed)
+{
+	tconv c;
+	ptcp_handle hs[300];
+	uint32_t una[300];
+	static const uint8_t data[100] = {1};
+	many_conns(&c, hs, 1000); /* aborts port 1000 only */
+	for (int i = 1; i < 300; i++) {
+		ptcp_info info;
+		ptcp_conn_info(ptcp_table_conn(&c.t, hs[i]), &info);
+		una[i] = info.snd_una;
+		if (i % 2 == 1) {
+			cr_assert_eq(tsend(&c, hs[i], data, sizeof data), (int)sizeof data);
+			texpect(&c, "P.", una[i], PISS + (uint32_t)i + 1, sizeof data);
+		}
+	}
+	for (int i = 1; i < 300; i += 4) {
+		ptcp_tcp_opts o = ts_opt(200, 1);
+		c.cport = (uint16_t)(1000 + i);
+		tconv_seg(&c, ".", PISS + (uint32_t)i + 1, una[i] + sizeof data, 1000, &o, NULL, 0);
+		ptcp_info info;
+		ptcp_conn_info(ptcp_table_conn(&c.t, hs[i]), &info);
+		cr_assert_eq(info.snd_una, una[i] + sizeof data, "%d", i);
+	}
+	for (int i = 3; i < 300; i += 3) {
+		ptcp_input ab = {.kind = PTCP_IN_ABORT};
+		tconv_step(&c, hs[i], &ab);
+	}
+	cr_assert_eq(tusage(&c).hashed, 300 - 100);
+	for (int i = 0; i < 300; i++) {
+		ptcp_tuple k = port_tuple(&c, i);
+		cr_assert_eq(ptcp_table_lookup(&c.t, &k), i % 3 ? hs[i] : PTCP_NO_HANDLE, "%d", i);
+		ptcp_table_prefetch_conn(&c.t, ptcp_table_prefetch(&c.t, &k));
+	}
+	for (int i = 1; i < 300; i++) {
+		if (i % 3 == 0)
+			continue;
+		ptcp_input ab = {.kind = PTCP_IN_ABORT};
+		tconv_step(&c, hs[i], &ab);
+	}
+	cr_assert_eq(tusage(&c).hashed, 0);
+	cr_assert_eq(tusage(&c).conns, 0);
+	for (int i = 0; i < 300; i++) {
+		ptcp_tuple k = port_tuple(&c, i);
+		cr_assert_eq(ptcp_table_lookup(&c.t, &k), PTCP_NO_HANDLE, "%d", i);
+	}
+	tconv_fini(&c);
+}
+
 /* ptcp_table_prefetch / _conn are hints: the table's memory and every
  * lookup are the same after them, for live tuples, removed ones and
  * hashes that match nothing; the same tuple gives the same hash, and the

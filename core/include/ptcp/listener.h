@@ -217,8 +217,8 @@ typedef struct ptcp_table {
 	uint8_t wscale; /* our window shift, resolved */
 	uint8_t k_hash[16], k_isn[16], k_cookie[16], k_tfo[16], k_ts[16], k_ca[16];
 	struct ptcp__tbl_meta *meta;
-	ptcp_conn *conns;
-	ptcp_loss *loss;     /* the loss areas */
+	struct ptcp__tbl_conn *conns; /* each a block and what every step reads of the table's */
+	ptcp_loss *loss;              /* the loss areas */
 	uint32_t *loss_free; /* a pool's free areas (a stack), or NULL: one per connection */
 	uint32_t nloss, nloss_free;
 	uint8_t *bufs;
