@@ -538,6 +538,72 @@ static void tbl_step_prefetch_run(tbl_bench *b, unsigned n)
 	}
 }
 
+/* One burst of L random packets as a receiver steps the packets it has in
+ * hand: the pipeline starts with the burst (it cannot look past its last
+ * packet) and drains at its end. */
+static void tbl_burst(tbl_bench *b, unsigned L)
+{
+	for (uint32_t d = 0; d < PF_SLOT && d < L; d++) {
+		prefetch_slot(b, b->pos + d);
+		if (d < PF_CONN)
+			prefetch_block(b, b->pos + d);
+	}
+	for (unsigned k = 0; k < L; k++) {
+		uint32_t q = b->pos;
+		tbl_pkt p;
+		if (k + PF_SLOT < L)
+			prefetch_slot(b, q + PF_SLOT);
+		if (k + PF_CONN < L)
+			prefetch_block(b, q + PF_CONN);
+		p = pick(b, 1);
+		b->now += 1;
+		tbl_seg(b, p.i, PTCP_ACK, p.seq, p.ack);
+		ptcp_table_step_hashed(&b->t, b->hint[q % ORDER_LEN_HINTS], &b->in, b->now,
+		                       &b->out);
+	}
+}
+
+#define BURST_PKTS 16384u /* packets per timed run of bursts */
+#define BURST_RUNS 15u
+
+/* Prefetched random steps by burst length: ns per step, median of
+ * BURST_RUNS runs of BURST_PKTS packets in bursts of L, nothing else run
+ * between the bursts of one run; then the ratio to N = 1. */
+static void tbl_bursts(tbl_bench **b, const uint32_t *ns, size_t n)
+{
+	static const unsigned Ls[] = {1, 4, 16, 32, 64, 256, 4096, BURST_PKTS};
+	enum { NL = sizeof(Ls) / sizeof(Ls[0]) };
+	double med[8][NL];
+	printf("\nPrefetched random steps by burst length L: the pipeline (slot %u packets "
+	       "ahead, block %u ahead) starts with each burst and drains at its end, as a "
+	       "receiver's that cannot look past the packets it has; L = %u: one stream. "
+	       "Median of %u runs of %u packets, ns per step (ratio to N = 1):\n\n",
+	       PF_SLOT, PF_CONN, BURST_PKTS, BURST_RUNS, BURST_PKTS);
+	printf("| connections N |");
+	for (unsigned j = 0; j < NL; j++)
+		printf(" L = %u |", Ls[j]);
+	printf("\n|---:|");
+	for (unsigned j = 0; j < NL; j++)
+		printf("---:|");
+	printf("\n");
+	for (size_t k = 0; k < n && k < 8; k++) {
+		printf("| %u |", ns[k]);
+		for (unsigned j = 0; j < NL; j++) {
+			double t[BURST_RUNS];
+			unsigned L = Ls[j], bursts = BURST_PKTS / L;
+			for (unsigned r = 0; r < BURST_RUNS; r++) {
+				uint64_t t0 = bench_now_ns();
+				for (unsigned u = 0; u < bursts; u++)
+					tbl_burst(b[k], L);
+				t[r] = (double)(bench_now_ns() - t0) / (bursts * L);
+			}
+			med[k][j] = median_of(t, BURST_RUNS);
+			printf(" %.1f (%.2f) |", med[k][j], med[k][j] / med[0][j]);
+		}
+		printf("\n");
+	}
+}
+
 /* The hardware's part: a random connection's block read, its address first read from
  * an array (two dependent misses, as a lookup's slot then block); each read depends on
  * the one before, as the steps of one segment do. */
@@ -645,6 +711,9 @@ static void growth_table(const bench_opts *o)
 			       ns[k], (double)b[k]->memlen / (1u << 20), setup[k], lh[k], lr[k],
 			       sh[k], sr[k], sr[k] / sr[0], fl[k], sr[k] / fl[k], sp[k],
 			       sp[k] / sp[0]);
+		}
+		tbl_bursts(b, ns, n);
+		for (size_t k = 0; k < n; k++) {
 			tbl_free(b[k]);
 			free(b[k]);
 		}

@@ -291,13 +291,14 @@ static void loss_reclaim(ptcp_table *t, uint32_t idx, int dead)
 		t->loss_free[t->nloss_free++] = (uint32_t)(l - t->loss);
 }
 
-/* Keep the slot's REF_BUSY in step with whether the next step will read the
- * connection's own loss area; the slot is searched only when that changes. */
+/* Keep the slot's REF_BUSY in step with whether the connection is busy (data
+ * in flight or out-of-order ranges held: its next step reads all of its
+ * entry and its loss area); the slot is searched only when that changes. */
 static void busy_hint(ptcp_table *t, uint32_t idx)
 {
 	tbl_ent *e = &t->conns[idx];
 	const ptcp_conn *c = &e->c;
-	int want = !t->loss_free && c->loss && (c->snd_una != c->snd_max || c->nooo);
+	int want = c->snd_una != c->snd_max || c->nooo;
 	uint32_t i;
 	if (want == !!(e->flags & M_BUSY) || !(e->flags & M_HASHED))
 		return;
@@ -969,8 +970,9 @@ void ptcp_table_prefetch_conn(const ptcp_table *t, uint32_t hash)
 	if (!t)
 		return;
 	/* the first slot of the probe with this hash: its entry (the block and
-	 * the bookkeeping a step reads, whole lines: a step reads from the first
-	 * to the last) and, when in use, its own loss area */
+	 * the bookkeeping a step reads, whole lines: of an idle connection the
+	 * first ENT_HOT_LINES, which a segment step on it reads, of a busy one
+	 * all, and its own loss area) */
 	for (uint32_t i = hash & t->hmask;; i = (i + 1) & t->hmask) {
 		const struct ptcp__tbl_slot *s = &t->slots[i];
 		uint32_t ref = s->ref;
@@ -980,9 +982,10 @@ void ptcp_table_prefetch_conn(const ptcp_table *t, uint32_t hash)
 			continue;
 		if (!(ref & REF_REQ)) {
 			const char *c = (const char *)&t->conns[ref & ~REF_BUSY];
-			for (size_t off = 0; off < sizeof(tbl_ent); off += 64)
+			size_t end = (ref & REF_BUSY) ? sizeof(tbl_ent) : ENT_HOT_LINES * 64u;
+			for (size_t off = 0; off < end && off < sizeof(tbl_ent); off += 64)
 				PREFETCH(c + off);
-			if (ref & REF_BUSY) {
+			if ((ref & REF_BUSY) && !t->loss_free) {
 				/* the scoreboard and RACK's log, which every ACK
 				 * and send of a SACK connection reads */
 				const ptcp_loss *l = &t->loss[ref & ~REF_BUSY];

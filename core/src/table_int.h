@@ -54,10 +54,10 @@
 
 #define NONE32  UINT32_MAX
 #define REF_REQ 0x80000000u
-/* In a hash slot, beside a connection's ref (< REF_REQ / 2): its own loss
- * area is in use (data in flight or out-of-order ranges), so that
- * ptcp_table_prefetch_conn fetches the area's lines only when the step
- * will read them. */
+/* In a hash slot, beside a connection's ref (< REF_REQ / 2): the connection
+ * is busy (data in flight or out-of-order ranges held), so that
+ * ptcp_table_prefetch_conn fetches all of its entry and its own loss area,
+ * which its next step reads, and of an idle one only the hot lines. */
 #define REF_BUSY 0x40000000u
 
 /* tbl_meta.flags */
@@ -81,18 +81,24 @@ struct ptcp__tbl_meta {
 };
 typedef struct ptcp__tbl_meta tbl_meta;
 
-/* A connection block with the bookkeeping every step reads, aligned to and
- * padded to whole cache lines: on a 64-bit machine the 504-byte block and
- * these fields are exactly 8 lines, so a random step misses on 8 lines of
- * the entry at most (not 9 for a block across a line more, plus a line of
- * tbl_meta), and ptcp_table_prefetch_conn fetches those 8 and no more. */
+/* A connection block with the bookkeeping every step reads (the rest is in
+ * tbl_meta), aligned to and padded to whole cache lines: on a 64-bit machine
+ * these 8 bytes and the 504-byte block are exactly 8 lines.  What a segment
+ * step on an idle connection reads (this and the block's hot part) is in the
+ * first ENT_HOT_LINES; ptcp_table_prefetch_conn fetches those, and all 8 and
+ * the loss area's lines when the connection is busy (REF_BUSY). */
 struct ptcp__tbl_conn {
-	_Alignas(64) ptcp_conn c;
-	uint32_t heap_pos; /* in the deadline heap, or NONE32 */
-	uint8_t flags;     /* M_* */
+	_Alignas(64) uint32_t heap_pos; /* in the deadline heap, or NONE32 */
+	uint8_t flags;                  /* M_* */
 	uint8_t tfo_retries;
+	ptcp_conn c;
 };
 typedef struct ptcp__tbl_conn tbl_ent;
+#define ENT_HOT_LINES 5u
+_Static_assert(sizeof(void *) != 8 || offsetof(tbl_ent, c) + offsetof(ptcp_conn, cfg) +
+                                              offsetof(ptcp_conn_cfg, challenge_ack_limit) <=
+                                          ENT_HOT_LINES * 64u,
+               "an idle step's fields are in the entry's first ENT_HOT_LINES lines");
 
 /* tbl_req.opt */
 enum {

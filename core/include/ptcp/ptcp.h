@@ -565,24 +565,29 @@ typedef struct ptcp_loss {
  * wscale is resolved (never 0xff) and cc never NULL.
  */
 typedef struct ptcp_conn_cfg {
-	const ptcp_cc_ops *cc; /* first: what a segment reads (cc, flags, delack) */
+	const ptcp_cc_ops *cc; /* first: what a segment reads (cc, flags, delack, */
 	uint32_t flags, delack;
-	ptcp_time_t keepalive_idle, keepalive_intvl, user_timeout;
-	uint32_t rto_initial, rto_min, rto_max, msl, fin_wait2_timeout;
+	ptcp_time_t keepalive_idle; /* keepalive_idle, ts_offset) */
 	uint32_t ts_offset, challenge_ack_limit;
+	ptcp_time_t keepalive_intvl, user_timeout;
+	uint32_t rto_initial, rto_min, rto_max, msl, fin_wait2_timeout;
 	uint16_t mss, init_cwnd, quickack;
 	uint8_t wscale, syn_retries, synack_retries, max_retries, keepalive_cnt, abc;
 } ptcp_conn_cfg;
 
 /*
- * The fields every segment touches come first (the first four cache
- * lines: buffers, the retransmission and delayed-ACK deadlines, state and
- * flags, the sequence variables, cwnd, the RTT estimator, ring indexes,
- * ts_recent, rcv_adv, the 4-tuple the table's lookup compares and every
- * emitted segment carries, then the configuration's cc, flags and delack); the
- * rest follows, grouped by size so that the block
- * has no padding holes.  Names follow RFC 9293 3.3.1.  sizeof(ptcp_conn) is
- * printed by `ptcp-bench memory` (BENCHMARKS.md).
+ * The fields every segment touches come first (the first five cache lines
+ * of a table's entry, which is the block after 8 bytes of the table's own:
+ * buffers, the retransmission and delayed-ACK deadlines, state and flags,
+ * the sequence variables, cwnd, the RTT estimator, ring indexes, ts_recent,
+ * rcv_adv, the 4-tuple the table's lookup compares and every emitted segment
+ * carries, the other deadlines, the counters' and loss area's pointers, then
+ * the configuration, whose cc, flags, delack, keepalive_idle and ts_offset
+ * come first); the rest - what only a connection with data in flight, in
+ * recovery or closing reads - follows, grouped by size so that the block has
+ * no padding holes.  A table prefetches the first part of an idle
+ * connection's entry and all of a busy one's.  Names follow RFC 9293 3.3.1.
+ * sizeof(ptcp_conn) is printed by `ptcp-bench memory` (BENCHMARKS.md).
  *
  * Times: deadlines and long-lived stamps are 64-bit absolute microseconds
  * (0 = off).  The RTT estimator (srtt, rttvar, rto) is 32-bit microseconds
@@ -622,14 +627,26 @@ typedef struct ptcp_conn {
 	uint32_t iss;
 	uint16_t rport;
 	ptcp_addr laddr, raddr;
-	ptcp_conn_cfg cfg; /* its cc, flags and delack end the hot part */
-	/* ---- the rest ---- */
+	/* reassembly: ranges held (pool[0..nooo-1]); rcv_mss: the largest
+	 * segment seen from the peer (for the 2-segment rule) */
+	uint16_t nooo, rcv_mss;
+	uint8_t nrack, rack_flags, rack_reo_mult, rack_reo_persist; /* RFC 8985 6.2 */
+	/* timers: one deadline each (0 = off); the minimum is reported */
+	ptcp_time_t t_close; /* TIME-WAIT's 2 MSL, or FIN-WAIT-2's timeout */
+	ptcp_time_t deadline_reported;
+	ptcp_time_t t_keepalive, last_rcv;
+	ptcp_time_t t_reo; /* RFC 8985 6.3: the reordering window of a SACK-revealed hole */
+	/* the caller's counters (ptcp_conn_set_stats), NULL: not counted */
+	ptcp_stats *stats;
+	ptcp_loss *loss; /* the loss area lent to the block, or NULL */
 	uint32_t max_sndwnd;
+	uint32_t rtt_min;  /* smallest RTT sample, microseconds (RACK.min_RTT) */
+	ptcp_conn_cfg cfg; /* its cc, flags, delack, keepalive_idle, ts_offset end the hot part */
+	/* ---- the rest ---- */
 	uint32_t fin_seq; /* sequence number of our FIN once queued */
 	uint32_t irs;
 	uint32_t rfin_seq; /* peer FIN seen beyond a hole */
 	uint32_t ts_low;   /* the first TSval we sent: echoes below it are bogus */
-	uint32_t rtt_min;  /* smallest RTT sample, microseconds (RACK.min_RTT) */
 	uint32_t cc_state[6];
 	uint32_t ecn_recover; /* RFC 3168 6.1.2: one reduction per window */
 	uint32_t tlp_end_seq; /* RFC 8985 7: a probe is out up to here (0 = none) */
@@ -640,27 +657,17 @@ typedef struct ptcp_conn {
 	/* RFC 8985 6.1 RACK: xmit_ts, end_seq, rtt (us), fack, dsack_round (the
 	 * send-time log is in the loss area) */
 	uint32_t rack_ts, rack_end, rack_rtt, rack_fack, rack_dsack_round;
-	uint8_t nrack, rack_flags, rack_reo_mult, rack_reo_persist; /* RFC 8985 6.2 */
-	/* the caller's counters (ptcp_conn_set_stats), NULL: not counted */
-	ptcp_stats *stats;
 	ptcp_ooo_node *ooo_pool; /* the caller's reassembly pool, or NULL: the loss area's */
-	ptcp_loss *loss;         /* the loss area lent to the block, or NULL */
-	/* timers: one deadline each (0 = off); the minimum is reported */
-	ptcp_time_t t_close; /* TIME-WAIT's 2 MSL, or FIN-WAIT-2's timeout */
-	ptcp_time_t t_first_rexmit, deadline_reported;
-	ptcp_time_t t_keepalive, last_rcv;
-	ptcp_time_t t_reo;    /* RFC 8985 6.3: the reordering window of a SACK-revealed hole */
+	ptcp_time_t t_first_rexmit;
 	ptcp_time_t last_snd; /* when new data last went out (slow start after idle) */
 	ptcp_time_t cc_time;  /* congestion control state (see ptcp_cc_ops) */
 	ptcp_time_t chack_start;
 	int16_t err; /* the PTCP_E* the connection died with */
 	uint16_t peer_mss;
-	uint16_t rcv_mss;   /* largest segment seen from the peer (for the 2-segment rule) */
 	uint16_t quickacks; /* immediate ACKs left */
-	/* reassembly: ranges held (pool[0..nooo-1]), pool size, tree root, the
-	 * range the last out-of-order segment went to, and its successor
-	 * (0xffff: not known) */
-	uint16_t nooo, ooo_cap, ooo_root, ooo_last, ooo_succ;
+	/* reassembly: pool size, tree root, the range the last out-of-order
+	 * segment went to, and its successor (0xffff: not known) */
+	uint16_t ooo_cap, ooo_root, ooo_last, ooo_succ;
 } ptcp_conn;
 
 /*
