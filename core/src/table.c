@@ -299,14 +299,18 @@ static void busy_hint(ptcp_table *t, uint32_t idx)
 	tbl_ent *e = &t->conns[idx];
 	const ptcp_conn *c = &e->c;
 	int want = c->snd_una != c->snd_max || c->nooo;
-	uint32_t i;
 	if (want == !!(e->flags & M_BUSY) || !(e->flags & M_HASHED))
 		return;
-	for (i = t->meta[idx].hash & t->hmask; (t->slots[i].ref & ~REF_BUSY) != idx;
-	     i = (i + 1) & t->hmask)
-		;
-	t->slots[i].ref ^= REF_BUSY;
-	e->flags ^= M_BUSY;
+	for (uint32_t i = t->meta[idx].hash & t->hmask;; i = (i + 1) & t->hmask) {
+		uint32_t ref = t->slots[i].ref;
+		if (ref == NONE32)
+			return; /* cannot happen with M_HASHED; no endless probe */
+		if ((ref & ~REF_BUSY) == idx) {
+			t->slots[i].ref = ref ^ REF_BUSY;
+			e->flags ^= M_BUSY;
+			return;
+		}
+	}
 }
 
 static uint8_t *sbuf_of(const ptcp_table *t, uint32_t idx)
@@ -412,7 +416,7 @@ void tbl_conn_after(tstep *x, uint32_t idx)
 			tfo_clear(t, idx);
 		if (e->flags & M_HASHED) {
 			tbl_hash_remove(t, idx, m->hash);
-			e->flags &= (uint8_t)~M_HASHED;
+			e->flags &= (uint8_t) ~(M_HASHED | M_BUSY);
 		}
 		tbl_timer_set(t, idx, PTCP_TIME_NEVER);
 		/* A connection the application never took, or gave up, is gone. */
