@@ -328,7 +328,11 @@ ptcp_handle ptcp_table_lookup(const ptcp_table *t, const ptcp_tuple *k);
  * and Clang have it) both only compute.
  */
 uint32_t ptcp_table_prefetch(const ptcp_table *t, const ptcp_tuple *k);
-/* The second stage (see ptcp_table_prefetch); NULL t: nothing.  Returns nothing. */
+/* The second stage (see ptcp_table_prefetch): the connection's table entry
+ * (block and bookkeeping, whole cache lines) - of a connection with nothing
+ * in flight and no out-of-order data only the first five lines, which a
+ * segment step on it reads, else all eight and its own loss area.  NULL t:
+ * nothing.  Returns nothing. */
 void ptcp_table_prefetch_conn(const ptcp_table *t, uint32_t hash);
 /*
  * ptcp_table_step(t, PTCP_NO_HANDLE, in, now, out) for a segment whose
