@@ -578,7 +578,7 @@ typedef struct ptcp_conn_cfg {
 /*
  * The fields every segment touches come first (the first five cache lines
  * of a table's entry, which is the block after 8 bytes of the table's own:
- * buffers, the retransmission and delayed-ACK deadlines, state and flags,
+ * the receive buffer, the retransmission and delayed-ACK deadlines, state and flags,
  * the sequence variables, cwnd, the RTT estimator, ring indexes, ts_recent,
  * rcv_adv, the 4-tuple the table's lookup compares and every emitted segment
  * carries, the other deadlines, the counters' and loss area's pointers, then
@@ -598,8 +598,6 @@ typedef struct ptcp_conn_cfg {
  */
 typedef struct ptcp_conn {
 	/* ---- hot ---- */
-	/* send buffer ring: byte shead has sequence number sbuf_seq */
-	uint8_t *sbuf;
 	/* receive buffer ring: rlen in-order unread bytes from rhead, then
 	 * out-of-order data at its offset from RCV.NXT */
 	uint8_t *rbuf;
@@ -627,9 +625,13 @@ typedef struct ptcp_conn {
 	uint32_t iss;
 	uint16_t rport;
 	ptcp_addr laddr, raddr;
-	/* reassembly: ranges held (pool[0..nooo-1]); rcv_mss: the largest
-	 * segment seen from the peer (for the 2-segment rule) */
-	uint16_t nooo, rcv_mss;
+	/* reassembly: ranges held (pool[0..nooo-1]) and the pool's size;
+	 * rcv_mss: the largest segment seen from the peer (for the 2-segment
+	 * rule) */
+	uint16_t nooo, ooo_cap, rcv_mss;
+	uint16_t quickacks; /* immediate ACKs left */
+	int16_t err;        /* the PTCP_E* the connection died with */
+	uint16_t peer_mss;
 	uint8_t nrack, rack_flags, rack_reo_mult, rack_reo_persist; /* RFC 8985 6.2 */
 	/* timers: one deadline each (0 = off); the minimum is reported */
 	ptcp_time_t t_close; /* TIME-WAIT's 2 MSL, or FIN-WAIT-2's timeout */
@@ -658,16 +660,16 @@ typedef struct ptcp_conn {
 	 * send-time log is in the loss area) */
 	uint32_t rack_ts, rack_end, rack_rtt, rack_fack, rack_dsack_round;
 	ptcp_ooo_node *ooo_pool; /* the caller's reassembly pool, or NULL: the loss area's */
+	/* send buffer ring: byte shead has sequence number sbuf_seq (read when
+	 * data is sent or acknowledged: a busy connection's) */
+	uint8_t *sbuf;
 	ptcp_time_t t_first_rexmit;
 	ptcp_time_t last_snd; /* when new data last went out (slow start after idle) */
 	ptcp_time_t cc_time;  /* congestion control state (see ptcp_cc_ops) */
 	ptcp_time_t chack_start;
-	int16_t err; /* the PTCP_E* the connection died with */
-	uint16_t peer_mss;
-	uint16_t quickacks; /* immediate ACKs left */
-	/* reassembly: pool size, tree root, the range the last out-of-order
-	 * segment went to, and its successor (0xffff: not known) */
-	uint16_t ooo_cap, ooo_root, ooo_last, ooo_succ;
+	/* reassembly: tree root, the range the last out-of-order segment went
+	 * to, and its successor (0xffff: not known) */
+	uint16_t ooo_root, ooo_last, ooo_succ;
 } ptcp_conn;
 
 /*
