@@ -547,11 +547,12 @@ static void tbl_burst(tbl_bench *b, unsigned L, int look_past)
 /* Prefetched random steps by burst length: ns per step, median of
  * BURST_RUNS runs of BURST_PKTS packets in bursts of L, nothing else run
  * between the bursts of one run; then the ratio to N = 1. */
-static void tbl_bursts(tbl_bench **b, const uint32_t *ns, size_t n)
+static void tbl_bursts(const bench_opts *o, tbl_bench **b, const uint32_t *ns, size_t n)
 {
 	static const unsigned Ls[] = {1, 4, 16, 32, 64, 256, 4096, BURST_PKTS};
 	enum { NL = sizeof(Ls) / sizeof(Ls[0]) };
-	double med[8][NL];
+	double med[8][NL], x[8], y[4][8];
+	char path[512];
 	printf("\nPrefetched random steps by burst length L: the pipeline (slot %u packets "
 	       "ahead, block %u ahead) starts with each burst and drains at its end, as a "
 	       "receiver's that cannot look past the packets it has; L = %u: one stream. "
@@ -579,6 +580,25 @@ static void tbl_bursts(tbl_bench **b, const uint32_t *ns, size_t n)
 			printf(" %.1f (%.2f) |", med[k][j], med[k][j] / med[0][j]);
 		}
 		printf("\n");
+	}
+	{
+		/* bursts of 1 (nothing to prefetch), 16, 64 and one stream */
+		static const unsigned pick_l[4] = {0, 2, 4, NL - 1};
+		svg_series sv[4] = {{"burst of 1", x, y[0], 0},
+		                    {"bursts of 16", x, y[1], 0},
+		                    {"bursts of 64", x, y[2], 0},
+		                    {"one stream", x, y[3], 0}};
+		size_t m = n < 8 ? n : 8;
+		for (size_t k = 0; k < m; k++) {
+			x[k] = ns[k];
+			for (int q = 0; q < 4; q++)
+				y[q][k] = med[k][pick_l[q]];
+		}
+		for (int q = 0; q < 4; q++)
+			sv[q].n = m;
+		svg_plot(bench_svg_path(o, "bench-table-bursts.svg", path, sizeof(path)),
+		         "ptcp_table: prefetched random pure-ACK steps by burst length",
+		         "connections in the table", "ns per step (median)", 1, 0, sv, 4);
 	}
 }
 
@@ -690,7 +710,7 @@ static void growth_table(const bench_opts *o)
 			       sh[k], sr[k], sr[k] / sr[0], fl[k], sr[k] / fl[k], sp[k],
 			       sp[k] / sp[0]);
 		}
-		tbl_bursts(b, ns, n);
+		tbl_bursts(o, b, ns, n);
 		for (size_t k = 0; k < n; k++) {
 			tbl_free(b[k]);
 			free(b[k]);
