@@ -116,14 +116,24 @@ void tbl_hash_insert(ptcp_table *t, uint32_t ref, uint32_t hash)
 	t->nhashed++;
 }
 
+/* The slot that holds ref (a connection's with or without REF_BUSY) on the
+ * probe of hash, or NONE32. */
+static uint32_t slot_of(const ptcp_table *t, uint32_t ref, uint32_t hash)
+{
+	for (uint32_t i = hash & t->hmask;; i = (i + 1) & t->hmask) {
+		uint32_t r = t->slots[i].ref;
+		if (r == NONE32)
+			return NONE32;
+		if ((r & ~REF_BUSY) == ref)
+			return i;
+	}
+}
+
 void tbl_hash_remove(ptcp_table *t, uint32_t ref, uint32_t hash)
 {
-	uint32_t i = hash & t->hmask, j;
-	while (t->slots[i].ref != ref && t->slots[i].ref != (ref | REF_BUSY)) {
-		if (t->slots[i].ref == NONE32)
-			return;
-		i = (i + 1) & t->hmask;
-	}
+	uint32_t i = slot_of(t, ref, hash), j;
+	if (i == NONE32)
+		return;
 	/* Backward-shift deletion: move up every following entry whose home slot
 	 * is not cyclically in (i, j]. */
 	for (j = i;;) {
@@ -299,18 +309,14 @@ static void busy_hint(ptcp_table *t, uint32_t idx)
 	tbl_ent *e = &t->conns[idx];
 	const ptcp_conn *c = &e->c;
 	int want = c->snd_una != c->snd_max || c->nooo;
+	uint32_t i;
 	if (want == !!(e->flags & M_BUSY) || !(e->flags & M_HASHED))
 		return;
-	for (uint32_t i = t->meta[idx].hash & t->hmask;; i = (i + 1) & t->hmask) {
-		uint32_t ref = t->slots[i].ref;
-		if (ref == NONE32)
-			return; /* cannot happen with M_HASHED; no endless probe */
-		if ((ref & ~REF_BUSY) == idx) {
-			t->slots[i].ref = ref ^ REF_BUSY;
-			e->flags ^= M_BUSY;
-			return;
-		}
-	}
+	i = slot_of(t, idx, t->meta[idx].hash);
+	if (i == NONE32)
+		return; /* cannot happen with M_HASHED */
+	t->slots[i].ref ^= REF_BUSY;
+	e->flags ^= M_BUSY;
 }
 
 static uint8_t *sbuf_of(const ptcp_table *t, uint32_t idx)
@@ -405,7 +411,7 @@ void tbl_conn_after(tstep *x, uint32_t idx)
 	ptcp_table *t = x->t;
 	tbl_meta *m = &t->meta[idx];
 	tbl_ent *e = &t->conns[idx];
-	ptcp_conn *c = &t->conns[idx].c;
+	ptcp_conn *c = &e->c;
 	ptcp_time_t key;
 	if (!(e->flags & M_USED))
 		return;
@@ -804,7 +810,7 @@ static void timers_in(tstep *x)
 		} else {
 			tbl_meta *m = &t->meta[ref];
 			tbl_ent *e = &t->conns[ref];
-			ptcp_conn *c = &t->conns[ref].c;
+			ptcp_conn *c = &e->c;
 			if ((e->flags & M_TFO) && m->tfo_deadline <= x->now)
 				tfo_timer(x, ref);
 			if ((e->flags & M_USED) && c->state != PTCP_CLOSED &&
@@ -986,8 +992,10 @@ void ptcp_table_prefetch_conn(const ptcp_table *t, uint32_t hash)
 			continue;
 		if (!(ref & REF_REQ)) {
 			const char *c = (const char *)&t->conns[ref & ~REF_BUSY];
-			size_t end = (ref & REF_BUSY) ? sizeof(tbl_ent) : ENT_HOT_LINES * 64u;
-			for (size_t off = 0; off < end && off < sizeof(tbl_ent); off += 64)
+			size_t end = (ref & REF_BUSY) || sizeof(tbl_ent) < ENT_HOT_LINES * 64u
+			                 ? sizeof(tbl_ent)
+			                 : ENT_HOT_LINES * 64u;
+			for (size_t off = 0; off < end; off += 64)
 				PREFETCH(c + off);
 			if ((ref & REF_BUSY) && !t->loss_free) {
 				/* the scoreboard and RACK's log, which every ACK
