@@ -34,6 +34,39 @@ enum ptcp_drill_verdict {
 	PTCP_DRILL_ERROR,       /* the script does not parse (or cannot be read) */
 };
 
+/*
+ * A script line where Linux's behaviour comes from a Linux-only mechanism the core does not
+ * model (a list such as harness/drill/linux-only.txt; CORE-DEVIATIONS.md explains each).  The
+ * run reports the script UNSUPPORTED [feature] instead of FAIL when, and only when, the
+ * mismatch at that line is exactly the listed one; the rest of the script is still run and
+ * any other mismatch is a FAIL.
+ */
+enum ptcp_drill_known_kind {
+	PTCP_DRILL_KNOWN_PSH,  /* a '>' packet differs in PSH alone */
+	PTCP_DRILL_KNOWN_TIME, /* a '>' packet or a blocking call's return differs in time alone,
+	                          and happened at exactly `actual` */
+};
+
+struct ptcp_drill_known {
+	char script[128]; /* path relative to --root; matched as a suffix of the script's path */
+	int line;
+	enum ptcp_drill_known_kind kind;
+	int64_t actual;   /* PTCP_DRILL_KNOWN_TIME: the core's time at that line, microseconds */
+	char feature[96]; /* the Linux-only feature, reported as UNSUPPORTED's feature */
+	int src_line;     /* line in the list file */
+	int hits;         /* set by the runs: scripts in which this entry applied */
+};
+
+/*
+ * Load a list of known Linux-only deviations.  Each non-empty line (after '#' comments):
+ *   SCRIPT LINE psh FEATURE...
+ *   SCRIPT LINE time=SECONDS FEATURE...
+ * Returns the number of entries (*out: malloc'ed, free() it), or -1 with a
+ * "file:line:col: message" in err.
+ */
+int ptcp_drill_known_load(const char *path, struct ptcp_drill_known **out, char *err,
+                          size_t err_size);
+
 struct ptcp_drill_run_config {
 	int64_t tolerance_usecs;  /* < 0: the script's --tolerance_usecs, else 4000 */
 	double tolerance_percent; /* < 0: the script's --tolerance_percent, else 12.5 */
@@ -44,6 +77,8 @@ struct ptcp_drill_run_config {
 	FILE *trace;              /* non-NULL: log events and segments there */
 	const char *const *defines; /* "NAME=VALUE" (-D): values of script words like CODE */
 	size_t n_defines;
+	struct ptcp_drill_known *known; /* known Linux-only deviations (hits are counted) */
+	size_t n_known;
 };
 
 #define PTCP_DRILL_MESSAGE_MAX 2048

@@ -228,6 +228,12 @@ int drill_check_time(struct runner *r, int line, const char *what, int64_t lo, i
                      int64_t actual, int64_t last);
 const char *drill_usecs(int64_t us, char *buf, size_t size); /* "1.234567" */
 
+/* drill_known.c: 1 when a listed Linux-only deviation of this kind (and, for a time, this
+ * actual time) is at line: it is recorded (the script ends UNSUPPORTED unless something else
+ * fails) and the caller goes on as if it matched; 0 when none is listed (the caller fails). */
+int drill_known(struct runner *r, int line, enum ptcp_drill_known_kind kind, int64_t actual,
+                const char *what);
+
 /* drill_env.c: a shell command (init, or an event); 0 or -1 (stopped) */
 int env_command(struct runner *r, int line, const char *text);
 

@@ -52,7 +52,11 @@ static void usage(FILE *f, const char *argv0)
 	    "  --skip-missing           exit 77 (skipped) when a SCRIPT|DIR does not exist\n"
 	    "  --xfail=FILE             the scripts listed in FILE are expected to fail (known\n"
 	    "                           core bugs): they do not change the exit status unless\n"
-	    "                           they pass (then the list is out of date)\n",
+	    "                           they pass (then the list is out of date)\n"
+	    "  --linux-only=FILE        known Linux-only deviations (script, line, exact\n"
+	    "                           mismatch, feature): such a script is UNSUPPORTED\n"
+	    "                           [feature] if nothing else fails; an entry that no longer\n"
+	    "                           applies to a script that ran is STALE (exit status 1)\n",
 	    argv0);
 }
 
@@ -280,6 +284,32 @@ static void print_counts(const struct list *l)
 	printf("\n%d passed, %d failed, %d unsupported\n", tp, tf, tu);
 }
 
+/* Entries of the --linux-only list that did not apply to a script that ran: the core (or
+ * the script) changed there, so the entry no longer describes it.  Returns how many. */
+static int stale_known(const struct ptcp_drill_run_config *cfg, const struct list *l,
+                       const char *file)
+{
+	int stale = 0;
+	for (size_t k = 0; k < cfg->n_known; k++) {
+		const struct ptcp_drill_known *e = &cfg->known[k];
+		bool ran = false;
+		if (e->hits || (e->kind == PTCP_DRILL_KNOWN_PSH && cfg->ignore_psh))
+			continue;
+		for (size_t i = 0; i < l->n && !ran; i++)
+			ran = strcmp(l->v[i].name, e->script) == 0;
+		if (!ran)
+			continue;
+		printf("STALE       %s:%d: %s:%d [%s]: the listed deviation did not happen "
+		       "(update or remove the entry)\n",
+		       file, e->src_line, e->script, e->line, e->feature);
+		stale++;
+	}
+	if (cfg->n_known)
+		printf("%zu known Linux-only deviations listed (%s), %d stale\n", cfg->n_known,
+		       file, stale);
+	return stale;
+}
+
 /* "--name=VALUE" or "--name VALUE" (advances *i); NULL if argv[*i] is not --name. */
 static const char *value(int argc, char **argv, int *i, const char *name)
 {
@@ -300,6 +330,7 @@ int main(int argc, char **argv)
 	struct ptcp_drill_run_config cfg;
 	struct list l = {0};
 	const char *root = NULL, *expected = NULL, *update = NULL, *xfail = NULL;
+	const char *linux_only = NULL;
 	char root_real[PATH_MAX];
 	struct namelist xl = {0};
 	bool quiet = false, have_root = false, skip_missing = false;
@@ -343,6 +374,8 @@ int main(int argc, char **argv)
 			expected = v;
 		else if ((v = value(argc, argv, &i, "--xfail")) != NULL)
 			xfail = v;
+		else if ((v = value(argc, argv, &i, "--linux-only")) != NULL)
+			linux_only = v;
 		else if ((v = value(argc, argv, &i, "--update-expected")) != NULL)
 			update = v;
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -370,6 +403,15 @@ int main(int argc, char **argv)
 	if (xfail && read_list(xfail, &xl) != 0) {
 		perror(xfail);
 		return 2;
+	}
+	if (linux_only) {
+		char err[512];
+		int n = ptcp_drill_known_load(linux_only, &cfg.known, err, sizeof(err));
+		if (n < 0) {
+			fprintf(stderr, "%s\n", err);
+			return 2;
+		}
+		cfg.n_known = (size_t)n;
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		struct entry *e = &l.v[i];
@@ -443,6 +485,9 @@ int main(int argc, char **argv)
 		if (xfail)
 			printf("%d expected failures (known core bugs, %s)\n", xfailed, xfail);
 	}
+	if (stale_known(&cfg, &l, linux_only))
+		status = 1;
+	free(cfg.known);
 	for (size_t i = 0; i < xl.n; i++)
 		free(xl.v[i]);
 	free(xl.v);

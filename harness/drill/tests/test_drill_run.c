@@ -307,3 +307,124 @@ Test(drill_run, icmp_inbound)
 	expect_fail(CLIENT_SYN "+.01 < icmp unreachable frag_needed [0:0(0)]\n", false, 5,
 	            "needs an mtu");
 }
+
+/* ---- Known Linux-only deviations (--linux-only) ---------------------------------------- */
+
+static struct ptcp_drill_result run_known(const char *text, struct ptcp_drill_known *k, size_t n)
+{
+	struct ptcp_drill_run_config cfg;
+	ptcp_drill_run_config_default(&cfg);
+	cfg.known = k;
+	cfg.n_known = n;
+	return run_cfg(text, &cfg);
+}
+
+static struct ptcp_drill_known known(const char *script, int line, enum ptcp_drill_known_kind kind,
+                                     int64_t actual)
+{
+	struct ptcp_drill_known k;
+	memset(&k, 0, sizeof(k));
+	snprintf(k.script, sizeof(k.script), "%s", script);
+	k.line = line;
+	k.kind = kind;
+	k.actual = actual;
+	snprintf(k.feature, sizeof(k.feature), "a Linux-only thing");
+	return k;
+}
+
+/* The write's segment carries PSH; the script says it does not (line 9). */
+#define PSH_WRONG SERVER "+0 write(4, ..., 500) = 500\n+0 > . 1:501(500) ack 1\n"
+
+Test(drill_known, psh_alone_at_a_listed_line_is_unsupported_and_the_run_goes_on)
+{
+	struct ptcp_drill_known k = known("t.pkt", 9, PTCP_DRILL_KNOWN_PSH, 0);
+	struct ptcp_drill_result r =
+	    run_known(PSH_WRONG "+.1 < . 1:1(0) ack 501 win 10000\n", &k, 1);
+	cr_expect_eq(r.verdict, PTCP_DRILL_UNSUPPORTED, "%s", r.message);
+	cr_expect_eq(r.line, 9);
+	cr_expect_str_eq(r.feature, "a Linux-only thing");
+	cr_expect(strstr(r.message, "tcp_psh: expected 0 vs actual 1") != NULL, "%s", r.message);
+	cr_expect_eq(k.hits, 1);
+	/* a later mismatch is still a failure */
+	k.hits = 0;
+	r = run_known(PSH_WRONG "+0 > P. 1:501(500) ack 1\n", &k, 1);
+	cr_expect_eq(r.verdict, PTCP_DRILL_FAIL, "%s", r.message);
+	cr_expect_eq(r.line, 10, "%s", r.message);
+}
+
+Test(drill_known, only_the_listed_line_script_and_mismatch)
+{
+	struct ptcp_drill_known other_line = known("t.pkt", 8, PTCP_DRILL_KNOWN_PSH, 0);
+	struct ptcp_drill_known other_script = known("x/t.pkt", 9, PTCP_DRILL_KNOWN_PSH, 0);
+	struct ptcp_drill_known time_kind = known("t.pkt", 9, PTCP_DRILL_KNOWN_TIME, 100000);
+	struct ptcp_drill_known psh = known("t.pkt", 9, PTCP_DRILL_KNOWN_PSH, 0);
+	struct ptcp_drill_result r;
+	r = run_known(PSH_WRONG, &other_line, 1);
+	cr_expect_eq(r.verdict, PTCP_DRILL_FAIL, "%s", r.message);
+	r = run_known(PSH_WRONG, &other_script, 1);
+	cr_expect_eq(r.verdict, PTCP_DRILL_FAIL, "%s", r.message);
+	r = run_known(PSH_WRONG, &time_kind, 1);
+	cr_expect_eq(r.verdict, PTCP_DRILL_FAIL, "%s", r.message);
+	/* PSH and the sequence number differ: not the listed mismatch */
+	r = run_known(SERVER "+0 write(4, ..., 500) = 500\n+0 > . 2:502(500) ack 1\n", &psh, 1);
+	cr_expect_eq(r.verdict, PTCP_DRILL_FAIL, "%s", r.message);
+	cr_expect(strstr(r.message, "tcp_seq") && strstr(r.message, "tcp_psh"), "%s", r.message);
+	cr_expect_eq(other_line.hits + other_script.hits + time_kind.hits + psh.hits, 0);
+}
+
+Test(drill_known, a_time_entry_pins_the_cores_time)
+{
+	/* The RTO of 1:101 comes at 0.400 (the core's 300 ms after the handshake's RTT); the
+	 * script says 0.250 (line 10). */
+	const char *s = SERVER "+0 write(4, ..., 100) = 100\n"
+	                       "+0 > P. 1:101(100) ack 1\n"
+	                       "+.15 > P. 1:101(100) ack 1\n";
+	struct ptcp_drill_known right = known("t.pkt", 10, PTCP_DRILL_KNOWN_TIME, 400000);
+	struct ptcp_drill_known wrong = known("t.pkt", 10, PTCP_DRILL_KNOWN_TIME, 399999);
+	struct ptcp_drill_result r = run_known(s, &wrong, 1);
+	cr_expect_eq(r.verdict, PTCP_DRILL_FAIL, "%s", r.message);
+	cr_expect(strstr(r.message, "happened at 0.400000") != NULL, "%s", r.message);
+	r = run_known(s, &right, 1);
+	cr_expect_eq(r.verdict, PTCP_DRILL_UNSUPPORTED, "%s", r.message);
+	cr_expect_eq(r.line, 10);
+	cr_expect_eq(right.hits, 1);
+	cr_expect_eq(wrong.hits, 0);
+}
+
+static void load_text(const char *text, int want, const char *err_needle)
+{
+	char path[] = "/tmp/ptcp-known-XXXXXX", err[256] = "";
+	struct ptcp_drill_known *k = NULL;
+	int fd = mkstemp(path), n;
+	FILE *f;
+	cr_assert(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	n = ptcp_drill_known_load(path, &k, err, sizeof(err));
+	unlink(path);
+	cr_expect_eq(n, want, "%d entries, want %d: %s", n, want, err);
+	if (err_needle)
+		cr_expect(strstr(err, err_needle) != NULL, "error lacks \"%s\": %s", err_needle,
+		          err);
+	if (n == 2) {
+		cr_expect_str_eq(k[0].script, "a/b.pkt");
+		cr_expect_eq(k[0].line, 12);
+		cr_expect_eq(k[0].kind, PTCP_DRILL_KNOWN_PSH);
+		cr_expect_str_eq(k[0].feature, "PSH by skb sizing");
+		cr_expect_eq(k[1].kind, PTCP_DRILL_KNOWN_TIME);
+		cr_expect_eq(k[1].actual, 227000);
+		cr_expect_eq(k[1].src_line, 3);
+	}
+	free(k);
+}
+
+Test(drill_known, list_file_and_its_errors)
+{
+	load_text("# comment\na/b.pkt 12 psh  PSH by skb sizing  \nc.pkt 27 time=0.227 HZ # x\n", 2,
+	          NULL);
+	load_text("a.pkt x psh F\n", -1, ":1:7: expected a script line number");
+	load_text("\na.pkt 3 pssh F\n", -1, ":2:9: expected 'psh' or 'time=SECONDS'");
+	load_text("a.pkt 3 time=1.2.3 F\n", -1, ":1:14: expected time=SECONDS");
+	load_text("a.pkt 3 psh\n", -1, ":1:");
+}
