@@ -132,6 +132,10 @@ Test(api, init_domain)
 			*f[ptcp_prop_below(&r, 5)] = v;
 			break;
 		}
+		case 6: /* RFC 4821 probing needs a base MSS of 64 or more */
+			cfg.flags |= PTCP_CFG_MTU_PROBE;
+			cfg.mtu_probe_base = (uint16_t)ptcp_prop_range(&r, 0, 100);
+			break;
 		default:
 			break;
 		}
@@ -141,7 +145,8 @@ Test(api, init_domain)
 		         (cfg.wscale <= 14 || cfg.wscale == 0xff) &&
 		         cfg.rto_initial <= UINT32_MAX && cfg.rto_max <= UINT32_MAX &&
 		         cfg.msl <= UINT32_MAX && cfg.fin_wait2_timeout <= UINT32_MAX &&
-		         cfg.delack <= UINT32_MAX;
+		         cfg.delack <= UINT32_MAX &&
+		         (!(cfg.flags & PTCP_CFG_MTU_PROBE) || cfg.mtu_probe_base >= 64);
 		int rc = ptcp_conn_init(&c, &cfg, snull ? NULL : dummy, s, rnull ? NULL : dummy, q);
 		cr_assert_eq(
 		    rc, ok ? 0 : PTCP_EINVAL,

@@ -32,6 +32,7 @@ void ptcp_config_default(ptcp_config *cfg)
 	cfg->keepalive_cnt = 9;
 	cfg->challenge_ack_limit = 1000;
 	cfg->abc = 2;
+	cfg->mtu_probe_base = 1024;
 }
 
 void ptcp_config_linux(ptcp_config *cfg)
@@ -53,6 +54,7 @@ void ptcp_config_linux(ptcp_config *cfg)
 	cfg->flags |= PTCP_CFG_SACK_WHOLE_SEG;    /* tcp_match_skb_to_sack: whole segments */
 	cfg->flags |= PTCP_CFG_REO_TIMER_LINUX;   /* tcp_rack_mark_lost: + TCP_TIMEOUT_MIN */
 	cfg->flags |= PTCP_CFG_CWND_LIMITED;      /* tcp_is_cwnd_limited */
+	cfg->flags |= PTCP_CFG_NAGLE_MINSHALL;    /* tcp_nagle_check: tcp_minshall_check */
 	cfg->syn_retries = 5;
 	cfg->synack_retries = 5;
 	cfg->msl = PTCP_SEC(30);
@@ -91,9 +93,11 @@ int ptcp_conn_init(ptcp_conn *c, const ptcp_config *cfg, uint8_t *sbuf, size_t s
 	if (cfg->mss < 64 || cfg->init_cwnd == 0 || cfg->rto_min == 0 || cfg->rto_initial == 0 ||
 	    cfg->rto_max < cfg->rto_min || (cfg->wscale != 0xff && cfg->wscale > 14) ||
 	    cfg->rto_initial > UINT32_MAX || cfg->rto_max > UINT32_MAX || cfg->msl > UINT32_MAX ||
-	    cfg->fin_wait2_timeout > UINT32_MAX || cfg->delack > UINT32_MAX)
+	    cfg->fin_wait2_timeout > UINT32_MAX || cfg->delack > UINT32_MAX ||
+	    ((cfg->flags & PTCP_CFG_MTU_PROBE) && cfg->mtu_probe_base < 64))
 		return PTCP_EINVAL;
 	memset(c, 0, sizeof(*c));
+	c->mtu_base = cfg->mtu_probe_base;
 	c->cfg.cc = cfg->cc ? cfg->cc : &ptcp_cc_cubic;
 	c->cfg.flags = cfg->flags;
 	opts_copy(c, cfg);
@@ -150,6 +154,7 @@ static void tcb_reset(ptcp_conn *c)
 	if (c->loss)
 		c->loss->high_rxt = 0; /* as the rest of the block */
 	c->stats = keep.stats;
+	c->mtu_base = keep.mtu_base;
 	c->deadline_reported = keep.deadline_reported;
 	c->rto = c->cfg.rto_initial;
 }

@@ -74,6 +74,7 @@ void input_negotiate(ptcp_conn *c)
 	c->cwnd = c->cfg.init_cwnd * c->snd_mss;
 	c->ssthresh = 0x7fffffff;
 	c->cfg.cc->init(c);
+	mtup_init(c);
 }
 
 /* RFC 5961 7: a challenge ACK, within the configured rate. */
@@ -86,8 +87,10 @@ static void challenge_ack(step_ctx *x)
 		return;
 	}
 	if (limit) {
-		if (x->now - c->chack_start >= PTCP_SEC(1)) {
-			c->chack_start = x->now;
+		if (limit > UINT16_MAX)
+			limit = UINT16_MAX; /* chack_count is 16 bits */
+		if ((uint32_t)x->now - c->chack_start >= PTCP_SEC(1)) {
+			c->chack_start = (uint32_t)x->now; /* low 32 bits: see ptcp_conn */
 			c->chack_count = 0;
 		}
 		if (c->chack_count >= limit) {
@@ -441,6 +444,8 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 			c->snd_nxt = c->snd_una;
 		sbuf_ack(c, ack);
 		sack_trim(c);
+		if (c->flags & F_MTU_PROBE)
+			mtup_on_ack(c, ack); /* RFC 4821 7.6.1 */
 		if (c->tlp_end_seq && ptcp_seq_ge(ack, c->tlp_end_seq))
 			c->tlp_end_seq = 0; /* RFC 8985 7.4: the probe episode is over */
 		c->retries = 0;
@@ -476,6 +481,7 @@ static int process_ack(step_ctx *x, const ptcp_seg *seg, uint32_t seq, uint32_t 
 		c->dupacks = 0;
 		/* RFC 6298 5.2 / 5.3 */
 		if (c->snd_una == c->snd_max) {
+			c->flags &= ~(uint32_t)F_SML; /* no short segment unacked */
 			timer_rexmit_stop(c);
 			conn_event(x, PTCP_EV_ALL_ACKED, 0);
 		} else {
@@ -895,6 +901,7 @@ void input_icmp(step_ctx *x, const ptcp_input *in)
 		uint32_t mtu = in->icmp.mtu, mss;
 		if (mtu < (v6 ? 1280u : 68u) || mtu <= hdr + 8)
 			return;
+		mtup_icmp(c, mtu - hdr); /* RFC 4821: a probe too big is resent from at once */
 		mss = mtu - hdr - ((c->flags & F_TS) ? 12u : 0u);
 		if (mss < c->snd_mss) {
 			c->snd_mss = mss < 32 ? 32 : mss;

@@ -105,8 +105,12 @@ enum {
 	F_WND_PROBE = 1u << 26,  /* a zero-window probe byte is out past the peer's window */
 	F_SACK_SND = 1u << 27,   /* SACK negotiated and a loss area lent: scoreboard, RACK, TLP */
 	F_RTO_LOSS = 1u << 28,   /* after a timeout, until SND.UNA reaches recover */
-	F_FIN_ALONE = 1u << 29   /* our FIN went in a segment of its own (no data) */
+	F_FIN_ALONE = 1u << 29,  /* our FIN went in a segment of its own (no data) */
+	F_MTU_PROBE = 1u << 30   /* an RFC 4821 probe is in flight (mtup.c) */
 };
+/* PTCP_CFG_NAGLE_MINSHALL: a short segment may be unacknowledged (bit 31: an
+ * enumerator cannot hold it in ISO C) */
+#define F_SML 0x80000000u
 
 /* Action slots kept for non-segment actions (state, events, readable, deadline). */
 #define RESERVE 10u
@@ -259,6 +263,17 @@ unsigned rack_step(step_ctx *x, int timer); /* returns the ranges newly marked l
 uint32_t rack_hole_pipe(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_lost);
 int rack_next_lost(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_lost, uint32_t *seq,
                    uint32_t *len);
+/* mtup.c: RFC 4821 PLPMTUD (PTCP_CFG_MTU_PROBE) */
+void mtup_init(ptcp_conn *c); /* the search range, when the SYNs are settled */
+/* The payload of a probe to send now as the next new segment, or 0. */
+uint32_t mtup_probe_len(step_ctx *x, uint32_t unsent, uint32_t by_wnd, uint32_t by_cwnd);
+void mtup_probe_sent(ptcp_conn *c, uint32_t seq, uint32_t len);
+void mtup_on_ack(ptcp_conn *c, uint32_t ack);               /* F_MTU_PROBE: SND.UNA moved */
+void mtup_resent(ptcp_conn *c, uint32_t seq, uint32_t len); /* F_MTU_PROBE: a retransmission */
+/* ICMP "fragmentation needed" for an MSS (no options): the search's top comes
+ * down; a probe bigger than it failed, and SND.NXT goes back to it */
+void mtup_icmp(ptcp_conn *c, uint32_t mss);
+
 /* RACK runs: configured, SACK negotiated, a loss area lent */
 static inline int rack_on(const ptcp_conn *c)
 {
@@ -373,8 +388,11 @@ static inline uint16_t window_field(ptcp_conn *c, int syn)
 	/* What a SYN-ACK can announce: unscaled (RFC 7323 2.2), and a multiple of
 	 * the scale so that later scaled windows can say the same edge; in
 	 * SYN-RECEIVED nothing announces more (a SYN-ACK sent again would pull
-	 * the edge back). */
-	uint32_t synmax = 65535u & ~((1u << c->rcv_wscale) - 1u);
+	 * the edge back).  PTCP_CFG_RCV_CLAMP: 65535, as Linux's SYN-ACK
+	 * (min(rcv_wnd, 65535)); the scaled windows after it round up to keep
+	 * the edge. */
+	uint32_t synmax =
+	    (c->cfg.flags & PTCP_CFG_RCV_CLAMP) ? 65535u : 65535u & ~((1u << c->rcv_wscale) - 1u);
 	if (syn || c->state == PTCP_SYN_RECEIVED)
 		w = min_u32(w, synmax);
 	if (syn) {

@@ -215,8 +215,10 @@ static int small_ok(const step_ctx *x, uint32_t len, uint32_t unsent, int fin)
 		return 1; /* RFC 1122 4.2.3.4 (c) */
 	if (len < unsent || more_holds(x) || (c->cfg.flags & PTCP_CFG_CORK))
 		return 0; /* more data follows (MSG_MORE) or corked: wait for a full segment */
-	/* RFC 9293 3.7.4 Nagle: no unacknowledged data, or NODELAY. */
-	return (c->cfg.flags & PTCP_CFG_NODELAY) || c->snd_nxt == c->snd_una;
+	/* RFC 9293 3.7.4 Nagle: no unacknowledged data, or NODELAY;
+	 * draft-minshall-nagle: no unacknowledged short segment */
+	return (c->cfg.flags & PTCP_CFG_NODELAY) || c->snd_nxt == c->snd_una ||
+	       ((c->cfg.flags & PTCP_CFG_NAGLE_MINSHALL) && !(c->flags & F_SML));
 }
 
 /* RFC 9293 3.9.1: PSH on the segment that ends the data queued so far.
@@ -278,7 +280,14 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		uint32_t usable = sack_recovery ? by_wnd : min_u32(by_wnd, by_cwnd);
 		uint32_t mss = output_mss(c);
 		uint32_t len = min_u32(min_u32(unsent, usable), mss);
+		uint32_t mprobe = 0; /* RFC 4821: this segment is an MTU probe */
 		int fin, rtx, probe = 0;
+		if ((c->cfg.flags & PTCP_CFG_MTU_PROBE) && max_segs > 1 && !sack_recovery &&
+		    c->snd_nxt == c->snd_max && unsent > mss) {
+			mprobe = mtup_probe_len(x, unsent, by_wnd, by_cwnd);
+			if (mprobe)
+				len = mprobe;
+		}
 		ptcp_seg *s;
 		if ((c->flags & F_FORCE1) && unsent) {
 			/* the persist / SWS-override timer fired (RFC 9293 3.8.6.1,
@@ -350,6 +359,8 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 			STAT_ADD(c, retransmits, 1);
 			if ((c->flags & F_RTT) && ptcp_seq_le(c->snd_nxt, c->rtt_seq))
 				c->flags &= ~(uint32_t)F_RTT; /* RFC 6298 3: Karn */
+			if (c->flags & F_MTU_PROBE)
+				mtup_resent(c, c->snd_nxt, len); /* RFC 4821 7.6.2 */
 		} else if (!(c->flags & (F_RTT | F_TS)) && len) {
 			c->flags |= F_RTT;
 			c->rtt_seq = c->snd_nxt;
@@ -358,6 +369,8 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		count_out(x, len);
 		if (!rtx && len)
 			c->last_snd = x->now;
+		if (!rtx && len && len < mss)
+			c->flags |= F_SML; /* draft-minshall-nagle: a short segment is out */
 		if ((c->flags & F_ECN) && !rtx && len) {
 			/* RFC 3168 6.1.2 / 6.1.5: new data is ECT(0), retransmissions are
 			 * not; CWR on the first new data after a reduction. */
@@ -376,6 +389,8 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		}
 		if (rack_on(c)) /* RFC 8985 6.1: Segment.xmit_ts */
 			rack_sent(c, c->snd_nxt, len + (fin ? 1u : 0u), x->now, rtx);
+		if (mprobe)
+			mtup_probe_sent(c, c->snd_nxt, len);
 		c->snd_nxt += len + (fin ? 1u : 0u);
 		if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
@@ -414,6 +429,8 @@ static int resend_range(step_ctx *x, uint32_t seq, uint32_t len)
 	sbuf_spans(c, seq, len, s);
 	fill_common(x, s, 0);
 	STAT_ADD(c, retransmits, 1);
+	if (c->flags & F_MTU_PROBE)
+		mtup_resent(c, seq, len); /* RFC 4821 7.6.2 */
 	count_out(x, len);
 	c->flags &= ~(uint32_t)F_RTT; /* RFC 6298 3: Karn */
 	if (c->loss)

@@ -134,3 +134,61 @@ Test(push, linux_profile_sets_it)
 	ptcp_config_default(&cfg);
 	cr_assert_not(cfg.flags & PTCP_CFG_PUSH_LINUX);
 }
+
+/* ---- Nagle's algorithm: RFC 9293 3.7.4 and Minshall's variant ---------------- */
+
+/* RFC 9293 3.7.4 (default): the 500-byte tail of a 2500-byte send waits
+ * until all the data sent is acknowledged, a partial ACK is not enough. */
+Test(push, nagle_holds_the_tail_until_all_is_acked)
+{
+	conv t;
+	client(&t, 0);
+	cr_assert_eq(conv_sendn(&t, 2500), 2500);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+	expect_seg(&t, ".", ISS + 1001, PISS + 1, 1000);
+	expect_nothing(&t);
+	ack(&t, ISS + 1001);
+	expect_nothing(&t);
+	ack(&t, ISS + 2001);
+	expect_seg(&t, "P.", ISS + 2001, PISS + 1, 500);
+	conv_fini(&t);
+}
+
+/* draft-minshall-nagle (PTCP_CFG_NAGLE_MINSHALL): no short segment is
+ * unacknowledged, so the tail goes with the full segments. */
+Test(push, minshall_sends_the_tail_at_once)
+{
+	conv t;
+	client(&t, PTCP_CFG_NAGLE_MINSHALL);
+	cr_assert_eq(conv_sendn(&t, 2500), 2500);
+	expect_seg(&t, ".", ISS + 1, PISS + 1, 1000);
+	expect_seg(&t, ".", ISS + 1001, PISS + 1, 1000);
+	expect_seg(&t, "P.", ISS + 2001, PISS + 1, 500);
+	conv_fini(&t);
+}
+
+/* Minshall: a short segment waits while an earlier short one may be
+ * unacknowledged, and goes when everything sent is acknowledged. */
+Test(push, minshall_holds_a_short_segment_behind_another)
+{
+	conv t;
+	client(&t, PTCP_CFG_NAGLE_MINSHALL);
+	cr_assert_eq(conv_sendn(&t, 500), 500);
+	expect_seg(&t, "P.", ISS + 1, PISS + 1, 500);
+	cr_assert_eq(conv_sendn(&t, 300), 300);
+	expect_nothing(&t);
+	/* a full segment is not held (it empties the queue: PSH) */
+	cr_assert_eq(conv_sendn(&t, 700), 700);
+	expect_seg(&t, "P.", ISS + 501, PISS + 1, 1000);
+	expect_nothing(&t);
+	ack(&t, ISS + 1501);
+	expect_nothing(&t); /* nothing left to send */
+	cr_assert_eq(conv_sendn(&t, 200), 200);
+	expect_seg(&t, "P.", ISS + 1501, PISS + 1, 200);
+	conv_fini(&t);
+}
+
+Test(push, linux_profile_sets_minshall)
+{
+	expect_linux_profile_flag(PTCP_CFG_NAGLE_MINSHALL);
+}

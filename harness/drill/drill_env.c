@@ -9,6 +9,12 @@
  *   .../set_sysctls.py /proc/sys/...=v   the same, as a path
  *   ethtool -K tun0 tso off gso off      nothing to do (no TSO here: see drill_match.c)
  *   nstat ...                            nothing to do (counters are not checked)
+ *   ip [-4|-6] route change|replace|add DEST [via A] [dev D] [advmss N] [mtu [lock] N]
+ *      [initcwnd N]                      route metrics of the one remote host: the MSS we
+ *                                        advertise and send with (advmss, and the path MTU
+ *                                        less the headers) and the initial window, for the
+ *                                        sockets created afterwards (a live connection
+ *                                        learns a larger path only by probing, RFC 4821)
  * Sysctls change the configuration of the sockets created afterwards (ptcp_config, default
  * buffer sizes).  Knobs of features the core does not have (TSO sizing, pacing) are accepted
  * when they do not change what the script can observe; the others, and any other command, are
@@ -156,6 +162,17 @@ static int sysctl(struct runner *r, int line, const char *name, const char *v)
 		return tfo_sysctl(r, line, name, v);
 	if (strcmp(name, "tcp_syncookies") == 0 || strcmp(name, "tcp_abort_on_overflow") == 0)
 		return dtbl_sysctl(r, line, name, v);
+	if (strcmp(name, "tcp_mtu_probing") == 0) {
+		/* 2: RFC 4821 probing from the start; 1 (only after a black hole
+		 * is suspected) is not in the core */
+		if (strcmp(v, "1") == 0)
+			goto unsupported;
+		return flag(r, PTCP_CFG_MTU_PROBE, strcmp(v, "2") == 0 ? "1" : "0");
+	}
+	if (strcmp(name, "tcp_base_mss") == 0) {
+		r->base_cfg.mtu_probe_base = (uint16_t)atoi(v);
+		return 0;
+	}
 	if (strcmp(name, "tcp_challenge_ack_limit") == 0) {
 		/* RFC 5961 7: the core's limit is per connection, Linux's per host */
 		r->base_cfg.challenge_ack_limit = (uint32_t)strtoul(v, NULL, 0);
@@ -181,6 +198,50 @@ static int sysctl_word(struct runner *r, int line, char *w, bool proc)
 		if (*p == '/')
 			*p = '.';
 	return sysctl(r, line, w, eq + 1);
+}
+
+/* `ip route change ...`: the route to the remote host (see the notes above). */
+static int ip_route(struct runner *r, int line, const struct words *w, const char *shown)
+{
+	size_t i = 1;
+	long advmss = 0, mtu = 0, initcwnd = 0;
+	int v6 = r->ipv6;
+	if (i < w->n && (strcmp(w->v[i], "-6") == 0 || strcmp(w->v[i], "-4") == 0))
+		v6 = w->v[i++][1] == '6';
+	if (i + 2 >= w->n || strcmp(w->v[i], "route") != 0 ||
+	    (strcmp(w->v[i + 1], "change") != 0 && strcmp(w->v[i + 1], "replace") != 0 &&
+	     strcmp(w->v[i + 1], "add") != 0))
+		return drill_unsupported(r, line, "ip", "ip command: `%s`", shown);
+	for (i += 3; i < w->n; i++) {
+		const char *k = w->v[i];
+		long *dst = strcmp(k, "advmss") == 0     ? &advmss
+		            : strcmp(k, "mtu") == 0      ? &mtu
+		            : strcmp(k, "initcwnd") == 0 ? &initcwnd
+		                                         : NULL;
+		if ((strcmp(k, "via") == 0 || strcmp(k, "dev") == 0) && i + 1 < w->n) {
+			i++;
+			continue;
+		}
+		if (dst && strcmp(k, "mtu") == 0 && i + 1 < w->n &&
+		    strcmp(w->v[i + 1], "lock") == 0)
+			i++;
+		if (!dst || i + 1 >= w->n || (*dst = strtol(w->v[i + 1], NULL, 10)) <= 0 ||
+		    *dst > 65535) {
+			char feat[64];
+			snprintf(feat, sizeof(feat), "ip route %s", k);
+			return drill_unsupported(r, line, feat, "route metric %s: `%s`", k, shown);
+		}
+		i++;
+	}
+	if (mtu && mtu - (v6 ? 60 : 40) < 64)
+		return drill_fail(r, line, "route mtu %ld too small", mtu);
+	if (advmss)
+		r->base_cfg.mss = (uint16_t)advmss;
+	if (mtu && mtu - (v6 ? 60 : 40) < r->base_cfg.mss)
+		r->base_cfg.mss = (uint16_t)(mtu - (v6 ? 60 : 40));
+	if (initcwnd)
+		r->base_cfg.init_cwnd = (uint16_t)initcwnd;
+	return 0;
 }
 
 static int one(struct runner *r, int line, char *text)
@@ -218,7 +279,7 @@ static int one(struct runner *r, int line, char *text)
 	if (strcmp(cmd, "tc") == 0)
 		return drill_unsupported(r, line, "tc qdisc", "traffic control: `%s`", shown);
 	if (strcmp(cmd, "ip") == 0)
-		return drill_unsupported(r, line, "ip route", "route metrics: `%s`", shown);
+		return ip_route(r, line, &w, shown);
 	return drill_unsupported(r, line, "shell command", "shell command `%s`", shown);
 }
 

@@ -227,6 +227,22 @@ extern const ptcp_cc_ops ptcp_cc_cubic;
  * cwnd to within a segment (as Linux's tcp_is_cwnd_limited).  Off: every
  * ACK of new data grows it (RFC 5681 3.1).  Set by ptcp_config_linux(). */
 #define PTCP_CFG_CWND_LIMITED 0x4000000u
+/* Packetization-layer path MTU discovery (RFC 4821), as Linux's
+ * tcp_mtu_probing = 2: the sender searches the segment size between
+ * mtu_probe_base and the peer's MSS by sending one larger segment (a probe)
+ * when enough data waits and the connection is calm; an acknowledged probe
+ * raises the send MSS to its size, a lost one (or an ICMP "fragmentation
+ * needed" below it) lowers the top of the search.  The search restarts
+ * 10 minutes after it ends.  Off (default): the MSS changes only by ICMP
+ * (RFC 1191, RFC 8201). */
+#define PTCP_CFG_MTU_PROBE 0x8000000u
+/* Nagle's algorithm in Minshall's variant (draft-minshall-nagle, as Linux's
+ * tcp_minshall_check): a segment shorter than the MSS waits only while a
+ * short segment sent earlier may be unacknowledged (the core keeps one bit:
+ * from a short segment's sending until all data sent is acknowledged), not
+ * while any data is.  Off: RFC 9293 3.7.4 (any unacknowledged data holds
+ * it).  Set by ptcp_config_linux(). */
+#define PTCP_CFG_NAGLE_MINSHALL 0x10000000u
 
 typedef struct ptcp_config {
 	uint32_t
@@ -247,7 +263,9 @@ typedef struct ptcp_config {
 	ptcp_time_t delack; /* delayed-ACK timeout (RFC 9293 3.8.6.3, < 500 ms); default 40 ms;
 	                       0 = acknowledge every segment at once */
 	uint16_t quickack;  /* data segments acknowledged at once after the handshake; default 16 */
-	uint16_t reserved0;
+	uint16_t mtu_probe_base;     /* PTCP_CFG_MTU_PROBE: the smallest MSS the search assumes
+	                                (RFC 4821 7.2 search_low, as Linux's tcp_base_mss);
+	                                default 1024 */
 	ptcp_time_t keepalive_idle;  /* RFC 9293 3.8.4 / RFC 1122 4.2.3.6: 0 = off (default) */
 	ptcp_time_t keepalive_intvl; /* between probes; default 75 s */
 	uint8_t keepalive_cnt;       /* unanswered probes before giving up; default 9 */
@@ -255,7 +273,7 @@ typedef struct ptcp_config {
 	uint8_t abc; /* slow start: cwnd grows by at most abc * MSS per ACK (RFC 3465);
 	                default 2; 0 = by all that was acked (as Linux) */
 	uint32_t challenge_ack_limit; /* RFC 5961 7: challenge ACKs per second; 0 = no limit;
-	                                 default 1000 */
+	                                 above 65535 counts as 65535; default 1000 */
 } ptcp_config;
 
 /* Fill cfg with the defaults above. */
@@ -485,7 +503,9 @@ const char *ptcp_drop_name(ptcp_drop d);
 	X(challenge_acks)         /* RFC 5961 challenge ACKs sent */                               \
 	X(challenge_acks_limited) /* ... and suppressed by the rate limit */                       \
 	X(tfo_data_acked)         /* Fast Open: data in our SYN was accepted */                    \
-	X(tfo_data_refused)       /* ... or not (sent again after the handshake) */
+	X(tfo_data_refused)       /* ... or not (sent again after the handshake) */                \
+	X(mtu_probes)             /* RFC 4821 probes sent (PTCP_CFG_MTU_PROBE) */                  \
+	X(mtu_probe_failures)     /* ... lost or too big: the search's top came down */
 
 #define PTCP_STATS_U64_(name) uint64_t name;
 
@@ -652,13 +672,15 @@ typedef struct ptcp_conn {
 	uint32_t cc_state[6];
 	uint32_t ecn_recover; /* RFC 3168 6.1.2: one reduction per window */
 	uint32_t tlp_end_seq; /* RFC 8985 7: a probe is out up to here (0 = none) */
-	uint32_t chack_count; /* challenge ACKs in the current second */
+	uint16_t chack_count; /* challenge ACKs in the current second */
+	uint16_t mtu_base;    /* PTCP_CFG_MTU_PROBE: the configuration's mtu_probe_base */
 	/* RFC 9937 4 PRR: prr_delivered, prr_out, RecoverFS (bytes) */
 	uint32_t prr_dlv, prr_out, prr_recover_fs;
 	ptcp_sack_block dsack; /* RFC 2883: duplicate to report in the next ACK */
 	/* RFC 8985 6.1 RACK: xmit_ts, end_seq, rtt (us), fack, dsack_round (the
 	 * send-time log is in the loss area) */
 	uint32_t rack_ts, rack_end, rack_rtt, rack_fack, rack_dsack_round;
+	uint32_t chack_start;    /* low 32 bits of the clock when the second began */
 	ptcp_ooo_node *ooo_pool; /* the caller's reassembly pool, or NULL: the loss area's */
 	/* send buffer ring: byte shead has sequence number sbuf_seq (read when
 	 * data is sent or acknowledged: a busy connection's) */
@@ -666,10 +688,15 @@ typedef struct ptcp_conn {
 	ptcp_time_t t_first_rexmit;
 	ptcp_time_t last_snd; /* when new data last went out (slow start after idle) */
 	ptcp_time_t cc_time;  /* congestion control state (see ptcp_cc_ops) */
-	ptcp_time_t chack_start;
 	/* reassembly: tree root, the range the last out-of-order segment went
 	 * to, and its successor (0xffff: not known) */
 	uint16_t ooo_root, ooo_last, ooo_succ;
+	/* RFC 4821 7.2 PTCP_CFG_MTU_PROBE (mtup.c): the search range as MSS
+	 * (search_low, search_high; no options), the probe in flight (its
+	 * payload, 0: none) and its end; with no probe in flight, mtu_probe_end
+	 * is the low 32 bits of the clock in milliseconds when the search began */
+	uint16_t mtu_low, mtu_high, mtu_probe;
+	uint32_t mtu_probe_end;
 } ptcp_conn;
 
 /*
