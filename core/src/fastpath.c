@@ -30,16 +30,11 @@
  */
 #include "internal.h"
 
-/* The prediction holds for most segments of a stream: saying so keeps gcc
- * from taking the code behind a dozen checks for rare and compiling it for
- * size (its constant memsets became rep stos, slow to start).  take() is
+/* The prediction holds for most segments of a stream: saying so (UNLIKELY,
+ * internal.h) keeps gcc from taking the code behind a dozen checks for rare
+ * and compiling it for size (its constant memsets became rep stos, slow to start).  take() is
  * kept out of line so that a segment the prediction refuses goes to
  * conn_step() without paying for the taken path's stack frame. */
-#if defined(__GNUC__)
-#define UNLIKELY(e) __builtin_expect(!!(e), 0)
-#else
-#define UNLIKELY(e) (e)
-#endif
 
 #if defined(__GNUC__)
 #define NOINLINE __attribute__((noinline))

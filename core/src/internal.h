@@ -112,6 +112,13 @@ enum {
  * enumerator cannot hold it in ISO C) */
 #define F_SML 0x80000000u
 
+/* A branch the common case does not take (a hint; portable without it). */
+#if defined(__GNUC__)
+#define UNLIKELY(e) __builtin_expect(!!(e), 0)
+#else
+#define UNLIKELY(e) (e)
+#endif
+
 /* Action slots kept for non-segment actions (state, events, readable, deadline). */
 #define RESERVE 10u
 
@@ -265,8 +272,9 @@ int rack_next_lost(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_lost, ui
                    uint32_t *len);
 /* mtup.c: RFC 4821 PLPMTUD (PTCP_CFG_MTU_PROBE) */
 void mtup_init(ptcp_conn *c); /* the search range, when the SYNs are settled */
-/* The payload of a probe to send now as the next new segment, or 0. */
-uint32_t mtup_probe_len(step_ctx *x, uint32_t unsent, uint32_t by_wnd, uint32_t by_cwnd);
+/* The payload of the next segment: a probe's when one is to go now as the
+ * next new segment (within cwnd, the window and the data queued), else len. */
+uint32_t mtup_probe_len(step_ctx *x, uint32_t len, uint32_t cwnd);
 void mtup_probe_sent(ptcp_conn *c, uint32_t seq, uint32_t len);
 void mtup_on_ack(ptcp_conn *c, uint32_t ack);               /* F_MTU_PROBE: SND.UNA moved */
 void mtup_resent(ptcp_conn *c, uint32_t seq, uint32_t len); /* F_MTU_PROBE: a retransmission */

@@ -70,34 +70,40 @@ static int search_over(ptcp_conn *c, ptcp_time_t now)
 	return 0;
 }
 
-uint32_t mtup_probe_len(step_ctx *x, uint32_t unsent, uint32_t by_wnd, uint32_t by_cwnd)
+uint32_t mtup_probe_len(step_ctx *x, uint32_t len, uint32_t cwnd)
 {
 	ptcp_conn *c = x->c;
-	uint32_t cur, probe, len, need;
-	if ((c->flags & (F_MTU_PROBE | F_INRECOVERY | F_RTO_LOSS | F_TLP_PROBE | F_DSACK |
-	                 F_WND_PROBE | F_FORCE1)) ||
+	uint32_t data_end = c->sbuf_seq + c->slen, edge = c->snd_una + c->snd_wnd;
+	uint32_t unsent = ptcp_seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+	uint32_t by_wnd = ptcp_seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
+	uint32_t inflight = c->snd_nxt - c->snd_una; /* no SACKed data: the sender is calm */
+	uint32_t by_cwnd = cwnd > inflight ? cwnd - inflight : 0;
+	uint32_t cur, probe, plen, need;
+	if (c->snd_nxt != c->snd_max || unsent <= len || c->nsb ||
+	    (c->flags &
+	     (F_MTU_PROBE | F_INRECOVERY | F_RTO_LOSS | F_DSACK | F_WND_PROBE | F_FORCE1)) ||
 	    c->dupacks || c->tlp_end_seq || c->nooo ||
 	    (c->state != PTCP_ESTABLISHED && c->state != PTCP_CLOSE_WAIT))
-		return 0;
+		return len;
 	cur = c->snd_mss + opt_len(c);
 	probe = ((uint32_t)c->mtu_low + c->mtu_high) / 2u;
 	/* RFC 4821 7.4: the middle of the range; nothing left to find when it is
 	 * narrow or its middle is not above the MSS in use */
 	if (c->mtu_high < (uint32_t)c->mtu_low + PROBE_THRESHOLD || probe <= cur) {
 		if (search_over(c, x->now))
-			return 0;
+			return len;
 		probe = ((uint32_t)c->mtu_low + c->mtu_high) / 2u;
 		if (probe <= cur)
-			return 0;
+			return len;
 	}
-	len = probe - opt_len(c);
-	need = len + PROBE_NEED_SEGS * c->snd_mss;
+	plen = probe - opt_len(c);
+	need = plen + PROBE_NEED_SEGS * c->snd_mss;
 	/* RFC 4821 7.5: only when the probe's loss would be found quickly and
 	 * the windows let it and the segments behind it go */
 	if (c->cwnd < PROBE_MIN_CWND * c->snd_mss || unsent < need || by_wnd < need ||
-	    c->snd_wnd < need || by_cwnd < len)
-		return 0;
-	return len;
+	    c->snd_wnd < need || by_cwnd < plen)
+		return len;
+	return plen;
 }
 
 void mtup_probe_sent(ptcp_conn *c, uint32_t seq, uint32_t len)

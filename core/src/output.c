@@ -280,14 +280,10 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		uint32_t usable = sack_recovery ? by_wnd : min_u32(by_wnd, by_cwnd);
 		uint32_t mss = output_mss(c);
 		uint32_t len = min_u32(min_u32(unsent, usable), mss);
-		uint32_t mprobe = 0; /* RFC 4821: this segment is an MTU probe */
 		int fin, rtx, probe = 0;
-		if ((c->cfg.flags & PTCP_CFG_MTU_PROBE) && max_segs > 1 && !sack_recovery &&
-		    c->snd_nxt == c->snd_max && unsent > mss) {
-			mprobe = mtup_probe_len(x, unsent, by_wnd, by_cwnd);
-			if (mprobe)
-				len = mprobe;
-		}
+		/* RFC 4821: an MTU probe is the one segment longer than the MSS */
+		if (UNLIKELY(c->cfg.flags & PTCP_CFG_MTU_PROBE) && max_segs > 1 && !sack_recovery)
+			len = mtup_probe_len(x, len, cwnd);
 		ptcp_seg *s;
 		if ((c->flags & F_FORCE1) && unsent) {
 			/* the persist / SWS-override timer fired (RFC 9293 3.8.6.1,
@@ -369,7 +365,7 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		count_out(x, len);
 		if (!rtx && len)
 			c->last_snd = x->now;
-		if (!rtx && len && len < mss)
+		if (len < mss && !rtx && len)
 			c->flags |= F_SML; /* draft-minshall-nagle: a short segment is out */
 		if ((c->flags & F_ECN) && !rtx && len) {
 			/* RFC 3168 6.1.2 / 6.1.5: new data is ECT(0), retransmissions are
@@ -389,7 +385,7 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		}
 		if (rack_on(c)) /* RFC 8985 6.1: Segment.xmit_ts */
 			rack_sent(c, c->snd_nxt, len + (fin ? 1u : 0u), x->now, rtx);
-		if (mprobe)
+		if (UNLIKELY(len > mss) && !rtx)
 			mtup_probe_sent(c, c->snd_nxt, len);
 		c->snd_nxt += len + (fin ? 1u : 0u);
 		if (ptcp_seq_gt(c->snd_nxt, c->snd_max))
