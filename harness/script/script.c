@@ -42,14 +42,14 @@ const char *const ptcp_script__flag_name[PTCP_SCRIPT_NFLAGS] = {
     "ts", "ws", "sack", "nodelay", "ss_idle", "ecn", "limited_tx", "tlp", "cork", "rack",
     "rst_keep_data", "prr", "prr_linux", "delivered", "no_fastpath", "ack_unsent_silent",
     "closed_data_rst_reply", "zwp_no_data", "abort_rst_ack", "icmp_synrecv_hard", "rto_linux",
-    "push_linux", "rcv_clamp"};
+    "push_linux", "rcv_clamp", "mtu_probe", "nagle_minshall"};
 const uint32_t ptcp_script__flag_bit[PTCP_SCRIPT_NFLAGS] = {
     PTCP_CFG_TIMESTAMPS, PTCP_CFG_WSCALE, PTCP_CFG_SACK, PTCP_CFG_NODELAY, PTCP_CFG_SS_IDLE,
     PTCP_CFG_ECN, PTCP_CFG_LIMITED_TX, PTCP_CFG_TLP, PTCP_CFG_CORK, PTCP_CFG_RACK,
     PTCP_CFG_RST_KEEP_DATA, PTCP_CFG_PRR, PTCP_CFG_PRR_LINUX, PTCP_CFG_DELIVERED,
     PTCP_CFG_NO_FASTPATH, PTCP_CFG_ACK_UNSENT_SILENT, PTCP_CFG_CLOSED_DATA_RST_REPLY,
     PTCP_CFG_ZWP_NO_DATA, PTCP_CFG_ABORT_RST_ACK, PTCP_CFG_ICMP_SYNRECV_HARD, PTCP_CFG_RTO_LINUX,
-    PTCP_CFG_PUSH_LINUX, PTCP_CFG_RCV_CLAMP};
+    PTCP_CFG_PUSH_LINUX, PTCP_CFG_RCV_CLAMP, PTCP_CFG_MTU_PROBE, PTCP_CFG_NAGLE_MINSHALL};
 /* clang-format on */
 
 void ptcp_script_config_default(ptcp_script_config *cfg)
@@ -517,8 +517,8 @@ static int cmp_seg(const ptcp_script_seg *a, const ptcp_script_seg *b, size_t i,
 	F(ack)
 	F(len)
 #undef F
-	    if (memcmp(a->opt, b->opt, a->opt_len) !=
-	        0) return say(w, "event %zu: option bytes differ", i);
+	if (memcmp(a->opt, b->opt, a->opt_len) != 0)
+		return say(w, "event %zu: option bytes differ", i);
 	if (!bytes_eq(a->payload, b->payload, a->len))
 		return say(w, "event %zu: payload differs", i);
 	return 0;

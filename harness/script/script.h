@@ -66,7 +66,8 @@ extern "C" {
 	 PTCP_CFG_RACK | PTCP_CFG_RST_KEEP_DATA | PTCP_CFG_PRR | PTCP_CFG_PRR_LINUX |              \
 	 PTCP_CFG_DELIVERED | PTCP_CFG_NO_FASTPATH | PTCP_CFG_ACK_UNSENT_SILENT |                  \
 	 PTCP_CFG_CLOSED_DATA_RST_REPLY | PTCP_CFG_ZWP_NO_DATA | PTCP_CFG_ABORT_RST_ACK |          \
-	 PTCP_CFG_ICMP_SYNRECV_HARD)
+	 PTCP_CFG_ICMP_SYNRECV_HARD | PTCP_CFG_RTO_LINUX | PTCP_CFG_PUSH_LINUX |                   \
+	 PTCP_CFG_RCV_CLAMP | PTCP_CFG_MTU_PROBE | PTCP_CFG_NAGLE_MINSHALL)
 /* The default flags (as ptcp_config_default()). */
 #define PTCP_SCRIPT_CFG_FLAGS_DEFAULT                                                              \
 	(PTCP_CFG_TIMESTAMPS | PTCP_CFG_WSCALE | PTCP_CFG_SACK | PTCP_CFG_SS_IDLE |                \

@@ -46,7 +46,7 @@ struct ptcp_script_cfg_field {
 extern const struct ptcp_script_cfg_field ptcp_script__cfg[CFG_COUNT];
 
 /* Config flag names in the text ("ts", "ws", ...) and their bits. */
-#define PTCP_SCRIPT_NFLAGS 23
+#define PTCP_SCRIPT_NFLAGS 25
 extern const char *const ptcp_script__flag_name[PTCP_SCRIPT_NFLAGS];
 extern const uint32_t ptcp_script__flag_bit[PTCP_SCRIPT_NFLAGS];
 
