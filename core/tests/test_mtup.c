@@ -11,20 +11,26 @@
 #define PISS 5000u
 
 /* A client that sends 800-byte segments (our MSS) to a peer that takes 1400;
- * the search starts at base; cwnd 20 segments. */
-static void client(conv *t, uint32_t flags, uint16_t base)
+ * the search starts at base; an initial window of iw segments. */
+static void client_iw(conv *t, uint32_t flags, uint16_t base, uint16_t iw)
 {
 	ptcp_config cfg;
 	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1400};
 	ptcp_config_default(&cfg);
 	cfg.flags = PTCP_CFG_NODELAY | flags;
 	cfg.mss = 800;
-	cfg.init_cwnd = 20;
+	cfg.init_cwnd = iw;
 	cfg.mtu_probe_base = base;
 	conv_init(t, &cfg, 65536, 16384);
 	cr_assert_eq(conv_connect(t, ISS), 0);
 	conv_seg_opts(t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
 	expect_seg(t, ".", ISS + 1, PISS + 1, 0);
+}
+
+/* The same with cwnd 20 segments. */
+static void client(conv *t, uint32_t flags, uint16_t base)
+{
+	client_iw(t, flags, base, 20);
 }
 
 static void ack(conv *t, uint32_t a)
@@ -94,16 +100,7 @@ Test(mtup, needs_data_behind_it_and_cwnd)
 	conv_fini(&t);
 
 	/* cwnd of 10 segments: no probe */
-	ptcp_config cfg;
-	ptcp_tcp_opts o = {.present = PTCP_OPT_MSS, .mss = 1400};
-	ptcp_config_default(&cfg);
-	cfg.flags = PTCP_CFG_NODELAY | PTCP_CFG_MTU_PROBE;
-	cfg.mss = 800;
-	cfg.mtu_probe_base = 600;
-	conv_init(&t, &cfg, 65536, 16384);
-	cr_assert_eq(conv_connect(&t, ISS), 0);
-	conv_seg_opts(&t, "S.", PISS, ISS + 1, 60000, &o, NULL, 0);
-	expect_seg(&t, ".", ISS + 1, PISS + 1, 0);
+	client_iw(&t, PTCP_CFG_MTU_PROBE, 600, 10);
 	cr_assert_eq(conv_sendn(&t, 5000), 5000);
 	expect_seg(&t, ".", ISS + 1, PISS + 1, 800);
 	cr_assert_eq(probes(&t), 0);
