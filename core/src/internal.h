@@ -396,11 +396,11 @@ static inline uint16_t window_field(ptcp_conn *c, int syn)
 	/* What a SYN-ACK can announce: unscaled (RFC 7323 2.2), and a multiple of
 	 * the scale so that later scaled windows can say the same edge; in
 	 * SYN-RECEIVED nothing announces more (a SYN-ACK sent again would pull
-	 * the edge back).  PTCP_CFG_RCV_CLAMP: 65535, as Linux's SYN-ACK
-	 * (min(rcv_wnd, 65535)); the scaled windows after it round up to keep
-	 * the edge. */
-	uint32_t synmax =
-	    (c->cfg.flags & PTCP_CFG_RCV_CLAMP) ? 65535u : 65535u & ~((1u << c->rcv_wscale) - 1u);
+	 * the edge back).  Linux's SYN-ACK says min(rcv_wnd, 65535), not a
+	 * multiple of the scale: an ACK sent after it in SYN-RECEIVED would
+	 * have to move its edge left or past what a SYN-ACK sent again can say
+	 * (the checker's rcv-edge invariant; fuzz_conn found it). */
+	uint32_t synmax = 65535u & ~((1u << c->rcv_wscale) - 1u);
 	if (syn || c->state == PTCP_SYN_RECEIVED)
 		w = min_u32(w, synmax);
 	if (syn) {

@@ -3,13 +3,13 @@
  *
  * IMPLEMENTATION NOTES
  * An entry names one line of one script and the exact mismatch there.  The runner asks
- * drill_known() at the two places a listed mismatch can happen: a '>' packet whose only
- * differing header field is PSH (drill_match.c) and a time check (drill_check_time: '>'
- * packets and blocking calls' returns).  A hit is deferred like a python block: the script
- * goes on, and ends UNSUPPORTED [feature] if nothing else fails.  A time entry pins the
- * core's own time to the microsecond (the clock is virtual, so it is exact): when the core
- * changes what it does at that line, the entry no longer applies and the script FAILs, and
- * ptcp-drill names the entry as stale.
+ * drill_known() at the places a listed mismatch can happen: a '>' packet whose only
+ * differing header field is PSH or the window (drill_match.c) and a time check (drill_check_time:
+ * '>' packets and blocking calls' returns).  A hit is deferred like a python block: the script goes
+ * on, and ends UNSUPPORTED [feature] if nothing else fails.  A time entry pins the core's own time
+ * to the microsecond (the clock is virtual, so it is exact): when the core changes what it does at
+ * that line, the entry no longer applies and the script FAILs, and ptcp-drill names the entry as
+ * stale.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -138,6 +138,8 @@ int ptcp_drill_known_load(const char *path, struct ptcp_drill_known **out, char 
 			goto missing;
 		if (strcmp(kind, "psh") == 0) {
 			k.kind = PTCP_DRILL_KNOWN_PSH;
+		} else if (strcmp(kind, "win") == 0) {
+			k.kind = PTCP_DRILL_KNOWN_WIN;
 		} else if (strncmp(kind, "time=", 5) == 0) {
 			const char *end;
 			k.kind = PTCP_DRILL_KNOWN_TIME;
@@ -149,7 +151,7 @@ int ptcp_drill_known_load(const char *path, struct ptcp_drill_known **out, char 
 			}
 		} else {
 			load_error(err, err_size, path, lineno, (size_t)(kind - buf) + 1,
-			           "expected 'psh' or 'time=SECONDS'");
+			           "expected 'psh', 'win' or 'time=SECONDS'");
 			goto fail;
 		}
 		while (*p == ' ' || *p == '\t')
@@ -180,7 +182,7 @@ bad_script:
 	goto fail;
 missing:
 	load_error(err, err_size, path, lineno, (size_t)(p - buf) + 1,
-	           "expected: SCRIPT LINE psh|time=SECONDS FEATURE");
+	           "expected: SCRIPT LINE psh|win|time=SECONDS FEATURE");
 fail:
 	fclose(f);
 	free(v);

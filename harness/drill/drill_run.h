@@ -43,6 +43,7 @@ enum ptcp_drill_verdict {
  */
 enum ptcp_drill_known_kind {
 	PTCP_DRILL_KNOWN_PSH,  /* a '>' packet differs in PSH alone */
+	PTCP_DRILL_KNOWN_WIN,  /* a '>' packet differs in its window field alone */
 	PTCP_DRILL_KNOWN_TIME, /* a '>' packet or a blocking call's return differs in time alone,
 	                          and happened at exactly `actual` */
 };
@@ -60,6 +61,7 @@ struct ptcp_drill_known {
 /*
  * Load a list of known Linux-only deviations.  Each non-empty line (after '#' comments):
  *   SCRIPT LINE psh FEATURE...
+ *   SCRIPT LINE win FEATURE...
  *   SCRIPT LINE time=SECONDS FEATURE...
  * Returns the number of entries (*out: malloc'ed, free() it), or -1 with a
  * "file:line:col: message" in err.

@@ -391,6 +391,21 @@ Test(drill_known, a_time_entry_pins_the_cores_time)
 	cr_expect_eq(wrong.hits, 0);
 }
 
+/* A window that differs alone, listed as "win"; with the PSH differing too it
+ * is not the listed mismatch. */
+Test(drill_known, window_alone)
+{
+	struct ptcp_drill_known k = known("t.pkt", 9, PTCP_DRILL_KNOWN_WIN, 0);
+	struct ptcp_drill_result r = run_known(
+	    SERVER "+0 write(4, ..., 500) = 500\n+0 > P. 1:501(500) ack 1 win 1\n", &k, 1);
+	cr_expect_eq(r.verdict, PTCP_DRILL_UNSUPPORTED, "%s", r.message);
+	cr_expect(strstr(r.message, "tcp_window: expected 1") != NULL, "%s", r.message);
+	cr_expect_eq(k.hits, 1);
+	r = run_known(SERVER "+0 write(4, ..., 500) = 500\n+0 > . 1:501(500) ack 1 win 1\n", &k, 1);
+	cr_expect_eq(r.verdict, PTCP_DRILL_FAIL, "%s", r.message);
+	cr_expect_eq(k.hits, 1);
+}
+
 static void load_text(const char *text, int want, const char *err_needle)
 {
 	char path[] = "/tmp/ptcp-known-XXXXXX", err[256] = "";
@@ -424,7 +439,7 @@ Test(drill_known, list_file_and_its_errors)
 	load_text("# comment\na/b.pkt 12 psh  PSH by skb sizing  \nc.pkt 27 time=0.227 HZ # x\n", 2,
 	          NULL);
 	load_text("a.pkt x psh F\n", -1, ":1:7: expected a script line number");
-	load_text("\na.pkt 3 pssh F\n", -1, ":2:9: expected 'psh' or 'time=SECONDS'");
+	load_text("\na.pkt 3 pssh F\n", -1, ":2:9: expected 'psh', 'win' or 'time=SECONDS'");
 	load_text("a.pkt 3 time=1.2.3 F\n", -1, ":1:14: expected time=SECONDS");
 	load_text("a.pkt 3 psh\n", -1, ":1:");
 }
