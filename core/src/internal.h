@@ -73,6 +73,12 @@
 #define rbuf_place           ptcp__rbuf_place
 #define rbuf_copy            ptcp__rbuf_copy
 #define rcv_clamp_grow       ptcp__rcv_clamp_grow
+#define mtup_init            ptcp__mtup_init
+#define mtup_probe_len       ptcp__mtup_probe_len
+#define mtup_probe_sent      ptcp__mtup_probe_sent
+#define mtup_on_ack          ptcp__mtup_on_ack
+#define mtup_resent          ptcp__mtup_resent
+#define mtup_icmp            ptcp__mtup_icmp
 
 /* conn->flags */
 enum {
@@ -273,14 +279,39 @@ int rack_next_lost(const ptcp_conn *c, uint32_t l, uint32_t r, int hole_lost, ui
 /* mtup.c: RFC 4821 PLPMTUD (PTCP_CFG_MTU_PROBE) */
 void mtup_init(ptcp_conn *c); /* the search range, when the SYNs are settled */
 /* The payload of the next segment: a probe's when one is to go now as the
- * next new segment (within cwnd, the window and the data queued), else len. */
-uint32_t mtup_probe_len(step_ctx *x, uint32_t len, uint32_t cwnd);
+ * next new segment (within cwnd, the window and the data queued), else len.
+ * Only a calm sender probes, so limited transmit never widens its cwnd. */
+uint32_t mtup_probe_len(step_ctx *x, uint32_t len);
 void mtup_probe_sent(ptcp_conn *c, uint32_t seq, uint32_t len);
 void mtup_on_ack(ptcp_conn *c, uint32_t ack);               /* F_MTU_PROBE: SND.UNA moved */
 void mtup_resent(ptcp_conn *c, uint32_t seq, uint32_t len); /* F_MTU_PROBE: a retransmission */
 /* ICMP "fragmentation needed" for an MSS (no options): the search's top comes
  * down; a probe bigger than it failed, and SND.NXT goes back to it */
 void mtup_icmp(ptcp_conn *c, uint32_t mss);
+
+/* Octets queued and not yet sent, from SND.NXT. */
+static inline uint32_t snd_unsent(const ptcp_conn *c)
+{
+	uint32_t data_end = c->sbuf_seq + c->slen;
+	return ptcp_seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+}
+
+/* What may go from SND.NXT by the peer's window, an edge in sequence space
+ * (SND.UNA + SND.WND, RFC 9293 3.8.6). */
+static inline uint32_t snd_by_wnd(const ptcp_conn *c)
+{
+	uint32_t edge = c->snd_una + c->snd_wnd;
+	return ptcp_seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
+}
+
+/* What may go by a congestion window of cwnd: it bounds what is in flight,
+ * SACKed data excluded (RFC 6675). */
+static inline uint32_t snd_by_cwnd(const ptcp_conn *c, uint32_t cwnd)
+{
+	uint32_t inflight =
+	    c->snd_nxt - c->snd_una - (c->nsb ? sack_bytes_below(c, c->snd_nxt) : 0);
+	return cwnd > inflight ? cwnd - inflight : 0;
+}
 
 /* RACK runs: configured, SACK negotiated, a loss area lent */
 static inline int rack_on(const ptcp_conn *c)

@@ -51,6 +51,12 @@ void mtup_init(ptcp_conn *c)
 	c->flags &= ~(uint32_t)F_MTU_PROBE;
 }
 
+/* The first octet of the probe in flight. */
+static uint32_t probe_start(const ptcp_conn *c)
+{
+	return c->mtu_probe_end - (c->mtu_probe - opt_len(c));
+}
+
 /* The search is over (for now): restart it REPROBE_MS after that. */
 static int search_over(ptcp_conn *c, ptcp_time_t now)
 {
@@ -70,15 +76,10 @@ static int search_over(ptcp_conn *c, ptcp_time_t now)
 	return 0;
 }
 
-uint32_t mtup_probe_len(step_ctx *x, uint32_t len, uint32_t cwnd)
+uint32_t mtup_probe_len(step_ctx *x, uint32_t len)
 {
 	ptcp_conn *c = x->c;
-	uint32_t data_end = c->sbuf_seq + c->slen, edge = c->snd_una + c->snd_wnd;
-	uint32_t unsent = ptcp_seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
-	uint32_t by_wnd = ptcp_seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
-	uint32_t inflight = c->snd_nxt - c->snd_una; /* no SACKed data: the sender is calm */
-	uint32_t by_cwnd = cwnd > inflight ? cwnd - inflight : 0;
-	uint32_t cur, probe, plen, need;
+	uint32_t unsent = snd_unsent(c), cur, probe, plen, need;
 	if (c->snd_nxt != c->snd_max || unsent <= len || c->nsb ||
 	    (c->flags &
 	     (F_MTU_PROBE | F_INRECOVERY | F_RTO_LOSS | F_DSACK | F_WND_PROBE | F_FORCE1)) ||
@@ -100,8 +101,8 @@ uint32_t mtup_probe_len(step_ctx *x, uint32_t len, uint32_t cwnd)
 	need = plen + PROBE_NEED_SEGS * c->snd_mss;
 	/* RFC 4821 7.5: only when the probe's loss would be found quickly and
 	 * the windows let it and the segments behind it go */
-	if (c->cwnd < PROBE_MIN_CWND * c->snd_mss || unsent < need || by_wnd < need ||
-	    c->snd_wnd < need || by_cwnd < plen)
+	if (c->cwnd < PROBE_MIN_CWND * c->snd_mss || unsent < need || snd_by_wnd(c) < need ||
+	    c->snd_wnd < need || snd_by_cwnd(c, c->cwnd) < plen)
 		return len;
 	return plen;
 }
@@ -138,19 +139,17 @@ void mtup_on_ack(ptcp_conn *c, uint32_t ack)
 
 void mtup_resent(ptcp_conn *c, uint32_t seq, uint32_t len)
 {
-	uint32_t start = c->mtu_probe_end - (c->mtu_probe - opt_len(c));
-	if (ptcp_seq_lt(seq, c->mtu_probe_end) && ptcp_seq_gt(seq + len, start))
+	if (ptcp_seq_lt(seq, c->mtu_probe_end) && ptcp_seq_gt(seq + len, probe_start(c)))
 		probe_failed(c);
 }
 
 void mtup_icmp(ptcp_conn *c, uint32_t mss)
 {
-	uint32_t start;
 	if (!(c->cfg.flags & PTCP_CFG_MTU_PROBE))
 		return;
 	if ((c->flags & F_MTU_PROBE) && mss < c->mtu_probe) {
 		/* the probe was dropped: send again from it at once (RFC 1191 6.5) */
-		start = c->mtu_probe_end - (c->mtu_probe - opt_len(c));
+		uint32_t start = probe_start(c);
 		probe_failed(c);
 		if (ptcp_seq_ge(start, c->snd_una) && ptcp_seq_lt(start, c->snd_nxt)) {
 			c->snd_nxt = start;

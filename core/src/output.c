@@ -247,7 +247,7 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 	unsigned sent = 0;
 	for (; sent < max_segs;) {
 		uint32_t data_end = c->sbuf_seq + c->slen;
-		uint32_t unsent = ptcp_seq_lt(c->snd_nxt, data_end) ? data_end - c->snd_nxt : 0;
+		uint32_t unsent = snd_unsent(c);
 		uint32_t cwnd = c->cwnd;
 		/* RFC 3042 limited transmit: one new segment on each of the first two
 		 * duplicate ACKs, cwnd unchanged. */
@@ -272,18 +272,15 @@ static unsigned send_data(step_ctx *x, unsigned max_segs, int sack_recovery)
 		 * (SND.UNA + SND.WND, RFC 9293 3.8.6); cwnd bounds what is in flight,
 		 * SACKed data excluded (RFC 6675).  In SACK recovery the caller has
 		 * checked the pipe against cwnd already. */
-		uint32_t edge = c->snd_una + c->snd_wnd;
-		uint32_t by_wnd = ptcp_seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
-		uint32_t inflight =
-		    c->snd_nxt - c->snd_una - (c->nsb ? sack_bytes_below(c, c->snd_nxt) : 0);
-		uint32_t by_cwnd = cwnd > inflight ? cwnd - inflight : 0;
+		uint32_t by_wnd = snd_by_wnd(c);
+		uint32_t by_cwnd = snd_by_cwnd(c, cwnd);
 		uint32_t usable = sack_recovery ? by_wnd : min_u32(by_wnd, by_cwnd);
 		uint32_t mss = output_mss(c);
 		uint32_t len = min_u32(min_u32(unsent, usable), mss);
 		int fin, rtx, probe = 0;
 		/* RFC 4821: an MTU probe is the one segment longer than the MSS */
 		if (UNLIKELY(c->cfg.flags & PTCP_CFG_MTU_PROBE) && max_segs > 1 && !sack_recovery)
-			len = mtup_probe_len(x, len, cwnd);
+			len = mtup_probe_len(x, len);
 		ptcp_seg *s;
 		if ((c->flags & F_FORCE1) && unsent) {
 			/* the persist / SWS-override timer fired (RFC 9293 3.8.6.1,

@@ -658,30 +658,33 @@ int match_outbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t 
 			at = append(diff, sizeof(diff), at,
 			            "; tcp_ack_seq: expected %" PRIu32 " vs actual %" PRIu32, ack_s,
 			            ack_a);
-		size_t psh_len = 0; /* length of the PSH difference in diff, 0 if none */
+		/* a PSH or window difference that comes first: diff[0..alone_at) is
+		 * it, and it is the only one when nothing follows (drill_known.c) */
+		int alone = -1;
+		size_t alone_at = 0;
 		for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
 			unsigned ws = (flags_s & fl[i].bit) != 0,
 			         wa = (a.seg.flags & fl[i].bit) != 0;
 			if (ws == wa || (fl[i].bit == PTCP_PSH && (r->cfg.ignore_psh || g.n > 1)))
 				continue;
-			{
-				size_t before = at;
-				at = append(diff, sizeof(diff), at,
-				            "; %s: expected %u vs actual %u", fl[i].name, ws, wa);
-				if (fl[i].bit == PTCP_PSH)
-					psh_len = at - before;
-			}
+			if (!at && fl[i].bit == PTCP_PSH)
+				alone = PTCP_DRILL_KNOWN_PSH;
+			at = append(diff, sizeof(diff), at, "; %s: expected %u vs actual %u",
+			            fl[i].name, ws, wa);
+			if (alone >= 0 && !alone_at)
+				alone_at = at;
 		}
 		if (a.seg.reserved)
 			at = append(diff, sizeof(diff), at, "; tcp_reserved_bits: expected 0 vs %u",
 			            (unsigned)a.seg.reserved);
-		size_t win_len = 0; /* length of the window difference in diff, 0 if none */
 		if (pk->has_win && pk->win != a.seg.wnd) {
-			size_t before = at;
+			if (!at)
+				alone = PTCP_DRILL_KNOWN_WIN;
 			at = append(diff, sizeof(diff), at,
 			            "; tcp_window: expected %" PRIu32 " vs actual %u", pk->win,
 			            (unsigned)a.seg.wnd);
-			win_len = at - before;
+			if (alone == PTCP_DRILL_KNOWN_WIN)
+				alone_at = at;
 		}
 		if ((pk->has_urg ? pk->urg : 0) != a.seg.urp)
 			at = append(diff, sizeof(diff), at,
@@ -693,13 +696,10 @@ int match_outbound(struct runner *r, const struct ptcp_drill_event *ev, int64_t 
 			at = append(diff, sizeof(diff), at, "; ip_ecn: expected %s vs actual %u",
 			            pk->ip.ecn == PTCP_DRILL_ECN_ECT01 ? "ECT0 or ECT1" : "",
 			            (unsigned)a.ecn);
-		/* PSH alone differs: a listed Linux-only deviation (drill_known.c) or a failure. */
-		if (at && at == psh_len &&
-		    drill_known(r, ev->line, PTCP_DRILL_KNOWN_PSH, a.t, diff + 2))
-			at = 0;
-		/* the window alone differs: the same */
-		if (at && at == win_len &&
-		    drill_known(r, ev->line, PTCP_DRILL_KNOWN_WIN, a.t, diff + 2))
+		/* PSH or the window alone differs: a listed Linux-only deviation
+		 * (drill_known.c) or a failure */
+		if (alone >= 0 && at == alone_at &&
+		    drill_known(r, ev->line, (enum ptcp_drill_known_kind)alone, a.t, diff + 2))
 			at = 0;
 		if (at)
 			return drill_fail(r, ev->line, "%s (%s)", ctx, diff + 2);
